@@ -1,0 +1,356 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/multiformats/go-multiaddr"
+)
+
+// Body is the kind-specific part of a transaction.
+type Body interface {
+	Kind() TxKind
+	// validate checks the shape of the body, without state.
+	validate() error
+}
+
+func newBody(k TxKind) Body {
+	switch k {
+	case KindTransfer:
+		return new(Transfer)
+	case KindTrusteeBond:
+		return new(TrusteeBond)
+	case KindTrusteeUnbond:
+		return new(TrusteeUnbond)
+	case KindEvidence:
+		return new(Evidence)
+	case KindProviderRegister:
+		return new(ProviderRegister)
+	case KindDealOpen:
+		return new(DealOpen)
+	case KindDealAccept:
+		return new(DealAccept)
+	case KindResultPost:
+		return new(ResultPost)
+	case KindResultAccept:
+		return new(ResultAccept)
+	case KindResultReject:
+		return new(ResultReject)
+	case KindVerdict:
+		return new(Verdict)
+	case KindDealTimeout:
+		return new(DealTimeout)
+	}
+	panic(fmt.Sprintf("chain: no body for kind %d", k))
+}
+
+// Limits on variable-length body fields.
+const (
+	MaxMemo       = 256
+	MaxAddrs      = 8
+	MaxAddrLen    = 256
+	MaxArgs       = 64
+	MaxArgLen     = 1024
+	MaxMediators  = 16
+	MaxExecutors  = 8
+	MaxLabel      = 128
+	MaxGPUs       = 8
+	MaxDealStatus = 3
+)
+
+func checkText(what, s string, limit int) error {
+	if len(s) > limit {
+		return fmt.Errorf("%s longer than %d bytes", what, limit)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s is not UTF-8", what)
+	}
+	return nil
+}
+
+// Transfer moves Amount from the sender to To.
+type Transfer struct {
+	_      struct{} `cbor:",toarray"`
+	To     keys.Address
+	Amount uint64
+	Memo   string
+}
+
+func (*Transfer) Kind() TxKind { return KindTransfer }
+func (b *Transfer) validate() error {
+	if b.Amount == 0 {
+		return errors.New("zero amount")
+	}
+	return checkText("memo", b.Memo, MaxMemo)
+}
+
+// TrusteeBond locks Amount as the sender's trustee bond; the sender joins the trustee
+// set at the next membership boundary, reachable at Addrs (libp2p multiaddrs).
+type TrusteeBond struct {
+	_      struct{} `cbor:",toarray"`
+	Amount uint64
+	Addrs  []string
+}
+
+func (*TrusteeBond) Kind() TxKind { return KindTrusteeBond }
+func (b *TrusteeBond) validate() error {
+	if b.Amount == 0 {
+		return errors.New("zero bond")
+	}
+	return validateAddrs(b.Addrs)
+}
+
+func validateAddrs(addrs []string) error {
+	if len(addrs) == 0 || len(addrs) > MaxAddrs {
+		return fmt.Errorf("want 1 to %d addresses, got %d", MaxAddrs, len(addrs))
+	}
+	for _, a := range addrs {
+		if len(a) > MaxAddrLen {
+			return fmt.Errorf("address longer than %d bytes", MaxAddrLen)
+		}
+		if _, err := multiaddr.NewMultiaddr(a); err != nil {
+			return fmt.Errorf("address %q: %v", a, err)
+		}
+	}
+	return nil
+}
+
+// TrusteeUnbond makes the sender leave the trustee set at the next membership boundary;
+// the bond returns after the unbonding delay.
+type TrusteeUnbond struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+func (*TrusteeUnbond) Kind() TxKind    { return KindTrusteeUnbond }
+func (*TrusteeUnbond) validate() error { return nil }
+
+// Evidence proves that a trustee signed two votes of one kind, epoch and round for
+// different blocks.
+type Evidence struct {
+	_ struct{} `cbor:",toarray"`
+	A Vote
+	B Vote
+}
+
+func (*Evidence) Kind() TxKind { return KindEvidence }
+func (b *Evidence) validate() error {
+	a, c := b.A, b.B
+	if a.Kind != c.Kind || a.ChainID != c.ChainID || a.Epoch != c.Epoch || a.Round != c.Round || a.Trustee != c.Trustee {
+		return errors.New("votes are not of one trustee, kind, epoch and round")
+	}
+	if a.Block == c.Block {
+		return errors.New("votes are for the same block")
+	}
+	if !a.Kind.valid() {
+		return errors.New("unknown vote kind")
+	}
+	return nil
+}
+
+// ProviderSpec describes a provider's machine, as measured by its capacity probe.
+type ProviderSpec struct {
+	_         struct{} `cbor:",toarray"`
+	CPUModel  string
+	Cores     uint32
+	MemoryMiB uint64
+	GPUs      []string
+	Score     uint64 // single-core job throughput from the capacity check
+}
+
+// ProviderRegister registers or updates the sender as a compute provider.
+type ProviderRegister struct {
+	_         struct{} `cbor:",toarray"`
+	Spec      ProviderSpec
+	Executors []string
+	Price     uint64 // per core-second
+}
+
+func (*ProviderRegister) Kind() TxKind { return KindProviderRegister }
+func (b *ProviderRegister) validate() error {
+	if b.Spec.Cores == 0 || b.Spec.MemoryMiB == 0 {
+		return errors.New("spec without cores or memory")
+	}
+	if err := checkText("CPU model", b.Spec.CPUModel, MaxLabel); err != nil {
+		return err
+	}
+	if len(b.Spec.GPUs) > MaxGPUs {
+		return fmt.Errorf("more than %d GPUs", MaxGPUs)
+	}
+	for _, g := range b.Spec.GPUs {
+		if err := checkText("GPU", g, MaxLabel); err != nil {
+			return err
+		}
+	}
+	if len(b.Executors) == 0 || len(b.Executors) > MaxExecutors {
+		return fmt.Errorf("want 1 to %d executors", MaxExecutors)
+	}
+	for _, e := range b.Executors {
+		if e == "" {
+			return errors.New("empty executor name")
+		}
+		if err := checkText("executor", e, MaxLabel); err != nil {
+			return err
+		}
+	}
+	if b.Price == 0 {
+		return errors.New("zero price")
+	}
+	return nil
+}
+
+// DealLimits bound what a job may use.
+type DealLimits struct {
+	_          struct{} `cbor:",toarray"`
+	MemoryMiB  uint64
+	WallTimeMs uint64
+	OutputMax  uint64
+}
+
+// DealOpen opens a compute deal and escrows MaxPrice and BuyerDeposit.
+type DealOpen struct {
+	_            struct{} `cbor:",toarray"`
+	Module       Hash
+	Input        Hash
+	Args         []string
+	Limits       DealLimits
+	MaxPrice     uint64
+	BuyerDeposit uint64
+	Deadline     uint64 // epoch
+	Mediators    []keys.PublicKey
+}
+
+func (*DealOpen) Kind() TxKind { return KindDealOpen }
+func (b *DealOpen) validate() error {
+	if b.Module.IsZero() {
+		return errors.New("no module")
+	}
+	if len(b.Args) > MaxArgs {
+		return fmt.Errorf("more than %d arguments", MaxArgs)
+	}
+	for _, a := range b.Args {
+		if err := checkText("argument", a, MaxArgLen); err != nil {
+			return err
+		}
+	}
+	if b.Limits.MemoryMiB == 0 || b.Limits.WallTimeMs == 0 || b.Limits.OutputMax == 0 {
+		return errors.New("limits must be positive")
+	}
+	if b.MaxPrice == 0 {
+		return errors.New("zero price")
+	}
+	if b.Deadline == 0 {
+		return errors.New("no deadline")
+	}
+	if len(b.Mediators) > MaxMediators {
+		return fmt.Errorf("more than %d mediators", MaxMediators)
+	}
+	return nil
+}
+
+// DealAccept is the matched provider's acceptance with its deposit.
+type DealAccept struct {
+	_       struct{} `cbor:",toarray"`
+	Deal    Hash
+	Deposit uint64
+}
+
+func (*DealAccept) Kind() TxKind { return KindDealAccept }
+func (b *DealAccept) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	if b.Deposit == 0 {
+		return errors.New("zero deposit")
+	}
+	return nil
+}
+
+// DealStatus is how a job ended.
+type DealStatus uint8
+
+// Job outcomes a provider can report.
+const (
+	StatusOK DealStatus = iota + 1
+	StatusFailed
+	StatusLimit
+)
+
+// ResultPost is the provider's result of a deal.
+type ResultPost struct {
+	_      struct{} `cbor:",toarray"`
+	Deal   Hash
+	Output Hash
+	Status DealStatus
+}
+
+func (*ResultPost) Kind() TxKind { return KindResultPost }
+func (b *ResultPost) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	if b.Status == 0 || b.Status > MaxDealStatus {
+		return fmt.Errorf("unknown status %d", b.Status)
+	}
+	return nil
+}
+
+// ResultAccept is the buyer accepting a result: the provider is paid.
+type ResultAccept struct {
+	_    struct{} `cbor:",toarray"`
+	Deal Hash
+}
+
+func (*ResultAccept) Kind() TxKind { return KindResultAccept }
+func (b *ResultAccept) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	return nil
+}
+
+// ResultReject is the buyer disputing a result: it goes to mediation.
+type ResultReject struct {
+	_      struct{} `cbor:",toarray"`
+	Deal   Hash
+	Reason string
+}
+
+func (*ResultReject) Kind() TxKind { return KindResultReject }
+func (b *ResultReject) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	return checkText("reason", b.Reason, MaxMemo)
+}
+
+// Verdict is a mediator's ruling after re-executing a disputed job.
+type Verdict struct {
+	_               struct{} `cbor:",toarray"`
+	Deal            Hash
+	Output          Hash
+	ProviderAtFault bool
+}
+
+func (*Verdict) Kind() TxKind { return KindVerdict }
+func (b *Verdict) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	return nil
+}
+
+// DealTimeout ends a deal whose current step missed its deadline.
+type DealTimeout struct {
+	_    struct{} `cbor:",toarray"`
+	Deal Hash
+}
+
+func (*DealTimeout) Kind() TxKind { return KindDealTimeout }
+func (b *DealTimeout) validate() error {
+	if b.Deal.IsZero() {
+		return errors.New("no deal")
+	}
+	return nil
+}
