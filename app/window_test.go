@@ -1,0 +1,96 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runAppEnv makes the test binary act as the app itself, so the window test needs no
+// separate build.
+const runAppEnv = "DAOLI_TEST_RUN_APP"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAppEnv) == "1" {
+		if err := Run(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunOpensWindowTitledDaoli starts the app on a private X server and waits for a
+// real top-level window named Daoli.
+func TestRunOpensWindowTitledDaoli(t *testing.T) {
+	display := startXvfb(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+t.TempDir(),
+		"XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+		if err != nil {
+			t.Fatalf("xwininfo (from x11-utils; make test installs it): %v", err)
+		}
+		if strings.Contains(string(out), `"Daoli"`) {
+			return
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("app exited before showing its window: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no window titled Daoli after 60 s; windows:\n%s\napp output:\n%s", out, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startXvfb starts a private X server and returns its display name. Xvfb picks a free
+// display number and reports it on the file descriptor given to -displayfd.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Fatal("Xvfb is needed to open a real window headless; install it (make test does): apt-get install xvfb")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("Xvfb did not report its display: %v", err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
