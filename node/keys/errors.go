@@ -9,4 +9,16 @@ var (
 	ErrBadPublicKey = errors.New("invalid public key")
 	// ErrBadProof reports a VRF proof that does not verify.
 	ErrBadProof = errors.New("invalid VRF proof")
+
+	// ErrWrongPassphrase reports a passphrase that does not open a keystore.
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrEmptyPassphrase reports an attempt to encrypt or decrypt with no passphrase.
+	ErrEmptyPassphrase = errors.New("empty passphrase")
+	// ErrBadKeystore reports a keystore file that is damaged, truncated, altered, of an
+	// unknown version, or otherwise not one this package can read.
+	ErrBadKeystore = errors.New("invalid keystore")
+	// ErrBadKDFParams reports key-derivation costs outside the accepted range.
+	ErrBadKDFParams = errors.New("invalid KDF parameters")
+	// ErrKeystoreExists reports a save or import that would replace an existing file.
+	ErrKeystoreExists = errors.New("keystore file already exists")
 )

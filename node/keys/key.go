@@ -1,11 +1,11 @@
 package keys
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 
+	"github.com/oasisprotocol/curve25519-voi/curve"
 	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519/extra/ecvrf"
 )
@@ -25,15 +25,35 @@ type PublicKey [PublicKeySize]byte
 // String returns the key in hex.
 func (p PublicKey) String() string { return hex.EncodeToString(p[:]) }
 
-// ParsePublicKey reads a hex-encoded public key.
+// ParsePublicKey reads a hex-encoded public key and checks that it is a point on the
+// curve, so a key that could never sign is caught where it is read, not where its
+// signatures fail.
 func ParsePublicKey(s string) (PublicKey, error) {
 	var p PublicKey
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != PublicKeySize {
-		return p, fmt.Errorf("%w: want %d hex-encoded bytes", ErrBadPublicKey, PublicKeySize)
+	if len(s) != 2*PublicKeySize {
+		return p, fmt.Errorf("%w: %d characters, want %d hex digits", ErrBadPublicKey, len(s), 2*PublicKeySize)
 	}
-	copy(p[:], b)
+	if _, err := hex.Decode(p[:], []byte(s)); err != nil {
+		return PublicKey{}, fmt.Errorf("%w: %v", ErrBadPublicKey, err)
+	}
+	compressed := curve.CompressedEdwardsY(p)
+	if _, err := curve.NewEdwardsPoint().SetCompressedY(&compressed); err != nil {
+		return PublicKey{}, fmt.Errorf("%w: not a point on the curve", ErrBadPublicKey)
+	}
 	return p, nil
+}
+
+// MarshalText returns the key in hex, so JSON files show keys as strings.
+func (p PublicKey) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText parses a hex-encoded key; see ParsePublicKey.
+func (p *PublicKey) UnmarshalText(text []byte) error {
+	parsed, err := ParsePublicKey(string(text))
+	if err != nil {
+		return err
+	}
+	*p = parsed
+	return nil
 }
 
 // Address returns the address derived from the key.
@@ -107,21 +127,4 @@ func VRFVerify(pub PublicKey, alpha, proof []byte) (beta []byte, err error) {
 		return nil, ErrBadProof
 	}
 	return beta, nil
-}
-
-// AddressSize is the length of an address's hash.
-const AddressSize = 20
-
-// Address identifies an account: the first 20 bytes of SHA-256 over a domain tag and
-// the public key.
-type Address [AddressSize]byte
-
-// AddressOf derives the address of a public key.
-func AddressOf(p PublicKey) Address {
-	h := sha256.New()
-	h.Write([]byte("daoli/address/v1"))
-	h.Write(p[:])
-	var a Address
-	copy(a[:], h.Sum(nil))
-	return a
 }
