@@ -455,7 +455,12 @@ func changeMembership(s *State, e uint64) {
 		switch {
 		case t.Slashed:
 		case t.Leaving:
-			s.reg.Unbonding = append(s.reg.Unbonding, Unbonding{Key: t.Key, Payout: t.Payout, Amount: t.Bond, Release: e + s.params.UnbondDelay})
+			// Saturating: a delay near 2⁶⁴ must mean "not for ages", not wrap to "now".
+			release, carry := bits.Add64(e, s.params.UnbondDelay, 0)
+			if carry != 0 {
+				release = math.MaxUint64
+			}
+			s.reg.Unbonding = append(s.reg.Unbonding, Unbonding{Key: t.Key, Payout: t.Payout, Amount: t.Bond, Release: release})
 		default:
 			bonded = append(bonded, t)
 		}

@@ -14,7 +14,7 @@ const (
 	MaxKeyBlockSize = 1 << 10
 	MaxVoteSize     = 1 << 10
 	MaxHeaderSize   = 1 << 10
-	MaxCertSize     = 64 << 10
+	MaxCertSize     = 128 << 10 // MaxTrusteesCap signatures of about 110 bytes each
 	MaxBlockSize    = 16 << 20
 	MaxStateValue   = 1 << 20
 )

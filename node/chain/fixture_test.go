@@ -3,16 +3,23 @@ package chain
 import (
 	"crypto/sha256"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/daolicloud/daoli/node/keys"
 )
 
+// fatalT is the part of testing.TB the fixture needs; *rapid.T has it too, so property
+// tests can drive a testNet and still shrink their failures.
+type fatalT interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // testNet is a chain driven by hand: trustees that certify, users that transact and
 // mine, and the state after each certified block.
 type testNet struct {
-	t        testing.TB
+	t        fatalT
 	gen      *Genesis
 	trustees []*keys.Key
 	users    []*keys.Key
@@ -71,7 +78,7 @@ func testGenesis(trustees, users []*keys.Key) *Genesis {
 	return g
 }
 
-func newTestNet(t testing.TB, nTrustees, nUsers int) *testNet {
+func newTestNet(t fatalT, nTrustees, nUsers int) *testNet {
 	t.Helper()
 	n := &testNet{t: t}
 	for i := range nTrustees {
@@ -210,7 +217,7 @@ func (n *testNet) step(winner *KeyBlock, payroll []KeyBlock, txs ...*Tx) *Receip
 
 // checkSupply verifies the supply invariant: every coin in accounts, bonds and
 // unbonding equals genesis supply + minted − burned.
-func checkSupply(t testing.TB, s *State) {
+func checkSupply(t fatalT, s *State) {
 	t.Helper()
 	var total uint64
 	if err := s.ForEachAccount(func(a Account) error { total += a.Balance; return nil }); err != nil {
@@ -227,4 +234,17 @@ func checkSupply(t testing.TB, s *State) {
 		t.Fatalf("supply invariant broken at epoch %d: coins %d, genesis %d + minted %d - burned %d = %d",
 			s.meta.Epoch, total, s.params.GenesisSupply, s.meta.Minted, s.meta.Burned, want)
 	}
+}
+
+// newTestNetWith is newTestNet with the genesis changed by edit before the chain starts.
+func newTestNetWith(t fatalT, nTrustees, nUsers int, edit func(*Genesis)) *testNet {
+	t.Helper()
+	n := newTestNet(t, nTrustees, nUsers)
+	edit(n.gen)
+	st, err := n.gen.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.state = st
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"time"
@@ -12,11 +13,13 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 )
 
-// Params are the protocol constants a chain fixes at genesis.
+// Params are the protocol constants a chain fixes at genesis. ChainID, GenesisTime and
+// GenesisSupply are not written under "params" in the genesis file; their cbor tags
+// keep them in the state, where the encoder would otherwise follow json's "-".
 type Params struct {
 	_                  struct{} `cbor:",toarray"`
-	ChainID            string   `json:"-"`
-	GenesisTime        int64    `json:"-"`
+	ChainID            string   `cbor:"chain_id" json:"-"`
+	GenesisTime        int64    `cbor:"genesis_time" json:"-"`
 	CycleMs            uint64   `json:"cycle_ms"`            // genesis cycle length, until k blocks exist
 	PhiMs              uint64   `json:"phi_ms"`              // Φ: the mining window
 	DeltaMs            uint64   `json:"delta_ms"`            // Δ: the communication window
@@ -28,7 +31,7 @@ type Params struct {
 	MaxTrustees        uint32   `json:"max_trustees"`        // cap of the active set
 	UnbondDelay        uint64   `json:"unbond_delay"`        // epochs before an unbonded bond is paid back
 	InitialTarget      Hash     `json:"initial_target"`      // admission target of epoch 1
-	GenesisSupply      uint64   `json:"-"`
+	GenesisSupply      uint64   `cbor:"genesis_supply" json:"-"`
 }
 
 // GenesisAccount is an initial balance.
@@ -62,6 +65,7 @@ const (
 	MaxGenesisAccounts = 100_000
 	MaxTrusteesCap     = 1000
 	MaxPayroll         = 1024
+	MaxGenesisYear     = 2200
 )
 
 // DecodeGenesis parses and validates a genesis file. Unknown fields are errors, so a
@@ -76,7 +80,8 @@ func DecodeGenesis(data []byte) (*Genesis, error) {
 	if err := dec.Decode(g); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadGenesis, err)
 	}
-	if dec.More() {
+	// More would miss a stray '}' or ']'; only the end of the input may follow.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the genesis object", ErrBadGenesis)
 	}
 	if err := g.Validate(); err != nil {
@@ -105,11 +110,12 @@ func (g *Genesis) Validate() error {
 		return bad("chain_id must be 1 to %d characters", MaxChainID)
 	case checkChainID(g.ChainID) != nil:
 		return bad("%v", checkChainID(g.ChainID))
-	case g.Time.IsZero() || g.Time.Year() < 2000 || g.Time.Year() > 9999:
-		return bad("time must be a date between 2000 and 9999")
+	case g.Time.IsZero() || g.Time.Year() < 2000 || g.Time.Year() > MaxGenesisYear:
+		// Chain time is int64 nanoseconds, which end in 2262.
+		return bad("time must be a date between 2000 and %d", MaxGenesisYear)
 	case p.CycleMs == 0 || p.PhiMs == 0 || p.DeltaMs == 0:
 		return bad("cycle_ms, phi_ms and delta_ms must be positive")
-	case p.CycleMs > 24*3600*1000 || p.PhiMs > p.CycleMs || p.PhiMs+p.DeltaMs > p.CycleMs:
+	case p.CycleMs > 24*3600*1000 || p.PhiMs > p.CycleMs || p.DeltaMs > p.CycleMs-p.PhiMs:
 		return bad("phi_ms + delta_ms must fit in cycle_ms (at most a day)")
 	case p.KStar == 0:
 		return bad("k_star must be positive")

@@ -167,8 +167,12 @@ func (c *Cert) Verify(chainID string, epoch uint64, block Hash, set []Trustee) e
 }
 
 // MedianTime is the BFT time of the certified block: the lower median of the signers'
-// timestamps, which f faulty trustees cannot move outside the honest ones' range.
+// timestamps, which f faulty trustees cannot move outside the honest ones' range. A
+// certificate without signatures (it decodes, but never verifies) has time zero.
 func (c *Cert) MedianTime() int64 {
+	if len(c.Sigs) == 0 {
+		return 0
+	}
 	ts := make([]int64, len(c.Sigs))
 	for i, s := range c.Sigs {
 		ts[i] = s.Time
