@@ -1,0 +1,81 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/daolicloud/daoli/node/chain"
+)
+
+// The whole on-disk layout. Every bucket and key the store uses is named here; integer
+// keys are big-endian so that bbolt's byte order is numeric order and cursors walk
+// heights and sequences in order.
+//
+//	meta      schema-version → uint64 (schemaVersion)
+//	          chain-id       → the chain ID, UTF-8
+//	          genesis-hash   → hash of block 0 (32 bytes); present once Init ran
+//	          tip-height     → uint64, height of the newest committed block
+//	          tip-hash       → hash of that block (32 bytes)
+//	blocks    height (uint64)      → chain.EncodeBlock; heights 0 (genesis) … tip
+//	heights   block hash (32)      → height (uint64); one entry per stored block
+//	certs     height (uint64)      → chain.EncodeCert of the certificate of the block
+//	                                 at that height; heights 1 … tip (genesis has none)
+//	state     state key (32)       → value, the leaves of the state at the tip, as
+//	                                 chain.State.Changes and ForEach list them
+//	wal       sequence (uint64)    → an encoded consensus record (I-BFT votes), in the
+//	                                 order written; the bucket's sequence only grows
+//	earnings  height (uint64) ‖ index (uint32) → an encoded earnings record
+var (
+	bucketMeta     = []byte("meta")
+	bucketBlocks   = []byte("blocks")
+	bucketHeights  = []byte("heights")
+	bucketCerts    = []byte("certs")
+	bucketState    = []byte("state")
+	bucketWAL      = []byte("wal")
+	bucketEarnings = []byte("earnings")
+
+	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings}
+)
+
+// Keys of the meta bucket.
+var (
+	keySchemaVersion = []byte("schema-version")
+	keyChainID       = []byte("chain-id")
+	keyGenesisHash   = []byte("genesis-hash")
+	keyTipHeight     = []byte("tip-height")
+	keyTipHash       = []byte("tip-hash")
+)
+
+// schemaVersion changes whenever the layout above does; Open refuses any other.
+const schemaVersion = 1
+
+func uint64Key(v uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v) }
+
+func decodeUint64(what string, b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: %s is %d bytes, want 8", ErrCorrupt, what, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+func decodeHash(what string, b []byte) (chain.Hash, error) {
+	var h chain.Hash
+	if len(b) != len(h) {
+		return h, fmt.Errorf("%w: %s is %d bytes, want %d", ErrCorrupt, what, len(b), len(h))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+func earningKey(height uint64, index uint32) []byte {
+	k := make([]byte, 0, 12)
+	k = binary.BigEndian.AppendUint64(k, height)
+	return binary.BigEndian.AppendUint32(k, index)
+}
+
+func decodeEarningKey(b []byte) (height uint64, index uint32, err error) {
+	if len(b) != 12 {
+		return 0, 0, fmt.Errorf("%w: earnings key is %d bytes, want 12", ErrCorrupt, len(b))
+	}
+	return binary.BigEndian.Uint64(b), binary.BigEndian.Uint32(b[8:]), nil
+}
