@@ -1,0 +1,161 @@
+package dcc
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+)
+
+// The global cycle is measured over the last K certified blocks: K = W + I − 1.
+const (
+	W = 11
+	I = 2
+	K = W + I - 1
+)
+
+// MaxRateSkew bounds how far the local length of one receive interval may stray from
+// its certified length before the receipts are taken as not live. Real clocks drift by
+// a few percent; a factor of 4 is a sync burst, a suspend, or a block stuck in transit.
+const MaxRateSkew = 4
+
+// Config holds the chain's timing constants.
+type Config struct {
+	Cycle time.Duration // genesis cycle length: used until a second block is seen
+	Phi   time.Duration // Φ: miners mine while δ ≤ Φ
+	Delta time.Duration // Δ: trustees admit tickets while δ ≤ Φ + Δ
+}
+
+// ConfigOf takes the timing constants from a chain's genesis parameters.
+func ConfigOf(p *chain.Params) Config {
+	ms := func(v uint64) time.Duration { return time.Duration(v) * time.Millisecond }
+	return Config{Cycle: ms(p.CycleMs), Phi: ms(p.PhiMs), Delta: ms(p.DeltaMs)}
+}
+
+// Sample is one observed certified block.
+type Sample struct {
+	Epoch    uint64
+	Time     int64         // ts(B): BFT time, Unix nanoseconds
+	Received time.Duration // the node's monotonic reading when it received B
+}
+
+// Calibrator keeps the last K+1 observed blocks and derives the cycles and the windows
+// from them. It is not safe for concurrent use.
+type Calibrator struct {
+	cfg     Config
+	samples []Sample // oldest first, none more than K epochs older than the newest
+	live    int      // samples[live:] were received live and may calibrate the clock
+}
+
+// New returns a Calibrator with no blocks observed.
+func New(cfg Config) (*Calibrator, error) {
+	if cfg.Cycle <= 0 || cfg.Phi <= 0 || cfg.Delta <= 0 {
+		return nil, fmt.Errorf("%w: cycle %v, Φ %v, Δ %v must be positive", ErrBadConfig, cfg.Cycle, cfg.Phi, cfg.Delta)
+	}
+	return &Calibrator{cfg: cfg, samples: make([]Sample, 0, K+1)}, nil
+}
+
+// Config returns the timing constants.
+func (c *Calibrator) Config() Config { return c.cfg }
+
+// Observe records certified block `epoch` with BFT time ts, received at local reading
+// recv. Blocks must come in increasing epochs (gaps are fine), with increasing
+// certified times and non-decreasing receive times. The genesis block may be observed
+// as epoch 0 with the genesis time and the reading at which the node began to follow
+// the chain.
+func (c *Calibrator) Observe(epoch uint64, ts int64, recv time.Duration) error {
+	if n := len(c.samples); n > 0 {
+		tip := c.samples[n-1]
+		switch {
+		case epoch <= tip.Epoch:
+			return fmt.Errorf("%w: epoch %d, newest is %d", ErrStale, epoch, tip.Epoch)
+		case ts <= tip.Time:
+			return fmt.Errorf("%w: %d after %d", ErrTimeNotAfter, ts, tip.Time)
+		case recv < tip.Received:
+			return fmt.Errorf("%w: %v after %v", ErrClockBackwards, recv, tip.Received)
+		}
+		if skewed(ts-tip.Time, int64(recv-tip.Received)) {
+			c.live = n
+		}
+	}
+	c.samples = append(c.samples, Sample{Epoch: epoch, Time: ts, Received: recv})
+	drop := 0
+	for c.samples[drop].Epoch+K < epoch {
+		drop++
+	}
+	if drop > 0 {
+		c.samples = append(c.samples[:0], c.samples[drop:]...)
+		c.live = max(0, c.live-drop)
+	}
+	return nil
+}
+
+// skewed reports whether an interval's certified and local lengths differ by more than
+// a factor MaxRateSkew, or overflowed.
+func skewed(global, local int64) bool {
+	return global <= 0 || local < 0 || local < global/MaxRateSkew || global < local/MaxRateSkew
+}
+
+// Reset forgets every observed block, for a node that lost track of the chain.
+func (c *Calibrator) Reset() {
+	c.samples = c.samples[:0]
+	c.live = 0
+}
+
+// Tip returns the newest observed block.
+func (c *Calibrator) Tip() (Sample, bool) {
+	if len(c.samples) == 0 {
+		return Sample{}, false
+	}
+	return c.samples[len(c.samples)-1], true
+}
+
+// Samples returns a copy of the blocks the cycles are computed from, oldest first.
+func (c *Calibrator) Samples() []Sample { return append([]Sample(nil), c.samples...) }
+
+// GlobalCycle is GC = (ts(TB) − ts(TB−k)) / k over the observed blocks of the last K
+// epochs, or the genesis cycle length while fewer than two are known.
+func (c *Calibrator) GlobalCycle() time.Duration {
+	n := len(c.samples)
+	if n < 2 {
+		return c.cfg.Cycle
+	}
+	first, last := c.samples[0], c.samples[n-1]
+	return time.Duration((last.Time - first.Time) / int64(last.Epoch-first.Epoch))
+}
+
+// Window returns the windows of the epoch after the newest observed block, measured
+// from its receipt.
+func (c *Calibrator) Window() (Window, error) {
+	n := len(c.samples)
+	if n == 0 {
+		return Window{}, ErrNoBlocks
+	}
+	tip := c.samples[n-1]
+	w := Window{
+		epoch: tip.Epoch + 1,
+		start: tip.Received,
+		gc:    c.GlobalCycle(),
+		phi:   c.cfg.Phi,
+		delta: c.cfg.Delta,
+	}
+	w.pc = w.gc
+	if first := c.samples[c.live]; first.Epoch < tip.Epoch {
+		// The same blocks give both spans, so their ratio is the clock's rate alone,
+		// whatever the cycles were.
+		w.global = uint64(tip.Time - first.Time)
+		w.local = uint64(tip.Received - first.Received)
+		w.pc = time.Duration(w.local / (tip.Epoch - first.Epoch))
+	}
+	return w, nil
+}
+
+// PrivateCycle is PC_N = (recv(TB) − recv(TB−k)) / k over the blocks received live in
+// the last K epochs, or the global cycle while fewer than two are known.
+func (c *Calibrator) PrivateCycle() time.Duration {
+	w, err := c.Window()
+	if err != nil {
+		return c.cfg.Cycle
+	}
+	return w.pc
+}
