@@ -1,0 +1,260 @@
+package capacity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Sampler measures the machine for the governor. Probes is the real one.
+type Sampler interface {
+	// Sample measures everything; programs are the exclusive programs to look for.
+	Sample(ctx context.Context, programs []string) Sample
+	// IdleTime is the quick look the governor takes between samples while sharing
+	// runs, so that user activity pauses it well within a second.
+	IdleTime(ctx context.Context) (time.Duration, error)
+}
+
+// Default intervals of the governor.
+const (
+	// DefaultInterval is how often the governor samples everything and decides.
+	DefaultInterval = time.Second
+	// DefaultActivityInterval is how often it looks for user activity while sharing
+	// runs on an idle computer.
+	DefaultActivityInterval = 200 * time.Millisecond
+	// DefaultProbeTimeout bounds one sample, so a hung sensor cannot stall decisions.
+	DefaultProbeTimeout = 800 * time.Millisecond
+)
+
+// GovernorConfig configures a Governor. Sampler and Gate are required.
+type GovernorConfig struct {
+	Settings Settings
+	Sampler  Sampler
+	Gate     *Gate
+	Clock    Clock         // nil is the system clock
+	Interval time.Duration // 0 is DefaultInterval
+	// ActivityInterval: 0 is DefaultActivityInterval.
+	ActivityInterval time.Duration
+	ProbeTimeout     time.Duration // 0 is DefaultProbeTimeout
+	// OnDecision is called from the governor's goroutine whenever the decision or its
+	// reason changes; it must not block (the app hands it to the UI goroutine).
+	OnDecision func(Decision)
+	// Record, when set, receives every sample and decision as JSON lines: a trace
+	// that the governor's table tests can replay.
+	Record io.Writer
+}
+
+// Governor samples the machine at least every Interval, decides with Decide and
+// applies the decision to its Gate. Settings, Decision and Wake may be called from
+// any goroutine while Run runs.
+type Governor struct {
+	sampler          Sampler
+	gate             *Gate
+	clock            Clock
+	interval         time.Duration
+	activityInterval time.Duration
+	probeTimeout     time.Duration
+	onDecision       func(Decision)
+	wake             chan struct{}
+
+	mu       sync.Mutex
+	settings Settings
+	decision Decision
+	sample   Sample
+	record   *json.Encoder
+	recorded bool // the current settings are in the record
+}
+
+// NewGovernor returns a governor; it refuses invalid settings.
+func NewGovernor(cfg GovernorConfig) (*Governor, error) {
+	if cfg.Sampler == nil || cfg.Gate == nil {
+		return nil, fmt.Errorf("governor needs a sampler and a gate")
+	}
+	if err := cfg.Settings.Validate(0); err != nil {
+		return nil, err
+	}
+	g := &Governor{
+		sampler:          cfg.Sampler,
+		gate:             cfg.Gate,
+		clock:            cfg.Clock,
+		interval:         cfg.Interval,
+		activityInterval: cfg.ActivityInterval,
+		probeTimeout:     cfg.ProbeTimeout,
+		onDecision:       cfg.OnDecision,
+		wake:             make(chan struct{}, 1),
+		settings:         cfg.Settings,
+	}
+	if g.clock == nil {
+		g.clock = SystemClock()
+	}
+	if g.interval <= 0 {
+		g.interval = DefaultInterval
+	}
+	if g.activityInterval <= 0 {
+		g.activityInterval = DefaultActivityInterval
+	}
+	if g.probeTimeout <= 0 {
+		g.probeTimeout = DefaultProbeTimeout
+	}
+	if cfg.Record != nil {
+		g.record = json.NewEncoder(cfg.Record)
+	}
+	g.decision = StartingDecision(g.clock.Now())
+	return g, nil
+}
+
+// Run governs until the context ends, then pauses the gate.
+func (g *Governor) Run(ctx context.Context) error {
+	full := g.clock.NewTicker(g.interval)
+	defer full.Stop()
+	quick := g.clock.NewTicker(g.activityInterval)
+	defer quick.Stop()
+	defer g.stop()
+
+	g.evaluate(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-full.C():
+			g.evaluate(ctx)
+		case <-g.wake:
+			g.evaluate(ctx)
+		case <-quick.C():
+			g.checkActivity(ctx)
+		}
+	}
+}
+
+// Wake makes the governor sample and decide now instead of at its next tick.
+func (g *Governor) Wake() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Settings returns the settings in force.
+func (g *Governor) Settings() Settings {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.settings
+}
+
+// SetSettings replaces the settings after checking them against the machine, and
+// decides again at once.
+func (g *Governor) SetSettings(s Settings) error {
+	g.mu.Lock()
+	cores := g.sample.Cores
+	g.mu.Unlock()
+	if err := s.Validate(cores); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.settings, g.recorded = s, false
+	g.mu.Unlock()
+	g.Wake()
+	return nil
+}
+
+// Decision returns the decision in force.
+func (g *Governor) Decision() Decision {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.decision
+}
+
+// evaluate takes a full sample and decides.
+func (g *Governor) evaluate(ctx context.Context) {
+	settings := g.Settings()
+	sctx, cancel := context.WithTimeout(ctx, g.probeTimeout)
+	sample := g.sampler.Sample(sctx, settings.ExclusivePrograms)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	g.decide(settings, sample)
+}
+
+// checkActivity looks only at the idle time while sharing runs because nobody is at
+// the computer: the one change that must take effect faster than a full sample.
+func (g *Governor) checkActivity(ctx context.Context) {
+	g.mu.Lock()
+	settings, last, d := g.settings, g.sample, g.decision
+	g.mu.Unlock()
+	if d.Cause != CauseIdle && d.GPU.Cause != CauseIdle {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, g.probeTimeout)
+	idle, err := g.sampler.IdleTime(sctx)
+	cancel()
+	if err != nil || idle >= settings.InUseAfter || ctx.Err() != nil {
+		return
+	}
+	last.UserIdle = Known(idle)
+	g.decide(settings, last)
+}
+
+func (g *Governor) decide(settings Settings, sample Sample) {
+	now := g.clock.Now()
+	sample.At = now
+	g.mu.Lock()
+	prev := g.decision
+	if prev.Cause == CauseStarting {
+		prev = Decision{}
+	}
+	d := Decide(settings, sample, prev, now)
+	g.decision, g.sample = d, sample
+	g.writeRecord(settings, sample, d)
+	g.mu.Unlock()
+
+	g.gate.Apply(d)
+	if g.onDecision != nil && (prev.Reason != d.Reason || prev.GPU.Reason != d.GPU.Reason ||
+		prev.Run != d.Run || prev.Cores != d.Cores || prev.Duty != d.Duty) {
+		g.onDecision(d)
+	}
+}
+
+func (g *Governor) stop() {
+	g.mu.Lock()
+	now := g.clock.Now()
+	g.decision = Decision{
+		Reason: "Paused: sharing stopped", Cause: CauseStopped, Since: now,
+		GPU: GPUDecision{Reason: "GPU paused: sharing stopped", Cause: CauseStopped},
+	}
+	d := g.decision
+	g.mu.Unlock()
+	g.gate.Apply(d)
+	if g.onDecision != nil {
+		g.onDecision(d)
+	}
+}
+
+// TraceRecord is one line of a governor trace: either settings (written at the start
+// and after every change) or a sample with the decision taken on it.
+type TraceRecord struct {
+	Settings *Settings `json:"settings,omitempty"`
+	Sample   *Sample   `json:"sample,omitempty"`
+	Decision *Decision `json:"decision,omitempty"`
+}
+
+// writeRecord appends to the trace; the caller holds g.mu. A failing writer stops
+// the recording, never the governor.
+func (g *Governor) writeRecord(s Settings, sample Sample, d Decision) {
+	if g.record == nil {
+		return
+	}
+	if !g.recorded {
+		if err := g.record.Encode(TraceRecord{Settings: &s}); err != nil {
+			g.record = nil
+			return
+		}
+		g.recorded = true
+	}
+	if err := g.record.Encode(TraceRecord{Sample: &sample, Decision: &d}); err != nil {
+		g.record = nil
+	}
+}

@@ -1,0 +1,250 @@
+package capacity
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSampler returns a sample the test sets, and counts its use.
+type fakeSampler struct {
+	mu        sync.Mutex
+	sample    Sample
+	idle      Reading[time.Duration]
+	samples   int
+	idleCalls int
+	programs  []string
+}
+
+func (f *fakeSampler) Sample(_ context.Context, programs []string) Sample {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.samples++
+	f.programs = slices.Clone(programs)
+	s := f.sample
+	s.UserIdle = f.idle
+	return s
+}
+
+func (f *fakeSampler) IdleTime(context.Context) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.idleCalls++
+	if d, ok := f.idle.Get(); ok {
+		return d, nil
+	}
+	return 0, ErrUnknown
+}
+
+func (f *fakeSampler) set(change func(*fakeSampler)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+func (f *fakeSampler) counts() (samples, idleCalls int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.samples, f.idleCalls
+}
+
+// governorRig runs a Governor on a fake clock and hands out its decisions in order.
+type governorRig struct {
+	t         *testing.T
+	clock     *fakeClock
+	sampler   *fakeSampler
+	gate      *Gate
+	gov       *Governor
+	decisions chan Decision
+	cancel    context.CancelFunc
+	done      chan error
+}
+
+func startGovernor(t *testing.T, settings Settings, record *bytes.Buffer) *governorRig {
+	t.Helper()
+	r := &governorRig{
+		t:         t,
+		clock:     newFakeClock(monday),
+		sampler:   &fakeSampler{sample: idleSample(monday), idle: Known(10 * time.Minute)},
+		decisions: make(chan Decision, 100),
+		done:      make(chan error, 1),
+	}
+	r.gate = NewGate(r.clock)
+	cfg := GovernorConfig{
+		Settings: settings, Sampler: r.sampler, Gate: r.gate, Clock: r.clock,
+		OnDecision: func(d Decision) { r.decisions <- d },
+	}
+	if record != nil {
+		cfg.Record = record
+	}
+	gov, err := NewGovernor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.gov = gov
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- gov.Run(ctx) }()
+	// Both tickers exist before the test moves the clock.
+	for range 2 {
+		<-r.clock.added
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *governorRig) next() Decision {
+	r.t.Helper()
+	select {
+	case d := <-r.decisions:
+		return d
+	case <-time.After(5 * time.Second):
+		r.t.Fatal("no decision")
+		return Decision{}
+	}
+}
+
+func (r *governorRig) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
+}
+
+func TestGovernorAppliesDecisions(t *testing.T) {
+	r := startGovernor(t, PresetSettings(Balanced, 8), nil)
+
+	d := r.next()
+	if d.Reason != "Running: idle for 10 min, 4 of 8 cores" {
+		t.Fatalf("first decision %q", d.Reason)
+	}
+	if st := r.gate.State(); !st.Run || st.Cores != 4 || st.Duty != 1 {
+		t.Errorf("gate %+v after the first decision", st)
+	}
+
+	r.sampler.set(func(f *fakeSampler) { f.sample.OtherCPU = Known(90.0) })
+	r.clock.Advance(time.Second)
+	if d := r.next(); d.Reason != "Paused: other programs use 90 % CPU" {
+		t.Errorf("after a second of a CPU hog: %q", d.Reason)
+	}
+	if r.gate.State().Run {
+		t.Error("gate still open")
+	}
+
+	// New settings take effect at once, without waiting for a tick.
+	never := PresetSettings(Balanced, 8)
+	never.Mode = Never
+	never.ExclusivePrograms = []string{"zoom"}
+	if err := r.gov.SetSettings(never); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.next(); d.Reason != "Paused: sharing is off" {
+		t.Errorf("after switching sharing off: %q", d.Reason)
+	}
+	r.sampler.mu.Lock()
+	programs := r.sampler.programs
+	r.sampler.mu.Unlock()
+	if !slices.Equal(programs, []string{"zoom"}) {
+		t.Errorf("sampler asked for programs %v", programs)
+	}
+
+	bad := never
+	bad.Idle.Cores = 99
+	if err := r.gov.SetSettings(bad); !errors.Is(err, ErrInvalidSettings) {
+		t.Errorf("SetSettings with 99 cores on 8 = %v", err)
+	}
+	if r.gov.Settings().Idle.Cores == 99 {
+		t.Error("refused settings were applied")
+	}
+
+	r.stop()
+	if d := r.next(); d.Cause != CauseStopped || r.gate.State().Run {
+		t.Errorf("after stop: %+v, gate %+v", d, r.gate.State())
+	}
+}
+
+// TestGovernorActivityFastPath: while sharing runs on an idle computer, the governor
+// looks at the idle time every 200 ms and pauses without waiting for a full sample.
+func TestGovernorActivityFastPath(t *testing.T) {
+	r := startGovernor(t, PresetSettings(Balanced, 8), nil)
+	if d := r.next(); !d.Run {
+		t.Fatalf("not running: %q", d.Reason)
+	}
+	samples, _ := r.sampler.counts()
+
+	r.sampler.set(func(f *fakeSampler) { f.idle = Known(300 * time.Millisecond) })
+	r.clock.Advance(DefaultActivityInterval)
+	d := r.next()
+	if d.Reason != "Paused: you are using the computer (input 0 s ago)" {
+		t.Fatalf("after input: %q", d.Reason)
+	}
+	if r.gate.State().Run {
+		t.Error("gate still open")
+	}
+	if s, _ := r.sampler.counts(); s != samples {
+		t.Errorf("the fast path took %d full samples", s-samples)
+	}
+	if got := r.clock.Now().Sub(monday); got != DefaultActivityInterval {
+		t.Errorf("paused after %v of clock time", got)
+	}
+
+	// Paused, the governor no longer polls between samples: nothing to pause.
+	_, idleCalls := r.sampler.counts()
+	r.sampler.set(func(f *fakeSampler) { f.idle = Known(5 * time.Second) })
+	r.clock.Advance(DefaultActivityInterval)
+	r.clock.Advance(DefaultActivityInterval)
+	r.Wake()
+	if d := r.next(); d.Reason != "Paused: you are using the computer (input 5 s ago)" {
+		t.Errorf("after a full sample: %q", d.Reason)
+	}
+	if _, calls := r.sampler.counts(); calls != idleCalls {
+		t.Errorf("%d idle looks while paused", calls-idleCalls)
+	}
+}
+
+func (r *governorRig) Wake() { r.gov.Wake() }
+
+// TestGovernorRecordReplays records a governor's trace and replays it through the
+// same table test as testdata/traces: a trace recorded on a real machine is a test.
+func TestGovernorRecordReplays(t *testing.T) {
+	var record bytes.Buffer
+	r := startGovernor(t, PresetSettings(Quiet, 8), &record)
+	r.next()
+	steps := []func(*fakeSampler){
+		func(f *fakeSampler) { f.sample.Power.OnBattery = Known(true) },
+		func(f *fakeSampler) { f.sample.Power.OnBattery = Known(false); f.sample.CPUTemperature = Known(75.0) },
+		func(f *fakeSampler) { f.sample.CPUTemperature = Known(65.0) },
+		func(f *fakeSampler) { f.sample.CPUTemperature = Known(55.0) },
+	}
+	for _, step := range steps {
+		r.sampler.set(step)
+		r.clock.Advance(time.Second)
+		r.next()
+	}
+	r.stop()
+	path := filepath.Join(t.TempDir(), "recorded.jsonl")
+	if err := os.WriteFile(path, record.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded trace:\n%s", record.String())
+	replayTrace(t, path)
+}
+
+func TestNewGovernorRefuses(t *testing.T) {
+	if _, err := NewGovernor(GovernorConfig{Settings: PresetSettings(Balanced, 2)}); err == nil {
+		t.Error("governor without sampler and gate")
+	}
+	bad := PresetSettings(Balanced, 2)
+	bad.TempResume = 95
+	_, err := NewGovernor(GovernorConfig{Settings: bad, Sampler: &fakeSampler{}, Gate: NewGate(nil)})
+	if !errors.Is(err, ErrInvalidSettings) {
+		t.Errorf("NewGovernor with contradictory settings = %v", err)
+	}
+}

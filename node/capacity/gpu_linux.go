@@ -1,0 +1,3 @@
+package capacity
+
+func defaultGPUProbe() GPUProbe { return SystemGPUProbe{SysRoot: "/sys"} }

@@ -1,0 +1,5 @@
+//go:build !linux && !freebsd && !openbsd && !netbsd && !dragonfly && !darwin && !windows
+
+package capacity
+
+func defaultIdleProbe() IdleProbe { return unknownIdle{} }

@@ -1,0 +1,3 @@
+package capacity
+
+func defaultPowerProbe() PowerProbe { return SysfsPowerProbe{Root: "/sys"} }

@@ -1,0 +1,5 @@
+//go:build !linux && !darwin && !windows
+
+package capacity
+
+func defaultPowerProbe() PowerProbe { return unknownPower{} }
