@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/daolicloud/daoli/node/version"
+)
+
+// Main runs the daoli binary: the desktop app without a subcommand, a CLI command with
+// one. It returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		return runCommand(args[0], args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("daoli", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "daoli", version.String())
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "daoli: unexpected argument %q (try: daoli -help)\n", fs.Arg(0))
+		return 2
+	}
+	if err := Run(); err != nil {
+		fmt.Fprintln(stderr, "daoli:", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `Usage:
+  daoli [flags]            open the desktop app
+  daoli status [--json]    the machine, the sharing decision and the node's state
+
+Flags:
+`
+
+func runCommand(name string, args []string, stdout, stderr io.Writer) int {
+	switch name {
+	case "status":
+		return cmdStatus(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "daoli: unknown command %q (try: daoli help)\n", name)
+	return 2
+}
+
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("daoli status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	dataDir := fs.String("data", "", "data directory (default: the per-user data directory)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "daoli status: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	dir := *dataDir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDataDir(); err != nil {
+			fmt.Fprintln(stderr, "daoli status:", err)
+			return 1
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	st, err := collectStatus(ctx, dir)
+	if err == nil {
+		if *asJSON {
+			err = writeStatusJSON(stdout, st)
+		} else {
+			err = writeStatusText(stdout, st)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "daoli status:", err)
+		return 1
+	}
+	return 0
+}
+
+// exitUsage is the exit code after a flag error; -help is not an error.
+func exitUsage(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

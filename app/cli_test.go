@@ -1,0 +1,88 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/daolicloud/daoli/node/capacity"
+)
+
+func TestStatusJSON(t *testing.T) {
+	dir := t.TempDir()
+	// Saved settings are reported as such; Never makes the decision predictable.
+	s := capacity.PresetSettings(capacity.Balanced, 2)
+	s.Mode = capacity.Never
+	if err := (capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}).Save(s); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"status", "--json", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var st Status
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("status is not JSON: %v\n%s", err, out.String())
+	}
+	switch {
+	case st.DataDir != dir:
+		t.Errorf("data_dir %q", st.DataDir)
+	case st.Node.Running:
+		t.Error("reports a node that does not run")
+	case st.Machine.UsableCores <= 0:
+		t.Errorf("usable cores %d", st.Machine.UsableCores)
+	case !st.Sharing.SettingsSaved:
+		t.Error("saved settings not found")
+	case st.Sharing.Decision.Run || !strings.HasPrefix(st.Sharing.Decision.Reason, "Paused"):
+		t.Errorf("decision under run mode Never: %+v", st.Sharing.Decision)
+	case st.CapacityCheck != nil:
+		t.Error("a capacity check that never ran is reported")
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"status", "--data", t.TempDir()}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"Node: not running", "Machine", "CPU", "Sharing", "Decision", "not run yet"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status text lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestStatusRefusesBadSettingsFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, sharingSettingsFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"status", "--data", dir}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !strings.Contains(errOut.String(), sharingSettingsFile) {
+		t.Fatalf("error does not name the file: %s", errOut.String())
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"status", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"status", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"--version"}, 0, ""},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Main(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut.String(), tc.code, tc.want)
+		}
+	}
+}
