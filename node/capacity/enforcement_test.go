@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/luck"
 )
 
 // activityProbe is an idle probe the test flips: it reports the time since the last
@@ -46,9 +49,6 @@ func (s quietSampler) IdleTime(ctx context.Context) (time.Duration, error) {
 // with the real clock; the test simulates input and measures how long until every
 // worker is parked, then how much CPU the process uses while paused.
 func TestMinerPausesOnUserActivity(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures real time")
-	}
 	cores := runtime.NumCPU()
 	settings := PresetSettings(Balanced, cores)
 	settings.Preset, settings.Idle = Custom, Share{Cores: cores, Duty: 1}
@@ -130,4 +130,63 @@ func TestMinerPausesOnUserActivity(t *testing.T) {
 	// The user leaves: after "in use" expires the miner resumes by itself.
 	probe.lastInput.Store(time.Now().Add(-time.Hour).UnixNano())
 	waitFor(t, "the miner to resume", func() bool { return gate.Parked() == 0 && hashes.Load() > hashesBefore })
+}
+
+// TestLuckMinerFollowsGovernor runs node/luck's real miner, with one worker per core
+// and a target it never meets, under the governor through Gate.Follow, and measures
+// the time from simulated input until every worker is parked and the CPU the paused
+// miner uses.
+func TestLuckMinerFollowsGovernor(t *testing.T) {
+	cores := runtime.NumCPU()
+	settings := PresetSettings(Balanced, cores)
+	settings.Preset, settings.Idle = Custom, Share{Cores: cores, Duty: 1}
+	probe := &activityProbe{}
+	probe.lastInput.Store(time.Now().Add(-10 * time.Minute).UnixNano())
+	gate := NewGate(nil)
+	gov, err := NewGovernor(GovernorConfig{Settings: settings, Sampler: quietSampler{idle: probe, cores: cores}, Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	miner := luck.NewMiner(luck.MinerConfig{Workers: cores})
+	miner.Pause() // until the governor's first decision
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { _ = gov.Run(ctx) })
+	wg.Go(func() { gate.Follow(ctx, miner) })
+	prefix := make([]byte, sha256.BlockSize)
+	wg.Go(func() { _, _ = miner.Mine(ctx, prefix, chain.Hash{}) }) // the zero target admits nothing
+
+	waitFor(t, "the miner to hash", func() bool { return miner.Stats().Attempts > 1_000_000 })
+	touched := time.Now()
+	probe.lastInput.Store(touched.UnixNano())
+	waitFor(t, "every miner worker parked", func() bool { return miner.Stats().Parked == cores })
+	timeToPause := time.Since(touched)
+	if timeToPause >= time.Second {
+		t.Errorf("time to pause %v, want under 1 s", timeToPause)
+	}
+
+	const window = time.Second
+	cpuBefore, ok := processCPUTime()
+	attempts, wallBefore := miner.Stats().Attempts, time.Now()
+	time.Sleep(window) // the measurement window, not a synchronisation
+	cpuAfter, _ := processCPUTime()
+	wall := time.Since(wallBefore)
+	if n := miner.Stats().Attempts - attempts; n != 0 {
+		t.Errorf("%d attempts while paused", n)
+	}
+	share := 0.0
+	if ok {
+		share = 100 * float64(cpuAfter-cpuBefore) / float64(wall)
+		if share > 2 {
+			t.Errorf("paused miner used %.2f %% of one core", share)
+		}
+	}
+	t.Logf("luck miner, %d workers: time to pause %v; CPU while paused %.2f %% of one core; reason %q",
+		cores, timeToPause.Round(time.Millisecond), share, gov.Decision().Reason)
+
+	probe.lastInput.Store(time.Now().Add(-time.Hour).UnixNano())
+	waitFor(t, "the miner to resume", func() bool { return miner.Stats().Attempts > attempts })
 }

@@ -175,3 +175,28 @@ func (t *Throttle) rest(ctx context.Context, st *gateState, d time.Duration) err
 		return ctx.Err()
 	}
 }
+
+// Pausable is a worker with its own pause switch, such as the luck miner.
+type Pausable interface {
+	Pause()
+	Resume()
+}
+
+// Follow keeps p paused while the gate is closed and running while it is open, until
+// ctx ends. It takes the change channel before reading the state, so no change is
+// missed between the two.
+func (g *Gate) Follow(ctx context.Context, p Pausable) {
+	for {
+		changed := g.Changed()
+		if g.State().Run {
+			p.Resume()
+		} else {
+			p.Pause()
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
