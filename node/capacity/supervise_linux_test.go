@@ -12,16 +12,18 @@ import (
 	"time"
 )
 
-// TestHelperBurnCPU is not a test: it is the job worker stand-in that
-// TestSuperviseProcess starts, a process that spins until killed.
-func TestHelperBurnCPU(t *testing.T) {
-	if os.Getenv("DAOLI_CAPACITY_BURN") != "1" {
-		t.Skip("helper process")
+// burnEnv makes the test binary the job worker stand-in that TestSuperviseProcess
+// starts: a process that spins until killed.
+const burnEnv = "DAOLI_CAPACITY_BURN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(burnEnv) == "1" {
+		x := 0
+		for {
+			x++
+		}
 	}
-	x := 0
-	for {
-		x++
-	}
+	os.Exit(m.Run())
 }
 
 // procStat returns a process's state letter and its CPU time in clock ticks.
@@ -78,11 +80,8 @@ func cpuShare(t *testing.T, pid int, window time.Duration) float64 {
 // TestSuperviseProcess holds a CPU-burning child process to the gate: stopped while
 // paused, about 30 % of a core at duty 0.3, running again when supervision ends.
 func TestSuperviseProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures real time")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBurnCPU$")
-	cmd.Env = append(os.Environ(), "DAOLI_CAPACITY_BURN=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), burnEnv+"=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -94,9 +94,6 @@ func TestKeystoreRoundTrip(t *testing.T) {
 }
 
 func TestEncryptKeyDefaultParams(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs Argon2id with 64 MiB")
-	}
 	k := testKey(t, 2)
 	data, err := EncryptKey(k, testPassphrase)
 	if err != nil {
