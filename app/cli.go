@@ -46,6 +46,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 const usage = `Usage:
   daoli [flags]            open the desktop app
   daoli status [--json]    the machine, the sharing decision and the node's state
+  daoli check [--force]    measure this machine's throughput for mining and jobs
 
 Flags:
 `
@@ -54,6 +55,8 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 	switch name {
 	case "status":
 		return cmdStatus(args, stdout, stderr)
+	case "check":
+		return cmdCheck(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stderr, usage)
 		return 0
@@ -74,13 +77,10 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daoli status: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	dir := *dataDir
-	if dir == "" {
-		var err error
-		if dir, err = DefaultDataDir(); err != nil {
-			fmt.Fprintln(stderr, "daoli status:", err)
-			return 1
-		}
+	dir, err := dataDirOrDefault(*dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "daoli status:", err)
+		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

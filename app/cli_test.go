@@ -86,3 +86,36 @@ func TestCommandLineErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStoresAndReuses(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := Main(append([]string{"check", "--data", dir, "--each", "50ms"}, args...), &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		return out.String()
+	}
+	first := run()
+	if !strings.Contains(first, "Miner") || strings.Contains(first, "measured on") {
+		t.Fatalf("first check:\n%s", first)
+	}
+	if again := run(); !strings.Contains(again, "measured on") {
+		t.Fatalf("second check did not reuse the stored result:\n%s", again)
+	}
+	if forced := run("--force"); strings.Contains(forced, "measured on") {
+		t.Fatalf("--force reused the stored result:\n%s", forced)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"status", "--json", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errOut.String())
+	}
+	var st Status
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.CapacityCheck == nil || st.CapacityCheck.Miner.SingleCore <= 0 || st.CapacityCheck.Job.AllCores <= 0 {
+		t.Fatalf("status does not show the stored check: %+v", st.CapacityCheck)
+	}
+}

@@ -172,7 +172,7 @@ func powerText(p capacity.Power) string {
 }
 
 func throughputText(t capacity.Throughput) string {
-	return fmt.Sprintf("%s %s/s on one core, %s %s/s on %d", formatCount(t.SingleCore), t.Unit, formatCount(t.AllCores), t.Unit, t.Cores)
+	return fmt.Sprintf("%s %s on one core, %s %s on %d cores", formatCount(t.SingleCore), t.Unit, formatCount(t.AllCores), t.Unit, t.Cores)
 }
 
 func formatCount(v float64) string {
