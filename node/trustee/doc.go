@@ -1,0 +1,48 @@
+// Package trustee is the full node that trustee operators run (DESIGN §3.4, §3.7): it
+// drives the I-BFT state machine of node/ibft over the network, certifies one block per
+// epoch, keeps the chain in node/store and serves light nodes.
+//
+// The process follows CometBFT's split:
+//
+//   - Reactors (reactor.go) run on the network's goroutines. They decode every message,
+//     run ValidateBasic and the cheap checks at the edge, penalize peers that send
+//     invalid bytes, and hand what is left to the state goroutine over one channel.
+//   - The state goroutine (Trustee.Run) alone owns the ibft.Machine, the ticket pool
+//     and the DCC calibrator. It ticks the machine every TickInterval on an injected
+//     clock, closes the epoch when the DCC admission window (Φ + Δ from its own receipt
+//     of the previous block) ends, and acts on the machine's Ready: it appends the
+//     records to the write-ahead log (store.WAL, durable) before a message that carries
+//     them is sent, commits certified blocks to the store and publishes them on the
+//     blocks topic.
+//   - The mempool (mempool.go) holds transactions nonce-ordered per sender under size
+//     caps; it rejects at the edge any transaction that does not apply to the committed
+//     state and drops the included ones after each commit. It is the machine's
+//     ibft.Mempool.
+//   - Services (services.go) answer light nodes: certified blocks by height, account
+//     proofs against the certified state, submission of transactions and KeyBlocks, and
+//     a clock sample. Their bytes are the canonical CBOR of the types in wire.go.
+//
+// # Files of a trustee
+//
+// A trustee's configuration (config.json, see Config) names its key file, data
+// directory, listen addresses, network file and metrics address. The key file holds the
+// trustee's ed25519 seed, like CometBFT's priv_validator_key.json:
+//
+//	{
+//	  "type": "ed25519",
+//	  "public_key": "<64 hex digits>",
+//	  "seed": "<64 hex digits>"
+//	}
+//
+// It is written with mode 0600 and LoadKey refuses a file that others may read (on
+// systems with Unix permissions), since whoever holds the seed signs votes in the
+// trustee's name. The data directory holds chain.db (blocks, state and the consensus
+// write-ahead log).
+//
+// # Observability
+//
+// Logs are structured (log/slog). Metrics are Prometheus gauges and counters on the
+// trustee's own registry (daoli_chain_height, daoli_round, daoli_votes_total,
+// daoli_peers, daoli_mempool_txs, daoli_certification_seconds); ServeHTTP's handler
+// serves them at /metrics next to a small status page at /.
+package trustee

@@ -1,0 +1,26 @@
+package trustee
+
+import "errors"
+
+var (
+	// ErrBadConfig reports a configuration that cannot work.
+	ErrBadConfig = errors.New("invalid trustee configuration")
+	// ErrBadKeyFile reports a key file that is malformed or readable by others.
+	ErrBadKeyFile = errors.New("invalid key file")
+	// ErrExists reports a file that would be overwritten.
+	ErrExists = errors.New("file exists")
+	// ErrMempoolFull reports a transaction refused because a mempool cap is reached.
+	ErrMempoolFull = errors.New("mempool full")
+	// ErrKnownTx reports a transaction the mempool already holds.
+	ErrKnownTx = errors.New("transaction already in the mempool")
+	// ErrNonce reports a transaction whose nonce is not the sender's next one.
+	ErrNonce = errors.New("nonce out of order")
+	// ErrInvalidTx reports a transaction that does not apply to the committed state.
+	ErrInvalidTx = errors.New("invalid transaction")
+	// ErrNotFound reports a block or certificate the trustee does not hold.
+	ErrNotFound = errors.New("not found")
+	// ErrBadRequest reports a service request that does not decode or makes no sense.
+	ErrBadRequest = errors.New("bad request")
+	// ErrStopped reports use of a trustee that has stopped.
+	ErrStopped = errors.New("trustee stopped")
+)

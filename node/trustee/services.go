@@ -1,0 +1,136 @@
+package trustee
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// submitWait bounds how long a KeyBlock submission waits for the state goroutine.
+const submitWait = 5 * time.Second
+
+func badInput(err error) error { return fmt.Errorf("%w: %w", p2p.ErrBadInput, err) }
+
+// serveSync answers a height with the certified block at it.
+func (t *Trustee) serveSync(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
+	var r SyncRequest
+	if err := Decode(req, &r, syncRequestLimit); err != nil {
+		return nil, badInput(err)
+	}
+	if r.Height == 0 || r.Height > t.tipv.Load().header.Epoch {
+		return nil, fmt.Errorf("%w: block %d", ErrNotFound, r.Height)
+	}
+	b, err := t.store.Block(r.Height)
+	if err != nil {
+		return nil, notFound(r.Height, err)
+	}
+	cert, err := t.store.Cert(r.Height)
+	if err != nil {
+		return nil, notFound(r.Height, err)
+	}
+	return Encode(&CertifiedBlock{Block: *b, Cert: *cert}), nil
+}
+
+func notFound(h uint64, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: block %d", ErrNotFound, h)
+	}
+	return fmt.Errorf("block %d: %w", h, err)
+}
+
+// serveProof answers an address with its account at the certified tip and the proof
+// against the tip's state root.
+func (t *Trustee) serveProof(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
+	var r ProofRequest
+	if err := Decode(req, &r, proofRequestLimit); err != nil {
+		return nil, badInput(err)
+	}
+	tp := t.tipv.Load()
+	acct, proof := tp.state.ProveAccount(r.Address)
+	return Encode(&ProofResponse{Height: tp.header.Epoch, Account: acct, Proof: proof}), nil
+}
+
+// serveSubmit takes one transaction into the mempool, or one KeyBlock into the ticket
+// pool, and relays what it accepted to the other trustees by gossip.
+func (t *Trustee) serveSubmit(ctx context.Context, _ peer.ID, req []byte) ([]byte, error) {
+	var r SubmitRequest
+	if err := Decode(req, &r, submitRequestLimit); err != nil {
+		return nil, badInput(err)
+	}
+	switch {
+	case (r.Tx == nil) == (r.KeyBlock == nil):
+		return nil, badInput(fmt.Errorf("%w: submit exactly one transaction or KeyBlock", ErrBadRequest))
+	case r.Tx != nil:
+		h, err := t.SubmitTx(ctx, r.Tx)
+		if err != nil {
+			return nil, err
+		}
+		return Encode(&SubmitResponse{Hash: h}), nil
+	}
+	h, err := t.SubmitKeyBlock(ctx, r.KeyBlock)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(&SubmitResponse{Hash: h}), nil
+}
+
+// SubmitTx admits tx to the mempool and relays it. A transaction that is invalid in
+// itself is an error wrapping p2p.ErrBadInput.
+func (t *Trustee) SubmitTx(ctx context.Context, tx *chain.Tx) (chain.Hash, error) {
+	if _, err := tx.ValidateBasic(t.chainID); err != nil {
+		return chain.Hash{}, badInput(err)
+	}
+	if err := t.mempool.Add(tx); err != nil {
+		return chain.Hash{}, err
+	}
+	t.metrics.mempool.Set(float64(t.mempool.Len()))
+	t.relay(ctx, t.protos.Txs, chain.EncodeTx(tx))
+	return tx.Hash(), nil
+}
+
+// SubmitKeyBlock admits kb to the ticket pool of the open epoch and relays it.
+func (t *Trustee) SubmitKeyBlock(ctx context.Context, kb *chain.KeyBlock) (chain.Hash, error) {
+	tp := t.tipv.Load()
+	if kb.ChainID != t.chainID || kb.Epoch != tp.header.Epoch+1 || kb.Parent != tp.state.Tip() {
+		return chain.Hash{}, fmt.Errorf("%w: KeyBlock for epoch %d, the open epoch is %d", ErrBadRequest, kb.Epoch, tp.header.Epoch+1)
+	}
+	reply := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(ctx, submitWait)
+	defer cancel()
+	if !t.deliver(ctx, input{ticket: kb, recv: t.clock.Now(), reply: reply}) {
+		return chain.Hash{}, ErrStopped
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			return chain.Hash{}, err
+		}
+	case <-ctx.Done():
+		return chain.Hash{}, ctx.Err()
+	case <-t.done:
+		return chain.Hash{}, ErrStopped
+	}
+	t.relay(ctx, t.protos.KeyBlocks, chain.EncodeKeyBlock(kb))
+	return kb.Hash(), nil
+}
+
+func (t *Trustee) relay(ctx context.Context, topic string, data []byte) {
+	if err := t.net.Publish(ctx, topic, data); err != nil {
+		t.log.Debug("relay", "topic", topic, "err", err)
+	}
+}
+
+// serveClock answers with the trustee's time and certified height.
+func (t *Trustee) serveClock(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
+	var r ClockRequest
+	if err := Decode(req, &r, clockRequestLimit); err != nil {
+		return nil, badInput(err)
+	}
+	return Encode(&ClockSample{Time: t.clock.Now().UnixNano(), Height: t.tipv.Load().header.Epoch}), nil
+}
