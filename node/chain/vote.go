@@ -128,8 +128,10 @@ func NewCert(votes []*Vote) (*Cert, error) {
 	return c, nil
 }
 
-// Quorum is the number of votes that certify among n trustees: 2f+1 with f = ⌊(n−1)/3⌋.
-func Quorum(n int) int { return 2*((n-1)/3) + 1 }
+// Quorum is the number of votes that certify among n trustees: n−f with
+// f = ⌊(n−1)/3⌋. That is 2f+1 when n = 3f+1; for other n, 2f+1 would let two quorums
+// meet in f trustees only (n = 5: two sets of 3 share one), so it is never less than n−f.
+func Quorum(n int) int { return n - (n-1)/3 }
 
 // Verify checks that c certifies block hash for epoch: distinct signers sorted by key,
 // all in set, at least a quorum of it, every signature valid (batch-verified).

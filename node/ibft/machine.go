@@ -155,12 +155,9 @@ func New(cfg Config, restored []Record) (*Machine, error) {
 	return m, nil
 }
 
-// quorum is the number of matching votes that decide among n trustees. chain.Quorum
-// gives 2f+1, which equals n−f only when n = 3f+1; for other n two groups of 2f+1 can
-// share fewer than f+1 trustees (for n = 6 they can be disjoint), so the machine never
-// counts on fewer than n−f, the smallest quorum whose any two share an honest trustee.
-// Its certificates then carry at least chain.Quorum(n) signatures and still verify.
-func quorum(n int) int { return max(chain.Quorum(n), n-(n-1)/3) }
+// quorum is the number of matching votes that decide among n trustees: n−f, the same
+// count a certificate needs to verify (chain.Quorum).
+func quorum(n int) int { return chain.Quorum(n) }
 
 func (m *Machine) setTrustees() {
 	m.set = m.state.Active()
