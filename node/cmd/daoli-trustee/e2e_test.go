@@ -5,12 +5,12 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
@@ -62,10 +64,50 @@ func height(addr string) int {
 	return -1
 }
 
-// TestProcesses builds daoli-trustee, makes a four-trustee devnet with it and runs each
-// trustee as its own process until every one reports height 20 on its metrics
-// endpoint; then SIGTERM stops each cleanly.
-func TestProcesses(t *testing.T) {
+// e2eTrustee is one daoli-trustee process of an end-to-end test, restartable.
+type e2eTrustee struct {
+	bin, config, metrics, dataDir string
+	cmd                           *exec.Cmd
+	log                           *logBuffer
+}
+
+func (p *e2eTrustee) start(t *testing.T) {
+	t.Helper()
+	if p.log == nil {
+		p.log = new(logBuffer)
+	}
+	p.cmd = exec.Command(p.bin, "run", "--config", p.config)
+	p.cmd.Stdout, p.cmd.Stderr = io.Discard, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit with the stop logged.
+func (p *e2eTrustee) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("trustee %s: %v\n%s", p.config, err, p.log.String())
+	}
+	if !strings.Contains(p.log.String(), "trustee stopped") {
+		t.Fatalf("trustee %s did not log its stop", p.config)
+	}
+	p.cmd = nil
+}
+
+// e2eNet is a devnet of trustee processes.
+type e2eNet struct {
+	t     *testing.T
+	procs []*e2eTrustee
+}
+
+// startE2E builds daoli-trustee, writes an n-trustee devnet with a 300 ms cycle and
+// starts one process per trustee; every process still running is killed at cleanup.
+func startE2E(t *testing.T, n int) *e2eNet {
+	t.Helper()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "daoli-trustee")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -74,7 +116,7 @@ func TestProcesses(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	dir := filepath.Join(tmp, "devnet")
-	out, err := exec.Command(bin, "devnet", "--trustees", "4", "--dir", dir, "--phi", "150ms", "--delta", "100ms", "--cycle", "300ms").CombinedOutput()
+	out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir, "--phi", "150ms", "--delta", "100ms", "--cycle", "300ms").CombinedOutput()
 	if err != nil {
 		t.Fatalf("devnet: %v\n%s", err, out)
 	}
@@ -82,55 +124,201 @@ func TestProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type proc struct {
-		cmd     *exec.Cmd
-		log     *logBuffer
-		metrics string
-	}
-	var procs []*proc
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for _, p := range paths {
-		cfg, err := trustee.LoadConfig(p)
+	net := &e2eNet{t: t}
+	t.Cleanup(func() {
+		for _, p := range net.procs {
+			if p.cmd != nil {
+				p.cmd.Process.Kill()
+				p.cmd.Wait()
+			}
+		}
+	})
+	for _, path := range paths {
+		cfg, err := trustee.LoadConfig(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr := &proc{log: new(logBuffer), metrics: cfg.Metrics}
-		pr.cmd = exec.CommandContext(ctx, bin, "run", "--config", p)
-		pr.cmd.Stdout, pr.cmd.Stderr = io.Discard, pr.log
-		if err := pr.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs = append(procs, pr)
+		p := &e2eTrustee{bin: bin, config: path, metrics: cfg.Metrics, dataDir: cfg.DataDir}
+		p.start(t)
+		net.procs = append(net.procs, p)
 	}
+	return net
+}
+
+// heights reads the chain height of the trustees given (all when none are).
+func (n *e2eNet) heights(which ...int) []int {
+	if len(which) == 0 {
+		for i := range n.procs {
+			which = append(which, i)
+		}
+	}
+	hs := make([]int, len(which))
+	for j, i := range which {
+		hs[j] = height(n.procs[i].metrics)
+	}
+	return hs
+}
+
+// waitHeight polls until each trustee in which reports at least h.
+func (n *e2eNet) waitHeight(h int, which ...int) time.Duration {
+	n.t.Helper()
 	start := time.Now()
-	deadline := start.Add(waitFor)
 	for {
-		low := 1 << 30
-		for _, pr := range procs {
-			low = min(low, height(pr.metrics))
+		hs := n.heights(which...)
+		if slices.Min(hs) >= h {
+			return time.Since(start)
 		}
-		if low >= 20 {
-			break
-		}
-		if time.Now().After(deadline) {
-			for i, pr := range procs {
-				t.Logf("trustee %d log:\n%s", i, pr.log.String())
-			}
-			t.Fatalf("lowest height %d after %v", low, waitFor)
+		if time.Since(start) > waitFor {
+			n.dumpLogs()
+			n.t.Fatalf("heights %v after %v, want %d", hs, waitFor, h)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("4 trustee processes: height 20 in %v", time.Since(start).Round(time.Millisecond))
-	for i, pr := range procs {
-		if err := pr.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
+}
+
+func (n *e2eNet) dumpLogs() {
+	for i, p := range n.procs {
+		n.t.Logf("trustee %d log:\n%s", i, p.log.String())
+	}
+}
+
+// chains opens every trustee's database (all processes stopped) and returns the block
+// hash at each height of each chain.
+func (n *e2eNet) chains() [][]chain.Hash {
+	n.t.Helper()
+	var out [][]chain.Hash
+	for i, p := range n.procs {
+		st, err := store.Open(filepath.Join(p.dataDir, trustee.DBFile), nil)
+		if err != nil {
+			n.t.Fatalf("trustee %d: %v", i, err)
 		}
-		if err := pr.cmd.Wait(); err != nil {
-			t.Fatalf("trustee %d: %v\n%s", i, err, pr.log.String())
+		tip, _, err := st.Tip()
+		if err != nil {
+			n.t.Fatalf("trustee %d: %v", i, err)
 		}
-		if !strings.Contains(pr.log.String(), "trustee stopped") {
-			t.Fatalf("trustee %d did not log its stop", i)
+		hashes := make([]chain.Hash, tip+1)
+		for h := uint64(0); h <= tip; h++ {
+			b, err := st.Block(h)
+			if err != nil {
+				n.t.Fatalf("trustee %d block %d: %v", i, h, err)
+			}
+			hashes[h] = b.Hash()
+		}
+		if err := st.Close(); err != nil {
+			n.t.Fatal(err)
+		}
+		out = append(out, hashes)
+	}
+	return out
+}
+
+// TestProcesses is the four-trustee network as operators run it: one daoli-trustee
+// process per trustee. It certifies 100 epochs; with one trustee stopped the other
+// three go on; with two stopped the network stalls, and no trustee certifies a block
+// another does not have; restarted, the two catch up and the network resumes. Every
+// stop is a SIGTERM that must end the process cleanly.
+func TestProcesses(t *testing.T) {
+	net := startE2E(t, 4)
+
+	took := net.waitHeight(100)
+	t.Logf("4 trustee processes: height 100 in %v", took.Round(time.Millisecond))
+	checkMetrics(t, net.procs[0].metrics)
+
+	net.procs[3].stop(t)
+	h := slices.Max(net.heights(0, 1, 2))
+	took = net.waitHeight(h+10, 0, 1, 2)
+	t.Logf("trustee 3 stopped: 3 trustees certified 10 more epochs in %v", took.Round(time.Millisecond))
+
+	net.procs[2].stop(t)
+	// Precommits already on the wire may still certify the epoch in progress; after
+	// that, two of four trustees are below the quorum of three and nothing certifies.
+	settle := slices.Max(net.heights(0, 1)) + 1
+	time.Sleep(time.Second)
+	stalled := net.heights(0, 1)
+	if slices.Max(stalled) > settle {
+		t.Fatalf("two trustees alone went from %d to %v", settle-1, stalled)
+	}
+	window := 10 * 300 * time.Millisecond
+	time.Sleep(window)
+	if now := net.heights(0, 1); !slices.Equal(now, stalled) {
+		t.Fatalf("two trustees certified without a quorum: %v then %v", stalled, now)
+	}
+	t.Logf("trustees 2 and 3 stopped: stalled at %v for %v", stalled, window)
+
+	net.procs[2].start(t)
+	net.procs[3].start(t)
+	resume := slices.Max(stalled) + 10
+	took = net.waitHeight(resume)
+	t.Logf("trustees 2 and 3 restarted: all 4 at height %d in %v", resume, took.Round(time.Millisecond))
+
+	for _, p := range net.procs {
+		p.stop(t)
+	}
+	chains := net.chains()
+	for i := 1; i < len(chains); i++ {
+		common := min(len(chains[0]), len(chains[i]))
+		for h := range common {
+			if chains[0][h] != chains[i][h] {
+				t.Fatalf("fork at height %d: trustee 0 has %s, trustee %d has %s", h, chains[0][h].Short(), i, chains[i][h].Short())
+			}
 		}
 	}
+	for _, p := range net.procs {
+		if strings.Contains(p.log.String(), "equivocation") {
+			net.dumpLogs()
+			t.Fatal("an honest trustee was reported for equivocation")
+		}
+	}
+}
+
+// checkMetrics reads a trustee's metrics and status page: every metric operators are
+// promised is there, and the status page says what the trustee is doing.
+func checkMetrics(t *testing.T, addr string) {
+	t.Helper()
+	body := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	metrics := body("/metrics")
+	for _, name := range []string{
+		"daoli_chain_height ", "daoli_round ", `daoli_votes_total{kind="prevote"} `, `daoli_votes_total{kind="precommit"} `,
+		"daoli_peers ", "daoli_mempool_txs ", "daoli_certification_seconds_bucket{", "daoli_certification_seconds_count ",
+	} {
+		if !strings.Contains(metrics, "\n"+name) {
+			t.Errorf("metrics lack %q", name)
+		}
+	}
+	if c := metricValue(metrics, "daoli_certification_seconds_count"); c < 50 {
+		t.Errorf("certification latency observed %v times after 100 epochs", c)
+	}
+	if p := metricValue(metrics, "daoli_peers"); p < 3 {
+		t.Errorf("daoli_peers = %v, want at least the 3 other trustees", p)
+	}
+	status := body("/")
+	for _, want := range []string{"<td>height</td>", "daoli-devnet", "Trustees (4)"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status page lacks %q:\n%s", want, status)
+		}
+	}
+}
+
+func metricValue(text, name string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
 }
