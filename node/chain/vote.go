@@ -136,6 +136,23 @@ func Quorum(n int) int { return n - (n-1)/3 }
 // Verify checks that c certifies block hash for epoch: distinct signers sorted by key,
 // all in set, at least a quorum of it, every signature valid (batch-verified).
 func (c *Cert) Verify(chainID string, epoch uint64, block Hash, set []Trustee) error {
+	var n int
+	if c != nil {
+		n = len(c.Sigs)
+	}
+	bv := keys.NewBatchVerifier(n)
+	if err := c.AddTo(bv, chainID, epoch, block, set); err != nil {
+		return err
+	}
+	if ok, _ := bv.Verify(); !ok {
+		return fmt.Errorf("%w: %w", ErrBadCert, ErrBadSignature)
+	}
+	return nil
+}
+
+// AddTo runs every check of Verify except the signatures, which it adds to bv, so that
+// a node syncing many blocks verifies their certificates in one batch.
+func (c *Cert) AddTo(bv keys.SigSink, chainID string, epoch uint64, block Hash, set []Trustee) error {
 	if c == nil {
 		return fmt.Errorf("%w: missing", ErrBadCert)
 	}
@@ -145,25 +162,19 @@ func (c *Cert) Verify(chainID string, epoch uint64, block Hash, set []Trustee) e
 	if block.IsZero() {
 		return fmt.Errorf("%w: certifies nil", ErrBadCert)
 	}
-	members := make(map[keys.PublicKey]bool, len(set))
-	for _, t := range set {
-		members[t.Key] = true
-	}
 	if q := Quorum(len(set)); len(c.Sigs) < q {
 		return fmt.Errorf("%w: %d signatures, quorum is %d of %d", ErrBadCert, len(c.Sigs), q, len(set))
 	}
-	bv := keys.NewBatchVerifier(len(c.Sigs))
 	for i, s := range c.Sigs {
 		if i > 0 && bytes.Compare(c.Sigs[i-1].Trustee[:], s.Trustee[:]) >= 0 {
 			return fmt.Errorf("%w: signers not sorted and distinct", ErrBadCert)
 		}
-		if !members[s.Trustee] {
+		if !slices.ContainsFunc(set, func(t Trustee) bool { return t.Key == s.Trustee }) {
 			return fmt.Errorf("%w: signer %s is not a trustee", ErrBadCert, s.Trustee.String()[:8])
 		}
-		bv.Add(s.Trustee, c.Precommit(chainID, s).SignBytes(), s.Sig)
 	}
-	if ok, _ := bv.Verify(); !ok {
-		return fmt.Errorf("%w: %w", ErrBadCert, ErrBadSignature)
+	for _, s := range c.Sigs {
+		bv.Add(s.Trustee, c.Precommit(chainID, s).SignBytes(), s.Sig)
 	}
 	return nil
 }

@@ -6,6 +6,12 @@ import (
 	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
+// SigSink takes signatures to verify later. BatchVerifier is one; a caller that splits
+// signatures among cores collects them with its own.
+type SigSink interface {
+	Add(pub PublicKey, msg, sig []byte)
+}
+
 // BatchVerifier checks many signatures at once, faster than one by one (see
 // BenchmarkBatchVerify64 against BenchmarkVerify).
 type BatchVerifier struct {

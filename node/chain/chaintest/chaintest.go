@@ -209,6 +209,8 @@ type Step struct {
 	// Signers is the number of active trustees whose precommits form the certificate,
 	// in lineup order; 0 means all of them.
 	Signers int
+	// Txs are added to the payload after the transfers.
+	Txs []*chain.Tx
 }
 
 // Committed is one certified block and what it did.
@@ -232,6 +234,9 @@ func (n *Net) Next(s Step) (*Committed, error) {
 	}
 	p := chain.Proposal{Time: st.Params().GenesisTime, LastCert: n.lastCert}
 	p.Payload = n.transfers(st, epoch, s.Transfers)
+	for _, tx := range s.Txs {
+		p.Payload = append(p.Payload, *tx)
+	}
 	p.Winner, p.Payroll, p.Tickets = n.tickets(st, epoch, s.Tickets)
 	b, next, rec, err := chain.Propose(st, p)
 	if err != nil {
@@ -269,12 +274,14 @@ func (n *Net) signers(st *chain.State, k int) ([]*keys.Key, error) {
 		return nil, fmt.Errorf("%d signers asked, %d trustees active", k, len(active))
 	}
 	out := make([]*keys.Key, 0, k)
+	// A user that bonded is a trustee too once active.
+	known := append(slices.Clone(n.Trustees), n.Users...)
 	for _, t := range active[:k] {
-		i := slices.IndexFunc(n.Trustees, func(key *keys.Key) bool { return key.Public() == t.Key })
+		i := slices.IndexFunc(known, func(key *keys.Key) bool { return key.Public() == t.Key })
 		if i < 0 {
 			return nil, fmt.Errorf("active trustee %s is not a key of this net", t.Key.String()[:8])
 		}
-		out = append(out, n.Trustees[i])
+		out = append(out, known[i])
 	}
 	return out, nil
 }

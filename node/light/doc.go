@@ -1,0 +1,12 @@
+// Package light is the light node of DESIGN §1 and §3.7: it follows the certified
+// chain by verifying trustee certificates (never re-executing blocks), mines a ticket
+// each epoch when the governor allows, holds the user's wallet and keeps the earnings
+// ledger, and offers all of it to the desktop app and the CLI as one Go API.
+//
+// The verifying core, Follower, does no I/O: it is fed certified blocks and says which
+// ones extend the chain it trusts. Trust starts at the genesis of the network file and
+// moves only along certificates: a block is accepted when its parent is the trusted tip,
+// its body matches its header and a quorum of the trustee set the parent named signed
+// it. A trustee-set change is accepted only when the new set hashes to what the last
+// trusted header committed to (Header.NextTrusteeSetHash).
+package light

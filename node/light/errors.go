@@ -1,0 +1,13 @@
+package light
+
+import "errors"
+
+// Errors of the light node. Each wraps the detail of what was refused.
+var (
+	// ErrNotNext: the block does not extend the trusted tip (wrong height, parent or chain).
+	ErrNotNext = errors.New("block does not extend the trusted chain")
+	// ErrBadBlock: the block's body or certificate does not check out.
+	ErrBadBlock = errors.New("block refused")
+	// ErrTrusteeSet: the block names a trustee set the follower cannot verify.
+	ErrTrusteeSet = errors.New("trustee set not verifiable")
+)

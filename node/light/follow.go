@@ -1,0 +1,194 @@
+package light
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/keys"
+)
+
+// Link is one certified block as a light node receives it. Trustees is the set that
+// certifies the block, sent along only when it differs from its parent's (a membership
+// boundary); otherwise nil.
+type Link struct {
+	Block    *chain.Block
+	Cert     *chain.Cert
+	Trustees []chain.Trustee
+}
+
+// Follower holds the newest verified header and the trustee set that certifies the
+// block after it. It is not safe for concurrent use.
+type Follower struct {
+	chainID string
+	tip     chain.Header
+	tipHash chain.Hash
+	set     []chain.Trustee // certified the tip; hashes to tip.TrusteeSetHash
+}
+
+// NewFollower starts at the genesis of g.
+func NewFollower(g *chain.Genesis) (*Follower, error) {
+	st, err := g.State()
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	b := g.Block(st)
+	return &Follower{chainID: g.ChainID, tip: b.Header, tipHash: b.Hash(), set: st.Active()}, nil
+}
+
+// ResumeFollower starts at a header verified before, with the set that certified it
+// (as Set returned then).
+func ResumeFollower(tip chain.Header, set []chain.Trustee) (*Follower, error) {
+	if got := chain.TrusteeSetHash(set); got != tip.TrusteeSetHash {
+		return nil, fmt.Errorf("%w: set hashes to %s, header %d names %s", ErrTrusteeSet, got.Short(), tip.Epoch, tip.TrusteeSetHash.Short())
+	}
+	return &Follower{chainID: tip.ChainID, tip: tip, tipHash: tip.Hash(), set: set}, nil
+}
+
+// Tip is the newest verified header.
+func (f *Follower) Tip() chain.Header { return f.tip }
+
+// TipHash identifies the newest verified block.
+func (f *Follower) TipHash() chain.Hash { return f.tipHash }
+
+// Height is the epoch of the newest verified header.
+func (f *Follower) Height() uint64 { return f.tip.Epoch }
+
+// Set is the trustee set that certified the tip. It certifies the next block too,
+// unless the tip names another (Header.NextTrusteeSetHash).
+func (f *Follower) Set() []chain.Trustee { return f.set }
+
+// pending is a link whose checks passed but for the signatures, queued in a batch.
+type pending struct {
+	next    chain.Header
+	hash    chain.Hash
+	set     []chain.Trustee
+	firstSig, sigs int
+}
+
+// Verify checks links in order and moves the tip over every one that extends it. It
+// returns how many it accepted; if that is fewer than len(links), err says what was
+// wrong with the first refused one, and the tip is the block before it.
+//
+// The certificates of a run of links are verified together: one batch per core, split
+// at block boundaries, which is several times faster than one signature at a time
+// during a sync.
+func (f *Follower) Verify(links []Link) (int, error) {
+	var (
+		queued   []pending
+		sigs     []sigRef
+		firstErr error
+	)
+	tip, tipHash, set := f.tip, f.tipHash, f.set
+	for i := range links {
+		p, refs, err := f.check(&links[i], &tip, tipHash, set)
+		if err != nil {
+			firstErr = fmt.Errorf("block %d: %w", tip.Epoch+1, err)
+			break
+		}
+		p.firstSig = len(sigs)
+		p.sigs = len(refs)
+		sigs = append(sigs, refs...)
+		queued = append(queued, p)
+		tip, tipHash, set = p.next, p.hash, p.set
+	}
+	bad := verifySigs(sigs)
+	for i, p := range queued {
+		if bad >= 0 && bad < p.firstSig+p.sigs {
+			return i, fmt.Errorf("block %d: %w: %w: %w", p.next.Epoch, ErrBadBlock, chain.ErrBadCert, chain.ErrBadSignature)
+		}
+		f.tip, f.tipHash, f.set = p.next, p.hash, p.set
+	}
+	return len(queued), firstErr
+}
+
+// check runs every rule but the signature verification on the link that should follow
+// tip, returning the signatures to verify.
+func (f *Follower) check(l *Link, tip *chain.Header, tipHash chain.Hash, set []chain.Trustee) (pending, []sigRef, error) {
+	if l.Block == nil || l.Cert == nil {
+		return pending{}, nil, fmt.Errorf("%w: block or certificate missing", ErrBadBlock)
+	}
+	h := &l.Block.Header
+	switch {
+	case h.ChainID != f.chainID:
+		return pending{}, nil, fmt.Errorf("%w: chain %q, following %q", ErrNotNext, h.ChainID, f.chainID)
+	case h.Epoch != tip.Epoch+1:
+		return pending{}, nil, fmt.Errorf("%w: height %d after %d", ErrNotNext, h.Epoch, tip.Epoch)
+	case h.Parent != tipHash:
+		return pending{}, nil, fmt.Errorf("%w: parent %s, trusted tip %s", ErrNotNext, h.Parent.Short(), tipHash.Short())
+	case h.TrusteeSetHash != tip.NextTrusteeSetHash:
+		return pending{}, nil, fmt.Errorf("%w: certified by set %s, the parent named %s", ErrTrusteeSet, h.TrusteeSetHash.Short(), tip.NextTrusteeSetHash.Short())
+	}
+	if h.TrusteeSetHash != tip.TrusteeSetHash {
+		// A membership boundary: the new set comes along, and the trusted parent's
+		// commitment to it (checked above) is what makes it trustworthy.
+		if l.Trustees == nil {
+			return pending{}, nil, fmt.Errorf("%w: a new set certifies this block and none was sent along", ErrTrusteeSet)
+		}
+		if got := chain.TrusteeSetHash(l.Trustees); got != h.TrusteeSetHash {
+			return pending{}, nil, fmt.Errorf("%w: the set sent along hashes to %s, header names %s", ErrTrusteeSet, got.Short(), h.TrusteeSetHash.Short())
+		}
+		set = l.Trustees
+	}
+	if err := l.Block.CheckBody(); err != nil {
+		return pending{}, nil, fmt.Errorf("%w: %w", ErrBadBlock, err)
+	}
+	hash := l.Block.Hash()
+	col := new(sigCollector)
+	if err := l.Cert.AddTo(col, f.chainID, h.Epoch, hash, set); err != nil {
+		return pending{}, nil, fmt.Errorf("%w: %w", ErrBadBlock, err)
+	}
+	return pending{next: *h, hash: hash, set: set}, col.refs, nil
+}
+
+// sigRef is one signature to verify.
+type sigRef struct {
+	pub      keys.PublicKey
+	msg, sig []byte
+}
+
+// sigCollector records what Cert.AddTo queues, so that signatures of many blocks can be
+// split among cores at will.
+type sigCollector struct{ refs []sigRef }
+
+func (c *sigCollector) Add(pub keys.PublicKey, msg, sig []byte) {
+	c.refs = append(c.refs, sigRef{pub, msg, sig})
+}
+
+// verifySigs batch-verifies sigs on every core and returns the index of the first bad
+// one, or -1.
+func verifySigs(sigs []sigRef) int {
+	if len(sigs) == 0 {
+		return -1
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(sigs)+63)/64)
+	chunk := (len(sigs) + workers - 1) / workers
+	firstBad := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(sigs))
+		firstBad[w] = -1
+		wg.Go(func() {
+			bv := keys.NewBatchVerifier(hi - lo)
+			for _, s := range sigs[lo:hi] {
+				bv.Add(s.pub, s.msg, s.sig)
+			}
+			if ok, each := bv.Verify(); !ok {
+				for i, good := range each {
+					if !good {
+						firstBad[w] = lo + i
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, b := range firstBad {
+		if b >= 0 {
+			return b
+		}
+	}
+	return -1
+}
