@@ -61,9 +61,9 @@ func (f *Follower) Set() []chain.Trustee { return f.set }
 
 // pending is a link whose checks passed but for the signatures, queued in a batch.
 type pending struct {
-	next    chain.Header
-	hash    chain.Hash
-	set     []chain.Trustee
+	next           chain.Header
+	hash           chain.Hash
+	set            []chain.Trustee
 	firstSig, sigs int
 }
 
