@@ -358,74 +358,95 @@ func slash(s *State, ev *Evidence, rec *Receipts) error {
 // payRewards mints the reward split of DESIGN §3.4 and pays the fees. Integer remainders
 // are not minted (rewards) or are burned (fees), so the supply invariant is exact.
 func payRewards(s *State, b *Block, rec *Receipts) error {
-	var fees uint64
-	for i := range rec.Txs {
-		f, carry := bits.Add64(fees, rec.Txs[i].Fee, 0)
-		if carry != 0 {
-			return fmt.Errorf("fees: %w", ErrOverflow)
-		}
-		fees = f
-	}
-	var signers []keys.Address
-	for _, k := range b.LastCert.Signers() {
-		// LastCert was verified against CertifiedBy, so every signer is in it.
-		signers = append(signers, s.reg.CertifiedBy[trusteeIndex(s.reg.CertifiedBy, k)].Payout)
-	}
-	pay := func(to keys.Address, amount uint64, src Source, minted bool) error {
-		if amount == 0 {
-			return nil
-		}
-		a := s.Account(to)
-		if err := credit(&a, amount); err != nil {
-			return err
-		}
-		s.setAccount(a)
-		rec.Credits = append(rec.Credits, Credit{To: to, Amount: amount, Source: src})
-		if minted {
-			rec.Minted += amount
-		}
-		return nil
-	}
-	share := func(pool uint64, to []keys.Address, src Source, minted bool) (paid uint64, err error) {
-		if len(to) == 0 {
-			return 0, nil
-		}
-		each := pool / uint64(len(to))
-		for _, a := range to {
-			if err := pay(a, each, src, minted); err != nil {
-				return paid, err
-			}
-			paid += each
-		}
-		return paid, nil
-	}
-	paidFees, err := share(fees, signers, SourceFees, false)
+	fees, minted, err := Credits(&s.params, b, s.reg.CertifiedBy)
 	if err != nil {
 		return err
 	}
-	rec.Burned += fees - paidFees
-	if b.Winner == nil {
+	pay := func(c Credit) error {
+		a := s.Account(c.To)
+		if err := credit(&a, c.Amount); err != nil {
+			return err
+		}
+		s.setAccount(a)
+		rec.Credits = append(rec.Credits, c)
 		return nil
 	}
-	r := s.params.Reward
-	if r > math.MaxUint64-supply(s) {
+	var total, paid uint64
+	for i := range rec.Txs {
+		total += rec.Txs[i].Fee // Credits summed the same fees without overflow
+	}
+	for _, c := range fees {
+		if err := pay(c); err != nil {
+			return err
+		}
+		paid += c.Amount
+	}
+	rec.Burned += total - paid
+	if len(minted) == 0 || s.params.Reward > math.MaxUint64-supply(s) {
 		// Minting would overflow the supply: the chain has minted all it ever can.
 		return nil
 	}
+	for _, c := range minted {
+		if err := pay(c); err != nil {
+			return err
+		}
+		rec.Minted += c.Amount
+	}
+	return nil
+}
+
+// Credits is how block b pays out, given the set that certified its parent: the
+// payload's fees shared by the parent certificate's signers, and, when the epoch has a
+// winner, the minted reward split 40/30/30 among the winner, those signers and the
+// payroll. Integer remainders are not paid. A light node derives its earnings from it
+// without the state; the one case it cannot see, a supply that would overflow, mints
+// nothing at all.
+func Credits(p *Params, b *Block, certifiedBy []Trustee) (fees, minted []Credit, err error) {
+	var total uint64
+	for i := range b.Payload {
+		f, carry := bits.Add64(total, b.Payload[i].Fee, 0)
+		if carry != 0 {
+			return nil, nil, fmt.Errorf("fees: %w", ErrOverflow)
+		}
+		total = f
+	}
+	var signers []keys.Address
+	for _, k := range b.LastCert.Signers() {
+		i := trusteeIndex(certifiedBy, k)
+		if i < 0 {
+			return nil, nil, fmt.Errorf("%w: certificate signer %s is not in the set that certified the parent", ErrBadCert, k.String()[:8])
+		}
+		signers = append(signers, certifiedBy[i].Payout)
+	}
+	share := func(out []Credit, pool uint64, to []keys.Address, src Source) []Credit {
+		if len(to) == 0 {
+			return out
+		}
+		each := pool / uint64(len(to))
+		if each == 0 {
+			return out
+		}
+		for _, a := range to {
+			out = append(out, Credit{To: a, Amount: each, Source: src})
+		}
+		return out
+	}
+	fees = share(nil, total, signers, SourceFees)
+	if b.Winner == nil {
+		return fees, nil, nil
+	}
+	r := p.Reward
 	winner, trustees := r*4/10, r*3/10
-	payroll := r - winner - trustees
-	if err := pay(b.Winner.Payout, winner, SourceWinner, true); err != nil {
-		return err
+	if winner > 0 {
+		minted = append(minted, Credit{To: b.Winner.Payout, Amount: winner, Source: SourceWinner})
 	}
-	if _, err := share(trustees, signers, SourceTrustee, true); err != nil {
-		return err
-	}
+	minted = share(minted, trustees, signers, SourceTrustee)
 	payees := make([]keys.Address, len(b.Payroll))
 	for i := range b.Payroll {
 		payees[i] = b.Payroll[i].Payout
 	}
-	_, err = share(payroll, payees, SourcePayroll, true)
-	return err
+	minted = share(minted, r-winner-trustees, payees, SourcePayroll)
+	return fees, minted, nil
 }
 
 // releaseBonds pays back the unbonded bonds whose delay has passed.

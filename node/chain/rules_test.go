@@ -421,8 +421,8 @@ func TestMembershipTxRejections(t *testing.T) {
 // so the guard is exercised directly.
 func TestFeeSumOverflow(t *testing.T) {
 	n := newTestNet(t, 1, 0)
-	rec := &Receipts{Txs: []TxReceipt{{Fee: math.MaxUint64}, {Fee: 1}}}
-	if err := payRewards(n.state.child(), &Block{}, rec); !errors.Is(err, ErrOverflow) {
+	b := &Block{Payload: []Tx{{Fee: math.MaxUint64}, {Fee: 1}}}
+	if err := payRewards(n.state.child(), b, &Receipts{}); !errors.Is(err, ErrOverflow) {
 		t.Fatalf("got %v, want %v", err, ErrOverflow)
 	}
 }
