@@ -11,3 +11,6 @@ var (
 	// ErrTrusteeSet: the block names a trustee set the follower cannot verify.
 	ErrTrusteeSet = errors.New("trustee set not verifiable")
 )
+
+// ErrCorrupt: a stored record does not decode; the data directory is damaged.
+var ErrCorrupt = errors.New("stored record corrupt")
