@@ -14,15 +14,15 @@ type Source uint8
 
 // Ledger sources. Incoming ones add to the balance, outgoing ones take from it.
 const (
-	SourceWin         Source = iota + 1 // this node's ticket won the epoch (40 % of the reward)
-	SourcePayroll                       // a payroll wage (the next luckiest tickets share 30 %)
-	SourceTrustee                       // a trustee's share of the reward, for a node that is one
-	SourceFees                          // a trustee's share of the fees
-	SourceBondReturn                    // a trustee bond paid back
-	SourceReceived                      // a transfer from another account
-	SourceSent                          // a transfer to another account
-	SourceFeePaid                       // the fee of a transaction this node sent
-	SourceBond                          // coins locked as a trustee bond
+	SourceWin        Source = iota + 1 // this node's ticket won the epoch (40 % of the reward)
+	SourcePayroll                      // a payroll wage (the next luckiest tickets share 30 %)
+	SourceTrustee                      // a trustee's share of the reward, for a node that is one
+	SourceFees                         // a trustee's share of the fees
+	SourceBondReturn                   // a trustee bond paid back
+	SourceReceived                     // a transfer from another account
+	SourceSent                         // a transfer to another account
+	SourceFeePaid                      // the fee of a transaction this node sent
+	SourceBond                         // coins locked as a trustee bond
 	sourceEnd
 )
 

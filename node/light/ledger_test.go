@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/keys"
 )
 
 // TestEntriesReconcile derives every user's and trustee's ledger from 60 blocks of
@@ -51,7 +51,6 @@ func TestEntriesReconcile(t *testing.T) {
 	}
 }
 
-
 func TestEntryEncoding(t *testing.T) {
 	e := &Entry{Height: 7, Index: 2, Source: SourcePayroll, Amount: 300, Time: 12345}
 	got, err := DecodeEntry(EncodeEntry(e))
@@ -79,4 +78,3 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 	})
 }
-
