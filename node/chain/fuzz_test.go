@@ -387,3 +387,16 @@ func FuzzDecodeProof(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeTrusteeSet(f *testing.F) {
+	fc := newFuzzChain(f)
+	addSeeds(f, EncodeTrusteeSet(fc.parent.Active()), EncodeTrusteeSet(nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, err := DecodeTrusteeSet(data)
+		if err != nil {
+			wantErr(t, "DecodeTrusteeSet", err)
+			return
+		}
+		wantRoundTrip(t, "trustee set", data, EncodeTrusteeSet(set))
+	})
+}

@@ -247,3 +247,22 @@ func cloneRegistry(r Registry) Registry {
 	}
 	return Registry{Active: cl(r.Active), CertifiedBy: cl(r.CertifiedBy), Bonded: cl(r.Bonded), Unbonding: slices.Clone(r.Unbonding), NextSeniority: r.NextSeniority}
 }
+
+// trusteeSet names a trustee set for the decoder.
+type trusteeSet []Trustee
+
+// EncodeTrusteeSet is the canonical encoding of a set, the bytes TrusteeSetHash hashes.
+func EncodeTrusteeSet(set []Trustee) []byte { return encode(set) }
+
+// DecodeTrusteeSet parses a set, refusing more than MaxTrusteesCap trustees and
+// anything malformed or non-canonical.
+func DecodeTrusteeSet(data []byte) ([]Trustee, error) {
+	var set trusteeSet
+	if err := decode(data, &set, MaxStateValue); err != nil {
+		return nil, err
+	}
+	if len(set) > MaxTrusteesCap {
+		return nil, fmt.Errorf("decode trustee set: %w: %d trustees", ErrTooLarge, len(set))
+	}
+	return set, nil
+}

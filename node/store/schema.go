@@ -25,16 +25,25 @@ import (
 //	wal       sequence (uint64)    → an encoded consensus record (I-BFT votes), in the
 //	                                 order written; the bucket's sequence only grows
 //	earnings  height (uint64) ‖ index (uint32) → an encoded earnings record
+//	headers   height (uint64)      → chain.EncodeHeader; a light node's verified
+//	                                 headers, 0 (genesis) … tip
+//	trustsets height (uint64)      → chain.EncodeTrusteeSet of the set that certified
+//	                                 the header at that height, written where it changed
+//
+// A full node (a trustee) fills blocks, heights, certs, state and wal; a light node
+// fills headers, certs, trustsets and earnings. Both keep the tip in meta.
 var (
-	bucketMeta     = []byte("meta")
-	bucketBlocks   = []byte("blocks")
-	bucketHeights  = []byte("heights")
-	bucketCerts    = []byte("certs")
-	bucketState    = []byte("state")
-	bucketWAL      = []byte("wal")
-	bucketEarnings = []byte("earnings")
+	bucketMeta      = []byte("meta")
+	bucketBlocks    = []byte("blocks")
+	bucketHeights   = []byte("heights")
+	bucketCerts     = []byte("certs")
+	bucketState     = []byte("state")
+	bucketWAL       = []byte("wal")
+	bucketEarnings  = []byte("earnings")
+	bucketHeaders   = []byte("headers")
+	bucketTrustSets = []byte("trustsets")
 
-	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings}
+	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings, bucketHeaders, bucketTrustSets}
 )
 
 // Keys of the meta bucket.
