@@ -14,3 +14,21 @@ var (
 
 // ErrCorrupt: a stored record does not decode; the data directory is damaged.
 var ErrCorrupt = errors.New("stored record corrupt")
+
+// ErrConfig: the node's configuration is incomplete.
+var ErrConfig = errors.New("light node configuration")
+
+var (
+	// ErrNoWallet: the node runs without a wallet key.
+	ErrNoWallet = errors.New("no wallet")
+	// ErrNoTrustees: no trustee is connected to ask.
+	ErrNoTrustees = errors.New("no trustee connected")
+	// ErrBehind: a trustee answered about a block the node has not verified yet.
+	ErrBehind = errors.New("not synced to the block of the answer")
+	// ErrBadProof: a trustee's proof does not check against the verified header.
+	ErrBadProof = errors.New("proof does not verify")
+	// ErrAmount: an amount that cannot be sent.
+	ErrAmount = errors.New("amount not available")
+	// ErrNotTaken: no trustee took the transaction.
+	ErrNotTaken = errors.New("no trustee took the transaction")
+)

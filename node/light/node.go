@@ -1,0 +1,597 @@
+package light
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/dcc"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/luck"
+	"github.com/daolicloud/daoli/node/network"
+	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// DBFile is the light node's database in its data directory.
+const DBFile = "light.db"
+
+// Config sets up a light node.
+type Config struct {
+	Network *network.File // the chain to follow and the trustees to ask
+	DataDir string
+	// Wallet is the unlocked key whose balance, earnings and tickets the node keeps;
+	// nil follows the chain without a wallet and does not mine.
+	Wallet *keys.Key
+	// Mine mines a ticket each epoch with Wallet while Gate (if any) is open.
+	Mine         bool
+	Gate         *capacity.Gate
+	MinerWorkers int
+	// Listen addresses of the node's libp2p host (default: TCP and QUIC on every
+	// interface, ports chosen by the system).
+	Listen []string
+	// Poll is how often the node asks trustees for their height when gossip is quiet
+	// (default a quarter of the genesis cycle).
+	Poll   time.Duration
+	Logger *slog.Logger
+	// MDNS finds trustees on the LAN; NoDHT keeps the node off the DHT (a local demo
+	// network has no use for it).
+	MDNS, NoDHT bool
+}
+
+// Node is a running light node.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *store.Store
+	net    *p2p.Network
+	rem    remote
+	params chain.Params
+	me     keys.Address // zero without a wallet
+	start  uint64       // the wallet's genesis balance
+	base   time.Time    // monotonic origin of the DCC's readings
+	events broker
+
+	mu     sync.Mutex // guards fol, cal, lastSeen
+	fol    *Follower
+	cal    *dcc.Calibrator
+	target uint64 // highest height a trustee reported
+
+	miner   *luck.Miner
+	gossip  chan gossipBlock
+	tips    chan chain.Header
+	kick    chan struct{}
+	status  atomic.Pointer[Status]
+	wallet  walletState
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopErr error
+}
+
+type gossipBlock struct {
+	cb   *trustee.CertifiedBlock
+	from peer.ID
+	recv time.Duration
+}
+
+// Status is a snapshot of the node.
+type Status struct {
+	ChainID   string
+	Height    uint64 // newest verified block
+	Tip       chain.Hash
+	Time      time.Time // BFT time of the tip
+	Target    uint64    // highest height a trustee reported
+	Synced    bool
+	Peers     int
+	Trustees  int // trustees connected
+	Address   keys.Address
+	Balance   uint64 // last proven balance
+	BalanceAt uint64 // height of that proof; 0 when none yet
+	Ledger    int64  // the ledger's sum since genesis
+	Wins      int
+	Payrolls  int
+	Earned    uint64
+	Mining    bool
+	Tickets   int // tickets submitted
+	LastError string
+}
+
+// Start opens the light node of cfg and runs it until ctx ends or Stop.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Network == nil {
+		return nil, fmt.Errorf("light node: %w: no network", ErrConfig)
+	}
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("light node: %w: no data directory", ErrConfig)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := cfg.Network.Genesis
+	gst, err := g.State()
+	if err != nil {
+		return nil, fmt.Errorf("light node: genesis: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("light node: data dir: %w", err)
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, DBFile), nil)
+	if err != nil {
+		return nil, fmt.Errorf("light node: %w", err)
+	}
+	n := &Node{cfg: cfg, log: log, store: st, params: gst.Params(), base: time.Now(),
+		gossip: make(chan gossipBlock, 16), tips: make(chan chain.Header, 1), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	fail := func(err error) (*Node, error) {
+		if n.net != nil {
+			n.net.Close()
+			n.net.Host().Close()
+		}
+		st.Close()
+		return nil, fmt.Errorf("light node: %w", err)
+	}
+	if err := st.InitLight(g); err != nil {
+		return fail(err)
+	}
+	tip, set, err := st.LightTip()
+	if err != nil {
+		return fail(err)
+	}
+	if n.fol, err = ResumeFollower(tip, set); err != nil {
+		return fail(err)
+	}
+	if n.cal, err = dcc.New(dcc.ConfigOf(&n.params)); err != nil {
+		return fail(err)
+	}
+	if cfg.Wallet != nil {
+		n.me = cfg.Wallet.Address()
+		n.start = gst.Account(n.me).Balance
+		if err := n.wallet.load(st); err != nil {
+			return fail(err)
+		}
+	}
+	hostKey, err := keys.Generate(cryptorand.Reader)
+	if err != nil {
+		return fail(err)
+	}
+	boot, err := p2p.ParseAddrInfos(cfg.Network.BootstrapAddrs())
+	if err != nil {
+		return fail(err)
+	}
+	box := p2p.NewPenaltyBox(p2p.PenaltyConfig{})
+	h, err := p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: cfg.Listen, Gater: box,
+		RelayClient: true, StaticRelays: boot, UserAgent: "daoli"})
+	if err != nil {
+		return fail(err)
+	}
+	dht := p2p.DHTClient
+	if cfg.NoDHT {
+		dht = p2p.DHTOff
+	}
+	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, MDNS: cfg.MDNS})
+	if err != nil {
+		h.Close()
+		return fail(err)
+	}
+	n.rem = remote{req: n.net, protos: n.net.Protocols()}
+	if err := n.net.Subscribe(n.rem.protos.Blocks, n.validateBlock, n.onBlock); err != nil {
+		return fail(err)
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = max(time.Duration(n.params.CycleMs)*time.Millisecond/4, 50*time.Millisecond)
+		n.cfg.Poll = cfg.Poll
+	}
+	if cfg.Mine && cfg.Wallet != nil {
+		n.miner = luck.NewMiner(luck.MinerConfig{Workers: cfg.MinerWorkers})
+	}
+	n.publishStatus("")
+	ctx, n.cancel = context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = n.net.Bootstrap(ctx) })
+	wg.Go(func() { n.syncLoop(ctx) })
+	if n.miner != nil {
+		wg.Go(func() { n.mineLoop(ctx) })
+		if cfg.Gate != nil {
+			wg.Go(func() { cfg.Gate.Follow(ctx, n.miner) })
+		}
+	}
+	go func() {
+		defer close(n.done)
+		wg.Wait()
+		n.events.close()
+		n.net.Close()
+		h.Close()
+		if err := st.Close(); err != nil {
+			n.stopErr = err
+		}
+	}()
+	return n, nil
+}
+
+// Stop shuts the node down and waits until its store is closed.
+func (n *Node) Stop() error {
+	n.cancel()
+	<-n.done
+	return n.stopErr
+}
+
+// Done is closed once the node has stopped.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Subscribe returns a stream of events and a function that ends it.
+func (n *Node) Subscribe() (<-chan Event, func()) { return n.events.subscribe() }
+
+// Status returns the latest snapshot.
+func (n *Node) Status() Status {
+	s := *n.status.Load()
+	peers := n.net.Peers()
+	s.Peers = len(peers)
+	s.Trustees = len(n.trusteePeers())
+	if n.miner != nil {
+		s.Mining = n.miner.Stats().Mining && !n.miner.Paused()
+	}
+	return s
+}
+
+// Address is the wallet's address (zero without a wallet).
+func (n *Node) Address() keys.Address { return n.me }
+
+// Network is the network file the node follows.
+func (n *Node) Network() *network.File { return n.cfg.Network }
+
+func (n *Node) publishStatus(lastErr string) {
+	n.mu.Lock()
+	tip, tipHash, target := n.fol.Tip(), n.fol.TipHash(), n.target
+	n.mu.Unlock()
+	w := n.wallet.snapshot()
+	s := &Status{ChainID: tip.ChainID, Height: tip.Epoch, Tip: tipHash, Time: time.Unix(0, tip.Time).UTC(),
+		Target: max(target, tip.Epoch), Synced: target > 0 && tip.Epoch >= target,
+		Address: n.me, Balance: w.balance, BalanceAt: w.balanceAt, Ledger: w.ledger,
+		Wins: w.wins, Payrolls: w.payrolls, Earned: w.earned, Tickets: w.tickets, LastError: lastErr}
+	if old := n.status.Load(); old != nil && lastErr == "" {
+		s.LastError = old.LastError
+	}
+	n.status.Store(s)
+}
+
+// trusteePeers lists the connected peers that are trustees of the set the node
+// trusts, in random order so that requests spread over them.
+func (n *Node) trusteePeers() []peer.ID {
+	n.mu.Lock()
+	set := n.fol.Set()
+	n.mu.Unlock()
+	var ids []peer.ID
+	connected := map[peer.ID]bool{}
+	for _, p := range n.net.Peers() {
+		connected[p.ID] = true
+	}
+	for _, t := range set {
+		id, err := p2p.PeerID(t.Key)
+		if err == nil && connected[id] {
+			ids = append(ids, id)
+		}
+	}
+	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids
+}
+
+// validateBlock is the blocks topic's validator: well-formed certified blocks pass on;
+// whether one extends the chain is the sync goroutine's business.
+func (n *Node) validateBlock(_ context.Context, _ peer.ID, data []byte) (any, p2p.ValidationResult) {
+	cb := new(trustee.CertifiedBlock)
+	if err := trustee.Decode(data, cb, p2p.BlockTopicLimit); err != nil {
+		return nil, p2p.Reject
+	}
+	if err := cb.ValidateBasic(); err != nil {
+		return nil, p2p.Reject
+	}
+	return cb, p2p.Accept
+}
+
+func (n *Node) onBlock(ctx context.Context, msg p2p.Message) {
+	cb, ok := msg.Value.(*trustee.CertifiedBlock)
+	if !ok {
+		return
+	}
+	select {
+	case n.gossip <- gossipBlock{cb: cb, from: msg.From, recv: time.Since(n.base)}:
+	case <-ctx.Done():
+	}
+}
+
+// syncLoop owns the follower's progress: it takes gossiped blocks at the tip and,
+// when behind, fetches the missing ones from trustees in runs.
+func (n *Node) syncLoop(ctx context.Context) {
+	t := time.NewTicker(n.cfg.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case gb := <-n.gossip:
+			n.onGossip(ctx, gb)
+		case <-t.C:
+			n.catchUp(ctx)
+		case <-n.kick:
+			n.catchUp(ctx)
+		}
+	}
+}
+
+func (n *Node) onGossip(ctx context.Context, gb gossipBlock) {
+	h := gb.cb.Block.Header.Epoch
+	n.mu.Lock()
+	height := n.fol.Height()
+	n.target = max(n.target, h)
+	n.mu.Unlock()
+	switch {
+	case h <= height:
+		return
+	case h > height+1:
+		n.catchUp(ctx)
+		return
+	}
+	link := Link{Block: &gb.cb.Block, Cert: &gb.cb.Cert}
+	if _, err := n.apply([]Link{link}, gb.recv); err != nil {
+		n.refused(gb.from, err)
+	}
+}
+
+// runLength is how many blocks one sync request run fetches before verifying them.
+const runLength = 64
+
+// catchUp asks trustees for their height and fetches what the node lacks.
+func (n *Node) catchUp(ctx context.Context) {
+	ids := n.trusteePeers()
+	if len(ids) == 0 {
+		n.publishStatus("no trustee connected yet")
+		return
+	}
+	var best uint64
+	for _, id := range ids[:min(len(ids), 3)] {
+		s, err := n.rem.clock(ctx, id)
+		if err != nil {
+			continue
+		}
+		best = max(best, s.Height)
+	}
+	n.mu.Lock()
+	n.target = max(n.target, best)
+	target, height := n.target, n.fol.Height()
+	n.mu.Unlock()
+	for height < target && ctx.Err() == nil {
+		var links []Link
+		var from peer.ID
+		for h := height + 1; h <= min(target, height+runLength); h++ {
+			cb, id, err := n.fetch(ctx, ids, h)
+			if err != nil {
+				n.log.Debug("fetch block", "height", h, "err", err)
+				break
+			}
+			from = id
+			links = append(links, Link{Block: &cb.Block, Cert: &cb.Cert})
+		}
+		if len(links) == 0 {
+			break
+		}
+		// Only the block at the trustees' tip, fetched now, times the clock.
+		recv := time.Duration(-1)
+		if links[len(links)-1].Block.Header.Epoch == target {
+			recv = time.Since(n.base)
+		}
+		accepted, err := n.apply(links, recv)
+		if err != nil {
+			n.refused(from, err)
+		}
+		if accepted == 0 {
+			break
+		}
+		height += uint64(accepted)
+	}
+	n.publishStatus("")
+}
+
+func (n *Node) fetch(ctx context.Context, ids []peer.ID, h uint64) (*trustee.CertifiedBlock, peer.ID, error) {
+	var last error
+	for _, id := range ids {
+		cb, err := n.rem.block(ctx, id, h)
+		if err == nil {
+			return cb, id, nil
+		}
+		last = err
+	}
+	return nil, "", last
+}
+
+// refused logs why a block was not accepted and penalizes the peer that sent it when
+// the block was invalid rather than merely not next.
+func (n *Node) refused(from peer.ID, err error) {
+	n.log.Warn("block refused", "from", from.String(), "err", err)
+	if from != "" && !errors.Is(err, ErrNotNext) {
+		n.net.Penalize(from, 50, "invalid certified block")
+	}
+	n.events.publish(Event{Kind: EventRefused, Err: err})
+	n.publishStatus(err.Error())
+}
+
+// apply verifies links, stores those that extend the chain with the wallet's ledger
+// entries, and tells the app. recv ≥ 0 is the receipt time of the last link when it is
+// the network's newest block, which calibrates the DCC and starts the next epoch's
+// mining.
+func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
+	n.mu.Lock()
+	next := *n.fol
+	parentSet := n.fol.Set()
+	n.mu.Unlock()
+	accepted, verr := next.Verify(links)
+	if accepted == 0 {
+		return 0, verr
+	}
+	fs := make([]store.Followed, accepted)
+	var entries [][]Entry
+	for i, l := range links[:accepted] {
+		set := parentSet
+		if l.Trustees != nil {
+			set = l.Trustees
+		}
+		fs[i] = store.Followed{Header: l.Block.Header, Cert: l.Cert, Set: l.Trustees}
+		if n.me != (keys.Address{}) {
+			es, err := Entries(&n.params, l.Block, parentSet, n.me)
+			if err != nil {
+				return 0, fmt.Errorf("ledger of block %d: %w", l.Block.Header.Epoch, err)
+			}
+			for j := range es {
+				fs[i].Earnings = append(fs[i].Earnings, EncodeEntry(&es[j]))
+			}
+			entries = append(entries, es)
+		}
+		parentSet = set
+	}
+	if err := n.store.Follow(fs); err != nil {
+		return 0, err
+	}
+	n.mu.Lock()
+	*n.fol = next
+	n.mu.Unlock()
+	for _, es := range entries {
+		n.wallet.add(es)
+	}
+	last := links[accepted-1].Block.Header
+	for _, es := range entries {
+		for _, e := range es {
+			switch e.Source {
+			case SourceWin:
+				n.events.publish(Event{Kind: EventWon, Height: e.Height, Amount: e.Amount, Balance: n.wallet.snapshot().ledger})
+			case SourcePayroll:
+				n.events.publish(Event{Kind: EventPayroll, Height: e.Height, Amount: e.Amount, Balance: n.wallet.snapshot().ledger})
+			}
+		}
+		if len(es) > 0 {
+			n.events.publish(Event{Kind: EventBalance, Height: es[0].Height, Balance: n.wallet.snapshot().ledger})
+		}
+	}
+	n.events.publish(Event{Kind: EventBlock, Height: last.Epoch})
+	if recv >= 0 && accepted == len(links) {
+		n.observe(last, recv)
+	}
+	n.publishStatus("")
+	return accepted, verr
+}
+
+// observe calibrates the DCC with the network's newest block and hands it to the miner.
+func (n *Node) observe(h chain.Header, recv time.Duration) {
+	n.mu.Lock()
+	if err := n.cal.Observe(h.Epoch, h.Time, recv); err != nil {
+		n.cal.Reset()
+		if err := n.cal.Observe(h.Epoch, h.Time, recv); err != nil {
+			n.mu.Unlock()
+			n.log.Warn("calibrate", "height", h.Epoch, "err", err)
+			return
+		}
+	}
+	n.mu.Unlock()
+	select {
+	case <-n.tips:
+	default:
+	}
+	n.tips <- h
+}
+
+// mineLoop mines one ticket per epoch: for each new tip it mines until the DCC's
+// mining window closes and submits the ticket to several trustees.
+func (n *Node) mineLoop(ctx context.Context) {
+	for {
+		var h chain.Header
+		select {
+		case <-ctx.Done():
+			return
+		case h = <-n.tips:
+		}
+		n.mu.Lock()
+		w, err := n.cal.Window()
+		n.mu.Unlock()
+		if err != nil || w.Epoch() != h.Epoch+1 {
+			continue
+		}
+		until := n.base.Add(w.MineUntil())
+		if !time.Now().Before(until) {
+			continue
+		}
+		mctx, cancel := context.WithDeadline(ctx, until)
+		lottery := luck.LotteryAfter(&h, n.params.KStar)
+		tk, err := n.miner.MineTicket(mctx, n.cfg.Wallet, lottery, n.me)
+		cancel()
+		if err != nil {
+			n.log.Debug("no ticket", "epoch", lottery.Epoch, "err", err)
+			continue
+		}
+		n.submitTicket(ctx, tk.KeyBlock)
+	}
+}
+
+// submitFanout is how many trustees a ticket or transaction goes to directly; they
+// relay it to the rest.
+const submitFanout = 3
+
+func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
+	ok := n.submit(ctx, &trustee.SubmitRequest{KeyBlock: kb})
+	if ok == 0 {
+		n.log.Info("ticket not taken", "epoch", kb.Epoch)
+		return
+	}
+	n.wallet.ticket()
+	n.events.publish(Event{Kind: EventTicket, Height: kb.Epoch})
+	n.log.Debug("ticket submitted", "epoch", kb.Epoch, "trustees", ok)
+}
+
+// submit sends req to up to submitFanout trustees at once and returns how many took it.
+func (n *Node) submit(ctx context.Context, req *trustee.SubmitRequest) int {
+	ids := n.trusteePeers()
+	ids = ids[:min(len(ids), submitFanout)]
+	var wg sync.WaitGroup
+	var took atomic.Int32
+	var lastErr atomic.Value
+	for _, id := range ids {
+		wg.Go(func() {
+			if _, err := n.rem.submit(ctx, id, req); err != nil {
+				lastErr.Store(err.Error())
+				return
+			}
+			took.Add(1)
+		})
+	}
+	wg.Wait()
+	if took.Load() == 0 {
+		if e, ok := lastErr.Load().(string); ok {
+			n.log.Debug("submit refused", "err", e)
+		}
+	}
+	return int(took.Load())
+}
+
+// Height is the newest verified height.
+func (n *Node) Height() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.fol.Height()
+}
+
+// Kick asks the node to check the trustees' height now.
+func (n *Node) Kick() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}

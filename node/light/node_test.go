@@ -1,0 +1,162 @@
+package light
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/network"
+	"github.com/daolicloud/daoli/node/trustee"
+)
+
+const waitFor = 90 * time.Second
+
+func testLogger() *slog.Logger {
+	if os.Getenv("DAOLI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startDevnet runs four trustees in this process with a 300 ms cycle.
+func startDevnet(t *testing.T) (string, *network.File) {
+	t.Helper()
+	dir := t.TempDir()
+	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 150 * time.Millisecond, Delta: 100 * time.Millisecond, Cycle: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		d.Stop()
+	})
+	return dir, nf
+}
+
+func startLight(t *testing.T, nf *network.File, wallet *keys.Key) *Node {
+	t.Helper()
+	n, err := Start(context.Background(), Config{
+		Network: nf, DataDir: t.TempDir(), Wallet: wallet, Mine: wallet != nil, MinerWorkers: 1,
+		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Logger: testLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	return n
+}
+
+// reconcile proves the wallet's balance and checks that the genesis balance plus the
+// ledger up to the proof's height is exactly that balance.
+func reconcile(t *testing.T, n *Node) Account {
+	t.Helper()
+	acct, err := n.Balance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := n.Ledger(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := int64(n.start)
+	for _, e := range es {
+		if e.Height <= acct.Height {
+			sum += e.Signed()
+		}
+	}
+	if sum != int64(acct.Balance) {
+		t.Fatalf("%s: genesis %d + ledger = %d, proven balance at %d is %d", n.Address(), n.start, sum, acct.Height, acct.Balance)
+	}
+	return acct
+}
+
+// TestLightNodes runs two mining light nodes against a four-trustee devnet: both
+// follow the chain, win or make the payroll, and their ledgers reconcile exactly with
+// the balances the trustees prove; a transfer between them lands in both ledgers.
+func TestLightNodes(t *testing.T) {
+	dir, nf := startDevnet(t)
+	funded, err := trustee.LoadKey(devnet.UserKeyFile(dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := keys.Generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := startLight(t, nf, funded), startLight(t, nf, fresh)
+	events, stop := b.Subscribe()
+	defer stop()
+
+	poll(t, "both light nodes earning", func() bool {
+		sa, sb := a.Status(), b.Status()
+		return sa.Height >= 15 && sb.Height >= 15 && sa.Earned > 0 && sb.Earned > 0
+	})
+	for _, n := range []*Node{a, b} {
+		s := n.Status()
+		t.Logf("%s: height %d, %d wins, %d payroll wages, earned %d, %d tickets", n.Address().String()[:12], s.Height, s.Wins, s.Payrolls, s.Earned, s.Tickets)
+		reconcile(t, n)
+	}
+	var sawBlock, sawEarning bool
+	for !sawBlock || !sawEarning {
+		select {
+		case e := <-events:
+			sawBlock = sawBlock || e.Kind == EventBlock
+			sawEarning = sawEarning || e.Kind == EventWon || e.Kind == EventPayroll
+		case <-time.After(waitFor):
+			t.Fatal("no block or earning event")
+		}
+	}
+
+	before := reconcile(t, b)
+	h, err := a.Send(context.Background(), b.Address(), 12345, 7, "thanks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the transfer in both ledgers", func() bool {
+		es, err := b.Ledger(before.Height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Source == SourceReceived && e.Tx == h && e.Amount == 12345 && e.Peer == a.Address() {
+				return true
+			}
+		}
+		return false
+	})
+	reconcile(t, a)
+	reconcile(t, b)
+	es, err := a.Ledger(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent, fee bool
+	for _, e := range es {
+		sent = sent || (e.Source == SourceSent && e.Tx == h && e.Amount == 12345)
+		fee = fee || (e.Source == SourceFeePaid && e.Tx == h && e.Amount == 7)
+	}
+	if !sent || !fee {
+		t.Fatalf("sender's ledger lacks the transfer (%v) or its fee (%v)", sent, fee)
+	}
+}
