@@ -1,0 +1,186 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
+)
+
+type fakeBackend struct {
+	balance uint64
+	sent    []SendRequest
+}
+
+var me = keys.Address{1, 2, 3}
+
+func (f *fakeBackend) Status() light.Status {
+	return light.Status{ChainID: "daoli-test", Height: 42, Address: me, Balance: f.balance, Wins: 3, Peers: 5}
+}
+
+func (f *fakeBackend) Balance(context.Context) (light.Account, error) {
+	return light.Account{Account: chain.Account{Address: me, Balance: f.balance, Nonce: 2}, Height: 41}, nil
+}
+
+func (f *fakeBackend) Send(_ context.Context, to keys.Address, amount, fee uint64, memo string) (chain.Hash, error) {
+	if amount+fee > f.balance {
+		return chain.Hash{}, fmt.Errorf("%w: %d + fee %d, balance %d", light.ErrAmount, amount, fee, f.balance)
+	}
+	f.sent = append(f.sent, SendRequest{To: to, Amount: amount, Fee: fee, Memo: memo})
+	return chain.Hash{9}, nil
+}
+
+func (f *fakeBackend) Ledger(from uint64) ([]light.Entry, error) {
+	es := []light.Entry{
+		{Height: 40, Source: light.SourceWin, Amount: 400, Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).UnixNano()},
+		{Height: 41, Source: light.SourceSent, Amount: 5, Peer: keys.Address{7}, Tx: chain.Hash{8}},
+	}
+	var out []light.Entry
+	for _, e := range es {
+		if e.Height >= from {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Summary(time.Time) (light.Summary, error) {
+	t := light.Totals{light.SourceWin: 400}
+	return light.Summary{Today: t, Week: t, Month: t, All: t, Ledger: 395}, nil
+}
+
+func serve(t *testing.T) (string, *fakeBackend, *Client) {
+	t.Helper()
+	dir := t.TempDir()
+	b := &fakeBackend{balance: 1000}
+	s, err := Serve(dir, b, Info{Network: "Local demo network", Demo: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, b, c
+}
+
+func TestControlAPI(t *testing.T) {
+	dir, b, c := serve(t)
+	ctx := context.Background()
+	fi, err := os.Stat(filepath.Join(dir, SocketFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %v, %v", fi.Mode(), err)
+	}
+	s, err := c.Status(ctx)
+	if err != nil || s.Height != 42 || s.Address != me || s.Wins != 3 || s.Peers != 5 || !s.Demo || s.Network != "Local demo network" {
+		t.Fatalf("status %+v, %v", s, err)
+	}
+	bal, err := c.Balance(ctx)
+	if err != nil || bal.Balance != 1000 || bal.Height != 41 || bal.Nonce != 2 {
+		t.Fatalf("balance %+v, %v", bal, err)
+	}
+	es, err := c.Ledger(ctx, 41)
+	if err != nil || len(es) != 1 || es[0].Amount != -5 || es[0].Source != "sent" || es[0].Peer == nil || es[0].Tx == nil {
+		t.Fatalf("ledger %+v, %v", es, err)
+	}
+	sum, err := c.Summary(ctx)
+	if err != nil || sum.Today["win"] != 400 || sum.Earned["all"] != 400 || sum.Ledger != 395 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+	r, err := c.Send(ctx, SendRequest{To: keys.Address{7}, Amount: 10, Fee: 1, Memo: "hi"})
+	if err != nil || r.Tx != (chain.Hash{9}) || len(b.sent) != 1 {
+		t.Fatalf("send %+v, %v", r, err)
+	}
+	if _, err := c.Send(ctx, SendRequest{To: keys.Address{7}, Amount: 5000}); !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "balance 1000") {
+		t.Fatalf("send above the balance: %v", err)
+	}
+	if _, err := c.Send(ctx, SendRequest{Amount: 5}); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("send without a recipient: %v", err)
+	}
+	if _, err := c.Ledger(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestControlBadRequests(t *testing.T) {
+	b := &fakeBackend{balance: 1000}
+	h := newHandlers(b, Info{}, nil)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/send", h.send)
+	mux.HandleFunc("GET /v1/ledger", h.ledger)
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/v1/send", `{`, 400},
+		{"POST", "/v1/send", `{"to":"dao1nope","amount":1}`, 400},
+		{"POST", "/v1/send", `{"to":"` + me.String() + `","amount":1,"extra":1}`, 400},
+		{"POST", "/v1/send", `{"to":"` + me.String() + `","amount":-1}`, 400},
+		{"POST", "/v1/send", `{"to":"` + me.String() + `","amount":1,"memo":"` + strings.Repeat("x", maxRequestBody) + `"}`, 400},
+		{"GET", "/v1/ledger?from=x", ``, 400},
+		{"GET", "/v1/ledger?from=-1", ``, 400},
+		{"POST", "/v1/send", `{"to":"` + me.String() + `","amount":1}`, 200},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
+		if rec.Code != tc.want {
+			t.Errorf("%s %s %.40q: %d, want %d (%s)", tc.method, tc.path, tc.body, rec.Code, tc.want, rec.Body)
+		}
+	}
+}
+
+func TestControlSocketLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Dial(dir); !errors.Is(err, ErrNoNode) {
+		t.Fatalf("dial without a node: %v", err)
+	}
+	s, err := Serve(dir, &fakeBackend{}, Info{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Serve(dir, &fakeBackend{}, Info{}, nil); !errors.Is(err, ErrRunning) {
+		t.Fatalf("second server: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Dial(dir); !errors.Is(err, ErrNoNode) {
+		t.Fatalf("dial after close: %v", err)
+	}
+	// A socket file left by a node that died is replaced.
+	if err := os.WriteFile(filepath.Join(dir, SocketFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Serve(dir, &fakeBackend{}, Info{}, nil)
+	if err != nil {
+		t.Fatalf("serve over a stale socket: %v", err)
+	}
+	s.Close()
+}
+
+func FuzzSendBody(f *testing.F) {
+	f.Add([]byte(`{"to":"` + me.String() + `","amount":1,"fee":1}`))
+	f.Add([]byte(`{"to":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b := &fakeBackend{balance: 1000}
+		rec := httptest.NewRecorder()
+		newHandlers(b, Info{}, nil).send(rec, httptest.NewRequest("POST", "/v1/send", strings.NewReader(string(body))))
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		if rec.Code == 200 && len(b.sent) != 1 {
+			t.Fatal("200 without a send")
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
+)
+
+// SocketFile is the control socket's name in the data directory.
+const SocketFile = "daoli.sock"
+
+// Backend is what the control API serves. *light.Node is one; tests pass fakes.
+type Backend interface {
+	Status() light.Status
+	Balance(ctx context.Context) (light.Account, error)
+	Send(ctx context.Context, to keys.Address, amount, fee uint64, memo string) (chain.Hash, error)
+	Ledger(from uint64) ([]light.Entry, error)
+	Summary(now time.Time) (light.Summary, error)
+}
+
+// Info is what the server adds to the backend's status: which network it follows.
+type Info struct {
+	Network string // the network's name
+	Demo    bool   // the embedded local demo network
+}
+
+// maxRequestBody bounds a request body; the largest is a send with its memo.
+const maxRequestBody = 4 << 10
+
+// Server serves the control API until its context ends or Close.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	path string
+	done chan struct{}
+}
+
+// Serve listens on the control socket of dataDir. A socket left by a node that died is
+// replaced; one a live node answers on is ErrRunning.
+func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	path := filepath.Join(dataDir, SocketFile)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
+			return nil, fmt.Errorf("%w (%s)", ErrRunning, path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove the stale control socket: %w", err)
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	h := newHandlers(b, info, log)
+	mux.HandleFunc("GET /v1/status", h.status)
+	mux.HandleFunc("GET /v1/balance", h.balance)
+	mux.HandleFunc("GET /v1/ledger", h.ledger)
+	mux.HandleFunc("GET /v1/summary", h.summary)
+	mux.HandleFunc("POST /v1/send", h.send)
+	s := &Server{ln: sameUser(ln), path: path, done: make(chan struct{}),
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("control API stopped", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// Close stops the server and removes the socket.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	os.Remove(s.path)
+	return err
+}
+
+// Path is the socket's path.
+func (s *Server) Path() string { return s.path }
+
+type handlers struct {
+	b    Backend
+	info Info
+	log  *slog.Logger
+}
+
+func newHandlers(b Backend, info Info, log *slog.Logger) handlers {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return handlers{b: b, info: info, log: log}
+}
+
+func reply(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h handlers) fail(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrBadRequest), errors.Is(err, light.ErrAmount), errors.Is(err, light.ErrNoWallet),
+		errors.Is(err, keys.ErrBadAddress):
+		code = http.StatusBadRequest
+	case errors.Is(err, light.ErrNoTrustees), errors.Is(err, light.ErrBehind), errors.Is(err, light.ErrNotTaken):
+		code = http.StatusServiceUnavailable
+	}
+	reply(w, code, errorBody{Error: err.Error()})
+}
+
+func (h handlers) status(w http.ResponseWriter, _ *http.Request) {
+	s := StatusOf(h.b.Status())
+	s.Network, s.Demo = h.info.Network, h.info.Demo
+	reply(w, http.StatusOK, s)
+}
+
+func (h handlers) balance(w http.ResponseWriter, r *http.Request) {
+	a, err := h.b.Balance(r.Context())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, http.StatusOK, Balance{Address: a.Address, Balance: a.Balance, Nonce: a.Nonce, Height: a.Height})
+}
+
+func (h handlers) ledger(w http.ResponseWriter, r *http.Request) {
+	var from uint64
+	if v := r.URL.Query().Get("from"); v != "" {
+		var err error
+		if from, err = strconv.ParseUint(v, 10, 64); err != nil {
+			h.fail(w, fmt.Errorf("%w: from=%q is not a height", ErrBadRequest, v))
+			return
+		}
+	}
+	es, err := h.b.Ledger(from)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	out := make([]Entry, len(es))
+	for i := range es {
+		out[i] = EntryOf(es[i])
+	}
+	reply(w, http.StatusOK, out)
+}
+
+func (h handlers) summary(w http.ResponseWriter, _ *http.Request) {
+	s, err := h.b.Summary(time.Now())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, http.StatusOK, SummaryOf(s))
+}
+
+func (h handlers) send(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.fail(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		return
+	}
+	if req.To == (keys.Address{}) {
+		h.fail(w, fmt.Errorf("%w: no recipient", ErrBadRequest))
+		return
+	}
+	tx, err := h.b.Send(r.Context(), req.To, req.Amount, req.Fee, req.Memo)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.log.Info("sent", "to", req.To.String(), "amount", req.Amount, "tx", tx.Short())
+	reply(w, http.StatusOK, SendResponse{Tx: tx})
+}
