@@ -47,6 +47,8 @@ const usage = `Usage:
   daoli [flags]            open the desktop app
   daoli status [--json]    the machine, the sharing decision and the node's state
   daoli check [--force]    measure this machine's throughput for mining and jobs
+  daoli node               run the light node without a window
+  daoli wallet ...         make, back up and use the wallet (daoli wallet help)
 
 Flags:
 `
@@ -57,6 +59,10 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return cmdStatus(args, stdout, stderr)
 	case "check":
 		return cmdCheck(args, stdout, stderr)
+	case "node":
+		return cmdNode(args, stdout, stderr)
+	case "wallet":
+		return cmdWallet(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stderr, usage)
 		return 0

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/version"
 )
 
@@ -19,18 +21,26 @@ import (
 // node's control API once it exists; without a node, the machine and the sharing
 // decision are still measured here.
 type Status struct {
-	Version       string                `json:"version"`
-	DataDir       string                `json:"data_dir"`
-	Node          NodeStatus            `json:"node"`
+	Version string     `json:"version"`
+	DataDir string     `json:"data_dir"`
+	Node    NodeStatus `json:"node"`
+	// The node's headline figures, present while a node runs for the data directory.
+	Height        *uint64               `json:"height,omitempty"`
+	Address       *keys.Address         `json:"address,omitempty"`
+	Balance       *uint64               `json:"balance,omitempty"`
+	Wins          *int                  `json:"wins,omitempty"`
+	Peers         *int                  `json:"peers,omitempty"`
 	Machine       capacity.Hardware     `json:"machine"`
 	Sample        capacity.Sample       `json:"sample"`
 	Sharing       SharingStatus         `json:"sharing"`
 	CapacityCheck *capacity.CheckResult `json:"capacity_check"`
 }
 
-// NodeStatus says whether a node runs for this data directory.
+// NodeStatus says whether a node runs for this data directory and, if one does, what
+// its control API reports.
 type NodeStatus struct {
 	Running bool `json:"running"`
+	*control.Status
 }
 
 // SharingStatus is the governor's decision under the saved settings.
@@ -50,6 +60,14 @@ func collectStatus(ctx context.Context, dataDir string) (*Status, error) {
 	hw := capacity.DetectHardware(ctx, probes)
 
 	st := &Status{Version: version.String(), DataDir: dataDir, Machine: hw}
+	if cl, err := control.Dial(dataDir); err == nil {
+		ns, err := cl.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ask the running node: %w", err)
+		}
+		st.Node = NodeStatus{Running: true, Status: &ns}
+		st.Height, st.Address, st.Balance, st.Wins, st.Peers = &ns.Height, &ns.Address, &ns.Balance, &ns.Wins, &ns.Peers
+	}
 	settings, err := settingsStore.Load()
 	switch {
 	case err == nil:
@@ -94,10 +112,27 @@ func writeStatusText(w io.Writer, st *Status) error {
 	line := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
 	fmt.Fprintf(tw, "Daoli %s\n", st.Version)
 	fmt.Fprintf(tw, "Data directory %s\n", st.DataDir)
-	if st.Node.Running {
-		fmt.Fprintln(tw, "Node: running")
+	if n := st.Node.Status; st.Node.Running && n != nil {
+		fmt.Fprintln(tw, "\nNode: running")
+		network := n.Network
+		if n.Demo {
+			network += " (local demo network)"
+		}
+		line("Network", network)
+		sync := "catching up"
+		if n.Synced {
+			sync = "in sync"
+		}
+		line("Height", fmt.Sprintf("%d of %d, %s", n.Height, n.Target, sync))
+		line("Peers", fmt.Sprintf("%d (%d trustees)", n.Peers, n.Trustees))
+		line("Wallet", n.Address.String())
+		line("Balance", fmt.Sprintf("%d (proven at block %d)", n.Balance, n.BalanceHeight))
+		line("Earned", fmt.Sprintf("%d: %d wins, %d payroll wages", n.Earned, n.Wins, n.Payrolls))
+		if n.LastError != "" {
+			line("Last problem", n.LastError)
+		}
 	} else {
-		fmt.Fprintln(tw, "Node: not running")
+		fmt.Fprintln(tw, "Node: not running (start it with `daoli node`, or open the app)")
 	}
 
 	fmt.Fprintln(tw, "\nMachine")

@@ -69,15 +69,20 @@ type Node struct {
 	cal    *dcc.Calibrator
 	target uint64 // highest height a trustee reported
 
-	miner   *luck.Miner
-	gossip  chan gossipBlock
-	tips    chan chain.Header
-	kick    chan struct{}
-	status  atomic.Pointer[Status]
-	wallet  walletState
-	cancel  context.CancelFunc
-	done    chan struct{}
-	stopErr error
+	miner  *luck.Miner
+	gossip chan gossipBlock
+	tips   chan chain.Header
+	kick   chan struct{}
+	status atomic.Pointer[Status]
+	// proving is set while a balance proof is in flight; provenLedger is the ledger
+	// sum when the last one was asked for.
+	proving      atomic.Bool
+	provenLedger atomic.Int64
+	bg           sync.WaitGroup // background work that uses the store
+	wallet       walletState
+	cancel       context.CancelFunc
+	done         chan struct{}
+	stopErr      error
 }
 
 type gossipBlock struct {
@@ -210,6 +215,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go func() {
 		defer close(n.done)
 		wg.Wait()
+		n.bg.Wait()
 		n.events.close()
 		n.net.Close()
 		h.Close()
@@ -324,10 +330,33 @@ func (n *Node) syncLoop(ctx context.Context) {
 			n.onGossip(ctx, gb)
 		case <-t.C:
 			n.catchUp(ctx)
+			n.refreshBalance(ctx)
 		case <-n.kick:
 			n.catchUp(ctx)
 		}
 	}
+}
+
+// refreshBalance proves the wallet's balance again, in the background, when the
+// ledger moved past the last proof or none was made yet, so the status always shows a
+// balance read from the chain.
+func (n *Node) refreshBalance(ctx context.Context) {
+	if n.me == (keys.Address{}) || !n.proving.CompareAndSwap(false, true) {
+		return
+	}
+	w := n.wallet.snapshot()
+	if w.balanceAt != 0 && w.ledger == n.provenLedger.Load() {
+		n.proving.Store(false)
+		return
+	}
+	n.bg.Go(func() {
+		defer n.proving.Store(false)
+		if _, err := n.Balance(ctx); err != nil {
+			n.log.Debug("prove balance", "err", err)
+			return
+		}
+		n.provenLedger.Store(w.ledger)
+	})
 }
 
 func (n *Node) onGossip(ctx context.Context, gb gossipBlock) {

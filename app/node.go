@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/network"
+	"github.com/daolicloud/daoli/node/trustee"
+)
+
+// DemoDir is where the embedded local demo network lives in the data directory.
+const DemoDir = "demo-network"
+
+// demoTrustees is the size of the embedded demo network.
+const demoTrustees = 4
+
+// Network is the chain a node follows, and for the demo network the trustees this
+// process runs.
+type Network struct {
+	File   *network.File
+	Demo   bool
+	Path   string
+	devnet *devnet.Devnet
+}
+
+// Stop stops the demo trustees, if this process runs them.
+func (n *Network) Stop() error {
+	if n.devnet == nil {
+		return nil
+	}
+	return n.devnet.Stop()
+}
+
+// openNetwork loads the network file at path, or, with none, starts the embedded local
+// demo network of dataDir (making it on first use).
+func openNetwork(ctx context.Context, path, dataDir string, log *slog.Logger) (*Network, error) {
+	if path != "" {
+		f, err := network.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		return &Network{File: f, Path: path}, nil
+	}
+	dir := filepath.Join(dataDir, DemoDir)
+	d, err := devnet.Ensure(ctx, dir, demoTrustees, devnet.Options{}, trustee.NodeOptions{Logger: log.With("demo", "trustee")})
+	if err != nil {
+		return nil, fmt.Errorf("start the local demo network: %w", err)
+	}
+	nf := filepath.Join(dir, devnet.NetworkFile)
+	f, err := network.Load(nf)
+	if err != nil {
+		d.Stop()
+		return nil, err
+	}
+	return &Network{File: f, Demo: true, Path: nf, devnet: d}, nil
+}
+
+const nodeUsage = `Usage: daoli node [--data DIR] [--network FILE] [--mine=false] [--passphrase-file F]
+Runs the light node without a window: follows the chain, mines when allowed, keeps the
+wallet's ledger and serves the control API the other commands use. Without --network
+it runs the embedded local demo network too.
+`
+
+func cmdNode(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("daoli node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, nodeUsage); fs.PrintDefaults() }
+	var c cliFlags
+	c.register(fs, true)
+	mine := fs.Bool("mine", true, "mine a ticket each epoch")
+	listen := fs.String("listen", "", "libp2p listen address (default: all interfaces, a free port; loopback for the demo network)")
+	verbose := fs.Bool("v", false, "debug logs")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "daoli node: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runNode(ctx, &c, *mine, *listen, log, stderr); err != nil {
+		fmt.Fprintln(stderr, "daoli node:", err)
+		return 1
+	}
+	return 0
+}
+
+func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, log *slog.Logger, stderr io.Writer) error {
+	dir, err := c.dataDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if cl, err := control.Dial(dir); err == nil {
+		_ = cl
+		return fmt.Errorf("%w (%s)", control.ErrRunning, dir)
+	}
+	wallet, err := openWallet(c, dir, stderr)
+	if err != nil {
+		return err
+	}
+	nw, err := openNetwork(ctx, c.network, dir, log)
+	if err != nil {
+		return err
+	}
+	defer nw.Stop()
+	cfg := light.Config{Network: nw.File, DataDir: filepath.Join(dir, "node"), Wallet: wallet, Mine: mine, Logger: log}
+	switch {
+	case listen != "":
+		cfg.Listen = []string{listen}
+	case nw.Demo:
+		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+		cfg.NoDHT = true
+	}
+	n, err := light.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := control.Serve(dir, n, control.Info{Network: nw.File.Name, Demo: nw.Demo}, log)
+	if err != nil {
+		n.Stop()
+		return err
+	}
+	log.Info("node running", "network", nw.File.Name, "chain", nw.File.ChainID, "address", wallet.Address().String(), "control", srv.Path())
+	<-ctx.Done()
+	log.Info("stopping")
+	srv.Close()
+	if err := n.Stop(); err != nil {
+		return err
+	}
+	log.Info("node stopped")
+	return nil
+}
+
+// openWallet unlocks the data directory's wallet.
+func openWallet(c *cliFlags, dir string, stderr io.Writer) (*keys.Key, error) {
+	path := filepath.Join(dir, WalletFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no wallet in %s; make one with `daoli wallet new --data %s`", dir, dir)
+	}
+	pass, err := readPassphrase(c, stderr, false)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.LoadKeystore(path, pass)
+	if err != nil {
+		return nil, fmt.Errorf("unlock the wallet: %w", err)
+	}
+	return k, nil
+}
