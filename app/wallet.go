@@ -2,8 +2,8 @@ package app
 
 import (
 	"bytes"
-	"crypto/rand"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -404,4 +404,3 @@ func walletImport(c *cliFlags, args []string, force bool, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "Imported wallet %s into %s\n", k.Address(), path)
 	return nil
 }
-
