@@ -15,7 +15,14 @@ import (
 // separate build.
 const runAppEnv = "DAOLI_TEST_RUN_APP"
 
+// runCLIEnv makes the test binary act as the daoli command line, with the arguments
+// after the program name.
+const runCLIEnv = "DAOLI_TEST_RUN_CLI"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runCLIEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if os.Getenv(runAppEnv) == "1" {
 		if err := Run(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
