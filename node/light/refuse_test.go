@@ -1,0 +1,125 @@
+package light
+
+import (
+	"bytes"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/dcc"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/trustee"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// offlineNode is a Node without a network: blocks are handed to it as gossip would.
+func offlineNode(t *testing.T, net *chaintest.Net, logs *syncBuffer) *Node {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.InitLight(net.Genesis); err != nil {
+		t.Fatal(err)
+	}
+	gst, err := net.Genesis.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := gst.Params()
+	cal, err := dcc.New(dcc.ConfigOf(&p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{log: slog.New(slog.NewTextHandler(logs, nil)), store: st, params: p, base: time.Now(),
+		fol: newFollower(t, net), cal: cal, me: net.Users[0].Address(), tips: make(chan chain.Header, 1)}
+	n.publishStatus("")
+	return n
+}
+
+// TestNodeRefusesForgedGossip hands a light node forged blocks as if gossiped: each
+// is refused with a log line that says why, nothing is stored and no earning counted,
+// and the genuine block is accepted afterwards.
+func TestNodeRefusesForgedGossip(t *testing.T) {
+	net, ls := testChain(t, chaintest.Config{Trustees: 4}, 3)
+	logs := new(syncBuffer)
+	n := offlineNode(t, net, logs)
+	for _, l := range ls[:2] {
+		n.onGossip(t.Context(), gossipBlock{cb: &trustee.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}, recv: -1})
+	}
+	if n.Height() != 2 {
+		t.Fatalf("height %d after two genuine blocks", n.Height())
+	}
+	before := n.wallet.snapshot()
+	good := ls[2]
+	forged := []struct {
+		name, why string
+		cb        trustee.CertifiedBlock
+	}{
+		{"bad signature", "bad signature", func() trustee.CertifiedBlock {
+			c := *cloneCert(t, good.Cert)
+			c.Sigs[0].Sig[0] ^= 1
+			return trustee.CertifiedBlock{Block: *good.Block, Cert: c}
+		}()},
+		{"certificate from non-trustees", "is not a trustee", func() trustee.CertifiedBlock {
+			c, err := chaintest.Certify(net.Config.ChainID, good.Block, []*keys.Key{chaintest.Key("x", 0), chaintest.Key("x", 1), chaintest.Key("x", 2)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return trustee.CertifiedBlock{Block: *good.Block, Cert: *c}
+		}()},
+		{"certificate of another block", "certifies epoch", func() trustee.CertifiedBlock {
+			b := clone(t, good.Block)
+			b.Payload = b.Payload[1:]
+			b.Header.PayloadRoot = chain.PayloadRoot(b.Payload)
+			return trustee.CertifiedBlock{Block: *b, Cert: *good.Cert}
+		}()},
+		{"reordered payroll", "payroll root", func() trustee.CertifiedBlock {
+			b := clone(t, good.Block)
+			b.Payroll[0], b.Payroll[1] = b.Payroll[1], b.Payroll[0]
+			return trustee.CertifiedBlock{Block: *b, Cert: *good.Cert}
+		}()},
+	}
+	for _, f := range forged {
+		n.onGossip(t.Context(), gossipBlock{cb: &f.cb, recv: -1})
+		if n.Height() != 2 {
+			t.Fatalf("%s: accepted", f.name)
+		}
+		if !strings.Contains(logs.String(), "block refused") || !strings.Contains(logs.String(), f.why) {
+			t.Fatalf("%s: no log line saying %q:\n%s", f.name, f.why, logs.String())
+		}
+		if tip, _, _ := n.store.Tip(); tip != 2 {
+			t.Fatalf("%s: stored up to %d", f.name, tip)
+		}
+	}
+	if after := n.wallet.snapshot(); after != before {
+		t.Fatalf("forged blocks changed the wallet: %+v → %+v", before, after)
+	}
+	n.onGossip(t.Context(), gossipBlock{cb: &trustee.CertifiedBlock{Block: *good.Block, Cert: *good.Cert}, recv: -1})
+	if n.Height() != 3 {
+		t.Fatal("the genuine block was not accepted after the forgeries")
+	}
+}
