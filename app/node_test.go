@@ -5,12 +5,15 @@ package app
 import (
 	"bytes"
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/store"
 )
@@ -293,5 +297,84 @@ func checkLightStore(t *testing.T, dir string) {
 	})
 	if err != nil {
 		t.Fatalf("after kill: %v", err)
+	}
+}
+
+// TestNodeOnDemoNetwork starts `daoli node` with nothing configured: it runs the
+// embedded local demo network and the user's light node, and the CLI's commands talk
+// to it through the control API.
+func TestNodeOnDemoNetwork(t *testing.T) {
+	p := &lightProc{dir: t.TempDir(), log: new(procLog)}
+	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
+		t.Fatalf("wallet new: %v\n%s", err, out)
+	}
+	p.cmd = daoliCmd("node", "--data", p.dir)
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd != nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	cli := func(args ...string) []byte {
+		t.Helper()
+		cmd := daoliCmd(append(args, "--data", p.dir, "--json")...)
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("daoli %v: %v: %s", args, err, errOut.String())
+		}
+		return out
+	}
+	waitUntil(t, "a balance read from the chain", func() bool {
+		s, ok := p.status()
+		return ok && s.Height > 0 && s.BalanceHeight > 0 && s.Balance > 0
+	}, func() { t.Log(p.log.String()) })
+
+	var st struct {
+		Height  uint64
+		Address string
+		Balance uint64
+		Wins    int
+		Peers   int
+		Node    struct {
+			Demo    bool
+			Network string
+		}
+	}
+	if err := json.Unmarshal(cli("status"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Height == 0 || !strings.HasPrefix(st.Address, "dao1") || st.Balance == 0 || st.Peers < 4 || !st.Node.Demo {
+		t.Fatalf("status %+v", st)
+	}
+	var bal control.Balance
+	if err := json.Unmarshal(cli("wallet", "balance"), &bal); err != nil || bal.Balance == 0 || bal.Height == 0 {
+		t.Fatalf("balance %+v, %v", bal, err)
+	}
+	var hist []control.Entry
+	if err := json.Unmarshal(cli("wallet", "history"), &hist); err != nil || len(hist) == 0 {
+		t.Fatalf("history %d entries, %v", len(hist), err)
+	}
+	var sent control.SendResponse
+	k, err := keys.Generate(cryptorand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := k.Address().String()
+	if err := json.Unmarshal(cli("wallet", "send", other, "1", "--fee", "1"), &sent); err != nil || sent.Tx.IsZero() {
+		t.Fatalf("send: %+v, %v", sent, err)
+	}
+	out, err := daoliCmd("wallet", "send", other, "999999999999", "--data", p.dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "balance") {
+		t.Fatalf("send above the balance: %v %s", err, out)
+	}
+	p.stop(t)
+	if !strings.Contains(p.log.String(), "node stopped") {
+		t.Fatalf("no clean stop:\n%s", p.log.String())
 	}
 }
