@@ -18,6 +18,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/network"
 	"golang.org/x/term"
 )
 
@@ -257,7 +258,24 @@ func dialNode(c *cliFlags) (*control.Client, error) {
 	if errors.Is(err, control.ErrNoNode) {
 		return nil, fmt.Errorf("%w; start one with `daoli node --data %s` or open the app", err, dir)
 	}
-	return cl, err
+	if err != nil || c.network == "" {
+		return cl, err
+	}
+	// A network named on the command line must be the one the node follows.
+	nf, err := network.Load(c.network)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cliContext()
+	defer cancel()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.ChainID != nf.ChainID {
+		return nil, fmt.Errorf("the node in %s follows chain %q, not %q of %s", dir, st.ChainID, nf.ChainID, c.network)
+	}
+	return cl, nil
 }
 
 func cliContext() (context.Context, context.CancelFunc) {

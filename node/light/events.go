@@ -1,23 +1,32 @@
 package light
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/daolicloud/daoli/node/capacity"
+)
 
 // EventKind says what happened.
 type EventKind uint8
 
 // Events of the light node.
 const (
-	EventBlock   EventKind = iota + 1 // a certified block was verified and stored
-	EventWon                          // this node's ticket won an epoch
-	EventPayroll                      // this node earned a payroll wage
-	EventBalance                      // the wallet's balance changed (ledger or proof)
-	EventTicket                       // this node submitted a ticket
-	EventSync                         // sync state changed (caught up, behind, no trustees)
-	EventRefused                      // a block was refused; Err says why
+	EventBlock    EventKind = iota + 1 // a certified block was verified and stored
+	EventWon                           // this node's ticket won an epoch
+	EventPayroll                       // this node earned a payroll wage
+	EventBalance                       // the wallet's balance changed (ledger or proof)
+	EventTicket                        // this node submitted a ticket
+	EventSync                          // sync state changed (caught up, behind, no trustees)
+	EventRefused                       // a block was refused; Err says why
+	EventGovernor                      // the sharing governor opened or closed the gate; Gate says how
 )
 
 func (k EventKind) String() string {
-	return [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused"}[min(int(k), 7)]
+	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor"}
+	if int(k) >= len(names) {
+		return "unknown"
+	}
+	return names[k]
 }
 
 // Event is one thing the app may want to show. Fields beyond Kind and Height are set
@@ -28,6 +37,7 @@ type Event struct {
 	Amount  uint64 // earned or the new balance
 	Balance int64  // the ledger's sum after the event
 	Err     error
+	Gate    capacity.GateState // for EventGovernor
 }
 
 // broker fans events out to subscribers. A subscriber that does not keep up loses

@@ -212,6 +212,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			wg.Go(func() { cfg.Gate.Follow(ctx, n.miner) })
 		}
 	}
+	if cfg.Gate != nil {
+		wg.Go(func() { n.watchGate(ctx, cfg.Gate) })
+	}
 	go func() {
 		defer close(n.done)
 		wg.Wait()
@@ -224,6 +227,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	return n, nil
+}
+
+// watchGate turns the governor's decisions into events, so the app shows why sharing
+// runs or rests.
+func (n *Node) watchGate(ctx context.Context, g *capacity.Gate) {
+	for {
+		changed := g.Changed()
+		n.events.publish(Event{Kind: EventGovernor, Gate: g.State()})
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
 }
 
 // Stop shuts the node down and waits until its store is closed.

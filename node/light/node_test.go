@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
@@ -158,5 +159,46 @@ func TestLightNodes(t *testing.T) {
 	}
 	if !sent || !fee {
 		t.Fatalf("sender's ledger lacks the transfer (%v) or its fee (%v)", sent, fee)
+	}
+}
+
+// TestGovernorEvents: the node reports each decision of the sharing governor, and the
+// miner follows the gate.
+func TestGovernorEvents(t *testing.T) {
+	_, nf := startDevnet(t)
+	k, err := keys.Generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := capacity.NewGate(nil)
+	n, err := Start(context.Background(), Config{Network: nf, DataDir: t.TempDir(), Wallet: k, Mine: true, MinerWorkers: 1,
+		Gate: gate, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	events, stop := n.Subscribe()
+	defer stop()
+	next := func(want bool) capacity.GateState {
+		t.Helper()
+		for {
+			select {
+			case e := <-events:
+				if e.Kind == EventGovernor && e.Gate.Run == want {
+					return e.Gate
+				}
+			case <-time.After(waitFor):
+				t.Fatalf("no governor event with Run=%v", want)
+			}
+		}
+	}
+	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 1, Reason: "idle"})
+	if s := next(true); s.Reason != "idle" {
+		t.Fatalf("gate state %+v", s)
+	}
+	poll(t, "a ticket mined with the gate open", func() bool { return n.Status().Tickets > 0 })
+	gate.Pause("user is typing")
+	if s := next(false); s.Reason != "user is typing" {
+		t.Fatalf("gate state %+v", s)
 	}
 }
