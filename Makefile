@@ -16,7 +16,7 @@ endif
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS := -buildvcs=auto
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs clean
 
 all: build
 
@@ -38,6 +38,10 @@ test: test-deps
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory fmt-check
 	$(GO) test -race ./...
+
+## jobs: build the example job modules (assets/jobs) for WASI and refresh their manifest
+jobs:
+	@GO=$(GO) packaging/build-jobs.sh
 
 ## sim: the full I-BFT simulation, 1,000 seeds for each of n = 4, 7 and 10
 sim:

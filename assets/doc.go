@@ -1,3 +1,3 @@
-// Package assets embeds the files the app ships inside its binary: the icon now, the
-// example job modules later.
+// Package assets embeds the files the app ships inside its binary: the icon and the
+// example job modules (jobs/<name>/main.go, built for WASI by `make jobs`).
 package assets

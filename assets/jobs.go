@@ -1,0 +1,67 @@
+package assets
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+)
+
+// The example job modules (DESIGN §4), built from jobs/<name>/main.go with
+// GOOS=wasip1 GOARCH=wasm by `make jobs`, stored gzipped, with a manifest of their
+// hashes and the Go toolchain that built them.
+//
+//go:embed jobs/*/*.wasm.gz jobs/manifest.json
+var jobFS embed.FS
+
+// JobInfo describes one example module.
+type JobInfo struct {
+	Name    string `json:"name"`
+	SHA256  string `json:"sha256"` // of the uncompressed module
+	Size    int    `json:"size"`
+	Summary string `json:"summary"`
+	Usage   string `json:"usage"`
+}
+
+// Manifest lists the example modules and the toolchain that built them.
+type Manifest struct {
+	Go   string    `json:"go"`
+	Jobs []JobInfo `json:"jobs"`
+}
+
+// JobManifest reads the manifest.
+func JobManifest() (Manifest, error) {
+	raw, err := jobFS.ReadFile("jobs/manifest.json")
+	if err != nil {
+		return Manifest{}, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Manifest{}, fmt.Errorf("job manifest: %w", err)
+	}
+	sort.Slice(m.Jobs, func(i, j int) bool { return m.Jobs[i].Name < m.Jobs[j].Name })
+	return m, nil
+}
+
+// Job returns the example module name, uncompressed.
+func Job(name string) ([]byte, error) {
+	f, err := jobFS.Open(path.Join("jobs", name, name+".wasm.gz"))
+	if err != nil {
+		return nil, fmt.Errorf("example job %q: %w", name, fs.ErrNotExist)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("example job %q: %w", name, err)
+	}
+	var b bytes.Buffer
+	if _, err := io.Copy(&b, zr); err != nil {
+		return nil, fmt.Errorf("example job %q: %w", name, err)
+	}
+	return b.Bytes(), nil
+}

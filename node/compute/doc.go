@@ -1,0 +1,11 @@
+// Package compute runs buyers' WebAssembly jobs (DESIGN §4): WASI preview 1 modules in
+// wazero's compiler, sealed off from the host and deterministic, so that a mediator's
+// re-execution is bit-identical to the provider's.
+//
+// A job sees its arguments, its input (on standard input and as the file /input) and
+// nothing else of the machine: no network, no host files, no environment. Its clocks
+// are fixed and its randomness is a ChaCha8 stream seeded from the deal, so two runs
+// of one job give the same bytes. Memory, wall time and output are capped; a job that
+// passes a cap is stopped and the result says which cap and why. Compiled modules are
+// cached on disk, keyed by the module's hash and the runtime's version.
+package compute

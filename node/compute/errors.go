@@ -1,0 +1,10 @@
+package compute
+
+import "errors"
+
+var (
+	// ErrInvalidModule: the bytes are not a WASI preview 1 module this sandbox runs.
+	ErrInvalidModule = errors.New("invalid module")
+	// ErrLimits: the job's limits are outside what the sandbox allows.
+	ErrLimits = errors.New("job limits out of range")
+)

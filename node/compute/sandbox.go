@@ -1,0 +1,301 @@
+package compute
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Status is how a job ended.
+type Status uint8
+
+// Job outcomes. Only StatusOK carries a result the buyer pays for; the others say
+// which rule stopped the job.
+const (
+	StatusOK             Status = iota + 1 // exited 0
+	StatusFailed                           // exited with another code, or trapped
+	StatusTimeout                          // passed its wall-time cap
+	StatusMemory                           // tried to grow past its memory cap
+	StatusOutputTooLarge                   // wrote more than its output cap
+	StatusInvalid                          // the module does not compile or is not WASI
+)
+
+var statusNames = [...]string{"", "ok", "failed", "timeout", "memory", "output-too-large", "invalid"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) && s != 0 {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+// Limits bound one run.
+type Limits struct {
+	MemoryBytes uint64        // linear memory; rounded down to 64 KiB pages
+	WallTime    time.Duration // from instantiation to exit
+	OutputBytes int           // standard output; standard error is capped at 64 KiB apart
+}
+
+// Bounds of what a job may ask for.
+const (
+	MaxMemoryBytes = 4 << 30
+	MaxWallTime    = time.Hour
+	MaxOutputBytes = 64 << 20
+	MaxInputBytes  = 64 << 20
+	MaxModuleBytes = 64 << 20
+	MaxArgs        = 64
+	stderrCap      = 64 << 10
+	pageSize       = 64 << 10
+)
+
+// Validate refuses limits that are zero or beyond the sandbox's bounds.
+func (l Limits) Validate() error {
+	switch {
+	case l.MemoryBytes < pageSize || l.MemoryBytes > MaxMemoryBytes:
+		return fmt.Errorf("%w: memory %d bytes, allowed 64 KiB to 4 GiB", ErrLimits, l.MemoryBytes)
+	case l.WallTime <= 0 || l.WallTime > MaxWallTime:
+		return fmt.Errorf("%w: wall time %v, allowed up to %v", ErrLimits, l.WallTime, MaxWallTime)
+	case l.OutputBytes <= 0 || l.OutputBytes > MaxOutputBytes:
+		return fmt.Errorf("%w: output %d bytes, allowed up to %d", ErrLimits, l.OutputBytes, MaxOutputBytes)
+	}
+	return nil
+}
+
+// Job is one run of a module.
+type Job struct {
+	Module []byte
+	Input  []byte
+	Args   []string // argv[1:]; argv[0] is "job"
+	Seed   [32]byte // seeds the job's randomness; the deal's ID in the market
+	Limits Limits
+}
+
+// Result is how a run ended and what it wrote.
+type Result struct {
+	Status   Status
+	ExitCode uint32
+	Stdout   []byte
+	Stderr   []byte
+	Reason   string        // one line for people, empty when Status is StatusOK
+	Elapsed  time.Duration // wall time of the run, compilation excluded
+}
+
+// Sandbox compiles and runs jobs. It is safe for concurrent use; each Run gets its own
+// runtime (memory caps are per runtime), all sharing one compilation cache.
+type Sandbox struct {
+	cache wazero.CompilationCache
+}
+
+// NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
+// if missing); an empty cacheDir caches in memory only.
+func NewSandbox(cacheDir string) (*Sandbox, error) {
+	if cacheDir == "" {
+		return &Sandbox{cache: wazero.NewCompilationCache()}, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("compilation cache: %w", err)
+	}
+	c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("compilation cache: %w", err)
+	}
+	return &Sandbox{cache: c}, nil
+}
+
+// Close releases the cache's in-memory part.
+func (s *Sandbox) Close() error { return s.cache.Close(context.Background()) }
+
+// epoch is the fixed wall-clock time jobs see: the same for every run.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Run runs job to its end or to a cap. An error means the sandbox itself could not run
+// (bad limits, too much input); everything the job does wrong is in the Result.
+func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
+	if err := job.Limits.Validate(); err != nil {
+		return Result{}, err
+	}
+	switch {
+	case len(job.Module) > MaxModuleBytes:
+		return Result{}, fmt.Errorf("%w: module of %d bytes", ErrLimits, len(job.Module))
+	case len(job.Input) > MaxInputBytes:
+		return Result{}, fmt.Errorf("%w: input of %d bytes", ErrLimits, len(job.Input))
+	case len(job.Args) > MaxArgs:
+		return Result{}, fmt.Errorf("%w: %d arguments", ErrLimits, len(job.Args))
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rcfg := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(s.cache).
+		WithMemoryLimitPages(uint32(job.Limits.MemoryBytes / pageSize)).
+		WithCloseOnContextDone(true)
+	rt := wazero.NewRuntimeWithConfig(ctx, rcfg)
+	defer rt.Close(context.Background())
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return Result{}, fmt.Errorf("wasi: %w", err)
+	}
+	compiled, err := rt.CompileModule(ctx, job.Module)
+	if err != nil {
+		return Result{Status: StatusInvalid, Reason: "the module does not compile: " + firstLine(err.Error())}, nil
+	}
+	if err := checkImports(compiled); err != nil {
+		return Result{Status: StatusInvalid, Reason: err.Error()}, nil
+	}
+	stdout := &cappedWriter{limit: job.Limits.OutputBytes, over: func() { cancel(errOutputCap) }}
+	stderr := &cappedWriter{limit: stderrCap}
+	rng := rand.NewChaCha8(job.Seed)
+	var tick int64
+	mcfg := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(append([]string{"job"}, job.Args...)...).
+		WithStdin(bytes.NewReader(job.Input)).
+		WithStdout(stdout).
+		WithStderr(stderr).
+		WithFS(fstest.MapFS{"input": &fstest.MapFile{Data: job.Input, Mode: 0o444, ModTime: epoch}}).
+		WithRandSource(rng).
+		WithWalltime(func() (int64, int32) { return epoch.Unix(), 0 }, sys.ClockResolution(time.Microsecond)).
+		WithNanotime(func() int64 {
+			// Monotonic time advances by a fixed step per reading, so loops that wait on
+			// it end, and every run sees the same readings.
+			tick += int64(time.Microsecond)
+			return tick
+		}, sys.ClockResolution(time.Microsecond)).
+		WithNanosleep(func(int64) {})
+	tctx, stop := context.WithTimeoutCause(ctx, job.Limits.WallTime, errWallTime)
+	defer stop()
+	start := time.Now()
+	mod, err := rt.InstantiateModule(tctx, compiled, mcfg)
+	elapsed := time.Since(start)
+	if mod != nil {
+		mod.Close(context.Background())
+	}
+	res := Result{Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: elapsed}
+	var exit *sys.ExitError
+	switch {
+	case err == nil:
+		res.Status = StatusOK
+	case stdout.overflow:
+		res.Status, res.Reason = StatusOutputTooLarge, fmt.Sprintf("wrote more than its output cap of %d bytes", job.Limits.OutputBytes)
+	case errors.Is(context.Cause(tctx), errWallTime):
+		res.Status, res.Reason = StatusTimeout, fmt.Sprintf("still running after its wall-time cap of %v", job.Limits.WallTime)
+	case ctx.Err() != nil:
+		return Result{}, context.Cause(ctx)
+	case errors.As(err, &exit) && exit.ExitCode() == 0:
+		res.Status = StatusOK
+	case errors.As(err, &exit):
+		res.Status, res.ExitCode = StatusFailed, exit.ExitCode()
+		res.Reason = fmt.Sprintf("exited with code %d", exit.ExitCode())
+		if last := lastLine(res.Stderr); last != "" {
+			res.Reason += ": " + last
+		}
+		if outOfMemory(res.Stderr) {
+			res.Status = StatusMemory
+			res.Reason = fmt.Sprintf("ran out of memory under its cap of %d bytes", job.Limits.MemoryBytes)
+		}
+	default:
+		res.Status, res.Reason = StatusFailed, "trapped: "+firstLine(err.Error())
+		if outOfMemory(res.Stderr) {
+			res.Status = StatusMemory
+			res.Reason = fmt.Sprintf("ran out of memory under its cap of %d bytes", job.Limits.MemoryBytes)
+		}
+	}
+	return res, nil
+}
+
+var (
+	errOutputCap = errors.New("output cap")
+	errWallTime  = errors.New("wall-time cap")
+)
+
+// checkImports admits modules that import only WASI preview 1: anything else would
+// fail at instantiation with a message about the host, not the job.
+func checkImports(m wazero.CompiledModule) error {
+	for _, f := range m.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		if mod != wasi_snapshot_preview1.ModuleName {
+			return fmt.Errorf("imports %s.%s: a job may import only %s", mod, name, wasi_snapshot_preview1.ModuleName)
+		}
+	}
+	if len(m.ExportedFunctions()) == 0 || m.ExportedFunctions()["_start"] == nil {
+		return errors.New("has no _start function: build it as a WASI command (GOOS=wasip1, or wasm32-wasi)")
+	}
+	return nil
+}
+
+// outOfMemory recognizes the runtimes' own words for a failed memory.grow: Go's,
+// Rust's and C's allocators abort with these.
+func outOfMemory(stderr []byte) bool {
+	for _, s := range []string{"out of memory", "memory allocation of", "Cannot allocate memory"} {
+		if bytes.Contains(stderr, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLine is the job's last words on standard error, cut to a readable length.
+func lastLine(b []byte) string {
+	b = bytes.TrimRight(b, "\n")
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	s := strings.ToValidUTF8(string(b), "?")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// cappedWriter keeps up to limit bytes and notes, once, that more came.
+type cappedWriter struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	limit    int
+	overflow bool
+	over     func()
+}
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	room := w.limit - w.buf.Len()
+	if len(p) > room {
+		w.buf.Write(p[:max(room, 0)])
+		if !w.overflow {
+			w.overflow = true
+			if w.over != nil {
+				w.over()
+			}
+		}
+		return 0, io.ErrShortWrite
+	}
+	return w.buf.Write(p)
+}
+
+func (w *cappedWriter) bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.buf.Bytes())
+}
+
+// ModuleHash names a module in the content directory and the compilation cache.
+func ModuleHash(module []byte) [32]byte { return sha256.Sum256(module) }

@@ -1,0 +1,250 @@
+package compute
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/assets"
+)
+
+// helperEnv makes the test binary run one job and print its output, so that a test can
+// compare runs across processes.
+const helperEnv = "DAOLI_COMPUTE_HELPER"
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(helperEnv); name != "" {
+		os.Exit(helperRun(name))
+	}
+	os.Exit(m.Run())
+}
+
+func helperRun(name string) int {
+	mod, err := assets.Job(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	sb, err := NewSandbox("")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	res, err := sb.Run(context.Background(), Job{Module: mod, Args: strings.Fields(os.Getenv(helperEnv + "_ARGS")), Seed: [32]byte{7}, Limits: testLimits})
+	if err != nil || res.Status != StatusOK {
+		fmt.Fprintln(os.Stderr, err, res.Status, res.Reason)
+		return 1
+	}
+	os.Stdout.Write(res.Stdout)
+	return 0
+}
+
+var testLimits = Limits{MemoryBytes: 256 << 20, WallTime: time.Minute, OutputBytes: 8 << 20}
+
+func job(t testing.TB, name string) []byte {
+	t.Helper()
+	mod, err := assets.Job(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod
+}
+
+func newSandbox(t testing.TB) *Sandbox {
+	t.Helper()
+	sb, err := NewSandbox(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb
+}
+
+func run(t testing.TB, sb *Sandbox, j Job) Result {
+	t.Helper()
+	res, err := sb.Run(context.Background(), j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestExampleJobs(t *testing.T) {
+	sb := newSandbox(t)
+	input := []byte("the cat and the hat and the bat\n")
+	tests := []struct {
+		name  string
+		args  []string
+		input []byte
+		check func(t *testing.T, out []byte)
+	}{
+		{"mandelbrot", []string{"64", "64"}, nil, func(t *testing.T, out []byte) {
+			img, err := png.Decode(bytes.NewReader(out))
+			if err != nil || img.Bounds().Dx() != 64 {
+				t.Fatalf("not a 64-pixel PNG: %v", err)
+			}
+		}},
+		{"pi", []string{"200000"}, nil, func(t *testing.T, out []byte) {
+			var pi float64
+			if _, err := fmt.Sscanf(string(out[bytes.Index(out, []byte("pi ")):]), "pi %f", &pi); err != nil || pi < 3.1 || pi > 3.2 {
+				t.Fatalf("pi %v from %q", pi, out)
+			}
+		}},
+		{"hash", []string{"1000"}, input, func(t *testing.T, out []byte) {
+			h := sha256.Sum256(input)
+			for range 999 {
+				h = sha256.Sum256(h[:])
+			}
+			if want := fmt.Sprintf("rounds 1000\nsha256 %x\n", h); string(out) != want {
+				t.Fatalf("got %q, want %q", out, want)
+			}
+		}},
+		{"wordcount", []string{"2"}, input, func(t *testing.T, out []byte) {
+			if want := "words 8\ndistinct 5\n3 the\n2 and\n"; string(out) != want {
+				t.Fatalf("got %q, want %q", out, want)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, sb, Job{Module: job(t, tc.name), Args: tc.args, Input: tc.input, Limits: testLimits})
+			if res.Status != StatusOK {
+				t.Fatalf("%v: %s\n%s", res.Status, res.Reason, res.Stderr)
+			}
+			tc.check(t, res.Stdout)
+		})
+	}
+}
+
+// TestDeterminism: the same job and seed give the same bytes in this process, in
+// another process, and a different seed gives other random numbers.
+func TestDeterminism(t *testing.T) {
+	sb := newSandbox(t)
+	pi := Job{Module: job(t, "pi"), Args: []string{"100000"}, Seed: [32]byte{7}, Limits: testLimits}
+	a, b := run(t, sb, pi), run(t, sb, pi)
+	if a.Status != StatusOK || !bytes.Equal(a.Stdout, b.Stdout) {
+		t.Fatalf("two runs differ: %q / %q", a.Stdout, b.Stdout)
+	}
+	pi.Seed[0] = 8
+	if c := run(t, sb, pi); bytes.Equal(c.Stdout, a.Stdout) {
+		t.Fatalf("another seed gave the same points: %q", c.Stdout)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=pi", helperEnv+"_ARGS=100000")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper process: %v", err)
+	}
+	if !bytes.Equal(out, a.Stdout) {
+		t.Fatalf("another process computed %q, this one %q", out, a.Stdout)
+	}
+	m := Job{Module: job(t, "mandelbrot"), Args: []string{"48", "100"}, Limits: testLimits}
+	if x, y := run(t, sb, m), run(t, newSandbox(t), m); !bytes.Equal(x.Stdout, y.Stdout) {
+		t.Fatal("two Mandelbrot renders differ")
+	}
+}
+
+var (
+	hostileOnce sync.Once
+	hostileDir  string
+	hostileErr  error
+)
+
+// hostile builds the hostile test modules once per test binary.
+func hostile(t *testing.T, name string) []byte {
+	t.Helper()
+	hostileOnce.Do(func() {
+		hostileDir, hostileErr = os.MkdirTemp("", "daoli-hostile")
+		if hostileErr != nil {
+			return
+		}
+		dirs, _ := filepath.Glob("testdata/hostile/*")
+		for _, d := range dirs {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(hostileDir, filepath.Base(d)+".wasm"), "./"+d)
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				hostileErr = fmt.Errorf("build %s: %v\n%s", d, err, out)
+				return
+			}
+		}
+	})
+	if hostileErr != nil {
+		t.Fatal(hostileErr)
+	}
+	b, err := os.ReadFile(filepath.Join(hostileDir, name+".wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestHostileModules: modules that misbehave fail with a reason and the host is fine.
+func TestHostileModules(t *testing.T) {
+	sb := newSandbox(t)
+	limits := Limits{MemoryBytes: 64 << 20, WallTime: 2 * time.Second, OutputBytes: 1 << 20}
+	tests := []struct {
+		name   string
+		module func(t *testing.T) []byte
+		status Status
+		reason string
+	}{
+		{"infinite loop", func(t *testing.T) []byte { return hostile(t, "loop") }, StatusTimeout, "wall-time cap"},
+		{"memory bomb", func(t *testing.T) []byte { return hostile(t, "membomb") }, StatusMemory, "out of memory"},
+		{"huge output", func(t *testing.T) []byte { return hostile(t, "bigout") }, StatusOutputTooLarge, "output cap"},
+		{"host file", func(t *testing.T) []byte { return hostile(t, "hostfile") }, StatusFailed, "exited with code 3"},
+		{"socket", func(t *testing.T) []byte { return hostile(t, "socket") }, StatusFailed, "exited with code 3"},
+		{"random bytes", func(*testing.T) []byte { return []byte("not wasm at all") }, StatusInvalid, "does not compile"},
+		{"truncated module", func(t *testing.T) []byte { return job(t, "pi")[:5000] }, StatusInvalid, "does not compile"},
+		{"empty module", func(*testing.T) []byte { return []byte("\x00asm\x01\x00\x00\x00") }, StatusInvalid, "no _start"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res := run(t, sb, Job{Module: tc.module(t), Limits: limits})
+			if res.Status != tc.status || !strings.Contains(res.Reason, tc.reason) {
+				t.Fatalf("status %v %q; want %v %q\nstderr: %s", res.Status, res.Reason, tc.status, tc.reason, res.Stderr)
+			}
+			if len(res.Stdout) > limits.OutputBytes {
+				t.Fatalf("kept %d bytes of output", len(res.Stdout))
+			}
+			if bytes.Contains(res.Stdout, []byte("root:")) || bytes.Contains(res.Stdout, []byte("connected")) || bytes.Contains(res.Stdout, []byte("listening")) {
+				t.Fatalf("escaped the sandbox: %q", res.Stdout)
+			}
+			if time.Since(start) > 20*time.Second {
+				t.Fatalf("took %v to stop", time.Since(start))
+			}
+			t.Logf("%v: %s", res.Status, res.Reason)
+		})
+	}
+	// The host is unharmed: a normal job still runs in the same sandbox.
+	if res := run(t, sb, Job{Module: job(t, "pi"), Args: []string{"1000"}, Limits: testLimits}); res.Status != StatusOK {
+		t.Fatalf("after the hostile modules: %v %s", res.Status, res.Reason)
+	}
+}
+
+func TestLimitsRefused(t *testing.T) {
+	sb := newSandbox(t)
+	pi := job(t, "pi")
+	for _, tc := range []Job{
+		{Module: pi, Limits: Limits{WallTime: time.Second, OutputBytes: 1}},
+		{Module: pi, Limits: Limits{MemoryBytes: 1 << 20, OutputBytes: 1}},
+		{Module: pi, Limits: Limits{MemoryBytes: 1 << 20, WallTime: time.Second}},
+		{Module: pi, Limits: Limits{MemoryBytes: 8 << 30, WallTime: time.Second, OutputBytes: 1}},
+		{Module: pi, Limits: testLimits, Input: make([]byte, MaxInputBytes+1)},
+		{Module: pi, Limits: testLimits, Args: make([]string, MaxArgs+1)},
+	} {
+		if _, err := sb.Run(context.Background(), tc); !errors.Is(err, ErrLimits) {
+			t.Errorf("limits %+v: %v", tc.Limits, err)
+		}
+	}
+}
