@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/version"
 )
 
@@ -63,6 +64,8 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return cmdNode(args, stdout, stderr)
 	case "wallet":
 		return cmdWallet(args, stdout, stderr)
+	case "worker":
+		return cmdWorker(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stderr, usage)
 		return 0
@@ -111,4 +114,16 @@ func exitUsage(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// cmdWorker is the job worker subprocess the node starts for each job: the job comes
+// on standard input and the result leaves on standard output (see node/compute).
+func cmdWorker(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("daoli worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cache := fs.String("cache", "", "compilation cache directory")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	return compute.WorkerMain(os.Stdin, stdout, stderr, *cache)
 }

@@ -8,3 +8,10 @@ var (
 	// ErrLimits: the job's limits are outside what the sandbox allows.
 	ErrLimits = errors.New("job limits out of range")
 )
+
+var (
+	// ErrWorker: the worker process ended without a result.
+	ErrWorker = errors.New("job worker failed")
+	// ErrNotSupported: pausing workers is not available on this system.
+	ErrNotSupported = errors.New("not supported on this system")
+)

@@ -45,7 +45,7 @@ func (s Status) String() string {
 // Limits bound one run.
 type Limits struct {
 	MemoryBytes uint64        // linear memory; rounded down to 64 KiB pages
-	WallTime    time.Duration // from instantiation to exit
+	WallTime    time.Duration // running time; time the process was stopped (paused) does not count
 	OutputBytes int           // standard output; standard error is capped at 64 KiB apart
 }
 
@@ -173,8 +173,9 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 			return tick
 		}, sys.ClockResolution(time.Microsecond)).
 		WithNanosleep(func(int64) {})
-	tctx, stop := context.WithTimeoutCause(ctx, job.Limits.WallTime, errWallTime)
-	defer stop()
+	tctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go runningClock(tctx, job.Limits.WallTime, func() { stop(errWallTime) })
 	start := time.Now()
 	mod, err := rt.InstantiateModule(tctx, compiled, mcfg)
 	elapsed := time.Since(start)
@@ -212,6 +213,38 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// clockTick is how often the running clock advances; a gap between ticks longer than
+// clockGap means the process was stopped (paused by the governor, or the laptop slept)
+// and is not counted.
+const (
+	clockTick = 10 * time.Millisecond
+	clockGap  = 250 * time.Millisecond
+)
+
+// runningClock calls expire once the job has been running for limit, counting only
+// the time the process was actually running.
+func runningClock(ctx context.Context, limit time.Duration, expire func()) {
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	last := time.Now()
+	var ran time.Duration
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if d := now.Sub(last); d < clockGap {
+				ran += d
+			}
+			last = now
+			if ran >= limit {
+				expire()
+				return
+			}
+		}
+	}
 }
 
 var (

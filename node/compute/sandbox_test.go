@@ -22,7 +22,13 @@ import (
 // compare runs across processes.
 const helperEnv = "DAOLI_COMPUTE_HELPER"
 
+// workerEnv makes the test binary a `daoli worker`.
+const workerEnv = "DAOLI_COMPUTE_WORKER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		os.Exit(WorkerMain(os.Stdin, os.Stdout, os.Stderr, ""))
+	}
 	if name := os.Getenv(helperEnv); name != "" {
 		os.Exit(helperRun(name))
 	}

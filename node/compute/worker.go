@@ -1,0 +1,179 @@
+package compute
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// A job runs in a worker subprocess (`daoli worker`), so that the governor can pause
+// and resume it at once with SIGSTOP and SIGCONT, the operating system schedules it
+// below everything the user runs, and nothing a job does can take the app down. The
+// parent writes the Job to the worker's standard input and reads the Result from its
+// standard output, both in CBOR.
+
+// maxWorkerMessage bounds the job and result messages: a module, an input and an
+// output at their caps, with room for the rest.
+const maxWorkerMessage = MaxModuleBytes + MaxInputBytes + MaxOutputBytes + 1<<20
+
+var workerDec = func() cbor.DecMode {
+	d, err := cbor.DecOptions{MaxNestedLevels: 8, MaxArrayElements: 1 << 10, MaxMapPairs: 64,
+		IndefLength: cbor.IndefLengthForbidden, TagsMd: cbor.TagsForbidden}.DecMode()
+	if err != nil {
+		panic("compute: cbor decoder options: " + err.Error())
+	}
+	return d
+}()
+
+// WorkerMain is the worker process: it lowers its own priority, reads one job from in,
+// runs it and writes the result to out. It returns the process's exit code.
+func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
+	lowerPriority()
+	raw, err := io.ReadAll(io.LimitReader(in, maxWorkerMessage+1))
+	if err != nil || len(raw) > maxWorkerMessage {
+		fmt.Fprintln(errOut, "daoli worker: reading the job:", err)
+		return 2
+	}
+	var job Job
+	if err := workerDec.Unmarshal(raw, &job); err != nil {
+		fmt.Fprintln(errOut, "daoli worker: the job does not decode:", err)
+		return 2
+	}
+	sb, err := NewSandbox(cacheDir)
+	if err != nil {
+		fmt.Fprintln(errOut, "daoli worker:", err)
+		return 1
+	}
+	defer sb.Close()
+	res, err := sb.Run(context.Background(), job)
+	if err != nil {
+		fmt.Fprintln(errOut, "daoli worker:", err)
+		return 1
+	}
+	b, err := cbor.Marshal(&res)
+	if err != nil {
+		fmt.Fprintln(errOut, "daoli worker:", err)
+		return 1
+	}
+	if _, err := out.Write(b); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// Worker runs jobs in worker subprocesses started as Command(Exe, Args...).
+type Worker struct {
+	Exe  string
+	Args []string // e.g. ["worker", "--cache", dir]
+	Env  []string // added to the environment
+}
+
+// Process is a running worker.
+type Process struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+	done   chan struct{}
+	err    error
+
+	mu     sync.Mutex
+	paused bool
+}
+
+// Start starts a worker on job.
+func (w *Worker) Start(job Job) (*Process, error) {
+	if err := job.Limits.Validate(); err != nil {
+		return nil, err
+	}
+	in, err := cbor.Marshal(&job)
+	if err != nil {
+		return nil, fmt.Errorf("encode the job: %w", err)
+	}
+	p := &Process{done: make(chan struct{})}
+	p.cmd = exec.Command(w.Exe, w.Args...)
+	p.cmd.Env = append(os.Environ(), w.Env...)
+	p.cmd.Stdin = bytes.NewReader(in)
+	p.cmd.Stdout = &limitedBuffer{b: &p.stdout, n: maxWorkerMessage}
+	p.cmd.Stderr = &limitedBuffer{b: &p.stderr, n: stderrCap}
+	setProcessGroup(p.cmd)
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the worker: %w", err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Pause stops the worker where it is (SIGSTOP); it uses no CPU until Resume.
+func (p *Process) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.paused && signalStop(p.cmd.Process) == nil {
+		p.paused = true
+	}
+}
+
+// Resume continues a paused worker (SIGCONT).
+func (p *Process) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused && signalCont(p.cmd.Process) == nil {
+		p.paused = false
+	}
+}
+
+// Paused reports whether the worker is stopped.
+func (p *Process) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// Kill ends the worker.
+func (p *Process) Kill() { p.cmd.Process.Kill() }
+
+// Pid is the worker's process ID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Wait waits for the worker's result. A worker that dies without one (killed, or a
+// crash of the runtime) is an error that says so; the job's own failures are in the
+// Result.
+func (p *Process) Wait(ctx context.Context) (Result, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		p.Resume()
+		p.Kill()
+		<-p.done
+		return Result{}, ctx.Err()
+	}
+	if p.err != nil {
+		return Result{}, fmt.Errorf("%w: %v: %s", ErrWorker, p.err, lastLine(p.stderr.Bytes()))
+	}
+	var res Result
+	if err := workerDec.Unmarshal(p.stdout.Bytes(), &res); err != nil {
+		return Result{}, fmt.Errorf("%w: the result does not decode: %v", ErrWorker, err)
+	}
+	return res, nil
+}
+
+type limitedBuffer struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if l.b.Len()+len(p) > l.n {
+		return 0, errors.New("worker wrote too much")
+	}
+	return l.b.Write(p)
+}
