@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
-	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/trustee"
 )
@@ -111,41 +111,23 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, log *sl
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if cl, err := control.Dial(dir); err == nil {
-		_ = cl
+	if _, err := control.Dial(dir); err == nil {
 		return fmt.Errorf("%w (%s)", control.ErrRunning, dir)
 	}
 	wallet, err := openWallet(c, dir, stderr)
 	if err != nil {
 		return err
 	}
-	nw, err := openNetwork(ctx, c.network, dir, log)
+	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: c.network, Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
+		OnDecision: func(d capacity.Decision) { log.Info("sharing", "run", d.Run, "reason", d.Reason) }})
 	if err != nil {
 		return err
 	}
-	defer nw.Stop()
-	cfg := light.Config{Network: nw.File, DataDir: filepath.Join(dir, "node"), Wallet: wallet, Mine: mine, Logger: log}
-	switch {
-	case listen != "":
-		cfg.Listen = []string{listen}
-	case nw.Demo:
-		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-		cfg.NoDHT = true
-	}
-	n, err := light.Start(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	srv, err := control.Serve(dir, n, control.Info{Network: nw.File.Name, Demo: nw.Demo}, log)
-	if err != nil {
-		n.Stop()
-		return err
-	}
-	log.Info("node running", "network", nw.File.Name, "chain", nw.File.ChainID, "address", wallet.Address().String(), "control", srv.Path())
+	nw := sess.Network
+	log.Info("node running", "network", nw.File.Name, "chain", nw.File.ChainID, "address", wallet.Address().String(), "control", sess.Control.Path())
 	<-ctx.Done()
 	log.Info("stopping")
-	srv.Close()
-	if err := n.Stop(); err != nil {
+	if err := sess.Stop(); err != nil {
 		return err
 	}
 	log.Info("node stopped")

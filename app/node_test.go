@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
@@ -104,12 +105,24 @@ type lightProc struct {
 	log *procLog
 }
 
+// shareAlways saves the sharing setting "always" in a data directory: these test
+// machines run other tests at full load, which in mode auto pauses mining.
+func shareAlways(t *testing.T, dir string) {
+	t.Helper()
+	s := capacity.DefaultSettings(2)
+	s.Mode = capacity.Always
+	if err := (capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}).Save(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newLight(t *testing.T, networkFile string) *lightProc {
 	t.Helper()
 	p := &lightProc{dir: t.TempDir(), log: new(procLog)}
 	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 		t.Fatalf("wallet new: %v\n%s", err, out)
 	}
+	shareAlways(t, p.dir)
 	p.start(t, networkFile)
 	t.Cleanup(func() {
 		if p.cmd != nil {
@@ -308,6 +321,7 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 		t.Fatalf("wallet new: %v\n%s", err, out)
 	}
+	shareAlways(t, p.dir)
 	p.cmd = daoliCmd("node", "--data", p.dir)
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
+)
+
+// SessionConfig says what a session runs.
+type SessionConfig struct {
+	DataDir     string
+	NetworkFile string // empty: the embedded local demo network
+	Wallet      *keys.Key
+	Mine        bool
+	Listen      string // libp2p listen address; empty: the default for the network
+	Logger      *slog.Logger
+	// OnDecision receives the governor's decisions (from its goroutine).
+	OnDecision func(capacity.Decision)
+}
+
+// Session is everything a running Daoli keeps going, for the app and for `daoli
+// node` alike: the network (and the demo trustees when it is the embedded one), the
+// sharing governor and its gate, the light node, and the control API.
+type Session struct {
+	Network  *Network
+	Node     *light.Node
+	Governor *capacity.Governor
+	Gate     *capacity.Gate
+	Control  *control.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// StartSession starts a session; Stop ends it.
+func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if c, err := control.Dial(cfg.DataDir); err == nil {
+		_ = c
+		return nil, fmt.Errorf("%w (%s)", control.ErrRunning, cfg.DataDir)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Session{cancel: cancel, Gate: capacity.NewGate(nil)}
+	fail := func(err error) (*Session, error) {
+		s.Stop()
+		return nil, err
+	}
+	settings, err := loadSharingSettings(cfg.DataDir)
+	if err != nil {
+		return fail(err)
+	}
+	s.Governor, err = capacity.NewGovernor(capacity.GovernorConfig{Settings: settings, Sampler: capacity.NewProbes(),
+		Gate: s.Gate, OnDecision: cfg.OnDecision})
+	if err != nil {
+		return fail(fmt.Errorf("sharing settings: %w", err))
+	}
+	s.wg.Go(func() {
+		if err := s.Governor.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("governor stopped", "err", err)
+		}
+	})
+	if s.Network, err = openNetwork(ctx, cfg.NetworkFile, cfg.DataDir, log); err != nil {
+		return fail(err)
+	}
+	lc := light.Config{Network: s.Network.File, DataDir: filepath.Join(cfg.DataDir, "node"), Wallet: cfg.Wallet,
+		Mine: cfg.Mine, Gate: s.Gate, Logger: log}
+	switch {
+	case cfg.Listen != "":
+		lc.Listen = []string{cfg.Listen}
+	case s.Network.Demo:
+		lc.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+		lc.NoDHT = true
+	}
+	if s.Node, err = light.Start(ctx, lc); err != nil {
+		return fail(err)
+	}
+	if s.Control, err = control.Serve(cfg.DataDir, s.Node, control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo}, log); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// Stop ends the session: the control API first, so no command sees a half-stopped
+// node, then the node, the governor and the demo trustees.
+func (s *Session) Stop() error {
+	var errs []error
+	if s.Control != nil {
+		errs = append(errs, s.Control.Close())
+	}
+	if s.Node != nil {
+		errs = append(errs, s.Node.Stop())
+	}
+	s.cancel()
+	s.wg.Wait()
+	if s.Network != nil {
+		errs = append(errs, s.Network.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// loadSharingSettings reads the saved sharing settings, or the defaults for this
+// machine when none are saved.
+func loadSharingSettings(dataDir string) (capacity.Settings, error) {
+	cores := capacity.DetectHardware(context.Background(), capacity.NewProbes()).UsableCores
+	s, err := capacity.FileSettingsStore{Path: filepath.Join(dataDir, sharingSettingsFile)}.Load()
+	switch {
+	case errors.Is(err, capacity.ErrNotFound):
+		return capacity.DefaultSettings(cores), nil
+	case err != nil:
+		return capacity.Settings{}, err
+	}
+	return s.ForMachine(cores), nil
+}
