@@ -14,7 +14,7 @@ import (
 )
 
 func testWorker() *Worker {
-	return &Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=1"}}
+	return &Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=1", workerEnv + "_CACHE=" + sharedCache}}
 }
 
 // procStat reads a field of /proc/PID/stat (1-based, as proc(5) numbers them).
