@@ -1,0 +1,35 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+)
+
+// coins formats an amount of the smallest unit with thousands separators.
+func coins(v uint64) string {
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func signed(v int64) string {
+	if v < 0 {
+		return "−" + coins(uint64(-v))
+	}
+	return "+" + coins(uint64(v))
+}
+
+// sourceNames are the ledger's sources in the words the dashboard uses.
+var sourceNames = map[string]string{
+	"win": "Luck wins", "payroll": "Payroll wages", "trustee": "Trustee rewards", "fees": "Fees earned",
+	"bond-return": "Bond returned", "compute": "Compute sales",
+}
+
+// earningSources are drawn in this order.
+var earningSources = []string{"win", "payroll", "compute", "trustee", "fees"}

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Main is the main window's content: a badge naming the network, and the screens as
+// tabs.
+type Main struct {
+	b         Backend
+	badge     *widget.Label
+	Dashboard *Dashboard
+	Wallet    *Wallet
+	Share     *Share
+	Network   *Network
+	Logs      *Logs
+	Tabs      *container.AppTabs
+	Content   fyne.CanvasObject
+}
+
+// NewMain builds every screen over b.
+func NewMain(b Backend, run Runner, clip func(string)) *Main {
+	m := &Main{b: b, badge: widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})}
+	m.Dashboard = NewDashboard(b)
+	m.Wallet = NewWallet(b, run, clip)
+	m.Share = NewShare(b)
+	m.Network = NewNetwork(b)
+	m.Logs = NewLogs(b)
+	m.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Dashboard", theme.HomeIcon(), m.Dashboard.Content),
+		container.NewTabItemWithIcon("Share", theme.ComputerIcon(), m.Share.Content),
+		container.NewTabItemWithIcon("Wallet", theme.AccountIcon(), m.Wallet.Content),
+		container.NewTabItemWithIcon("Network", theme.StorageIcon(), m.Network.Content),
+		container.NewTabItemWithIcon("Logs", theme.ListIcon(), m.Logs.Content),
+	)
+	m.Content = container.NewBorder(m.badge, nil, nil, nil, m.Tabs)
+	m.Refresh()
+	return m
+}
+
+// Refresh reads the backend again, on the UI goroutine; the app's bridge calls it
+// when the node reports a change.
+func (m *Main) Refresh() {
+	n := m.b.Node()
+	if n.Demo {
+		m.badge.SetText("Local demo network: coins here have no value outside this computer")
+	} else {
+		m.badge.SetText(n.Network)
+	}
+	m.Dashboard.Refresh()
+	m.Wallet.Refresh()
+	m.Share.Refresh()
+	m.Network.Refresh()
+	m.Logs.Refresh()
+}
