@@ -1,10 +1,21 @@
 package app
 
 import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/daolicloud/daoli/assets"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/version"
 	"github.com/daolicloud/daoli/ui"
 )
@@ -13,16 +24,172 @@ import (
 // FyneApp.toml.
 const ID = "cloud.daoli.app"
 
+// RunOptions are the desktop app's command-line choices.
+type RunOptions struct {
+	DataDir string // empty: the per-user data directory
+	Network string // a network file; empty: the embedded local demo network
+}
+
 // Run opens the main window and blocks until the user quits.
-func Run() error {
+func Run(opts RunOptions) error {
+	dir, err := dataDirOrDefault(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	a := fyneapp.NewWithID(ID)
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
-
 	w := a.NewWindow(ui.AppName)
-	w.SetContent(ui.NewWelcome(icon, version.String()))
-	w.Resize(fyne.NewSize(960, 640))
+	w.Resize(fyne.NewSize(960, 680))
 	w.SetMaster()
+
+	ring := &logRing{max: 2000}
+	log := newLogger(ring, os.Stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sess *Session
+	start := func(wallet *keys.Key) {
+		status := widget.NewLabel("Starting…")
+		if opts.Network == "" {
+			status.SetText("Starting the local demo network on this computer…")
+		}
+		w.SetContent(container.NewCenter(container.NewVBox(widget.NewProgressBarInfinite(), status)))
+		go func() {
+			s, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: opts.Network, Wallet: wallet, Mine: true, Logger: log})
+			fyne.Do(func() {
+				if err != nil {
+					w.SetContent(container.NewCenter(widget.NewLabel("Daoli could not start: " + err.Error() +
+						"\nClose the window and start it again; if it keeps failing, the Logs in " + dir + " say why.")))
+					return
+				}
+				sess = s
+				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring}
+				m := ui.NewMain(b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
+				w.SetContent(m.Content)
+				go bridge(ctx, s, m)
+			})
+		}()
+	}
+	w.SetContent(walletScreen(dir, icon, start))
 	w.ShowAndRun()
+	cancel()
+	if sess != nil {
+		return sess.Stop()
+	}
 	return nil
+}
+
+// runInBackground is the ui.Runner of the app: work on a goroutine, the result on the
+// UI goroutine.
+func runInBackground(work func() error, done func(error)) {
+	go func() {
+		err := work()
+		fyne.Do(func() { done(err) })
+	}()
+}
+
+// bridge is the one place node events reach the UI: it refreshes the screens when the
+// node reports something, and once a second for what changes without an event (peers,
+// the governor's reason), never more than four times a second.
+func bridge(ctx context.Context, s *Session, m *ui.Main) {
+	events, stop := s.Node.Subscribe()
+	defer stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+		}
+		if time.Since(last) < 250*time.Millisecond {
+			continue
+		}
+		last = time.Now()
+		fyne.Do(m.Refresh)
+	}
+}
+
+// walletScreen creates the wallet on first run, or unlocks it, then calls start. A
+// passphrase in $DAOLI_PASSPHRASE is used without asking (for scripted runs).
+func walletScreen(dir string, icon fyne.Resource, start func(*keys.Key)) fyne.CanvasObject {
+	path := filepath.Join(dir, WalletFile)
+	_, statErr := os.Stat(path)
+	exists := statErr == nil
+	if p, ok := os.LookupEnv(PassphraseEnv); ok {
+		k, err := openOrCreateWallet(path, []byte(p), exists)
+		if err == nil {
+			fyne.Do(func() { start(k) })
+			return widget.NewLabel("Opening the wallet…")
+		}
+		return widget.NewLabel("The wallet could not be opened with $" + PassphraseEnv + ": " + err.Error())
+	}
+	pass, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	msg := widget.NewLabel("")
+	msg.Wrapping = fyne.TextWrapWord
+	title := "Unlock your wallet"
+	hint := "Enter the passphrase you chose when you made this wallet."
+	items := []*widget.FormItem{widget.NewFormItem("Passphrase", pass)}
+	if !exists {
+		title = "Make your wallet"
+		hint = "Your earnings go to a wallet kept on this computer, encrypted with a passphrase. Without the passphrase it cannot be opened, so keep it safe."
+		items = append(items, widget.NewFormItem("Again", again))
+	}
+	var form *widget.Form
+	form = widget.NewForm(items...)
+	form.SubmitText = "Continue"
+	form.OnSubmit = func() {
+		if len(pass.Text) < 8 {
+			msg.SetText("Use at least 8 characters.")
+			return
+		}
+		if !exists && pass.Text != again.Text {
+			msg.SetText("The two passphrases differ.")
+			return
+		}
+		form.Disable()
+		msg.SetText("Opening the wallet…")
+		p := []byte(pass.Text)
+		go func() {
+			k, err := openOrCreateWallet(path, p, exists)
+			fyne.Do(func() {
+				if err != nil {
+					form.Enable()
+					if errors.Is(err, keys.ErrWrongPassphrase) {
+						msg.SetText("That passphrase does not open this wallet.")
+					} else {
+						msg.SetText(err.Error())
+					}
+					return
+				}
+				start(k)
+			})
+		}()
+	}
+	hintLabel := widget.NewLabel(hint)
+	hintLabel.Wrapping = fyne.TextWrapWord
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 360),
+		widget.NewCard(title, "", container.NewVBox(ui.NewWelcome(icon, version.String()), hintLabel, form, msg))))
+}
+
+func openOrCreateWallet(path string, pass []byte, exists bool) (*keys.Key, error) {
+	if exists {
+		return keys.LoadKeystore(path, pass)
+	}
+	k, err := keys.Generate(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.SaveKeystore(path, k, pass); err != nil {
+		return nil, fmt.Errorf("save the wallet: %w", err)
+	}
+	return k, nil
 }

@@ -22,6 +22,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("daoli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	dataDir := fs.String("data", "", "data directory (default: the per-user data directory)")
+	network := fs.String("network", "", "network file to join (default: the embedded local demo network)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -37,7 +39,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daoli: unexpected argument %q (try: daoli -help)\n", fs.Arg(0))
 		return 2
 	}
-	if err := Run(); err != nil {
+	if err := Run(RunOptions{DataDir: *dataDir, Network: *network}); err != nil {
 		fmt.Fprintln(stderr, "daoli:", err)
 		return 1
 	}

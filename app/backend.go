@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/ui"
+)
+
+// uiBackend is ui.Backend over a running session.
+type uiBackend struct {
+	s       *Session
+	dataDir string
+	netFile string
+	logs    *logRing
+}
+
+var _ ui.Backend = (*uiBackend)(nil)
+
+func (b *uiBackend) Node() ui.NodeView {
+	st := b.s.Node.Status()
+	return ui.NodeView{Network: b.s.Network.File.Name, Demo: b.s.Network.Demo, ChainID: st.ChainID, Height: st.Height,
+		Target: st.Target, Synced: st.Synced, BlockTime: st.Time, Peers: st.Peers, Trustees: st.Trustees,
+		Address: st.Address.String(), Balance: st.Balance, BalanceAt: st.BalanceAt, Wins: st.Wins, Payrolls: st.Payrolls,
+		Tickets: st.Tickets, Mining: st.Mining, LastError: st.LastError, DataDir: b.dataDir, NetworkSrc: b.netFile}
+}
+
+func totalsMap(t light.Totals) map[string]uint64 {
+	out := map[string]uint64{}
+	for s, v := range t {
+		if s.Earning() {
+			out[s.String()] = v
+		}
+	}
+	return out
+}
+
+func (b *uiBackend) Earnings() (ui.EarningsView, error) {
+	s, err := b.s.Node.Summary(time.Now())
+	if err != nil {
+		return ui.EarningsView{}, err
+	}
+	return ui.EarningsView{Today: totalsMap(s.Today), Week: totalsMap(s.Week), Month: totalsMap(s.Month)}, nil
+}
+
+// maxHistory is how many ledger lines the wallet screen lists.
+const maxHistory = 500
+
+func (b *uiBackend) Ledger() ([]ui.LedgerLine, error) {
+	es, err := b.s.Node.Ledger(0)
+	if err != nil {
+		return nil, err
+	}
+	es = es[max(0, len(es)-maxHistory):]
+	out := make([]ui.LedgerLine, len(es))
+	for i, e := range es {
+		what := e.Source.String()
+		if e.Peer != (keys.Address{}) {
+			what += " " + e.Peer.String()
+		}
+		out[i] = ui.LedgerLine{Height: e.Height, Time: e.At(), What: what, Amount: e.Signed()}
+	}
+	return out, nil
+}
+
+func (b *uiBackend) Send(ctx context.Context, to string, amount, fee uint64, memo string) (string, error) {
+	a, err := keys.ParseAddress(to)
+	if err != nil {
+		return "", err
+	}
+	h, err := b.s.Node.Send(ctx, a, amount, fee, memo)
+	if err != nil {
+		return "", plainError(err)
+	}
+	return h.String(), nil
+}
+
+// plainError turns the node's errors into what a user can act on.
+func plainError(err error) error {
+	switch {
+	case errors.Is(err, light.ErrNoTrustees):
+		return errors.New("no trustee is connected yet; wait a moment and try again")
+	case errors.Is(err, light.ErrNotTaken):
+		return errors.New("no trustee took the transaction; check the network screen and try again")
+	case errors.Is(err, light.ErrAmount):
+		return errors.New("the amount and fee are more than the balance the chain proves")
+	}
+	return err
+}
+
+func (b *uiBackend) ValidateAddress(text string) error {
+	_, err := keys.ParseAddress(text)
+	return err
+}
+
+func (b *uiBackend) Sharing() ui.SharingView {
+	d := b.s.Governor.Decision()
+	s := b.s.Governor.Settings()
+	return ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
+		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
+}
+
+func (b *uiBackend) update(change func(*capacity.Settings)) error {
+	s := b.s.Governor.Settings()
+	change(&s)
+	if err := b.s.Governor.SetSettings(s); err != nil {
+		return err
+	}
+	return capacity.FileSettingsStore{Path: filepath.Join(b.dataDir, sharingSettingsFile)}.Save(s)
+}
+
+func (b *uiBackend) SetSharing(on bool) error {
+	return b.update(func(s *capacity.Settings) {
+		switch {
+		case !on:
+			s.Mode = capacity.Never
+		case s.Mode == capacity.Never:
+			s.Mode = capacity.Auto
+		}
+	})
+}
+
+func (b *uiBackend) SetPreset(p string) error {
+	if !slices.Contains([]string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}, p) {
+		return fmt.Errorf("no preset %q", p)
+	}
+	return b.update(func(s *capacity.Settings) {
+		mode := s.Mode
+		*s = capacity.PresetSettings(capacity.Preset(p), runtime.NumCPU())
+		s.Mode = mode
+	})
+}
+
+func (b *uiBackend) Logs() []string { return b.logs.lines() }
+
+// logRing keeps the last lines of the app's log for the Logs screen.
+type logRing struct {
+	mu  sync.Mutex
+	buf []string
+	max int
+}
+
+func (r *logRing) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		r.buf = append(r.buf, line)
+	}
+	if over := len(r.buf) - r.max; over > 0 {
+		r.buf = slices.Delete(r.buf, 0, over)
+	}
+	return len(p), nil
+}
+
+func (r *logRing) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.buf)
+}
+
+// newLogger logs to the ring (for the Logs screen) and to w.
+func newLogger(ring *logRing, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	return slog.New(slog.NewTextHandler(multiWriter{ring, w}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type multiWriter [2]interface{ Write([]byte) (int, error) }
+
+func (m multiWriter) Write(p []byte) (int, error) {
+	m[0].Write(p)
+	return m[1].Write(p)
+}
