@@ -12,10 +12,12 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/version"
 	"github.com/daolicloud/daoli/ui"
 )
@@ -66,14 +68,23 @@ func Run(opts RunOptions) error {
 					return
 				}
 				sess = s
-				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring}
+				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences()}
 				m := ui.NewMain(b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
 				w.SetContent(m.Content)
-				go bridge(ctx, s, m)
+				tray := newTray(a, w, b, m)
+				go bridge(ctx, s, m, tray, func(n *fyne.Notification) {
+					if b.prefs.BoolWithFallback(prefNotifications, true) {
+						a.SendNotification(n)
+					}
+				})
 			})
 		}()
 	}
 	w.SetContent(walletScreen(dir, icon, start))
+	// Closing the window keeps Daoli earning in the tray; Quit is in the tray's menu.
+	if _, ok := a.(desktop.App); ok {
+		w.SetCloseIntercept(w.Hide)
+	}
 	w.ShowAndRun()
 	cancel()
 	if sess != nil {
@@ -94,7 +105,7 @@ func runInBackground(work func() error, done func(error)) {
 // bridge is the one place node events reach the UI: it refreshes the screens when the
 // node reports something, and once a second for what changes without an event (peers,
 // the governor's reason), never more than four times a second.
-func bridge(ctx context.Context, s *Session, m *ui.Main) {
+func bridge(ctx context.Context, s *Session, m *ui.Main, tray *tray, notify func(*fyne.Notification)) {
 	events, stop := s.Node.Subscribe()
 	defer stop()
 	tick := time.NewTicker(time.Second)
@@ -104,9 +115,12 @@ func bridge(ctx context.Context, s *Session, m *ui.Main) {
 		select {
 		case <-ctx.Done():
 			return
-		case _, ok := <-events:
+		case e, ok := <-events:
 			if !ok {
 				return
+			}
+			if n := notification(e); n != nil {
+				fyne.Do(func() { notify(n) })
 			}
 		case <-tick.C:
 		}
@@ -114,8 +128,22 @@ func bridge(ctx context.Context, s *Session, m *ui.Main) {
 			continue
 		}
 		last = time.Now()
-		fyne.Do(m.Refresh)
+		fyne.Do(func() {
+			m.Refresh()
+			tray.refresh()
+		})
 	}
+}
+
+// notification is what the user hears of an event, if anything.
+func notification(e light.Event) *fyne.Notification {
+	switch e.Kind {
+	case light.EventWon:
+		return fyne.NewNotification("You won an epoch", fmt.Sprintf("Block %d paid you %d coins for the luckiest ticket.", e.Height, e.Amount))
+	case light.EventPayment:
+		return fyne.NewNotification("Payment received", fmt.Sprintf("%d coins arrived in block %d.", e.Amount, e.Height))
+	}
+	return nil
 }
 
 // walletScreen creates the wallet on first run, or unlocks it, then calls start. A

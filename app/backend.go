@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"fyne.io/fyne/v2"
 	"log/slog"
 	"path/filepath"
 	"runtime"
@@ -24,6 +26,27 @@ type uiBackend struct {
 	dataDir string
 	netFile string
 	logs    *logRing
+	prefs   fyne.Preferences
+}
+
+// prefNotifications is the preference key of the notifications switch.
+const prefNotifications = "notifications"
+
+func (b *uiBackend) Settings() ui.SettingsView {
+	return ui.SettingsView{StartAtLogin: StartsAtLogin(), Notifications: b.prefs.BoolWithFallback(prefNotifications, true),
+		DataDir: b.dataDir, Network: b.netFile}
+}
+
+func (b *uiBackend) SetStartAtLogin(on bool) error { return SetStartAtLogin(on, b.dataDir) }
+
+func (b *uiBackend) SetNotifications(on bool) error {
+	b.prefs.SetBool(prefNotifications, on)
+	return nil
+}
+
+// Snooze pauses sharing for d.
+func (b *uiBackend) Snooze(d time.Duration) error {
+	return b.update(func(s *capacity.Settings) { s.SnoozeUntil = time.Now().Add(d) })
 }
 
 var _ ui.Backend = (*uiBackend)(nil)

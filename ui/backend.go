@@ -20,6 +20,17 @@ type Backend interface {
 	SetSharing(on bool) error
 	SetPreset(preset string) error
 	Logs() []string
+	Settings() SettingsView
+	SetStartAtLogin(on bool) error
+	SetNotifications(on bool) error
+}
+
+// SettingsView is what the Settings screen shows and changes.
+type SettingsView struct {
+	StartAtLogin  bool
+	Notifications bool
+	DataDir       string
+	Network       string // the network file, or "" for the embedded demo network
 }
 
 // NodeView is the node's state as the screens show it. Nothing in it is estimated.

@@ -17,6 +17,7 @@ type Main struct {
 	Share     *Share
 	Network   *Network
 	Logs      *Logs
+	Settings  *Settings
 	Tabs      *container.AppTabs
 	Content   fyne.CanvasObject
 }
@@ -29,11 +30,13 @@ func NewMain(b Backend, run Runner, clip func(string)) *Main {
 	m.Share = NewShare(b)
 	m.Network = NewNetwork(b)
 	m.Logs = NewLogs(b)
+	m.Settings = NewSettings(b)
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Dashboard", theme.HomeIcon(), m.Dashboard.Content),
 		container.NewTabItemWithIcon("Share", theme.ComputerIcon(), m.Share.Content),
 		container.NewTabItemWithIcon("Wallet", theme.AccountIcon(), m.Wallet.Content),
 		container.NewTabItemWithIcon("Network", theme.StorageIcon(), m.Network.Content),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.Settings.Content),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), m.Logs.Content),
 	)
 	m.Content = container.NewBorder(m.badge, nil, nil, nil, m.Tabs)
@@ -55,4 +58,5 @@ func (m *Main) Refresh() {
 	m.Share.Refresh()
 	m.Network.Refresh()
 	m.Logs.Refresh()
+	m.Settings.Refresh()
 }

@@ -13,10 +13,11 @@ import (
 )
 
 type fakeBackend struct {
-	node    NodeView
-	sharing SharingView
-	sent    []string
-	logs    []string
+	node     NodeView
+	sharing  SharingView
+	sent     []string
+	logs     []string
+	settings SettingsView
 }
 
 func newFake() *fakeBackend {
@@ -24,8 +25,9 @@ func newFake() *fakeBackend {
 		node: NodeView{Network: "Local demo network", Demo: true, ChainID: "daoli-devnet", Height: 42, Target: 42, Synced: true,
 			BlockTime: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Peers: 5, Trustees: 4,
 			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40},
-		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"}},
-		logs:    []string{"block certified height=42"},
+		sharing:  SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"}},
+		logs:     []string{"block certified height=42"},
+		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli"},
 	}
 }
 
@@ -58,6 +60,15 @@ func (f *fakeBackend) SetSharing(on bool) error {
 }
 func (f *fakeBackend) SetPreset(p string) error { f.sharing.Preset = p; return nil }
 func (f *fakeBackend) Logs() []string           { return f.logs }
+func (f *fakeBackend) Settings() SettingsView   { return f.settings }
+func (f *fakeBackend) SetStartAtLogin(on bool) error {
+	f.settings.StartAtLogin = on
+	return nil
+}
+func (f *fakeBackend) SetNotifications(on bool) error {
+	f.settings.Notifications = on
+	return nil
+}
 
 // TestMain pins the time zone: screens show local times, goldens must not depend on
 // the machine's zone.
@@ -82,7 +93,7 @@ func TestScreensRender(t *testing.T) {
 	w := test.NewWindow(m.Content)
 	defer w.Close()
 	w.Resize(fyne.NewSize(900, 700))
-	for i, name := range []string{"dashboard", "share", "wallet", "network", "logs"} {
+	for i, name := range []string{"dashboard", "share", "wallet", "network", "settings", "logs"} {
 		m.Tabs.SelectIndex(i)
 		test.AssertRendersToMarkup(t, "screen_"+name+".xml", w.Canvas())
 	}
@@ -131,5 +142,16 @@ func TestSharingFlow(t *testing.T) {
 	m.Share.presets.SetSelected("quiet")
 	if f.sharing.Preset != "quiet" {
 		t.Fatalf("preset %q", f.sharing.Preset)
+	}
+}
+
+func TestSettingsFlow(t *testing.T) {
+	m, f, _ := newTestMain(t)
+	w := test.NewWindow(m.Content)
+	defer w.Close()
+	test.Tap(m.Settings.login)
+	test.Tap(m.Settings.notify)
+	if !f.settings.StartAtLogin || f.settings.Notifications {
+		t.Fatalf("settings %+v", f.settings)
 	}
 }

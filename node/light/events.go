@@ -19,10 +19,11 @@ const (
 	EventSync                          // sync state changed (caught up, behind, no trustees)
 	EventRefused                       // a block was refused; Err says why
 	EventGovernor                      // the sharing governor opened or closed the gate; Gate says how
+	EventPayment                       // coins arrived from another account
 )
 
 func (k EventKind) String() string {
-	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor"}
+	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor", "payment"}
 	if int(k) >= len(names) {
 		return "unknown"
 	}

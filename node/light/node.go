@@ -283,10 +283,14 @@ func (n *Node) publishStatus(lastErr string) {
 		Target: max(target, tip.Epoch), Synced: target > 0 && tip.Epoch >= target,
 		Address: n.me, Balance: w.balance, BalanceAt: w.balanceAt, Ledger: w.ledger,
 		Wins: w.wins, Payrolls: w.payrolls, Earned: w.earned, Tickets: w.tickets, LastError: lastErr}
-	if old := n.status.Load(); old != nil && lastErr == "" {
+	old := n.status.Load()
+	if old != nil && lastErr == "" {
 		s.LastError = old.LastError
 	}
 	n.status.Store(s)
+	if old != nil && old.Synced != s.Synced {
+		n.events.publish(Event{Kind: EventSync, Height: s.Height})
+	}
 }
 
 // trusteePeers lists the connected peers that are trustees of the set the node
@@ -522,6 +526,8 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 				n.events.publish(Event{Kind: EventWon, Height: e.Height, Amount: e.Amount, Balance: n.wallet.snapshot().ledger})
 			case SourcePayroll:
 				n.events.publish(Event{Kind: EventPayroll, Height: e.Height, Amount: e.Amount, Balance: n.wallet.snapshot().ledger})
+			case SourceReceived:
+				n.events.publish(Event{Kind: EventPayment, Height: e.Height, Amount: e.Amount, Balance: n.wallet.snapshot().ledger})
 			}
 		}
 		if len(es) > 0 {
