@@ -16,7 +16,7 @@ endif
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS := -buildvcs=auto
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots clean
 
 all: build
 
@@ -43,6 +43,10 @@ test: test-deps
 jobs:
 	@GO=$(GO) packaging/build-jobs.sh
 
+## screenshots: draw every screen of the app, on a fresh demo network, into docs/screenshots
+screenshots: deps
+	$(GO) run ./packaging/screenshots --out docs/screenshots
+
 ## sim: the full I-BFT simulation, 1,000 seeds for each of n = 4, 7 and 10
 sim:
 	$(GO) test -run '^TestSimulation$$' -ibft.seeds=1000 -timeout 2h -v ./node/ibft/
@@ -52,8 +56,9 @@ fmt-check:
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
 
 ## bench: the benchmarks, BENCH_COUNT runs each (compare medians with benchstat)
+# -p 1: one package at a time, so that no two packages measure on the same cores at once.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
 
 ## lint: vet, formatting and a tidy go.mod
 lint: deps

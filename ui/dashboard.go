@@ -133,7 +133,8 @@ func (r *chartRenderer) build(size fyne.Size) {
 	}
 	r.objects = r.objects[:0]
 	labelH := float32(20)
-	barW := size.Width / float32(len(windows)*2)
+	const legendW = 160
+	barW := (size.Width - legendW) / float32(len(windows)*2)
 	for i, w := range windows {
 		x := barW/2 + float32(i)*barW*2
 		y := size.Height - labelH
@@ -161,11 +162,11 @@ func (r *chartRenderer) build(size fyne.Size) {
 			continue
 		}
 		sw := canvas.NewRectangle(sourceColors[s])
-		sw.Move(fyne.NewPos(size.Width-150, lx))
+		sw.Move(fyne.NewPos(size.Width-legendW+10, lx))
 		sw.Resize(fyne.NewSize(10, 10))
 		t := canvas.NewText(sourceNames[s], theme.Color(theme.ColorNameForeground))
 		t.TextSize = 11
-		t.Move(fyne.NewPos(size.Width-135, lx-3))
+		t.Move(fyne.NewPos(size.Width-legendW+25, lx-3))
 		r.objects = append(r.objects, sw, t)
 		lx += 16
 	}
