@@ -10,8 +10,10 @@ import (
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // SessionConfig says what a session runs.
@@ -35,6 +37,9 @@ type Session struct {
 	Governor *capacity.Governor
 	Gate     *capacity.Gate
 	Control  *control.Server
+	// Demo are the demo network's other miners, run in this process so that the
+	// user's node competes for its wins as it would on a real network.
+	Demo []*light.Node
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -85,6 +90,11 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	if s.Node, err = light.Start(ctx, lc); err != nil {
 		return fail(err)
 	}
+	if s.Network.Demo {
+		if err := s.startDemoMiners(ctx, log); err != nil {
+			return fail(err)
+		}
+	}
 	if s.Control, err = control.Serve(cfg.DataDir, s.Node, control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo}, log); err != nil {
 		return fail(err)
 	}
@@ -100,6 +110,9 @@ func (s *Session) Stop() error {
 	}
 	if s.Node != nil {
 		errs = append(errs, s.Node.Stop())
+	}
+	for _, d := range s.Demo {
+		errs = append(errs, d.Stop())
 	}
 	s.cancel()
 	s.wg.Wait()
@@ -121,4 +134,27 @@ func loadSharingSettings(dataDir string) (capacity.Settings, error) {
 		return capacity.Settings{}, err
 	}
 	return s.ForMachine(cores), nil
+}
+
+// demoMiners is how many demo users mine on the embedded network besides the user.
+const demoMiners = 2
+
+// startDemoMiners runs light nodes for the demo network's funded users, mining with
+// one worker each and without a governor: they stand for other people's computers.
+func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger) error {
+	dir := filepath.Dir(s.Network.Path)
+	for i := range demoMiners {
+		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		if err != nil {
+			return fmt.Errorf("demo miner %d: %w", i, err)
+		}
+		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
+			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true,
+			Logger: log.With("demo", fmt.Sprintf("miner-%d", i))})
+		if err != nil {
+			return fmt.Errorf("demo miner %d: %w", i, err)
+		}
+		s.Demo = append(s.Demo, n)
+	}
+	return nil
 }
