@@ -16,7 +16,7 @@ endif
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS := -buildvcs=auto
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app clean
 
 all: build
 
@@ -59,6 +59,10 @@ fmt-check:
 # -p 1: one package at a time, so that no two packages measure on the same cores at once.
 bench: deps
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
+
+## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb)
+bench-app: test-deps
+	$(GO) test -run '^$$' -bench 'App' -benchtime 3x ./app
 
 ## lint: vet, formatting and a tidy go.mod
 lint: deps

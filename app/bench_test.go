@@ -1,0 +1,124 @@
+//go:build linux
+
+package app
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/capacity"
+)
+
+// startApp starts the app under a private X server on the demo network with sharing
+// set to mode, and returns the process and the time its window appeared.
+func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
+	b.Helper()
+	display := startXvfbB(b)
+	dir := b.TempDir()
+	s := capacity.DefaultSettings(2)
+	s.Mode = mode
+	if err := (capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}).Save(s); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+b.TempDir(),
+		"XDG_CONFIG_HOME="+b.TempDir(), "DAOLI_TEST_DATA="+dir, PassphraseEnv+"=bench passphrase")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for {
+		out, _ := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+		if strings.Contains(string(out), `"Daoli"`) {
+			return cmd, time.Since(start)
+		}
+		if time.Since(start) > time.Minute {
+			b.Fatalf("no window:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func startXvfbB(b *testing.B) string {
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 16)
+	n, err := r.Read(buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ":" + strings.TrimSpace(string(buf[:n]))
+}
+
+// cpuTicks is the process's user+system time in clock ticks (1/100 s).
+func cpuTicks(b *testing.B, pid int) int64 {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+func rssMB(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkAppLaunch is the time from starting the app to its window on screen.
+func BenchmarkAppLaunch(b *testing.B) {
+	for b.Loop() {
+		cmd, took := startApp(b, capacity.Never)
+		b.ReportMetric(float64(took.Milliseconds()), "ms-to-window")
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+}
+
+// BenchmarkAppIdle runs the app on the demo network with sharing off for a minute
+// after it settles and reports its CPU use (percent of one core) and resident memory.
+// The app's process includes the demo network's four trustees and two demo miners.
+func BenchmarkAppIdle(b *testing.B) {
+	for b.Loop() {
+		cmd, _ := startApp(b, capacity.Never)
+		pid := cmd.Process.Pid
+		time.Sleep(20 * time.Second) // start-up, first sync
+		t0, c0 := time.Now(), cpuTicks(b, pid)
+		time.Sleep(60 * time.Second)
+		cpu := float64(cpuTicks(b, pid)-c0) / 100 / time.Since(t0).Seconds() * 100
+		b.ReportMetric(cpu, "cpu-%")
+		b.ReportMetric(rssMB(b, pid), "rss-MB")
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+}
