@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 	sharedCache = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	if hostileDir != "" {
+		os.RemoveAll(hostileDir)
+	}
 	os.Exit(code)
 }
 
