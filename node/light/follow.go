@@ -139,7 +139,11 @@ func (f *Follower) check(l *Link, tip *chain.Header, tipHash chain.Hash, set []c
 	if err := l.Cert.AddTo(col, f.chainID, h.Epoch, hash, set); err != nil {
 		return pending{}, nil, fmt.Errorf("%w: %w", ErrBadBlock, err)
 	}
-	return pending{next: *h, hash: hash, set: set}, col.refs, nil
+	// A quorum of valid signatures from the trusted set is what makes the block final;
+	// the certificate's other signatures (up to n) add nothing to that, so only a quorum
+	// is checked. The trustees themselves check all of them when the certificate comes
+	// back as the next block's LastCert.
+	return pending{next: *h, hash: hash, set: set}, col.refs[:chain.Quorum(len(set))], nil
 }
 
 // sigRef is one signature to verify.

@@ -238,3 +238,22 @@ func TestFollowerMembership(t *testing.T) {
 		t.Fatalf("resumed: %d, %v", n, err)
 	}
 }
+
+// TestFollowerChecksAQuorum: the follower verifies a quorum of a certificate's
+// signatures; one beyond the quorum is not its concern (the trustees verify every
+// signature of a certificate when it comes back as the next block's LastCert).
+func TestFollowerChecksAQuorum(t *testing.T) {
+	net, ls := testChain(t, chaintest.Config{Trustees: 4}, 3)
+	beyond := append([]Link(nil), ls...)
+	beyond[1].Cert = cloneCert(t, ls[1].Cert)
+	beyond[1].Cert.Sigs[3].Sig[0] ^= 1
+	if n, err := newFollower(t, net).Verify(beyond); err != nil || n != 3 {
+		t.Fatalf("a bad fourth signature of four: %d, %v", n, err)
+	}
+	within := append([]Link(nil), ls...)
+	within[1].Cert = cloneCert(t, ls[1].Cert)
+	within[1].Cert.Sigs[2].Sig[0] ^= 1
+	if n, err := newFollower(t, net).Verify(within); !errors.Is(err, chain.ErrBadSignature) || n != 1 {
+		t.Fatalf("a bad third signature of four: %d, %v", n, err)
+	}
+}
