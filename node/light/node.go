@@ -393,7 +393,7 @@ func (n *Node) onGossip(ctx context.Context, gb gossipBlock) {
 		n.catchUp(ctx)
 		return
 	}
-	link := Link{Block: &gb.cb.Block, Cert: &gb.cb.Cert}
+	link := Link{Block: &gb.cb.Block, Cert: &gb.cb.Cert, Trustees: gb.cb.Trustees}
 	if _, err := n.apply([]Link{link}, gb.recv); err != nil {
 		n.refused(gb.from, err)
 	}
@@ -431,7 +431,7 @@ func (n *Node) catchUp(ctx context.Context) {
 				break
 			}
 			from = id
-			links = append(links, Link{Block: &cb.Block, Cert: &cb.Cert})
+			links = append(links, Link{Block: &cb.Block, Cert: &cb.Cert, Trustees: cb.Trustees})
 		}
 		if len(links) == 0 {
 			break

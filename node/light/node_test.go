@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
@@ -37,6 +38,11 @@ func poll(t *testing.T, what string, cond func() bool) {
 
 // startDevnet runs four trustees in this process with a 300 ms cycle.
 func startDevnet(t *testing.T) (string, *network.File) {
+	dir, nf, _ := startDevnetNodes(t)
+	return dir, nf
+}
+
+func startDevnetNodes(t *testing.T) (string, *network.File, *devnet.Devnet) {
 	t.Helper()
 	dir := t.TempDir()
 	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 150 * time.Millisecond, Delta: 100 * time.Millisecond, Cycle: 300 * time.Millisecond})
@@ -52,7 +58,7 @@ func startDevnet(t *testing.T) (string, *network.File) {
 		cancel()
 		d.Stop()
 	})
-	return dir, nf
+	return dir, nf, d
 }
 
 func startLight(t *testing.T, nf *network.File, wallet *keys.Key) *Node {
@@ -201,4 +207,30 @@ func TestGovernorEvents(t *testing.T) {
 	if s := next(false); s.Reason != "user is typing" {
 		t.Fatalf("gate state %+v", s)
 	}
+}
+
+// TestLightNodeFollowsMembership: a demo user bonds as a trustee; at the next
+// membership boundary the set grows to five, and the light node takes the new set
+// from the block that the new set certifies and follows on.
+func TestLightNodeFollowsMembership(t *testing.T) {
+	dir, nf, d := startDevnetNodes(t)
+	n := startLight(t, nf, nil)
+	user, err := trustee.LoadKey(devnet.UserKeyFile(dir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bond := chain.NewTx(user, nf.ChainID, 0, 1, &chain.TrusteeBond{Amount: devnet.DefaultBond, Addrs: []string{"/ip4/127.0.0.1/tcp/1"}})
+	if _, err := d.Nodes[0].Trustee.SubmitTx(context.Background(), bond); err != nil {
+		t.Fatal(err)
+	}
+	var joined uint64
+	poll(t, "the light node following a five-trustee set", func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if len(n.fol.Set()) == 5 && joined == 0 {
+			joined = n.fol.Height()
+		}
+		return joined > 0 && n.fol.Height() >= joined+3
+	})
+	t.Logf("the set grew to 5 at block %d; the light node followed to %d", joined, n.Height())
 }

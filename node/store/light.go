@@ -176,3 +176,18 @@ func (s *Store) Header(height uint64) (*chain.Header, error) {
 	}
 	return h, nil
 }
+
+// TrusteeSet returns the trustee set stored at height: the set that certified the
+// block there, where it differs from the parent's. ok is false where the set did not
+// change.
+func (s *Store) TrusteeSet(height uint64) (set []chain.Trustee, ok bool, err error) {
+	raw, err := s.get(bucketTrustSets, uint64Key(height))
+	if err != nil || raw == nil {
+		return nil, false, err
+	}
+	set, err = chain.DecodeTrusteeSet(raw)
+	if err != nil {
+		return nil, false, fmt.Errorf("trustee set %d: %w: %w", height, ErrCorrupt, err)
+	}
+	return set, true, nil
+}

@@ -28,10 +28,11 @@ import (
 //	headers   height (uint64)      → chain.EncodeHeader; a light node's verified
 //	                                 headers, 0 (genesis) … tip
 //	trustsets height (uint64)      → chain.EncodeTrusteeSet of the set that certified
-//	                                 the header at that height, written where it changed
+//	                                 the block or header at that height, written where
+//	                                 it changed (and at genesis)
 //
-// A full node (a trustee) fills blocks, heights, certs, state and wal; a light node
-// fills headers, certs, trustsets and earnings. Both keep the tip in meta.
+// A full node (a trustee) fills blocks, heights, certs, state, trustsets and wal; a
+// light node fills headers, certs, trustsets and earnings. Both keep the tip in meta.
 var (
 	bucketMeta      = []byte("meta")
 	bucketBlocks    = []byte("blocks")

@@ -203,6 +203,13 @@ func (s *Store) CommitBlock(b *chain.Block, cert *chain.Cert, st *chain.State) e
 	}
 	// Encode before the write transaction so the database is locked only for the writes.
 	enc, encCert, changes := chain.EncodeBlock(b), chain.EncodeCert(cert), st.Changes()
+	// The set that certified b: kept where it differs from the parent's, for the sync
+	// service to send light nodes along with the block.
+	set := st.Registry().CertifiedBy
+	var encSet []byte
+	if chain.TrusteeSetHash(set) == b.Header.TrusteeSetHash {
+		encSet = chain.EncodeTrusteeSet(set)
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		tipHeight, tipHash, err := readTip(tx)
 		if err != nil {
@@ -219,6 +226,17 @@ func (s *Store) CommitBlock(b *chain.Block, cert *chain.Cert, st *chain.State) e
 		}
 		if err := putChanges(tx, changes); err != nil {
 			return err
+		}
+		if encSet != nil {
+			parent, err := decodeBlock(tipHeight, tx.Bucket(bucketBlocks).Get(uint64Key(tipHeight)))
+			if err != nil {
+				return err
+			}
+			if parent.Header.TrusteeSetHash != b.Header.TrusteeSetHash {
+				if err := tx.Bucket(bucketTrustSets).Put(uint64Key(height), encSet); err != nil {
+					return err
+				}
+			}
 		}
 		return putTip(tx, height, hash)
 	})

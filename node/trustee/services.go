@@ -34,7 +34,11 @@ func (t *Trustee) serveSync(_ context.Context, _ peer.ID, req []byte) ([]byte, e
 	if err != nil {
 		return nil, notFound(r.Height, err)
 	}
-	return Encode(&CertifiedBlock{Block: *b, Cert: *cert}), nil
+	set, _, err := t.store.TrusteeSet(r.Height)
+	if err != nil {
+		return nil, notFound(r.Height, err)
+	}
+	return Encode(&CertifiedBlock{Block: *b, Cert: *cert, Trustees: set}), nil
 }
 
 func notFound(h uint64, err error) error {

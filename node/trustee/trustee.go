@@ -393,6 +393,7 @@ func voteKind(k chain.VoteKind) string {
 // commit stores a certified block, moves the mempool and the DCC to it, prunes the
 // WAL and publishes the block.
 func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Time) error {
+	parentSet := t.tipv.Load().header.TrusteeSetHash
 	h := c.Block.Header.Epoch
 	if err := t.store.CommitBlock(c.Block, c.Cert, c.State); err != nil {
 		return fmt.Errorf("commit block: %w", err)
@@ -415,7 +416,11 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 	t.log.Info("block certified", "height", h, "hash", c.Block.Hash().Short(), "round", c.Cert.Round,
 		"signers", len(c.Cert.Sigs), "txs", len(c.Block.Payload), "winner", c.Block.Winner != nil)
 
-	data := Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert})
+	cb := &CertifiedBlock{Block: *c.Block, Cert: *c.Cert}
+	if c.Block.Header.TrusteeSetHash != parentSet {
+		cb.Trustees = c.State.Registry().CertifiedBy // a membership boundary: light nodes need the new set
+	}
+	data := Encode(cb)
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()

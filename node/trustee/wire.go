@@ -13,11 +13,15 @@ import (
 // below, decoded with the limits of the protocol they travel on.
 
 // CertifiedBlock is a block with the certificate that makes it final. It is what the
-// blocks topic carries and what the sync service answers.
+// blocks topic carries and what the sync service answers. Trustees is the set that
+// certified the block, sent only where it differs from the parent's (a membership
+// boundary), so that a light node can take the new set: it checks the set against the
+// hash its trusted parent committed to.
 type CertifiedBlock struct {
-	_     struct{} `cbor:",toarray"`
-	Block chain.Block
-	Cert  chain.Cert
+	_        struct{} `cbor:",toarray"`
+	Block    chain.Block
+	Cert     chain.Cert
+	Trustees []chain.Trustee
 }
 
 // ValidateBasic checks that the certificate is for the block.
@@ -30,6 +34,10 @@ func (c *CertifiedBlock) ValidateBasic() error {
 		return fmt.Errorf("%w: certificate of another block", ErrBadRequest)
 	case len(c.Cert.Sigs) == 0 || len(c.Cert.Sigs) > chain.MaxTrusteesCap:
 		return fmt.Errorf("%w: certificate with %d signatures", ErrBadRequest, len(c.Cert.Sigs))
+	case len(c.Trustees) > chain.MaxTrusteesCap:
+		return fmt.Errorf("%w: a trustee set of %d", ErrBadRequest, len(c.Trustees))
+	case c.Trustees != nil && chain.TrusteeSetHash(c.Trustees) != h.TrusteeSetHash:
+		return fmt.Errorf("%w: the trustee set sent along is not the one that certifies the block", ErrBadRequest)
 	}
 	return nil
 }
