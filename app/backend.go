@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"fyne.io/fyne/v2"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -134,24 +133,11 @@ func (b *uiBackend) Sharing() ui.SharingView {
 		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
 }
 
-func (b *uiBackend) update(change func(*capacity.Settings)) error {
-	s := b.s.Governor.Settings()
-	change(&s)
-	if err := b.s.Governor.SetSettings(s); err != nil {
-		return err
-	}
-	return capacity.FileSettingsStore{Path: filepath.Join(b.dataDir, sharingSettingsFile)}.Save(s)
-}
+func (b *uiBackend) update(change func(*capacity.Settings)) error { return b.s.UpdateSharing(change) }
 
 func (b *uiBackend) SetSharing(on bool) error {
-	return b.update(func(s *capacity.Settings) {
-		switch {
-		case !on:
-			s.Mode = capacity.Never
-		case s.Mode == capacity.Never:
-			s.Mode = capacity.Auto
-		}
-	})
+	_, err := b.s.SetSharing(on)
+	return err
 }
 
 func (b *uiBackend) SetPreset(p string) error {

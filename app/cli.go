@@ -52,6 +52,7 @@ const usage = `Usage:
   daoli check [--force]    measure this machine's throughput for mining and jobs
   daoli node               run the light node without a window
   daoli wallet ...         make, back up and use the wallet (daoli wallet help)
+  daoli share on|off       share this computer's idle time, or stop
 
 Flags:
 `
@@ -66,6 +67,8 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return cmdNode(args, stdout, stderr)
 	case "wallet":
 		return cmdWallet(args, stdout, stderr)
+	case "share":
+		return cmdShare(args, stdout, stderr)
 	case "worker":
 		return cmdWorker(args, stdout, stderr)
 	case "help":

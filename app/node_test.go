@@ -387,6 +387,13 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "balance") {
 		t.Fatalf("send above the balance: %v %s", err, out)
 	}
+	var sh control.SharingState
+	if err := json.Unmarshal(cli("share", "off"), &sh); err != nil || sh.On || sh.Mode != "never" {
+		t.Fatalf("share off: %+v, %v", sh, err)
+	}
+	if err := json.Unmarshal(cli("share", "status"), &sh); err != nil || sh.On || sh.Running {
+		t.Fatalf("share status after off: %+v, %v", sh, err)
+	}
 	p.stop(t)
 	if !strings.Contains(p.log.String(), "node stopped") {
 		t.Fatalf("no clean stop:\n%s", p.log.String())

@@ -41,8 +41,9 @@ type Session struct {
 	// user's node competes for its wins as it would on a real network.
 	Demo []*light.Node
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	dataDir string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // StartSession starts a session; Stop ends it.
@@ -56,7 +57,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 		return nil, fmt.Errorf("%w (%s)", control.ErrRunning, cfg.DataDir)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Session{cancel: cancel, Gate: capacity.NewGate(nil)}
+	s := &Session{cancel: cancel, Gate: capacity.NewGate(nil), dataDir: cfg.DataDir}
 	fail := func(err error) (*Session, error) {
 		s.Stop()
 		return nil, err
@@ -95,7 +96,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 			return fail(err)
 		}
 	}
-	if s.Control, err = control.Serve(cfg.DataDir, s.Node, control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo}, log); err != nil {
+	if s.Control, err = control.Serve(cfg.DataDir, s.Node, control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo, Sharing: s}, log); err != nil {
 		return fail(err)
 	}
 	return s, nil
@@ -157,4 +158,40 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger) error {
 		s.Demo = append(s.Demo, n)
 	}
 	return nil
+}
+
+// UpdateSharing changes the governor's settings and saves them.
+func (s *Session) UpdateSharing(change func(*capacity.Settings)) error {
+	st := s.Governor.Settings()
+	change(&st)
+	if err := s.Governor.SetSettings(st); err != nil {
+		return err
+	}
+	return capacity.FileSettingsStore{Path: filepath.Join(s.dataDir, sharingSettingsFile)}.Save(st)
+}
+
+// switchSharing is the sharing switch: off is run mode never; on restores auto
+// unless another mode than never was chosen.
+func switchSharing(st *capacity.Settings, on bool) {
+	switch {
+	case !on:
+		st.Mode = capacity.Never
+	case st.Mode == capacity.Never:
+		st.Mode = capacity.Auto
+	}
+}
+
+// SetSharing implements control.Sharer.
+func (s *Session) SetSharing(on bool) (control.SharingState, error) {
+	if err := s.UpdateSharing(func(st *capacity.Settings) { switchSharing(st, on) }); err != nil {
+		return control.SharingState{}, err
+	}
+	s.Governor.Wake()
+	return s.SharingState(), nil
+}
+
+// SharingState implements control.Sharer.
+func (s *Session) SharingState() control.SharingState {
+	st, d := s.Governor.Settings(), s.Governor.Decision()
+	return control.SharingState{On: st.Mode != capacity.Never, Running: d.Run, Mode: string(st.Mode), Preset: string(st.Preset), Reason: d.Reason}
 }

@@ -91,3 +91,19 @@ func TestWalletCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestShareWithoutNode(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCLI(t, "share", "off", "--data", dir); code != 0 || !strings.Contains(out, "Sharing is off") {
+		t.Fatalf("share off: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, "share", "status", "--data", dir, "--json"); code != 0 || !strings.Contains(out, `"on": false`) {
+		t.Fatalf("status: %q", out)
+	}
+	if code, out, _ := runCLI(t, "share", "on", "--data", dir); code != 0 || !strings.Contains(out, "Sharing is on (auto") {
+		t.Fatalf("share on: %q", out)
+	}
+	if code, _, errOut := runCLI(t, "share", "maybe"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("share maybe: %d %q", code, errOut)
+	}
+}

@@ -114,3 +114,15 @@ func (c *Client) Send(ctx context.Context, req SendRequest) (SendResponse, error
 	var r SendResponse
 	return r, c.do(ctx, http.MethodPost, "/v1/send", req, &r)
 }
+
+// Sharing asks for the governor's state.
+func (c *Client) Sharing(ctx context.Context) (SharingState, error) {
+	var s SharingState
+	return s, c.do(ctx, http.MethodGet, "/v1/sharing", nil, &s)
+}
+
+// SetSharing turns sharing on or off.
+func (c *Client) SetSharing(ctx context.Context, on bool) (SharingState, error) {
+	var s SharingState
+	return s, c.do(ctx, http.MethodPost, "/v1/sharing", SharingRequest{On: on}, &s)
+}

@@ -184,3 +184,42 @@ func FuzzSendBody(f *testing.F) {
 		}
 	})
 }
+
+type fakeSharer struct{ st SharingState }
+
+func (f *fakeSharer) SetSharing(on bool) (SharingState, error) {
+	f.st.On = on
+	return f.st, nil
+}
+func (f *fakeSharer) SharingState() SharingState { return f.st }
+
+func TestControlSharing(t *testing.T) {
+	dir := t.TempDir()
+	sh := &fakeSharer{st: SharingState{On: true, Mode: "auto", Reason: "Running: idle"}}
+	s, err := Serve(dir, &fakeBackend{}, Info{Sharing: sh}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.SetSharing(context.Background(), false); err != nil || st.On || sh.st.On {
+		t.Fatalf("off: %+v %v", st, err)
+	}
+	if st, err := c.Sharing(context.Background()); err != nil || st.On || st.Reason != "Running: idle" {
+		t.Fatalf("state: %+v %v", st, err)
+	}
+	// A node without a governor says so.
+	dir2 := t.TempDir()
+	s2, err := Serve(dir2, &fakeBackend{}, Info{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	c2, _ := Dial(dir2)
+	if _, err := c2.Sharing(context.Background()); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("no governor: %v", err)
+	}
+}

@@ -13,6 +13,8 @@
 //	GET  /v1/ledger?from=H    []Entry from height H
 //	GET  /v1/summary          Summary: earnings today, 7 and 30 days by source
 //	POST /v1/send             SendRequest → SendResponse
+//	GET  /v1/sharing          SharingState of the governor
+//	POST /v1/sharing          SharingRequest → SharingState
 //
 // Errors are JSON {"error": "..."} with a 4xx status for bad requests and 5xx for
 // failures of the node.

@@ -30,10 +30,29 @@ type Backend interface {
 	Summary(now time.Time) (light.Summary, error)
 }
 
-// Info is what the server adds to the backend's status: which network it follows.
+// Sharer is the sharing switch of the node's governor.
+type Sharer interface {
+	// SetSharing turns sharing on (the saved run mode, or auto) or off (never) and
+	// returns the governor's decision.
+	SetSharing(on bool) (SharingState, error)
+	SharingState() SharingState
+}
+
+// SharingState is the governor's state as the API reports it.
+type SharingState struct {
+	On      bool   `json:"on"`
+	Running bool   `json:"running"`
+	Mode    string `json:"mode"`
+	Preset  string `json:"preset"`
+	Reason  string `json:"reason"`
+}
+
+// Info is what the server adds to the backend: which network it follows, and the
+// governor's switch when the node has one.
 type Info struct {
 	Network string // the network's name
 	Demo    bool   // the embedded local demo network
+	Sharing Sharer
 }
 
 // maxRequestBody bounds a request body; the largest is a send with its memo.
@@ -82,6 +101,8 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("GET /v1/ledger", h.ledger)
 	mux.HandleFunc("GET /v1/summary", h.summary)
 	mux.HandleFunc("POST /v1/send", h.send)
+	mux.HandleFunc("GET /v1/sharing", h.sharing)
+	mux.HandleFunc("POST /v1/sharing", h.setSharing)
 	s := &Server{ln: sameUser(ln), path: path, done: make(chan struct{}),
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
@@ -201,4 +222,38 @@ func (h handlers) send(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("sent", "to", req.To.String(), "amount", req.Amount, "tx", tx.Short())
 	reply(w, http.StatusOK, SendResponse{Tx: tx})
+}
+
+func (h handlers) sharing(w http.ResponseWriter, _ *http.Request) {
+	if h.info.Sharing == nil {
+		h.fail(w, fmt.Errorf("%w: this node has no sharing governor", ErrBadRequest))
+		return
+	}
+	reply(w, http.StatusOK, h.info.Sharing.SharingState())
+}
+
+// SharingRequest turns sharing on or off.
+type SharingRequest struct {
+	On bool `json:"on"`
+}
+
+func (h handlers) setSharing(w http.ResponseWriter, r *http.Request) {
+	if h.info.Sharing == nil {
+		h.fail(w, fmt.Errorf("%w: this node has no sharing governor", ErrBadRequest))
+		return
+	}
+	var req SharingRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.fail(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		return
+	}
+	st, err := h.info.Sharing.SetSharing(req.On)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.log.Info("sharing switched", "on", req.On)
+	reply(w, http.StatusOK, st)
 }
