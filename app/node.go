@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/control"
@@ -25,6 +26,11 @@ const DemoDir = "demo-network"
 
 // demoTrustees is the size of the embedded demo network.
 const demoTrustees = 4
+
+// demoTiming is the embedded network's epoch: five seconds, so that a new user sees
+// blocks and earnings within seconds while four trustees, three miners and the app
+// stay light on a laptop when idle.
+var demoTiming = devnet.Options{Phi: 2 * time.Second, Delta: time.Second, Cycle: 5 * time.Second}
 
 // Network is the chain a node follows, and for the demo network the trustees this
 // process runs.
@@ -54,7 +60,7 @@ func openNetwork(ctx context.Context, path, dataDir string, log *slog.Logger) (*
 		return &Network{File: f, Path: path}, nil
 	}
 	dir := filepath.Join(dataDir, DemoDir)
-	d, err := devnet.Ensure(ctx, dir, demoTrustees, devnet.Options{}, trustee.NodeOptions{Logger: log.With("demo", "trustee")})
+	d, err := devnet.Ensure(ctx, dir, demoTrustees, demoTiming, trustee.NodeOptions{Logger: log.With("demo", "trustee")})
 	if err != nil {
 		return nil, fmt.Errorf("start the local demo network: %w", err)
 	}

@@ -43,7 +43,7 @@ type Config struct {
 	// interface, ports chosen by the system).
 	Listen []string
 	// Poll is how often the node asks trustees for their height when gossip is quiet
-	// (default a quarter of the genesis cycle).
+	// (default one genesis cycle).
 	Poll   time.Duration
 	Logger *slog.Logger
 	// MDNS finds trustees on the LAN; NoDHT keeps the node off the DHT (a local demo
@@ -195,7 +195,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = max(time.Duration(n.params.CycleMs)*time.Millisecond/4, 50*time.Millisecond)
+		// Gossip brings each block as it is certified; asking trustees is the fallback
+		// for a node that missed some, so once a cycle is enough.
+		cfg.Poll = max(time.Duration(n.params.CycleMs)*time.Millisecond, 50*time.Millisecond)
 		n.cfg.Poll = cfg.Poll
 	}
 	if cfg.Mine && cfg.Wallet != nil {
