@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/daolicloud/daoli/assets"
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/version"
@@ -68,6 +70,17 @@ func Run(opts RunOptions) error {
 					return
 				}
 				sess = s
+				// The capacity check measures this machine once per hardware, in the
+				// background at the lowest priority the governor allows.
+				go func() {
+					store := capacity.FileCheckStore{Path: filepath.Join(dir, capacityCheckFile)}
+					fp := capacity.DetectHardware(ctx, nil).Fingerprint()
+					if _, ran, err := capacity.EnsureCheck(ctx, store, fp, capacity.CheckOptions{Duration: time.Second}); err != nil {
+						log.Warn("capacity check", "err", err)
+					} else if ran {
+						log.Info("capacity check done", "hardware", fp)
+					}
+				}()
 				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences()}
 				m := ui.NewMain(b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
 				w.SetContent(m.Content)
@@ -166,10 +179,13 @@ func walletScreen(dir string, icon fyne.Resource, start func(*keys.Key)) fyne.Ca
 	title := "Unlock your wallet"
 	hint := "Enter the passphrase you chose when you made this wallet."
 	items := []*widget.FormItem{widget.NewFormItem("Passphrase", pass)}
+	presets := widget.NewRadioGroup([]string{"Quiet", "Balanced", "Max"}, nil)
+	presets.Horizontal = true
+	presets.SetSelected("Balanced")
 	if !exists {
 		title = "Make your wallet"
-		hint = "Your earnings go to a wallet kept on this computer, encrypted with a passphrase. Without the passphrase it cannot be opened, so keep it safe."
-		items = append(items, widget.NewFormItem("Again", again))
+		hint = "Your earnings go to a wallet kept on this computer, encrypted with a passphrase. Without the passphrase it cannot be opened, so keep it safe. Then choose how much of this computer to share when you are not using it; you can change it any time."
+		items = append(items, widget.NewFormItem("Again", again), widget.NewFormItem("Sharing", presets))
 	}
 	var form *widget.Form
 	form = widget.NewForm(items...)
@@ -186,7 +202,14 @@ func walletScreen(dir string, icon fyne.Resource, start func(*keys.Key)) fyne.Ca
 		form.Disable()
 		msg.SetText("Opening the wallet…")
 		p := []byte(pass.Text)
+		preset := capacity.Preset(strings.ToLower(presets.Selected))
 		go func() {
+			if !exists {
+				if err := savePreset(dir, preset); err != nil {
+					fyne.Do(func() { form.Enable(); msg.SetText("The sharing choice could not be saved: " + err.Error()) })
+					return
+				}
+			}
 			k, err := openOrCreateWallet(path, p, exists)
 			fyne.Do(func() {
 				if err != nil {
@@ -220,4 +243,14 @@ func openOrCreateWallet(path string, pass []byte, exists bool) (*keys.Key, error
 		return nil, fmt.Errorf("save the wallet: %w", err)
 	}
 	return k, nil
+}
+
+// savePreset saves the first run's sharing choice, unless settings exist already.
+func savePreset(dir string, p capacity.Preset) error {
+	store := capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}
+	if _, err := store.Load(); err == nil {
+		return nil
+	}
+	cores := capacity.DetectHardware(context.Background(), capacity.NewProbes()).UsableCores
+	return store.Save(capacity.PresetSettings(p, cores))
 }

@@ -19,7 +19,7 @@ import (
 // set to mode, and returns the process and the time its window appeared.
 func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
 	b.Helper()
-	display := startXvfbB(b)
+	display := startXvfb(b)
 	dir := b.TempDir()
 	s := capacity.DefaultSettings(2)
 	s.Mode = mode
@@ -46,27 +46,6 @@ func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func startXvfbB(b *testing.B) string {
-	r, w, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	w.Close()
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	buf := make([]byte, 16)
-	n, err := r.Read(buf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return ":" + strings.TrimSpace(string(buf[:n]))
 }
 
 // cpuTicks is the process's user+system time in clock ticks (1/100 s).

@@ -76,7 +76,7 @@ func TestRunOpensWindowTitledDaoli(t *testing.T) {
 
 // startXvfb starts a private X server and returns its display name. Xvfb picks a free
 // display number and reports it on the file descriptor given to -displayfd.
-func startXvfb(t *testing.T) string {
+func startXvfb(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("Xvfb is needed to open a real window headless; install it (make test does): apt-get install xvfb")
