@@ -227,7 +227,7 @@ func walletScreen(dir string, icon fyne.Resource, start func(*keys.Key)) fyne.Ca
 	}
 	hintLabel := widget.NewLabel(hint)
 	hintLabel.Wrapping = fyne.TextWrapWord
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 360),
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(500, 640),
 		widget.NewCard(title, "", container.NewVBox(ui.NewWelcome(icon, version.String()), hintLabel, form, msg))))
 }
 
