@@ -97,6 +97,11 @@ type Result struct {
 // runtime (memory caps are per runtime), all sharing one compilation cache.
 type Sandbox struct {
 	cache wazero.CompilationCache
+	// stopped, when set, is how a run that passes a cap ends: the worker process
+	// reports the result and exits. Without it the module is interrupted, which makes
+	// wazero check for closure in every loop and slows jobs several times; a worker,
+	// being its own process, can simply end instead.
+	stopped func(Result)
 }
 
 // NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
@@ -140,7 +145,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	rcfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(s.cache).
 		WithMemoryLimitPages(uint32(job.Limits.MemoryBytes / pageSize)).
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(s.stopped == nil)
 	rt := wazero.NewRuntimeWithConfig(ctx, rcfg)
 	defer rt.Close(context.Background())
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
@@ -153,8 +158,19 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	if err := checkImports(compiled); err != nil {
 		return Result{Status: StatusInvalid, Reason: err.Error()}, nil
 	}
-	stdout := &cappedWriter{limit: job.Limits.OutputBytes, over: func() { cancel(errOutputCap) }}
 	stderr := &cappedWriter{limit: stderrCap}
+	var stdout *cappedWriter
+	start := time.Now()
+	capped := func(status Status, reason string, cause error) {
+		if s.stopped != nil {
+			s.stopped(Result{Status: status, Reason: reason, Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: time.Since(start)})
+			return
+		}
+		cancel(cause)
+	}
+	stdout = &cappedWriter{limit: job.Limits.OutputBytes, over: func() {
+		capped(StatusOutputTooLarge, fmt.Sprintf("wrote more than its output cap of %d bytes", job.Limits.OutputBytes), errOutputCap)
+	}}
 	rng := rand.NewChaCha8(job.Seed)
 	var tick int64
 	mcfg := wazero.NewModuleConfig().
@@ -175,8 +191,14 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 		WithNanosleep(func(int64) {})
 	tctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	go runningClock(tctx, job.Limits.WallTime, func() { stop(errWallTime) })
-	start := time.Now()
+	go runningClock(tctx, job.Limits.WallTime, func() {
+		if s.stopped != nil {
+			capped(StatusTimeout, fmt.Sprintf("still running after its wall-time cap of %v", job.Limits.WallTime), errWallTime)
+			return
+		}
+		stop(errWallTime)
+	})
+	start = time.Now()
 	mod, err := rt.InstantiateModule(tctx, compiled, mcfg)
 	elapsed := time.Since(start)
 	if mod != nil {
@@ -309,19 +331,20 @@ type cappedWriter struct {
 
 func (w *cappedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	room := w.limit - w.buf.Len()
-	if len(p) > room {
-		w.buf.Write(p[:max(room, 0)])
-		if !w.overflow {
-			w.overflow = true
-			if w.over != nil {
-				w.over()
-			}
-		}
-		return 0, io.ErrShortWrite
+	if len(p) <= room {
+		defer w.mu.Unlock()
+		return w.buf.Write(p)
 	}
-	return w.buf.Write(p)
+	w.buf.Write(p[:max(room, 0)])
+	first := !w.overflow
+	w.overflow = true
+	w.mu.Unlock()
+	// Outside the lock: the callback may read what was written.
+	if first && w.over != nil {
+		w.over()
+	}
+	return 0, io.ErrShortWrite
 }
 
 func (w *cappedWriter) bytes() []byte {

@@ -51,12 +51,25 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		fmt.Fprintln(errOut, "daoli worker:", err)
 		return 1
 	}
-	defer sb.Close()
+	// A cap ends the worker itself: the result goes out and the process exits, the
+	// job stopped wherever it was (see Sandbox.stopped).
+	var once sync.Once
+	sb.stopped = func(res Result) {
+		once.Do(func() {
+			os.Exit(writeResult(out, errOut, res))
+		})
+	}
 	res, err := sb.Run(context.Background(), job)
 	if err != nil {
 		fmt.Fprintln(errOut, "daoli worker:", err)
 		return 1
 	}
+	code := 0
+	once.Do(func() { code = writeResult(out, errOut, res) })
+	return code
+}
+
+func writeResult(out, errOut io.Writer, res Result) int {
 	b, err := cbor.Marshal(&res)
 	if err != nil {
 		fmt.Fprintln(errOut, "daoli worker:", err)

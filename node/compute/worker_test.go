@@ -106,3 +106,25 @@ func TestWorkerKilled(t *testing.T) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 }
+
+// TestWorkerCaps: in a worker, a job that passes its cap ends the worker with the
+// result that says so.
+func TestWorkerCaps(t *testing.T) {
+	limits := Limits{MemoryBytes: 64 << 20, WallTime: 1500 * time.Millisecond, OutputBytes: 1 << 20}
+	for _, tc := range []struct {
+		module string
+		status Status
+	}{{"loop", StatusTimeout}, {"bigout", StatusOutputTooLarge}, {"membomb", StatusMemory}} {
+		p, err := testWorker().Start(Job{Module: hostile(t, tc.module), Limits: limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Wait(context.Background())
+		if err != nil || res.Status != tc.status {
+			t.Fatalf("%s: %v %v %s", tc.module, err, res.Status, res.Reason)
+		}
+		if len(res.Stdout) > limits.OutputBytes {
+			t.Fatalf("%s: %d bytes of output kept", tc.module, len(res.Stdout))
+		}
+	}
+}
