@@ -35,21 +35,6 @@ func BenchmarkSandboxVsNative(b *testing.B) {
 				}
 			}
 		})
-		// As a worker runs jobs: caps end the process instead of interrupting the
-		// module, so wazero's compiled code has no closure checks in its loops.
-		b.Run(tc.name+"/worker", func(b *testing.B) {
-			sb := newSandbox(b)
-			sb.stopped = func(r Result) { b.Errorf("a cap stopped the job: %s", r.Reason) }
-			j := Job{Module: job(b, tc.name), Args: tc.args, Limits: Limits{MemoryBytes: 512 << 20, WallTime: time.Minute, OutputBytes: 16 << 20}}
-			run(b, sb, j)
-			b.ResetTimer()
-			for b.Loop() {
-				if res := run(b, sb, j); res.Status != StatusOK {
-					b.Fatalf("%v %s", res.Status, res.Reason)
-				}
-			}
-		})
-		// In-process, interruptible: what Sandbox.Run does outside a worker.
 		b.Run(tc.name+"/sandbox", func(b *testing.B) {
 			sb := newSandbox(b)
 			j := Job{Module: job(b, tc.name), Args: tc.args, Limits: Limits{MemoryBytes: 512 << 20, WallTime: time.Minute, OutputBytes: 16 << 20}}

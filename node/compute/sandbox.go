@@ -97,10 +97,11 @@ type Result struct {
 // runtime (memory caps are per runtime), all sharing one compilation cache.
 type Sandbox struct {
 	cache wazero.CompilationCache
-	// stopped, when set, is how a run that passes a cap ends: the worker process
-	// reports the result and exits. Without it the module is interrupted, which makes
-	// wazero check for closure in every loop and slows jobs several times; a worker,
-	// being its own process, can simply end instead.
+	// stopped, when set, is called as soon as a run passes a cap, with the result;
+	// the worker process reports it and exits at once. The module is interrupted
+	// either way: without wazero's closure checks, a module in a loop that never
+	// calls the host would also hold off the Go runtime's garbage collector, and with
+	// it the clock that enforces the cap.
 	stopped func(Result)
 }
 
@@ -145,7 +146,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	rcfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(s.cache).
 		WithMemoryLimitPages(uint32(job.Limits.MemoryBytes / pageSize)).
-		WithCloseOnContextDone(s.stopped == nil)
+		WithCloseOnContextDone(true)
 	rt := wazero.NewRuntimeWithConfig(ctx, rcfg)
 	defer rt.Close(context.Background())
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
@@ -164,7 +165,6 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	capped := func(status Status, reason string, cause error) {
 		if s.stopped != nil {
 			s.stopped(Result{Status: status, Reason: reason, Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: time.Since(start)})
-			return
 		}
 		cancel(cause)
 	}
@@ -194,7 +194,6 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	go runningClock(tctx, job.Limits.WallTime, func() {
 		if s.stopped != nil {
 			capped(StatusTimeout, fmt.Sprintf("still running after its wall-time cap of %v", job.Limits.WallTime), errWallTime)
-			return
 		}
 		stop(errWallTime)
 	})
@@ -239,7 +238,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 
 // clockTick is how often the running clock advances; a gap between ticks longer than
 // clockGap means the process was stopped (paused by the governor, or the laptop slept)
-// and is not counted.
+// and counts as clockGap only.
 const (
 	clockTick = 10 * time.Millisecond
 	clockGap  = 250 * time.Millisecond
@@ -257,9 +256,10 @@ func runningClock(ctx context.Context, limit time.Duration, expire func()) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if d := now.Sub(last); d < clockGap {
-				ran += d
-			}
+			// A long gap is a stop (or the machine asleep); it counts as one tick's
+			// worth at most. Counting at least that much keeps a starved process's
+			// clock moving.
+			ran += min(now.Sub(last), clockGap)
 			last = now
 			if ran >= limit {
 				expire()
