@@ -54,8 +54,12 @@ type Receipts struct {
 // header against the parent, the body against the header, the parent's certificate,
 // every ticket and transaction, the reward split, the membership rules and the
 // resulting state root. s is left unchanged; on error nothing is returned.
-func Apply(s *State, b *Block) (*State, *Receipts, error) {
-	next, rec, err := apply(s, b)
+func Apply(s *State, b *Block) (*State, *Receipts, error) { return ApplyWith(s, b, nil) }
+
+// ApplyWith is Apply with signatures and VRF proofs looked up in, and added to, the
+// node's cache c (nil checks them all). Every other rule is checked in full.
+func ApplyWith(s *State, b *Block, c *keys.SigCache) (*State, *Receipts, error) {
+	next, rec, err := apply(s, b, c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +86,10 @@ type Proposal struct {
 
 // Propose builds the block that follows s with p's content, filling in every
 // commitment, and returns it with the state after it.
-func Propose(s *State, p Proposal) (*Block, *State, *Receipts, error) {
+func Propose(s *State, p Proposal) (*Block, *State, *Receipts, error) { return ProposeWith(s, p, nil) }
+
+// ProposeWith is Propose with the node's signature cache c, as ApplyWith.
+func ProposeWith(s *State, p Proposal, c *keys.SigCache) (*Block, *State, *Receipts, error) {
 	b := &Block{Winner: p.Winner, Payroll: p.Payroll, Payload: p.Payload, LastCert: p.LastCert}
 	h := &b.Header
 	h.ChainID = s.params.ChainID
@@ -99,7 +106,7 @@ func Propose(s *State, p Proposal) (*Block, *State, *Receipts, error) {
 	h.LastCertHash = p.LastCert.Hash()
 	h.Target = s.meta.Target
 	h.Tickets = p.Tickets
-	next, rec, err := apply(s, b)
+	next, rec, err := apply(s, b, c)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -110,7 +117,7 @@ func Propose(s *State, p Proposal) (*Block, *State, *Receipts, error) {
 }
 
 // apply runs every rule except the two commitments that only its result can fill in.
-func apply(s *State, b *Block) (*State, *Receipts, error) {
+func apply(s *State, b *Block, c *keys.SigCache) (*State, *Receipts, error) {
 	h := &b.Header
 	p := &s.params
 	e := s.meta.Epoch + 1
@@ -141,7 +148,7 @@ func apply(s *State, b *Block) (*State, *Receipts, error) {
 			return fail("time %d, want the genesis time %d", h.Time, p.GenesisTime)
 		}
 	} else {
-		if err := b.LastCert.Verify(p.ChainID, e-1, h.Parent, s.reg.CertifiedBy); err != nil {
+		if err := b.LastCert.VerifyWith(p.ChainID, e-1, h.Parent, s.reg.CertifiedBy, c); err != nil {
 			return nil, nil, fmt.Errorf("block %d: last certificate: %w", h.Epoch, err)
 		}
 		if t := b.LastCert.MedianTime(); h.Time != t {
@@ -151,13 +158,13 @@ func apply(s *State, b *Block) (*State, *Receipts, error) {
 			return fail("time %d does not advance past %d", h.Time, s.meta.Time)
 		}
 	}
-	if err := checkTickets(s, b); err != nil {
+	if err := checkTickets(s, b, c); err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", h.Epoch, err)
 	}
 
 	next := s.child()
 	rec := &Receipts{}
-	if err := applyPayload(next, b.Payload, rec); err != nil {
+	if err := applyPayload(next, b.Payload, rec, c); err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", h.Epoch, err)
 	}
 	if err := payRewards(next, b, rec); err != nil {
@@ -181,7 +188,7 @@ func apply(s *State, b *Block) (*State, *Receipts, error) {
 
 // checkTickets verifies the winner and payroll: each a valid, admitted ticket of this
 // epoch from a distinct miner, ordered by luck, the payroll no longer than P.
-func checkTickets(s *State, b *Block) error {
+func checkTickets(s *State, b *Block, c *keys.SigCache) error {
 	h := &b.Header
 	if b.Winner == nil {
 		if len(b.Payroll) > 0 || h.Tickets != 0 {
@@ -206,7 +213,7 @@ func checkTickets(s *State, b *Block) error {
 			return fmt.Errorf("%w: two tickets from miner %s", ErrBadBlock, kb.Miner.String()[:8])
 		}
 		miners[kb.Miner] = true
-		l, err := kb.Verify(h.ChainID, h.Epoch, h.Parent, h.Target)
+		l, err := kb.VerifyWith(h.ChainID, h.Epoch, h.Parent, h.Target, c)
 		if err != nil {
 			return fmt.Errorf("ticket %d: %w", i+1, err)
 		}
@@ -218,10 +225,10 @@ func checkTickets(s *State, b *Block) error {
 	return nil
 }
 
-func applyPayload(s *State, txs []Tx, rec *Receipts) error {
+func applyPayload(s *State, txs []Tx, rec *Receipts, c *keys.SigCache) error {
 	// Signatures first, in one batch: the expensive part, and order-independent.
 	bodies := make([]Body, len(txs))
-	bv := keys.NewBatchVerifier(len(txs))
+	bv := keys.NewCachedBatchVerifier(len(txs), c)
 	for i := range txs {
 		tx := &txs[i]
 		if tx.ChainID != s.params.ChainID {
@@ -243,7 +250,7 @@ func applyPayload(s *State, txs []Tx, rec *Receipts) error {
 		return ErrBadSignature
 	}
 	for i := range txs {
-		if err := applyTx(s, &txs[i], bodies[i], rec); err != nil {
+		if err := applyTx(s, &txs[i], bodies[i], rec, c); err != nil {
 			return fmt.Errorf("tx %d (%s): %w", i, txs[i].Kind, err)
 		}
 	}
@@ -252,20 +259,36 @@ func applyPayload(s *State, txs []Tx, rec *Receipts) error {
 
 // ApplyTx checks one transaction against s and returns the state after it, for a
 // mempool that must reject invalid transactions at the edge. Signature included.
-func ApplyTx(s *State, tx *Tx) (*State, error) {
-	body, err := tx.ValidateBasic(s.params.ChainID)
+func ApplyTx(s *State, tx *Tx) (*State, error) { return ApplyTxWith(s, tx, nil) }
+
+// ApplyTxWith is ApplyTx with the node's signature cache c, as ApplyWith.
+func ApplyTxWith(s *State, tx *Tx, c *keys.SigCache) (*State, error) {
+	next, err := CheckTx(s, tx, c)
 	if err != nil {
-		return nil, err
-	}
-	next := s.child()
-	if err := applyTx(next, tx, body, &Receipts{}); err != nil {
 		return nil, err
 	}
 	next.Root()
 	return next, nil
 }
 
-func applyTx(s *State, tx *Tx, body Body, rec *Receipts) error {
+// CheckTx is ApplyTxWith for a caller that wants to know whether tx applies and keeps
+// the resulting state to itself, as a mempool checks one transaction after another: the
+// new state's root is not computed, which costs a hash per level of the tree for each
+// account written. Computing a root caches hashes in the tree, so the state must not
+// reach another goroutine before its Root has been taken.
+func CheckTx(s *State, tx *Tx, c *keys.SigCache) (*State, error) {
+	body, err := tx.ValidateBasicWith(s.params.ChainID, c)
+	if err != nil {
+		return nil, err
+	}
+	next := s.txChild()
+	if err := applyTx(next, tx, body, &Receipts{}, c); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+func applyTx(s *State, tx *Tx, body Body, rec *Receipts, c *keys.SigCache) error {
 	if tx.Kind.Market() {
 		return fmt.Errorf("%w: %s", ErrNotApplicable, tx.Kind)
 	}
@@ -292,6 +315,7 @@ func applyTx(s *State, tx *Tx, body Body, rec *Receipts) error {
 		}
 		s.setAccount(to)
 	case *TrusteeBond:
+		s.ownRegistry()
 		if b.Amount < s.params.MinBond {
 			return fmt.Errorf("%w: bond %d below the minimum %d", ErrBadAmount, b.Amount, s.params.MinBond)
 		}
@@ -305,6 +329,7 @@ func applyTx(s *State, tx *Tx, body Body, rec *Receipts) error {
 		s.reg.Bonded = append(s.reg.Bonded, Trustee{Key: tx.From, Payout: tx.Sender(), Bond: b.Amount, Seniority: s.reg.NextSeniority, Addrs: slices.Clone(b.Addrs)})
 		s.reg.NextSeniority++
 	case *TrusteeUnbond:
+		s.ownRegistry()
 		i := trusteeIndex(s.reg.Bonded, tx.From)
 		if i < 0 || s.reg.Bonded[i].Leaving || s.reg.Bonded[i].Slashed {
 			return ErrNotTrustee
@@ -315,7 +340,8 @@ func applyTx(s *State, tx *Tx, body Body, rec *Receipts) error {
 		s.reg.Bonded[i].Leaving = true
 		s.setAccount(from)
 	case *Evidence:
-		if err := slash(s, b, rec); err != nil {
+		s.ownRegistry()
+		if err := slash(s, b, rec, c); err != nil {
 			return err
 		}
 		s.setAccount(from)
@@ -328,14 +354,14 @@ func applyTx(s *State, tx *Tx, body Body, rec *Receipts) error {
 
 // slash burns the bond of a trustee proven to have equivocated; it leaves the set at
 // the next membership boundary.
-func slash(s *State, ev *Evidence, rec *Receipts) error {
+func slash(s *State, ev *Evidence, rec *Receipts, c *keys.SigCache) error {
 	if ev.A.ChainID != s.params.ChainID {
 		return fmt.Errorf("%w: %w", ErrBadEvidence, ErrWrongChain)
 	}
-	if err := ev.A.VerifySig(); err != nil {
+	if err := ev.A.VerifySigWith(c); err != nil {
 		return fmt.Errorf("%w: first vote: %w", ErrBadEvidence, err)
 	}
-	if err := ev.B.VerifySig(); err != nil {
+	if err := ev.B.VerifySigWith(c); err != nil {
 		return fmt.Errorf("%w: second vote: %w", ErrBadEvidence, err)
 	}
 	if i := trusteeIndex(s.reg.Bonded, ev.A.Trustee); i >= 0 {

@@ -110,6 +110,12 @@ func (kb *KeyBlock) Sign(k *keys.Key) { kb.Sig = k.Sign(kb.SignBytes()) }
 // Verify checks the signature and the VRF proof of kb for the given epoch and parent
 // and whether its work is admitted under target. It returns the ticket's luck.
 func (kb *KeyBlock) Verify(chainID string, epoch uint64, parent, target Hash) (Luck, error) {
+	return kb.VerifyWith(chainID, epoch, parent, target, nil)
+}
+
+// VerifyWith is Verify with the signature and VRF proof looked up in, and added to,
+// the node's cache c (nil checks both).
+func (kb *KeyBlock) VerifyWith(chainID string, epoch uint64, parent, target Hash, c *keys.SigCache) (Luck, error) {
 	var l Luck
 	switch {
 	case kb.ChainID != chainID:
@@ -119,10 +125,10 @@ func (kb *KeyBlock) Verify(chainID string, epoch uint64, parent, target Hash) (L
 	case kb.Parent != parent:
 		return l, fmt.Errorf("%w: parent %s, want %s", ErrBadKeyBlock, kb.Parent.Short(), parent.Short())
 	}
-	if !kb.Miner.Verify(kb.SignBytes(), kb.Sig) {
+	if !c.Verify(kb.Miner, kb.SignBytes(), kb.Sig) {
 		return l, fmt.Errorf("%w: %w", ErrBadKeyBlock, ErrBadSignature)
 	}
-	beta, err := keys.VRFVerify(kb.Miner, LuckSeed(chainID, epoch, parent), kb.VRFProof)
+	beta, err := c.VRFVerify(kb.Miner, LuckSeed(chainID, epoch, parent), kb.VRFProof)
 	if err != nil {
 		return l, fmt.Errorf("%w: %w", ErrBadKeyBlock, err)
 	}

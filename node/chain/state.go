@@ -84,6 +84,9 @@ type State struct {
 	meta    Meta
 	reg     Registry
 	changed map[Hash]bool // keys written since the parent state
+	// regShared marks a registry that is the parent's (see txChild): it is copied
+	// before it is changed.
+	regShared bool
 }
 
 // Root is the state commitment that headers carry.
@@ -114,7 +117,7 @@ func (s *State) Account(a keys.Address) Account {
 		return Account{Address: a}
 	}
 	var acct Account
-	if err := decode(v, &acct, MaxStateValue); err != nil {
+	if err := decodeTrusted(v, &acct); err != nil {
 		panic(fmt.Sprintf("chain: stored account %s does not decode: %v", a, err))
 	}
 	return acct
@@ -220,6 +223,20 @@ func (s *State) loadFixed() error {
 // child starts the successor state of s; its writes do not touch s.
 func (s *State) child() *State {
 	return &State{root: s.root, tip: s.tip, params: s.params, meta: s.meta, reg: cloneRegistry(s.reg), changed: map[Hash]bool{}}
+}
+
+// txChild is child for checking one transaction: the registry stays the parent's until
+// the transaction changes it (ownRegistry), which transfers, the bulk of what a
+// mempool checks, never do.
+func (s *State) txChild() *State {
+	return &State{root: s.root, tip: s.tip, params: s.params, meta: s.meta, reg: s.reg, changed: map[Hash]bool{}, regShared: true}
+}
+
+// ownRegistry gives s a registry of its own, before a change to it.
+func (s *State) ownRegistry() {
+	if s.regShared {
+		s.reg, s.regShared = cloneRegistry(s.reg), false
+	}
 }
 
 func (s *State) put(key Hash, v any) {

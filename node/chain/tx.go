@@ -96,7 +96,11 @@ func NewTx(k *keys.Key, chainID string, nonce, fee uint64, body Body) *Tx {
 
 // ValidateBasic checks what needs no state: the chain, the kind, the shape of the body
 // and the signature. It returns the decoded body.
-func (tx *Tx) ValidateBasic(chainID string) (Body, error) {
+func (tx *Tx) ValidateBasic(chainID string) (Body, error) { return tx.ValidateBasicWith(chainID, nil) }
+
+// ValidateBasicWith is ValidateBasic with the signature looked up in, and added to, the
+// node's cache c (nil checks it).
+func (tx *Tx) ValidateBasicWith(chainID string, c *keys.SigCache) (Body, error) {
 	if tx.ChainID != chainID {
 		return nil, fmt.Errorf("%w: %q, want %q", ErrWrongChain, tx.ChainID, chainID)
 	}
@@ -104,7 +108,7 @@ func (tx *Tx) ValidateBasic(chainID string) (Body, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !tx.From.Verify(tx.SignBytes(), tx.Sig) {
+	if !c.Verify(tx.From, tx.SignBytes(), tx.Sig) {
 		return nil, fmt.Errorf("tx %s: %w", tx.Hash().Short(), ErrBadSignature)
 	}
 	return body, nil

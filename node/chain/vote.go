@@ -61,8 +61,12 @@ func (v *Vote) Sign(k *keys.Key) {
 }
 
 // VerifySig checks the vote's signature.
-func (v *Vote) VerifySig() error {
-	if !v.Trustee.Verify(v.SignBytes(), v.Sig) {
+func (v *Vote) VerifySig() error { return v.VerifySigWith(nil) }
+
+// VerifySigWith is VerifySig with the signature looked up in, and added to, the node's
+// cache c (nil checks it).
+func (v *Vote) VerifySigWith(c *keys.SigCache) error {
+	if !c.Verify(v.Trustee, v.SignBytes(), v.Sig) {
 		return fmt.Errorf("%w: %w", ErrBadVote, ErrBadSignature)
 	}
 	return nil
@@ -136,11 +140,18 @@ func Quorum(n int) int { return n - (n-1)/3 }
 // Verify checks that c certifies block hash for epoch: distinct signers sorted by key,
 // all in set, at least a quorum of it, every signature valid (batch-verified).
 func (c *Cert) Verify(chainID string, epoch uint64, block Hash, set []Trustee) error {
+	return c.VerifyWith(chainID, epoch, block, set, nil)
+}
+
+// VerifyWith is Verify with the signatures looked up in, and added to, the node's
+// cache sc (nil checks them all): a trustee has checked most precommits of a
+// certificate as votes already.
+func (c *Cert) VerifyWith(chainID string, epoch uint64, block Hash, set []Trustee, sc *keys.SigCache) error {
 	var n int
 	if c != nil {
 		n = len(c.Sigs)
 	}
-	bv := keys.NewBatchVerifier(n)
+	bv := keys.NewCachedBatchVerifier(n, sc)
 	if err := c.AddTo(bv, chainID, epoch, block, set); err != nil {
 		return err
 	}

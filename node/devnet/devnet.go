@@ -28,6 +28,9 @@ type Options struct {
 	// Users is the number of funded demo users (default 4), each with Balance.
 	Users   int
 	Balance uint64
+	// Accounts are funded besides the demo users, with no key files: load tests bring
+	// their own keys.
+	Accounts []chain.GenesisAccount
 	// Metrics gives every trustee a metrics server on a free loopback port.
 	Metrics bool
 	// Time is the genesis time (default now).
@@ -148,6 +151,7 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 		}
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: opts.Balance})
 	}
+	g.Accounts = append(g.Accounts, opts.Accounts...)
 	nf := &network.File{Name: opts.Name, ChainID: opts.ChainID, Genesis: g}
 	for _, t := range g.Trustees {
 		nf.Bootstrap = append(nf.Bootstrap, t.Addrs...)

@@ -35,6 +35,12 @@ type Config struct {
 	// Hooks replace what this trustee sends; nil hooks send what an honest trustee
 	// sends. Only tests set them.
 	Hooks Hooks
+	// SigCache remembers the signatures and VRF proofs this trustee has verified, so
+	// that a ticket, a vote or a transaction checked once, at the edge or in an earlier
+	// message, is not checked again inside a report, a certificate or a block. The
+	// driver shares it with its mempool and reactors; nil gives the machine one of its
+	// own.
+	SigCache *keys.SigCache
 }
 
 // DefaultMaxPayloadBytes is the payload cap of a proposed block.
@@ -155,7 +161,7 @@ func (c *Config) check() error {
 		}
 		return nil
 	}
-	if err := c.LastCert.Verify(st.Params().ChainID, st.Epoch(), st.Tip(), st.Registry().CertifiedBy); err != nil {
+	if err := c.LastCert.VerifyWith(st.Params().ChainID, st.Epoch(), st.Tip(), st.Registry().CertifiedBy, c.SigCache); err != nil {
 		return fmt.Errorf("%w: last certificate: %w", ErrBadConfig, err)
 	}
 	if c.LastBlock != nil && c.LastBlock.Hash() != st.Tip() {

@@ -15,10 +15,15 @@
 //   - Sync(block, cert): a certified block fetched from elsewhere, for a trustee that
 //     fell behind.
 //
-// and collects the output with Ready and Advance: records to append to the write-ahead
-// log (every report, proposal and vote the trustee signed, to be made durable before
-// anything is sent), messages to send, committed blocks with their certificates, and
-// evidence of equivocation.
+// A driver that has several messages waiting may hand them to Preverify first, which
+// checks their signatures in one batch; Config.SigCache remembers every signature and
+// VRF proof checked, so none is checked twice (a vote on receipt and again in the next
+// block's certificate, a ticket at the driver's edge and again in a report and a block).
+//
+// The driver collects the output with Ready and Advance: records to append to the
+// write-ahead log (every report, proposal and vote the trustee signed, to be made
+// durable before anything is sent), messages to send, committed blocks with their
+// certificates, and evidence of equivocation.
 //
 // Each epoch runs Tendermint ("The latest gossip on BFT consensus", Buchman, Kwon and
 // Milosevic, 2018, Algorithm 1) over one value: the block the round's leader builds

@@ -373,3 +373,47 @@ func TestSetSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestPreverify checks a batch of messages ahead of Step: the good signatures are
+// remembered, Step then accepts those messages as it would have, and a forged one is
+// refused all the same. Preverify alone changes nothing Step can see.
+func TestPreverify(t *testing.T) {
+	fx := newEdgeFixture(t)
+	m := fx.m
+	same := func(*chain.Vote) {}
+	forged := fx.signedVote(fx.bed.trustees[3], same)
+	forged.Sig = slices.Clone(forged.Sig)
+	forged.Sig[0] ^= 1
+	msgs := []Message{
+		{Report: fx.reports[1]}, {Report: fx.reports[2]},
+		{Proposal: fx.proposal}, {Vote: fx.prevote},
+		{Vote: fx.signedVote(fx.bed.trustees[2], same)},
+		{Vote: forged},
+		{Vote: fx.signedVote(fx.bed.users[0], same)}, // not a trustee: not checked
+	}
+	before, cached := fingerprint(m), m.sigs.Len()
+	m.Preverify(msgs)
+	if fingerprint(m) != before {
+		t.Fatal("Preverify changed the machine")
+	}
+	if got := m.sigs.Len() - cached; got != 5 {
+		t.Fatalf("%d signatures remembered, want the 5 good ones of trustees", got)
+	}
+	for i, msg := range msgs {
+		err := m.Step(msg)
+		switch i {
+		case 5:
+			if !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("forged vote: %v", err)
+			}
+		case 6:
+			if !errors.Is(err, ErrNotTrustee) {
+				t.Fatalf("vote of a non-trustee: %v", err)
+			}
+		default:
+			if err != nil {
+				t.Fatalf("message %d (%s): %v", i, msg.String(), err)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ type Machine struct {
 	timeouts   Timeouts
 	limits     Limits
 	hooks      Hooks
+	sigs       *keys.SigCache
 
 	state    *chain.State // the committed tip
 	lastCert *chain.Cert  // certifies state's tip; the next proposal carries it
@@ -127,6 +128,7 @@ func New(cfg Config, restored []Record) (*Machine, error) {
 		timeouts:   cfg.Timeouts.withDefaults(),
 		limits:     cfg.Limits.withDefaults(),
 		hooks:      cfg.Hooks,
+		sigs:       cfg.SigCache,
 		state:      cfg.State,
 		lastCert:   cfg.LastCert,
 		signed:     map[signedKey]*chain.Vote{},
@@ -137,6 +139,9 @@ func New(cfg Config, restored []Record) (*Machine, error) {
 	}
 	if m.maxPayload == 0 {
 		m.maxPayload = DefaultMaxPayloadBytes
+	}
+	if m.sigs == nil {
+		m.sigs = keys.NewSigCache(keys.DefaultSigCacheSize)
 	}
 	m.setTrustees()
 	if cfg.LastBlock != nil {
@@ -248,12 +253,21 @@ func (m *Machine) Sync(b *chain.Block, cert *chain.Cert) error {
 }
 
 // syncBlock commits a block of the current epoch whose certificate verifies against
-// the current set.
+// the current set. A block this trustee holds as a candidate is applied once: the
+// candidate, whose body matched its header when applied, is what gets committed.
 func (m *Machine) syncBlock(b *chain.Block, cert *chain.Cert) error {
-	if err := cert.Verify(m.chainID, m.ep.number, b.Hash(), m.set); err != nil {
+	h := b.Hash()
+	if err := cert.VerifyWith(m.chainID, m.ep.number, h, m.set, m.sigs); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSync, err)
 	}
-	next, rec, err := chain.Apply(m.state, b)
+	if c := m.ep.blocks[h]; c != nil && c.applied {
+		if c.applyErr != nil {
+			return fmt.Errorf("%w: %w", ErrBadSync, c.applyErr)
+		}
+		m.commit(c.block, cert, c.next, c.receipts)
+		return nil
+	}
+	next, rec, err := chain.ApplyWith(m.state, b, m.sigs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSync, err)
 	}

@@ -50,8 +50,10 @@ func (r *Report) Sign(k *keys.Key) {
 }
 
 // VerifySig checks the report's signature.
-func (r *Report) VerifySig() error {
-	if !r.Trustee.Verify(r.SignBytes(), r.Sig) {
+func (r *Report) VerifySig() error { return r.verifySig(nil) }
+
+func (r *Report) verifySig(c *keys.SigCache) error {
+	if !c.Verify(r.Trustee, r.SignBytes(), r.Sig) {
 		return fmt.Errorf("report of %s: %w", short(r.Trustee), ErrBadSignature)
 	}
 	return nil
@@ -155,8 +157,10 @@ func (p *Proposal) Sign(k *keys.Key) {
 }
 
 // VerifySig checks the proposer's signature (not the reports' signatures).
-func (p *Proposal) VerifySig() error {
-	if !p.Proposer.Verify(p.SignBytes(), p.Sig) {
+func (p *Proposal) VerifySig() error { return p.verifySig(nil) }
+
+func (p *Proposal) verifySig(c *keys.SigCache) error {
+	if !c.Verify(p.Proposer, p.SignBytes(), p.Sig) {
 		return fmt.Errorf("proposal of %s: %w", short(p.Proposer), ErrBadSignature)
 	}
 	return nil

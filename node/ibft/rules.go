@@ -136,12 +136,12 @@ func (m *Machine) buildProposal() (*Proposal, *candidate) {
 	if m.mempool != nil {
 		cp.Payload = m.mempool.Payload(m.state, m.maxPayload)
 	}
-	b, next, rec, err := chain.Propose(m.state, cp)
+	b, next, rec, err := chain.ProposeWith(m.state, cp, m.sigs)
 	if err != nil && cp.Payload != nil {
 		// A payload that does not apply is the mempool's fault; an empty block still
 		// decides the epoch.
 		cp.Payload = nil
-		b, next, rec, err = chain.Propose(m.state, cp)
+		b, next, rec, err = chain.ProposeWith(m.state, cp, m.sigs)
 	}
 	if err != nil {
 		panic(fmt.Sprintf("ibft: a block of verified tickets and no payload does not apply: %v", err))
@@ -343,7 +343,7 @@ func (m *Machine) justify(p *Proposal) error {
 func (m *Machine) applies(c *candidate) bool {
 	if !c.applied {
 		c.applied = true
-		c.next, c.receipts, c.applyErr = chain.Apply(m.state, c.block)
+		c.next, c.receipts, c.applyErr = chain.ApplyWith(m.state, c.block, m.sigs)
 	}
 	return c.applyErr == nil
 }

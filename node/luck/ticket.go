@@ -16,6 +16,9 @@ type Lottery struct {
 	Epoch   uint64
 	Parent  chain.Hash // hash of B_{e−1}
 	Target  chain.Hash
+	// Sigs, when set, is the node's cache of verified signatures and VRF proofs: a
+	// ticket checked at the edge is not checked again on admission.
+	Sigs *keys.SigCache
 }
 
 // LotteryAfter is the lottery of the epoch after certified block h.
@@ -78,7 +81,7 @@ func (l Lottery) Verify(kb *chain.KeyBlock) (Ticket, error) {
 	if err := l.checkFields(kb); err != nil {
 		return Ticket{}, err
 	}
-	luck, err := kb.Verify(l.ChainID, l.Epoch, l.Parent, maxTarget)
+	luck, err := kb.VerifyWith(l.ChainID, l.Epoch, l.Parent, maxTarget, l.Sigs)
 	switch {
 	case errors.Is(err, chain.ErrBadSignature):
 		return Ticket{}, fmt.Errorf("%w: %w", ErrBadSignature, err)

@@ -16,7 +16,8 @@
 //     ed25519 key as its identity. PeerID maps a genesis trustee key to its peer ID.
 //   - Network is built on an injected host, so tests hand it mocknet hosts. It runs
 //     gossipsub with one validator per topic (Accept, Reject, Ignore), request/response
-//     streams (Handle, Request) and one-way streams (HandleDirect, Send) with framed,
+//     streams (Handle, Request), one-way streams (HandleDirect, Send) and long-lived
+//     streams of one-way messages (HandleStream, SendStream; session.go) with framed,
 //     size-limited messages, the Kademlia DHT under our own prefix, mDNS, and the list
 //     of connected peers with their latency. Callers depend on the small role
 //     interfaces in roles.go (Broadcaster, Requester, PeerManager, …), not on Network.

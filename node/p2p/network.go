@@ -141,6 +141,8 @@ type Network struct {
 	closed   bool
 	topics   map[string]*topicState
 	handlers map[protocol.ID]bool
+
+	outStreams outStreams // long-lived outbound streams of Streamed protocols
 }
 
 // New builds a Network on h. The Network does not own h: close the Network, then the
@@ -246,6 +248,7 @@ func (n *Network) Close() error {
 	n.host.RemoveStreamHandler(n.protos.Gossip)
 	n.cancel()
 	n.wg.Wait()
+	n.outStreams.closeAll()
 	return err
 }
 

@@ -75,6 +75,9 @@ const (
 	RequestResponse StreamKind = iota + 1
 	// OneWay streams carry one message frame and no answer.
 	OneWay
+	// Streamed streams carry any number of one-way message frames, in order, and no
+	// answer: one long-lived stream per peer and direction (see session.go).
+	Streamed
 )
 
 // StreamSpec describes one stream protocol.
@@ -107,6 +110,9 @@ type Protocols struct {
 	Clock protocol.ID
 	// Consensus carries Reports, Proposals and votes between trustees (one-way).
 	Consensus protocol.ID
+	// ConsensusStream carries the same messages as Consensus on one long-lived stream
+	// per pair of trustees (streamed), which costs far less per message.
+	ConsensusStream protocol.ID
 	// Content serves the compute market's content directory.
 	Content protocol.ID
 
@@ -138,21 +144,22 @@ func NewProtocols(chainID string) (Protocols, error) {
 	base := "/daoli/" + chainID
 	stream := func(name string) protocol.ID { return protocol.ID(base + "/" + name + "/" + protocolVersion) }
 	return Protocols{
-		ChainID:     chainID,
-		Sync:        stream("sync"),
-		Proof:       stream("proof"),
-		Submit:      stream("submit"),
-		Clock:       stream("clock"),
-		Consensus:   stream("consensus"),
-		Content:     stream("content"),
-		KeyBlocks:   base + "/keyblocks",
-		Blocks:      base + "/blocks",
-		Txs:         base + "/txs",
-		Offers:      base + "/offers",
-		Gossip:      protocol.ID(base + "/meshsub/1.2.0"),
-		DHTPrefix:   protocol.ID(base),
-		DHT:         protocol.ID(base + "/kad/1.0.0"),
-		MDNSService: "_daoli-" + strings.ReplaceAll(chainID, ".", "-") + "._udp",
+		ChainID:         chainID,
+		Sync:            stream("sync"),
+		Proof:           stream("proof"),
+		Submit:          stream("submit"),
+		Clock:           stream("clock"),
+		Consensus:       stream("consensus"),
+		ConsensusStream: stream("consensus-stream"),
+		Content:         stream("content"),
+		KeyBlocks:       base + "/keyblocks",
+		Blocks:          base + "/blocks",
+		Txs:             base + "/txs",
+		Offers:          base + "/offers",
+		Gossip:          protocol.ID(base + "/meshsub/1.2.0"),
+		DHTPrefix:       protocol.ID(base),
+		DHT:             protocol.ID(base + "/kad/1.0.0"),
+		MDNSService:     "_daoli-" + strings.ReplaceAll(chainID, ".", "-") + "._udp",
 	}, nil
 }
 
@@ -164,6 +171,7 @@ func (p Protocols) Streams() []StreamSpec {
 		{ID: p.Submit, Kind: RequestResponse, RequestLimit: SubmitRequestLimit, ResponseLimit: SubmitResponseLimit},
 		{ID: p.Clock, Kind: RequestResponse, RequestLimit: ClockRequestLimit, ResponseLimit: ClockResponseLimit},
 		{ID: p.Consensus, Kind: OneWay, RequestLimit: ConsensusMessageLimit},
+		{ID: p.ConsensusStream, Kind: Streamed, RequestLimit: ConsensusMessageLimit},
 		{ID: p.Content, Kind: RequestResponse, RequestLimit: ContentRequestLimit, ResponseLimit: ContentResponseLimit},
 	}
 }

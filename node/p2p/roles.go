@@ -44,6 +44,16 @@ type DirectReceiver interface {
 	HandleDirect(proto protocol.ID, h DirectHandler, opts ...HandleOption) error
 }
 
+// StreamSender sends one-way messages on a long-lived stream per peer.
+type StreamSender interface {
+	SendStream(ctx context.Context, p peer.ID, proto protocol.ID, msg []byte) error
+}
+
+// StreamReceiver receives one-way messages from long-lived streams.
+type StreamReceiver interface {
+	HandleStream(proto protocol.ID, h DirectHandler, opts ...HandleOption) error
+}
+
 // PeerManager knows the connected peers and keeps the penalty box.
 type PeerManager interface {
 	Self() peer.ID
@@ -62,6 +72,8 @@ var (
 	_ Responder      = (*Network)(nil)
 	_ Sender         = (*Network)(nil)
 	_ DirectReceiver = (*Network)(nil)
+	_ StreamSender   = (*Network)(nil)
+	_ StreamReceiver = (*Network)(nil)
 	_ PeerManager    = (*Network)(nil)
 )
 

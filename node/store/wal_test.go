@@ -129,3 +129,26 @@ func TestEarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestWALAppendTruncate prunes and appends in one transaction, with the sequence
+// numbers Append and Truncate would give.
+func TestWALAppendTruncate(t *testing.T) {
+	s := openStore(t, dbPath(t))
+	w := s.WAL()
+	if _, err := w.Append([]byte("a"), []byte("b"), []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	first, err := w.AppendTruncate(3, []byte("d"))
+	if err != nil || first != 4 {
+		t.Fatalf("AppendTruncate = %d, %v; want 4", first, err)
+	}
+	if seqs, recs := walSeqs(t, w, 0); !slices.Equal(seqs, []uint64{3, 4}) || !slices.Equal(recs, []string{"c", "d"}) {
+		t.Fatalf("after AppendTruncate(3): %v %q", seqs, recs)
+	}
+	if first, err := w.AppendTruncate(5); err != nil || first != 0 {
+		t.Fatalf("AppendTruncate of nothing = %d, %v", first, err)
+	}
+	if seqs, _ := walSeqs(t, w, 0); len(seqs) != 0 {
+		t.Fatalf("after AppendTruncate(5) of nothing: %v", seqs)
+	}
+}

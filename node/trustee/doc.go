@@ -7,13 +7,17 @@
 //   - Reactors (reactor.go) run on the network's goroutines. They decode every message,
 //     run ValidateBasic and the cheap checks at the edge, penalize peers that send
 //     invalid bytes, and hand what is left to the state goroutine over one channel.
+//     Consensus messages to each trustee go out in order on one long-lived stream.
+//     One signature cache (keys.SigCache) serves the reactors, the mempool, the ticket
+//     pool and the machine, so each signature is checked once, where it is met first.
 //   - The state goroutine (Trustee.Run) alone owns the ibft.Machine, the ticket pool
 //     and the DCC calibrator. It ticks the machine every TickInterval on an injected
 //     clock, closes the epoch when the DCC admission window (Φ + Δ from its own receipt
 //     of the previous block) ends, and acts on the machine's Ready: it appends the
 //     records to the write-ahead log (store.WAL, durable) before a message that carries
 //     them is sent, commits certified blocks to the store and publishes them on the
-//     blocks topic.
+//     blocks topic. Inputs that arrive together are handled together, so one Ready and
+//     one write to the log answer them all.
 //   - The mempool (mempool.go) holds transactions nonce-ordered per sender under size
 //     caps; it rejects at the edge any transaction that does not apply to the committed
 //     state and drops the included ones after each commit. It is the machine's

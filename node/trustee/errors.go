@@ -21,6 +21,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrBadRequest reports a service request that does not decode or makes no sense.
 	ErrBadRequest = errors.New("bad request")
+	// ErrBloated reports an encoding that would take far more memory decoded than its
+	// size, as long arrays of empty items do; no valid message is like that.
+	ErrBloated = errors.New("encoding would decode far larger than its size")
 	// ErrStopped reports use of a trustee that has stopped.
 	ErrStopped = errors.New("trustee stopped")
 )

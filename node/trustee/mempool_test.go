@@ -152,3 +152,61 @@ func TestEvidenceTxAdmitted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMempoolUpdateUntouchedSenders commits a block that leaves one pending sender's
+// account alone and credits another's: both queues stay whole and still make a payload
+// that applies, and what the block spent is dropped.
+func TestMempoolUpdateUntouchedSenders(t *testing.T) {
+	st := genesisState(t)
+	p := NewMempool(st, MempoolLimits{})
+	for n := range uint64(2) {
+		for _, from := range []int{0, 1} {
+			if err := p.Add(transfer(st, from, n, 400)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The block: user 2 pays user 1 (whose account changes), and user 0 is left alone.
+	pay := chain.NewTx(chaintest.UserKey(2), st.Params().ChainID, 0, 1, &chain.Transfer{To: chaintest.UserKey(1).Address(), Amount: 50})
+	after, err := chain.ApplyTx(st, pay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Update(after)
+	if p.Len() != 4 {
+		t.Fatalf("after update holds %d, want 4", p.Len())
+	}
+	payload := p.Payload(after, 1<<20)
+	if len(payload) != 4 {
+		t.Fatalf("payload of %d after update, want 4", len(payload))
+	}
+	for i := range payload {
+		if after, err = chain.ApplyTx(after, &payload[i]); err != nil {
+			t.Fatalf("payload transaction %d: %v", i, err)
+		}
+	}
+	// That block spends user 0's and user 1's first two: nothing is left.
+	p.Update(after)
+	if p.Len() != 0 {
+		t.Fatalf("after the second update holds %d, want 0", p.Len())
+	}
+}
+
+// TestMempoolAddBatch admits a batch as one Add after another would, a forged
+// signature among them refused.
+func TestMempoolAddBatch(t *testing.T) {
+	st := genesisState(t)
+	p := NewMempool(st, MempoolLimits{})
+	forged := transfer(st, 1, 0, 5)
+	forged.Sig[3] ^= 1
+	batch := []*chain.Tx{transfer(st, 0, 0, 5), forged, transfer(st, 0, 1, 5), transfer(st, 0, 1, 5), transfer(st, 0, 3, 5)}
+	errs := p.AddBatch(batch)
+	for i, want := range []error{nil, ErrInvalidTx, nil, ErrKnownTx, ErrNonce} {
+		if !errors.Is(errs[i], want) || (want == nil) != (errs[i] == nil) {
+			t.Fatalf("transaction %d: got %v, want %v", i, errs[i], want)
+		}
+	}
+	if p.Len() != 2 {
+		t.Fatalf("holds %d, want 2", p.Len())
+	}
+}

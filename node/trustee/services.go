@@ -87,7 +87,7 @@ func (t *Trustee) serveSubmit(ctx context.Context, _ peer.ID, req []byte) ([]byt
 // SubmitTx admits tx to the mempool and relays it. A transaction that is invalid in
 // itself is an error wrapping p2p.ErrBadInput.
 func (t *Trustee) SubmitTx(ctx context.Context, tx *chain.Tx) (chain.Hash, error) {
-	if _, err := tx.ValidateBasic(t.chainID); err != nil {
+	if _, err := tx.ValidateBasicWith(t.chainID, t.sigs); err != nil {
 		return chain.Hash{}, badInput(err)
 	}
 	if err := t.mempool.Add(tx); err != nil {
@@ -98,10 +98,20 @@ func (t *Trustee) SubmitTx(ctx context.Context, tx *chain.Tx) (chain.Hash, error
 	return tx.Hash(), nil
 }
 
-// SubmitKeyBlock admits kb to the ticket pool of the open epoch and relays it.
+// SubmitKeyBlock admits kb to the ticket pool of the open epoch and relays it. A
+// KeyBlock that is invalid in itself (of another chain, or with a signature that does
+// not verify) is an error wrapping p2p.ErrBadInput; one for another epoch is not, since
+// an honest miner's ticket may simply come late.
 func (t *Trustee) SubmitKeyBlock(ctx context.Context, kb *chain.KeyBlock) (chain.Hash, error) {
+	if kb.ChainID != t.chainID {
+		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock of chain %q", ErrBadRequest, kb.ChainID))
+	}
+	// The ticket pool checks the signature again, but finds it in the cache.
+	if !t.sigs.Verify(kb.Miner, kb.SignBytes(), kb.Sig) {
+		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock %s: %w", ErrBadRequest, kb.Hash().Short(), chain.ErrBadSignature))
+	}
 	tp := t.tipv.Load()
-	if kb.ChainID != t.chainID || kb.Epoch != tp.header.Epoch+1 || kb.Parent != tp.state.Tip() {
+	if kb.Epoch != tp.header.Epoch+1 || kb.Parent != tp.state.Tip() {
 		return chain.Hash{}, fmt.Errorf("%w: KeyBlock for epoch %d, the open epoch is %d", ErrBadRequest, kb.Epoch, tp.header.Epoch+1)
 	}
 	reply := make(chan error, 1)

@@ -64,8 +64,10 @@ type Options struct {
 // input is one thing the reactors hand to the state goroutine.
 type input struct {
 	msg       *ibft.Message
+	from      peer.ID // the peer that sent msg
 	ticket    *chain.KeyBlock
 	certified *CertifiedBlock
+	gossiped  bool // the certified block came on the blocks topic
 	recv      time.Time
 	reply     chan error // for a submitted ticket: the pool's verdict
 }
@@ -97,6 +99,9 @@ type Trustee struct {
 	mempool *Mempool
 	metrics *metrics
 	chainID string
+	// sigs is shared by the reactors, the mempool, the ticket pool and the machine, so
+	// each signature and VRF proof is checked once, wherever it is met first.
+	sigs *keys.SigCache
 
 	inbox   chan input
 	done    chan struct{}
@@ -114,9 +119,16 @@ type Trustee struct {
 	closed   uint64    // the latest epoch whose collect window this trustee closed
 	closedAt map[uint64]time.Time
 	marks    []walMark
+	pruneTo  uint64 // WAL records below this sequence are obsolete; the next append deletes them
+	taken    uint64 // the latest height committed from a block that came on the blocks topic
 	peers    map[keys.PublicKey]peer.ID
 	senders  map[peer.ID]chan []byte
 	wg       sync.WaitGroup
+
+	// onCommit, when set before Run, hears of every block this trustee commits after
+	// closing its epoch, with the readings at the close and at the commit: the
+	// benchmarks measure certification latency by it.
+	onCommit func(height uint64, closed, committed time.Time)
 }
 
 // New restores a trustee from its store: the committed tip, and the votes it signed
@@ -155,10 +167,11 @@ func New(opts Options) (*Trustee, error) {
 		}
 		lastBlock = last
 	}
+	sigs := keys.NewSigCache(keys.DefaultSigCacheSize)
 	t := &Trustee{
 		key: opts.Key, store: opts.Store, net: opts.Net, protos: opts.Net.Protocols(), clock: opts.Clock,
-		log: opts.Logger, tick: opts.TickInterval, chainID: st.Params().ChainID,
-		mempool:  NewMempool(st, opts.Mempool),
+		log: opts.Logger, tick: opts.TickInterval, chainID: st.Params().ChainID, sigs: sigs,
+		mempool:  newMempool(st, opts.Mempool, sigs),
 		metrics:  newMetrics(opts.Registry),
 		inbox:    make(chan input, 1024),
 		done:     make(chan struct{}),
@@ -181,7 +194,7 @@ func New(opts Options) (*Trustee, error) {
 	}
 	t.m, err = ibft.New(ibft.Config{
 		Key: opts.Key, State: st, LastCert: lastCert, LastBlock: lastBlock,
-		Mempool: t.mempool, Timeouts: opts.Timeouts,
+		Mempool: t.mempool, Timeouts: opts.Timeouts, SigCache: sigs,
 	}, restored)
 	if err != nil {
 		return nil, fmt.Errorf("new trustee: %w", err)
@@ -253,19 +266,73 @@ func (t *Trustee) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(t.tick)
 	defer ticker.Stop()
+	wake := time.NewTimer(time.Hour)
+	wake.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			t.log.Info("trustee stopped", "height", t.tipv.Load().header.Epoch)
 			return nil
 		case in := <-t.inbox:
-			t.handle(ctx, in)
+			t.handleAll(ctx, t.gather(in))
 		case <-ticker.C:
+		case <-wake.C:
 		}
 		if err := t.step(ctx); err != nil {
 			t.log.Error("trustee halted", "err", err)
 			return err
 		}
+		t.armClose(wake)
+	}
+}
+
+// armClose sets wake for the end of the collect window when it comes before the next
+// tick: a trustee that closed up to a tick late would hold up the others, who wait for
+// its report.
+func (t *Trustee) armClose(wake *time.Timer) {
+	if t.pool == nil || !t.m.Status().Member || t.closed >= t.pool.Window().Epoch() {
+		return
+	}
+	in := t.pool.Window().AdmitUntil() + 1 - t.clock.Now().Sub(t.base)
+	if in > 0 && in < t.tick {
+		wake.Reset(in)
+	}
+}
+
+// maxBatch bounds the inputs handled between two steps, so that ticks and the
+// machine's output are never held up for long.
+const maxBatch = 256
+
+// gather returns in and the inputs already waiting behind it, up to maxBatch.
+func (t *Trustee) gather(in input) []input {
+	batch := []input{in}
+	for len(batch) < maxBatch {
+		select {
+		case in := <-t.inbox:
+			batch = append(batch, in)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// handleAll handles a batch of inputs before the next step, so that one Ready, and
+// one write to the log, answers them all: a burst of votes costs one fsync, not one
+// each. The batch's signatures are checked together first, which costs less per
+// signature than checking them one by one.
+func (t *Trustee) handleAll(ctx context.Context, batch []input) {
+	var msgs []ibft.Message
+	for _, in := range batch {
+		if in.msg != nil {
+			msgs = append(msgs, *in.msg)
+		}
+	}
+	if len(msgs) > 1 {
+		t.m.Preverify(msgs)
+	}
+	for _, in := range batch {
+		t.handle(ctx, in)
 	}
 }
 
@@ -275,6 +342,10 @@ func (t *Trustee) handle(ctx context.Context, in input) {
 	case in.msg != nil:
 		if err := t.m.Step(*in.msg); err != nil {
 			t.log.Debug("message refused", "msg", in.msg.String(), "err", err)
+			// A refused Step changes nothing, so the epoch is the one it was judged in.
+			if invalidMessage(err, in.msg.Epoch(), t.m.Status().Epoch) {
+				t.net.Penalize(in.from, p2p.PenaltyBadInput, "consensus: "+err.Error())
+			}
 		}
 	case in.certified != nil:
 		c := in.certified
@@ -283,6 +354,8 @@ func (t *Trustee) handle(ctx context.Context, in input) {
 		}
 		if err := t.m.Sync(&c.Block, &c.Cert); err != nil {
 			t.log.Debug("certified block refused", "epoch", c.Block.Header.Epoch, "err", err)
+		} else if in.gossiped {
+			t.taken = c.Block.Header.Epoch
 		}
 	case in.ticket != nil:
 		err := t.admit(in.ticket, in.recv)
@@ -290,6 +363,24 @@ func (t *Trustee) handle(ctx context.Context, in input) {
 			in.reply <- err
 		}
 	}
+}
+
+// invalidMessage reports whether the machine refused a consensus message of epoch
+// msgEpoch, at epoch, for what it is rather than for when it came: no honest trustee
+// sends one with a bad signature, of another chain, with a report or certificate that
+// cannot verify, or, for an epoch this trustee has reached, signed outside that
+// epoch's set or proposed out of turn. A message of a later epoch may come from a
+// trustee the current set lacks, and messages that come late or too often cost
+// nothing: honest trustees send those too.
+func invalidMessage(err error, msgEpoch, epoch uint64) bool {
+	switch {
+	case errors.Is(err, ibft.ErrBadSignature), errors.Is(err, ibft.ErrWrongChain),
+		errors.Is(err, ibft.ErrBadReport), errors.Is(err, ibft.ErrBadSync):
+		return true
+	case errors.Is(err, ibft.ErrNotTrustee), errors.Is(err, ibft.ErrNotLeader):
+		return msgEpoch <= epoch
+	}
+	return false
 }
 
 func (t *Trustee) admit(kb *chain.KeyBlock, recv time.Time) error {
@@ -313,11 +404,13 @@ func (t *Trustee) step(ctx context.Context) error {
 		for _, tk := range t.pool.Best(int(t.m.State().Params().Payroll) + 1) {
 			kbs = append(kbs, *tk.KeyBlock)
 		}
+		// Certification is timed from here, not from the tick: ticking may have worked.
+		closedAt := t.clock.Now()
 		if err := t.m.CloseEpoch(st.Epoch, kbs); err != nil && !errors.Is(err, ibft.ErrEpochClosed) {
 			t.log.Warn("close epoch", "epoch", st.Epoch, "err", err)
 		}
 		t.closed = st.Epoch
-		t.closedAt[st.Epoch] = now
+		t.closedAt[st.Epoch] = closedAt
 		t.log.Debug("epoch closed", "epoch", st.Epoch, "tickets", len(kbs))
 	}
 	for t.m.HasReady() {
@@ -340,10 +433,11 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 				t.metrics.votes.WithLabelValues(voteKind(v.Kind)).Inc()
 			}
 		}
-		first, err := t.store.WAL().Append(raw...)
+		first, err := t.store.WAL().AppendTruncate(t.pruneTo, raw...)
 		if err != nil {
 			return fmt.Errorf("persist votes: %w", err)
 		}
+		t.pruneTo = 0
 		for i := range rd.Persist {
 			t.marks = append(t.marks, walMark{seq: first + uint64(i), epoch: recordEpoch(&rd.Persist[i])})
 		}
@@ -406,7 +500,12 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 	t.metrics.height.Set(float64(h))
 	t.metrics.mempool.Set(float64(t.mempool.Len()))
 	if at, ok := t.closedAt[h]; ok {
-		t.metrics.certification.Observe(now.Sub(at).Seconds())
+		// now is when this step began; the block is stored only now.
+		done := t.clock.Now()
+		t.metrics.certification.Observe(done.Sub(at).Seconds())
+		if t.onCommit != nil {
+			t.onCommit(h, at, done)
+		}
 	}
 	for e := range t.closedAt {
 		if e <= h {
@@ -416,6 +515,12 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 	t.log.Info("block certified", "height", h, "hash", c.Block.Hash().Short(), "round", c.Cert.Round,
 		"signers", len(c.Cert.Sigs), "txs", len(c.Block.Payload), "winner", c.Block.Winner != nil)
 
+	if h == t.taken {
+		// It is on the topic already, and this trustee passed it on when it took it:
+		// publishing its own copy, under another certificate, would only make every
+		// node decode and check the block once more.
+		return nil
+	}
 	cb := &CertifiedBlock{Block: *c.Block, Cert: *c.Cert}
 	if c.Block.Header.TrusteeSetHash != parentSet {
 		cb.Trustees = c.State.Registry().CertifiedBy // a membership boundary: light nodes need the new set
@@ -446,7 +551,9 @@ func (t *Trustee) observe(h chain.Header, recv time.Duration) {
 	if err != nil {
 		panic(fmt.Sprintf("trustee: no window after observing block %d: %v", h.Epoch, err))
 	}
-	pool, err := luck.NewPool(luck.LotteryAfter(&h, t.m.State().Params().KStar), w)
+	lot := luck.LotteryAfter(&h, t.m.State().Params().KStar)
+	lot.Sigs = t.sigs
+	pool, err := luck.NewPool(lot, w)
 	if err != nil {
 		panic(fmt.Sprintf("trustee: ticket pool of epoch %d: %v", h.Epoch+1, err))
 	}
@@ -454,7 +561,10 @@ func (t *Trustee) observe(h chain.Header, recv time.Duration) {
 }
 
 // pruneWAL drops the records of epochs up to the committed height: the block they
-// protected is final, so no vote of those epochs can be signed again.
+// protected is final, so no vote of those epochs can be signed again. The deletion
+// rides on the next append (the next epoch's report), which costs no fsync of its
+// own; until then, or if the trustee stops first, the records stay, and a restart
+// skips records of committed epochs.
 func (t *Trustee) pruneWAL(height uint64) {
 	keep := 0
 	for keep < len(t.marks) && t.marks[keep].epoch <= height {
@@ -463,11 +573,7 @@ func (t *Trustee) pruneWAL(height uint64) {
 	if keep == 0 {
 		return
 	}
-	before := t.marks[keep-1].seq + 1
-	if err := t.store.WAL().Truncate(before); err != nil {
-		t.log.Warn("prune WAL", "err", err)
-		return
-	}
+	t.pruneTo = t.marks[keep-1].seq + 1
 	t.marks = append(t.marks[:0], t.marks[keep:]...)
 }
 

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -141,6 +144,73 @@ func TestConsensusEdge(t *testing.T) {
 	for _, data := range [][]byte{nil, {0xff}, Encode(&SyncRequest{Height: 1})} {
 		if err := tr.onConsensus(context.Background(), "", data); !errors.Is(err, p2p.ErrBadInput) {
 			t.Fatalf("%x: %v", data, err)
+		}
+	}
+}
+
+// TestInvalidConsensusPenalized checks that a consensus message the machine refuses
+// for what it is (a bad signature, another chain, a signer outside the set of an epoch
+// this trustee has reached) costs the peer that sent it, and that one refused for when
+// it came, or signed by a stranger for a later epoch whose set may differ, does not.
+func TestInvalidConsensusPenalized(t *testing.T) {
+	tr := mockTrustees(t, 4)[0]
+	box := tr.net.(*p2p.Network).PenaltyBox()
+	from, err := p2p.PeerID(chaintest.TrusteeKey(1).Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := tr.m.Status().Epoch
+	vote := func(chainID string, epoch uint64, signer, claim *keys.Key) *ibft.Message {
+		v := &chain.Vote{Kind: chain.Prevote, ChainID: chainID, Epoch: epoch, Block: chain.Hash{1}}
+		v.Sign(signer)
+		v.Trustee = claim.Public()
+		return &ibft.Message{Vote: v}
+	}
+	trustee1, trustee2, stranger := chaintest.TrusteeKey(1), chaintest.TrusteeKey(2), chaintest.Key("stranger", 0)
+	for _, c := range []struct {
+		name    string
+		msg     *ibft.Message
+		penalty float64
+	}{
+		{"signed with another key", vote(tr.chainID, epoch, trustee1, trustee2), p2p.PenaltyBadInput},
+		{"signed with another key, next epoch", vote(tr.chainID, epoch+1, trustee1, trustee2), p2p.PenaltyBadInput},
+		{"of another chain", vote("daoli-other", epoch, trustee1, trustee1), p2p.PenaltyBadInput},
+		{"signed by a stranger", vote(tr.chainID, epoch, stranger, stranger), p2p.PenaltyBadInput},
+		{"signed by a stranger, next epoch", vote(tr.chainID, epoch+1, stranger, stranger), 0},
+		{"valid, next epoch", vote(tr.chainID, epoch+1, trustee1, trustee1), 0},
+	} {
+		box.Unban(from)
+		tr.handle(context.Background(), input{msg: c.msg, from: from})
+		if got := box.Score(from); got < 0.9*c.penalty || got > 1.1*c.penalty {
+			t.Fatalf("vote %s: penalty %.1f, want %v", c.name, got, c.penalty)
+		}
+	}
+}
+
+// TestSubmitKeyBlockBadInput checks that a submitted KeyBlock that is invalid in
+// itself is bad input, which costs the submitter, and that a late one is not.
+func TestSubmitKeyBlockBadInput(t *testing.T) {
+	tr := mockTrustees(t, 4)[0]
+	st := tr.tipv.Load().state
+	miner, other := chaintest.UserKey(0), chaintest.UserKey(1)
+	otherChain, _ := chain.NewKeyBlock(miner, "daoli-other", st.Epoch()+1, st.Tip(), miner.Address())
+	otherChain.Sign(miner)
+	forged, _ := chaintest.MineTicket(miner, st)
+	forged.Sign(other)
+	late, _ := chain.NewKeyBlock(miner, tr.chainID, st.Epoch()+5, st.Tip(), miner.Address())
+	late.Sign(miner)
+	for _, c := range []struct {
+		name string
+		kb   *chain.KeyBlock
+		bad  bool
+	}{
+		{"of another chain", otherChain, true},
+		{"signed by another key", forged, true},
+		{"for a later epoch", late, false},
+	} {
+		_, err := tr.SubmitKeyBlock(context.Background(), c.kb)
+		if !errors.Is(err, ErrBadRequest) || errors.Is(err, p2p.ErrBadInput) != c.bad {
+			t.Fatalf("KeyBlock %s: %v", c.name, err)
 		}
 	}
 }

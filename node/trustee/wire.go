@@ -2,6 +2,7 @@ package trustee
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
@@ -40,6 +41,24 @@ func (c *CertifiedBlock) ValidateBasic() error {
 		return fmt.Errorf("%w: the trustee set sent along is not the one that certifies the block", ErrBadRequest)
 	}
 	return nil
+}
+
+// certifiedHead is a CertifiedBlock with only its header decoded; the rest is left as
+// raw CBOR, which is checked for shape but not built.
+type certifiedHead struct {
+	_        struct{} `cbor:",toarray"`
+	Block    blockHead
+	Cert     cbor.RawMessage
+	Trustees cbor.RawMessage
+}
+
+type blockHead struct {
+	_        struct{} `cbor:",toarray"`
+	Header   chain.Header
+	Winner   cbor.RawMessage
+	Payroll  cbor.RawMessage
+	Payload  cbor.RawMessage
+	LastCert cbor.RawMessage
 }
 
 // SyncRequest asks for the certified block at Height.
@@ -128,6 +147,9 @@ func Encode(v any) []byte {
 func Decode(data []byte, v any, limit int) error {
 	if len(data) > limit {
 		return fmt.Errorf("%w: %T of %d bytes, limit %d", ErrBadRequest, v, len(data), limit)
+	}
+	if err := checkDecodeCost(data, reflect.TypeOf(v).Elem()); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	if err := decMode.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %T: %v", ErrBadRequest, v, err)
