@@ -110,11 +110,12 @@ func TestWorkerKilled(t *testing.T) {
 // TestWorkerCaps: in a worker, a job that passes its cap ends the worker with the
 // result that says so.
 func TestWorkerCaps(t *testing.T) {
-	limits := Limits{MemoryBytes: 64 << 20, WallTime: 1500 * time.Millisecond, OutputBytes: 1 << 20}
 	for _, tc := range []struct {
 		module string
+		wall   time.Duration // only the loop should meet it; the others have time to spare
 		status Status
-	}{{"loop", StatusTimeout}, {"bigout", StatusOutputTooLarge}, {"membomb", StatusMemory}} {
+	}{{"loop", 1500 * time.Millisecond, StatusTimeout}, {"bigout", time.Minute, StatusOutputTooLarge}, {"membomb", time.Minute, StatusMemory}} {
+		limits := Limits{MemoryBytes: 64 << 20, WallTime: tc.wall, OutputBytes: 1 << 20}
 		p, err := testWorker().Start(Job{Module: hostile(t, tc.module), Limits: limits})
 		if err != nil {
 			t.Fatal(err)
