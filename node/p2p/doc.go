@@ -28,7 +28,8 @@
 //
 // Bytes from the network never panic the process and never make it allocate more than
 // the limit of the protocol they arrived on: a frame's length is checked before its
-// body is read, the body buffer grows only as bytes arrive, inbound frames share one
-// byte budget, each peer has a bounded number of streams open, and every exchange has a
-// deadline.
+// body is read, the body buffer grows only as bytes arrive, inbound frames and gossip
+// RPCs share one byte budget (gossipsub makes an RPC's buffer whole, so its length is
+// charged before gossipsub reads it; see gossipStream), each peer has a bounded number
+// of streams open, and every exchange has a deadline.
 package p2p

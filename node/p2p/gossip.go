@@ -5,10 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 )
@@ -61,12 +65,146 @@ func (n *Network) startGossip() error {
 	if n.cfg.GossipParams != nil {
 		opts = append(opts, pubsub.WithGossipSubParams(*n.cfg.GossipParams))
 	}
-	ps, err := pubsub.NewGossipSub(n.ctx, n.host, opts...)
+	ps, err := pubsub.NewGossipSub(n.ctx, gossipHost{n.host, n}, opts...)
 	if err != nil {
 		return fmt.Errorf("gossipsub: %w", err)
 	}
 	n.ps = ps
 	return nil
+}
+
+// gossipHost is the host as gossipsub sees it: the same, except that the inbound
+// streams of the router protocol reach gossipsub wrapped in a gossipStream.
+type gossipHost struct {
+	host.Host
+	n *Network
+}
+
+func (g gossipHost) SetStreamHandler(pid protocol.ID, h network.StreamHandler) {
+	g.Host.SetStreamHandler(pid, g.wrap(h))
+}
+
+func (g gossipHost) SetStreamHandlerMatch(pid protocol.ID, match func(protocol.ID) bool, h network.StreamHandler) {
+	g.Host.SetStreamHandlerMatch(pid, match, g.wrap(h))
+}
+
+func (g gossipHost) wrap(h network.StreamHandler) network.StreamHandler {
+	return func(s network.Stream) { h(&gossipStream{Stream: s, n: g.n}) }
+}
+
+// gossipStream holds the RPCs gossipsub reads from a peer to the rules of our frames.
+// Gossipsub makes a buffer of an RPC's full length as soon as it has read the length
+// prefix, then waits for the body without a deadline: a peer that sent only the prefix
+// of the largest RPC would hold that much of our memory for as long as it liked, and
+// every peer could. Here the length is charged to the inbound budget before gossipsub
+// sees the prefix end, and given back when gossipsub comes back for the next RPC,
+// having handed this one on; a length over the limit is refused as oversized; and the
+// body must arrive within StreamTimeout.
+type gossipStream struct {
+	network.Stream
+	n *Network
+
+	mu      sync.Mutex
+	length  uint64 // of the length prefix read so far
+	shift   uint
+	due     uint64 // body bytes of the current RPC still to come
+	charged int64  // budget held for the current or just completed RPC
+	err     error  // why the stream was refused; gossipsub then resets it
+}
+
+func (s *gossipStream) Read(b []byte) (int, error) {
+	s.mu.Lock()
+	if s.err != nil {
+		// Gossipsub may try to read on after an error; the bytes that follow are not
+		// to be taken for an RPC.
+		defer s.mu.Unlock()
+		return 0, s.err
+	}
+	if s.due == 0 {
+		s.releaseLocked() // the previous RPC is gossipsub's now
+	}
+	s.mu.Unlock()
+	k, err := s.Stream.Read(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err = s.scanLocked(b[:k]); s.err != nil {
+		s.releaseLocked()
+		return 0, s.err
+	}
+	if err != nil {
+		s.releaseLocked()
+	}
+	return k, err
+}
+
+// scanLocked follows the RPC framing (an unsigned varint length, then the body) over
+// bytes just read.
+func (s *gossipStream) scanLocked(b []byte) error {
+	for len(b) > 0 {
+		if s.due > 0 {
+			n := min(s.due, uint64(len(b)))
+			s.due -= n
+			b = b[n:]
+			if s.due == 0 {
+				_ = s.Stream.SetReadDeadline(time.Time{})
+			}
+			continue
+		}
+		c := b[0]
+		b = b[1:]
+		s.length |= uint64(c&0x7f) << s.shift
+		s.shift += 7
+		if s.length > maxGossipRPC {
+			remote := s.Stream.Conn().RemotePeer()
+			s.n.Penalize(remote, PenaltyOversized, fmt.Sprintf("gossip RPC of at least %d bytes", s.length))
+			return fmt.Errorf("%w: gossip RPC of at least %d bytes, limit %d", ErrTooLarge, s.length, maxGossipRPC)
+		}
+		if c >= 0x80 {
+			if s.shift >= 7*maxVarintLen {
+				return fmt.Errorf("%w: gossip RPC length prefix too long", ErrMalformed)
+			}
+			continue
+		}
+		length := s.length
+		s.length, s.shift = 0, 0
+		if length == 0 {
+			continue
+		}
+		s.releaseLocked()
+		if !s.n.budget.take(int64(length)) {
+			s.n.log.Warn("gossip RPC refused", "peer", s.Stream.Conn().RemotePeer(), "size", length, "in_use", s.n.budget.inUse())
+			return fmt.Errorf("gossip RPC of %d bytes: %w", length, ErrBusy)
+		}
+		s.charged, s.due = int64(length), length
+		_ = s.Stream.SetReadDeadline(time.Now().Add(s.n.cfg.StreamTimeout))
+	}
+	return nil
+}
+
+func (s *gossipStream) releaseLocked() {
+	s.n.budget.give(s.charged)
+	s.charged = 0
+}
+
+func (s *gossipStream) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked()
+}
+
+func (s *gossipStream) Close() error {
+	s.release()
+	return s.Stream.Close()
+}
+
+func (s *gossipStream) Reset() error {
+	s.release()
+	return s.Stream.Reset()
+}
+
+func (s *gossipStream) ResetWithError(code network.StreamErrorCode) error {
+	s.release()
+	return s.Stream.ResetWithError(code)
 }
 
 // messageID names a message by its topic and content.

@@ -3,14 +3,17 @@ package p2p
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -289,4 +292,62 @@ func TestGossipRejectsAddUpToABan(t *testing.T) {
 		return victim.Banned(spammer.Self()) &&
 			victim.Host().Network().Connectedness(spammer.Self()) != network.Connected
 	})
+}
+
+// TestGossipRPCCharged checks that a gossip RPC's length is charged to the inbound
+// budget before gossipsub makes its buffer: a peer that sends only the length prefix
+// of the largest RPC holds its share of the budget until its stream ends, one that the
+// budget cannot take is refused at once, and a length over the limit costs
+// PenaltyOversized.
+func TestGossipRPCCharged(t *testing.T) {
+	m := newMockNet(t, 2, nil, func(_ int, cfg *Config) { cfg.MaxInboundBytes = maxGossipRPC + 1<<20 })
+	n := m.nets[0]
+	claim := func(h host.Host, length uint64) network.Stream {
+		t.Helper()
+		s, err := h.NewStream(testContext(t), n.Self(), testProtos.Gossip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Write(binary.AppendUvarint(nil, length)); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first, second, third := m.bareHost(t, 0), m.bareHost(t, 0), m.bareHost(t, 0)
+	held := claim(first, maxGossipRPC)
+	eventually(t, "the claimed RPC charged", func() bool { return n.budget.inUse() == maxGossipRPC })
+	if _, err := io.ReadAll(claim(second, maxGossipRPC)); err == nil {
+		t.Fatal("an RPC the budget cannot take was read")
+	}
+	if got := n.budget.inUse(); got != maxGossipRPC {
+		t.Fatalf("%d bytes charged after a refused RPC, want %d", got, maxGossipRPC)
+	}
+	_ = held.Reset()
+	eventually(t, "the budget given back", func() bool { return n.budget.inUse() == 0 })
+	if _, err := io.ReadAll(claim(third, maxGossipRPC+1)); err == nil {
+		t.Fatal("an RPC over the limit was read")
+	}
+	if got := n.box.Score(third.ID()); got != PenaltyOversized {
+		t.Fatalf("an RPC over the limit scored %v, want %v", got, PenaltyOversized)
+	}
+	if s := n.box.Score(second.ID()); s != 0 {
+		t.Fatalf("an RPC refused for want of budget scored %v", s)
+	}
+
+	// Gossip between honest nodes goes on, and leaves nothing charged.
+	var got atomic.Int32
+	if err := n.Subscribe(testProtos.Txs, acceptAll, func(context.Context, Message) { got.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.nets[1].Subscribe(testProtos.Txs, acceptAll, func(context.Context, Message) {}); err != nil {
+		t.Fatal(err)
+	}
+	waitTopicPeers(t, m, testProtos.Txs, []int{1, 1})
+	for i := range 3 {
+		if err := m.nets[1].Publish(testContext(t), testProtos.Txs, []byte(fmt.Sprintf("tx %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the gossip delivered", func() bool { return got.Load() == 3 })
+	eventually(t, "nothing charged once gossip is read", func() bool { return n.budget.inUse() == 0 })
 }

@@ -13,7 +13,7 @@ import (
 // decoded into a slice of large structs (a KeyBlock takes 168 bytes) thus takes about
 // two hundred times its encoding: a 2 MiB consensus message of nested empty arrays
 // became a Proposal of 460 MiB, and a message at the consensus limit would take
-// gigabytes, all before the decoder reports the first error. decodeCost walks an
+// gigabytes, all before the decoder reports the first error. checkDecodeCost walks an
 // encoding against the Go type it will fill, allocating nothing, and bounds what
 // decoding it allocates; data whose bound is far beyond what a valid value takes is
 // refused before it is decoded.
@@ -185,6 +185,11 @@ func (w *costWalker) value(t reflect.Type, depth int) bool {
 			}
 		}
 		return true
+	case t.Kind() == reflect.Map || t.Kind() == reflect.Interface:
+		// No wire type has these, and decoding into them allocates freely: charged
+		// far above anything valid, so adding one fails loudly until it is walked.
+		w.off = start
+		return w.skip(depth) && w.charge(64*int64(w.off-start))
 	case major == 4 && t.Kind() == reflect.Struct && arg == uint64(len(info.fields)):
 		for _, f := range info.fields {
 			if !w.value(f, depth+1) {

@@ -4,9 +4,11 @@
 //
 // The process follows CometBFT's split:
 //
-//   - Reactors (reactor.go) run on the network's goroutines. They decode every message,
-//     run ValidateBasic and the cheap checks at the edge, penalize peers that send
-//     invalid bytes, and hand what is left to the state goroutine over one channel.
+//   - Reactors (reactor.go) run on the network's goroutines. They decode every message
+//     (refusing first any encoding that would decode far larger than it is, see
+//     decodecost.go), run ValidateBasic and the cheap checks at the edge, penalize peers
+//     that send invalid bytes, and hand what is left to the state goroutine over one
+//     channel.
 //     Consensus messages to each trustee go out in order on one long-lived stream.
 //     One signature cache (keys.SigCache) serves the reactors, the mempool, the ticket
 //     pool and the machine, so each signature is checked once, where it is met first.
@@ -17,7 +19,9 @@
 //     records to the write-ahead log (store.WAL, durable) before a message that carries
 //     them is sent, commits certified blocks to the store and publishes them on the
 //     blocks topic. Inputs that arrive together are handled together, so one Ready and
-//     one write to the log answer them all.
+//     one write to the log answer them all. A consensus message the machine refuses as
+//     invalid in itself (a bad signature, another chain, a signer outside the set)
+//     costs the peer that sent it, as invalid bytes do at the edge.
 //   - The mempool (mempool.go) holds transactions nonce-ordered per sender under size
 //     caps; it rejects at the edge any transaction that does not apply to the committed
 //     state and drops the included ones after each commit. It is the machine's
