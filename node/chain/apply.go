@@ -167,6 +167,7 @@ func apply(s *State, b *Block, c *keys.SigCache) (*State, *Receipts, error) {
 	if err := applyPayload(next, b.Payload, rec, c); err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", h.Epoch, err)
 	}
+	matchDeals(next, e)
 	if err := payRewards(next, b, rec); err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", h.Epoch, err)
 	}
@@ -289,9 +290,6 @@ func CheckTx(s *State, tx *Tx, c *keys.SigCache) (*State, error) {
 }
 
 func applyTx(s *State, tx *Tx, body Body, rec *Receipts, c *keys.SigCache) error {
-	if tx.Kind.Market() {
-		return fmt.Errorf("%w: %s", ErrNotApplicable, tx.Kind)
-	}
 	from := s.Account(tx.Sender())
 	if tx.Nonce != from.Nonce {
 		return fmt.Errorf("%w: %d, account expects %d", ErrBadNonce, tx.Nonce, from.Nonce)
@@ -300,6 +298,13 @@ func applyTx(s *State, tx *Tx, body Body, rec *Receipts, c *keys.SigCache) error
 		return fmt.Errorf("fee: %w", err)
 	}
 	from.Nonce++
+	if tx.Kind.Market() {
+		if err := marketTx(s, tx, body, from); err != nil {
+			return err
+		}
+		rec.Txs = append(rec.Txs, TxReceipt{Hash: tx.Hash(), Kind: tx.Kind, From: tx.Sender(), Fee: tx.Fee})
+		return nil
+	}
 	switch b := body.(type) {
 	case *Transfer:
 		if _, carry := bits.Add64(b.Amount, tx.Fee, 0); carry != 0 {

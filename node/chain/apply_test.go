@@ -97,9 +97,9 @@ func TestTxRejections(t *testing.T) {
 		{"body of another kind", func() *Tx { tx := ok(); tx.Kind = KindTrusteeBond; return resign(tx) }, ErrMalformed},
 		{"zero amount", func() *Tx { return n.tx(a, 1, &Transfer{To: b.Address()}) }, ErrBadBody},
 		{"garbage body", func() *Tx { tx := ok(); tx.Body = []byte{0xff}; return resign(tx) }, ErrMalformed},
-		{"market kind not yet enabled", func() *Tx {
-			return n.tx(a, 1, &DealAccept{Deal: Hash{1}, Deposit: 1})
-		}, ErrNotApplicable},
+		{"accept of an unknown deal", func() *Tx {
+			return n.tx(a, 1, &DealAccept{Deal: Hash{1}, Price: 1, Deposit: DepositFactor})
+		}, ErrNoDeal},
 		{"bond below minimum", func() *Tx {
 			return n.tx(a, 1, &TrusteeBond{Amount: testMinBond - 1, Addrs: []string{"/ip4/127.0.0.1/tcp/9"}})
 		}, ErrBadAmount},

@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/daolicloud/daoli/node/keys"
@@ -58,6 +59,7 @@ const (
 	MaxLabel      = 128
 	MaxGPUs       = 8
 	MaxDealStatus = 3
+	MaxSlots      = 64
 )
 
 func checkText(what, s string, limit int) error {
@@ -159,12 +161,15 @@ type ProviderSpec struct {
 	Score     uint64 // single-core job throughput from the capacity check
 }
 
-// ProviderRegister registers or updates the sender as a compute provider.
+// ProviderRegister registers or updates the sender as a compute provider. Registering
+// again replaces the spec, executors, price and slots, and makes a provider that had
+// let an offer lapse eligible again.
 type ProviderRegister struct {
 	_         struct{} `cbor:",toarray"`
 	Spec      ProviderSpec
 	Executors []string
-	Price     uint64 // per core-second
+	Price     uint64 // per core-second of the deal's wall-time limit
+	Slots     uint32 // deals it runs at once; 0 takes no new deals
 }
 
 func (*ProviderRegister) Kind() TxKind { return KindProviderRegister }
@@ -196,6 +201,9 @@ func (b *ProviderRegister) validate() error {
 	}
 	if b.Price == 0 {
 		return errors.New("zero price")
+	}
+	if b.Slots > MaxSlots {
+		return fmt.Errorf("more than %d slots", MaxSlots)
 	}
 	return nil
 }
@@ -246,13 +254,19 @@ func (b *DealOpen) validate() error {
 	if len(b.Mediators) > MaxMediators {
 		return fmt.Errorf("more than %d mediators", MaxMediators)
 	}
+	if _, carry := bits.Add64(b.MaxPrice, b.BuyerDeposit, 0); carry != 0 {
+		return errors.New("price and deposit overflow")
+	}
 	return nil
 }
 
-// DealAccept is the matched provider's acceptance with its deposit.
+// DealAccept is the offered provider's acceptance: Price is the charge it quotes for
+// the deal (its price times the wall-time limit in seconds, see Charge) and Deposit
+// the DepositFactor times that which it puts in escrow.
 type DealAccept struct {
 	_       struct{} `cbor:",toarray"`
 	Deal    Hash
+	Price   uint64
 	Deposit uint64
 }
 
@@ -261,8 +275,11 @@ func (b *DealAccept) validate() error {
 	if b.Deal.IsZero() {
 		return errors.New("no deal")
 	}
-	if b.Deposit == 0 {
-		return errors.New("zero deposit")
+	if b.Price == 0 {
+		return errors.New("zero price")
+	}
+	if hi, lo := bits.Mul64(b.Price, DepositFactor); hi != 0 || lo != b.Deposit {
+		return fmt.Errorf("deposit %d is not %d times the price %d", b.Deposit, DepositFactor, b.Price)
 	}
 	return nil
 }
@@ -341,7 +358,9 @@ func (b *Verdict) validate() error {
 	return nil
 }
 
-// DealTimeout ends a deal whose current step missed its deadline.
+// DealTimeout ends a deal whose current step missed its deadline; the party that
+// stalled pays (see market.go). A buyer may also send it for a deal no provider has
+// accepted yet, at any time, to withdraw it.
 type DealTimeout struct {
 	_    struct{} `cbor:",toarray"`
 	Deal Hash

@@ -14,16 +14,15 @@ var (
 
 // Validation errors of single objects.
 var (
-	ErrWrongChain    = errors.New("wrong chain ID")
-	ErrBadSignature  = errors.New("bad signature")
-	ErrUnknownKind   = errors.New("unknown transaction kind")
-	ErrBadBody       = errors.New("invalid transaction body")
-	ErrBadGenesis    = errors.New("invalid genesis")
-	ErrBadKeyBlock   = errors.New("invalid KeyBlock")
-	ErrBadCert       = errors.New("invalid certificate")
-	ErrBadVote       = errors.New("invalid vote")
-	ErrBadProof      = errors.New("state proof does not verify")
-	ErrNotApplicable = errors.New("transaction kind not enabled on this chain yet")
+	ErrWrongChain   = errors.New("wrong chain ID")
+	ErrBadSignature = errors.New("bad signature")
+	ErrUnknownKind  = errors.New("unknown transaction kind")
+	ErrBadBody      = errors.New("invalid transaction body")
+	ErrBadGenesis   = errors.New("invalid genesis")
+	ErrBadKeyBlock  = errors.New("invalid KeyBlock")
+	ErrBadCert      = errors.New("invalid certificate")
+	ErrBadVote      = errors.New("invalid vote")
+	ErrBadProof     = errors.New("state proof does not verify")
 )
 
 // State transition errors.
@@ -37,4 +36,13 @@ var (
 	ErrAlreadyTrustee = errors.New("already a trustee")
 	ErrBadEvidence    = errors.New("invalid evidence")
 	ErrLastTrustee    = errors.New("the last trustee cannot leave")
+)
+
+// Market errors.
+var (
+	ErrNoDeal     = errors.New("no such deal")
+	ErrDealPhase  = errors.New("deal is not in the phase this step needs")
+	ErrNotParty   = errors.New("sender may not take this step of the deal")
+	ErrDealWindow = errors.New("outside the deal's window for this step")
+	ErrMarketFull = errors.New("market index full")
 )

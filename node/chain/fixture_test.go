@@ -215,8 +215,8 @@ func (n *testNet) step(winner *KeyBlock, payroll []KeyBlock, txs ...*Tx) *Receip
 	return n.commit(b)
 }
 
-// checkSupply verifies the supply invariant: every coin in accounts, bonds and
-// unbonding equals genesis supply + minted − burned.
+// checkSupply verifies the supply invariant: every coin in accounts, bonds, unbonding
+// and deal escrow equals genesis supply + minted − burned.
 func checkSupply(t fatalT, s *State) {
 	t.Helper()
 	var total uint64
@@ -229,6 +229,19 @@ func checkSupply(t fatalT, s *State) {
 	for _, u := range s.reg.Unbonding {
 		total += u.Amount
 	}
+	m := s.Market()
+	var escrow uint64
+	for _, id := range m.Live {
+		d, ok := s.Deal(id)
+		if !ok || d.Phase == PhaseClosed {
+			t.Fatalf("live deal %s is missing or closed", id.Short())
+		}
+		escrow += d.Escrow
+	}
+	if escrow != m.Escrow {
+		t.Fatalf("live deals hold %d in escrow, the market index says %d", escrow, m.Escrow)
+	}
+	total += escrow
 	want := s.params.GenesisSupply + s.meta.Minted - s.meta.Burned
 	if total != want {
 		t.Fatalf("supply invariant broken at epoch %d: coins %d, genesis %d + minted %d - burned %d = %d",

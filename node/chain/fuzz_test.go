@@ -196,8 +196,9 @@ func FuzzDecodeTx(f *testing.F) {
 		}
 		if _, err := ApplyTx(st, tx); err != nil {
 			wantErr(t, "ApplyTx", err, ErrUnknownKind, ErrBadBody, ErrWrongChain, ErrBadSignature,
-				ErrNotApplicable, ErrBadNonce, ErrInsufficient, ErrOverflow, ErrBadAmount,
-				ErrNotTrustee, ErrAlreadyTrustee, ErrBadEvidence, ErrLastTrustee)
+				ErrBadNonce, ErrInsufficient, ErrOverflow, ErrBadAmount,
+				ErrNotTrustee, ErrAlreadyTrustee, ErrBadEvidence, ErrLastTrustee,
+				ErrNoDeal, ErrDealPhase, ErrNotParty, ErrDealWindow, ErrMarketFull)
 		}
 		if st.Root() != root {
 			t.Fatal("ApplyTx changed its state")

@@ -330,8 +330,8 @@ func (c *propChain) invalidTx() (*Tx, error) {
 		}
 		return c.newTx(k, 0, c.votes(bad)), ErrBadEvidence
 	case 11:
-		// A market kind, valid in shape, before the market is enabled.
-		return c.newTx(k, 0, &DealAccept{Deal: Hash{9}, Deposit: 1}), ErrNotApplicable
+		// A market step, valid in shape, for a deal that does not exist.
+		return c.newTx(k, 0, &DealAccept{Deal: Hash{9}, Price: 1, Deposit: DepositFactor}), ErrNoDeal
 	}
 	return nil, nil
 }

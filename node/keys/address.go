@@ -37,6 +37,9 @@ func AddressOf(p PublicKey) Address {
 	return a
 }
 
+// IsZero reports whether a is the zero address, which no key has.
+func (a Address) IsZero() bool { return a == Address{} }
+
 // String returns the text form, in lower case.
 func (a Address) String() string {
 	return bech32mEncode(AddressHRP, bytesToBase32(a[:]))
