@@ -115,6 +115,12 @@ type Protocols struct {
 	ConsensusStream protocol.ID
 	// Content serves the compute market's content directory.
 	Content protocol.ID
+	// ContentHost asks a trustee to fetch a blob from the asker and keep it, so that
+	// others find it there while its owner is away.
+	ContentHost protocol.ID
+	// State serves proofs of any state keys (providers, deals) against the certified
+	// tip's state root.
+	State protocol.ID
 
 	// KeyBlocks, Blocks, Txs and Offers are the gossip topics.
 	KeyBlocks string
@@ -152,6 +158,8 @@ func NewProtocols(chainID string) (Protocols, error) {
 		Consensus:       stream("consensus"),
 		ConsensusStream: stream("consensus-stream"),
 		Content:         stream("content"),
+		ContentHost:     stream("content-host"),
+		State:           stream("state"),
 		KeyBlocks:       base + "/keyblocks",
 		Blocks:          base + "/blocks",
 		Txs:             base + "/txs",
@@ -173,6 +181,8 @@ func (p Protocols) Streams() []StreamSpec {
 		{ID: p.Consensus, Kind: OneWay, RequestLimit: ConsensusMessageLimit},
 		{ID: p.ConsensusStream, Kind: Streamed, RequestLimit: ConsensusMessageLimit},
 		{ID: p.Content, Kind: RequestResponse, RequestLimit: ContentRequestLimit, ResponseLimit: ContentResponseLimit},
+		{ID: p.ContentHost, Kind: RequestResponse, RequestLimit: ContentRequestLimit, ResponseLimit: ContentRequestLimit},
+		{ID: p.State, Kind: RequestResponse, RequestLimit: ProofRequestLimit, ResponseLimit: ProofResponseLimit},
 	}
 }
 

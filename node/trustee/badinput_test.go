@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/daolicloud/daoli/node/content"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
@@ -247,8 +248,13 @@ func newBadNet(t *testing.T, rogue host.Host) *badNet {
 		}
 		// The attacker leads one round in four and never proposes: a short propose
 		// timeout moves those rounds on.
+		cs, err := content.OpenStore(filepath.Join(t.TempDir(), "content"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		tr, err := New(Options{Key: chaintest.TrusteeKey(i), Store: st, Net: bn.nets[i],
-			Timeouts: ibft.Timeouts{Propose: 300 * time.Millisecond}})
+			Timeouts: ibft.Timeouts{Propose: 300 * time.Millisecond},
+			Market:   &Market{Content: cs, Quota: 1 << 20}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -699,8 +705,25 @@ func streamCases(p p2p.Protocols, f *forger) map[protocol.ID]protoCases {
 		}},
 		p.Consensus:       {served: true, membersOnly: true, msgs: consensus},
 		p.ConsensusStream: {served: true, membersOnly: true, msgs: consensus},
-		// The compute market's content directory is served by providers, not trustees.
-		p.Content: {},
+		// The content directory: a request for no bytes, or a host request for more
+		// than a blob may hold.
+		p.Content: {served: true, msgs: []msgCase{
+			wrongType(&SyncRequest{Height: 1}),
+			{name: "request of zero bytes", build: func() []byte {
+				return Encode(&content.Request{Hash: content.HashOf([]byte("x"))})
+			}},
+		}},
+		p.ContentHost: {served: true, msgs: []msgCase{
+			wrongType(&SyncRequest{Height: 1}),
+			{name: "host request over the blob limit", build: func() []byte {
+				return Encode(&content.HostRequest{Hash: content.HashOf([]byte("x")), Size: content.MaxBlobSize + 1})
+			}},
+		}},
+		p.State: {served: true, msgs: []msgCase{
+			wrongType(&SyncRequest{Height: 1}),
+			{name: "no keys", build: func() []byte { return Encode(&StateRequest{}) }},
+			{name: "more keys than allowed", build: func() []byte { return Encode(&StateRequest{Keys: make([]chain.Hash, MaxStateKeys+1)}) }},
+		}},
 	}
 }
 

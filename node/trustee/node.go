@@ -3,6 +3,8 @@ package trustee
 import (
 	"context"
 	"fmt"
+	"github.com/daolicloud/daoli/node/compute"
+	"github.com/daolicloud/daoli/node/content"
 	"log/slog"
 	"net"
 	"os"
@@ -108,9 +110,18 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	cs, err := content.OpenStore(filepath.Join(cfg.DataDir, "content"))
+	if err != nil {
+		return fail(err)
+	}
+	sb, err := compute.NewSandbox(filepath.Join(cfg.DataDir, "wasm-cache"))
+	if err != nil {
+		return fail(err)
+	}
 	n.Trustee, err = New(Options{
 		Key: key, Store: st, Net: n.Net, Clock: opts.Clock, Logger: log.With("trustee", key.Public().String()[:8]),
 		TickInterval: opts.TickInterval, Timeouts: opts.Timeouts,
+		Market: &Market{Content: cs, Sandbox: sb, Quota: DefaultContentQuota},
 	})
 	if err != nil {
 		return fail(err)
@@ -129,6 +140,7 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 		// loop keeps the trustee set connected.
 		go func() { _ = n.Net.Bootstrap(ctx) }()
 		n.err = n.Trustee.Run(ctx)
+		sb.Close()
 		n.Net.Close()
 		n.Host.Close()
 		if err := st.Close(); err != nil && n.err == nil {

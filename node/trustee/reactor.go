@@ -65,7 +65,7 @@ func (t *Trustee) startReactors(ctx context.Context) error {
 			return fmt.Errorf("start trustee: %w", err)
 		}
 	}
-	return nil
+	return t.startMarket()
 }
 
 // deliver hands an input to the state goroutine, waiting a little for room: a

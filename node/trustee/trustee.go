@@ -59,6 +59,8 @@ type Options struct {
 	TickInterval time.Duration // default DefaultTickInterval
 	Timeouts     ibft.Timeouts // zero fields take ibft's defaults
 	Mempool      MempoolLimits
+	// Market, when set, makes the trustee a content directory cache and a mediator.
+	Market *Market
 }
 
 // input is one thing the reactors hand to the state goroutine.
@@ -125,6 +127,9 @@ type Trustee struct {
 	senders  map[peer.ID]chan []byte
 	wg       sync.WaitGroup
 
+	market    *Market
+	mediating mediation
+
 	// onCommit, when set before Run, hears of every block this trustee commits after
 	// closing its epoch, with the readings at the close and at the commit: the
 	// benchmarks measure certification latency by it.
@@ -171,13 +176,15 @@ func New(opts Options) (*Trustee, error) {
 	t := &Trustee{
 		key: opts.Key, store: opts.Store, net: opts.Net, protos: opts.Net.Protocols(), clock: opts.Clock,
 		log: opts.Logger, tick: opts.TickInterval, chainID: st.Params().ChainID, sigs: sigs,
-		mempool:  newMempool(st, opts.Mempool, sigs),
-		metrics:  newMetrics(opts.Registry),
-		inbox:    make(chan input, 1024),
-		done:     make(chan struct{}),
-		closedAt: map[uint64]time.Time{},
-		peers:    map[keys.PublicKey]peer.ID{},
-		senders:  map[peer.ID]chan []byte{},
+		mempool:   newMempool(st, opts.Mempool, sigs),
+		metrics:   newMetrics(opts.Registry),
+		inbox:     make(chan input, 1024),
+		done:      make(chan struct{}),
+		closedAt:  map[uint64]time.Time{},
+		peers:     map[keys.PublicKey]peer.ID{},
+		senders:   map[peer.ID]chan []byte{},
+		market:    opts.Market,
+		mediating: mediation{doing: map[chain.Hash]bool{}},
 	}
 	var restored []ibft.Record
 	err = opts.Store.WAL().Range(0, func(seq uint64, raw []byte) error {
@@ -494,6 +501,7 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 	}
 	t.setTip(c.State, c.Block.Header, c.Cert)
 	t.mempool.Update(c.State)
+	t.mediate(ctx, c.State)
 	t.observe(c.Block.Header, now.Sub(t.base))
 	t.pruneWAL(h)
 
