@@ -567,3 +567,15 @@ func compareAddr(a, b keys.Address) int {
 	}
 	return 0
 }
+
+// EncodeDeal is the canonical encoding of a deal record, as the state holds it.
+func EncodeDeal(d *Deal) []byte { return encode(d) }
+
+// DealOf is the deal a market step names; zero for DealOpen and ProviderRegister.
+func DealOf(body Body) Hash {
+	switch body.(type) {
+	case *DealOpen, *ProviderRegister:
+		return Hash{}
+	}
+	return dealOf(body)
+}

@@ -114,7 +114,7 @@ func BenchmarkFollow100k(b *testing.B) {
 			}
 			fs := make([]store.Followed, len(run))
 			for j, l := range run {
-				es, err := Entries(&params, l.Block, parent, me)
+				es, err := Entries(&params, l.Block, parent, me, NewDealBook(me))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -23,10 +23,18 @@ const (
 	SourceSent                         // a transfer to another account
 	SourceFeePaid                      // the fee of a transaction this node sent
 	SourceBond                         // coins locked as a trustee bond
+	SourceSale                         // the price of a compute deal this node ran
+	SourceMediation                    // a mediator's fee, for a trustee that ruled on a dispute
+	SourceFine                         // the other party's deposit, for a deal it lost
+	SourceRefund                       // escrow back to this node as a buyer
+	SourceDepositBack                  // a deposit back from a deal's escrow
+	SourceEscrow                       // coins put in escrow opening a deal
+	SourceDeposit                      // a provider's deposit accepting a deal
 	sourceEnd
 )
 
-var sourceNames = [...]string{"", "win", "payroll", "trustee", "fees", "bond-return", "received", "sent", "fee-paid", "bond"}
+var sourceNames = [...]string{"", "win", "payroll", "trustee", "fees", "bond-return", "received", "sent", "fee-paid", "bond",
+	"sale", "mediation", "fine", "refund", "deposit-back", "escrow", "deposit"}
 
 func (s Source) String() string {
 	if s == 0 || s >= sourceEnd {
@@ -36,11 +44,35 @@ func (s Source) String() string {
 }
 
 // Incoming reports whether entries of s add to the balance.
-func (s Source) Incoming() bool { return s <= SourceReceived }
+func (s Source) Incoming() bool {
+	switch s {
+	case SourceSent, SourceFeePaid, SourceBond, SourceEscrow, SourceDeposit:
+		return false
+	}
+	return true
+}
 
-// Earning reports whether s is income from taking part (mining, trusteeship), as the
-// dashboard counts earnings; transfers are not.
-func (s Source) Earning() bool { return s <= SourceBondReturn }
+// Earning reports whether s is income from taking part (mining, trusteeship, selling
+// compute, mediating), as the dashboard counts earnings; transfers, refunds and
+// deposits coming back are not.
+func (s Source) Earning() bool {
+	return s <= SourceBondReturn || s == SourceSale || s == SourceMediation || s == SourceFine
+}
+
+// payoutSource is the ledger source of a deal payout.
+func payoutSource(k chain.PayoutKind) Source {
+	switch k {
+	case chain.PayoutSale:
+		return SourceSale
+	case chain.PayoutMediation:
+		return SourceMediation
+	case chain.PayoutFine:
+		return SourceFine
+	case chain.PayoutRefund:
+		return SourceRefund
+	}
+	return SourceDepositBack
+}
 
 // Entry is one line of the earnings ledger: what changed this node's balance, and the
 // block that proves it.
@@ -70,10 +102,11 @@ func (e *Entry) Signed() int64 {
 func (e *Entry) At() time.Time { return time.Unix(0, e.Time) }
 
 // Entries derives the ledger entries of address me from a verified block, given the
-// trustee set that certified its parent (whose signers share fees and rewards). The
-// entries follow the order in which Apply moves coins: the payload first, then the
-// fees and rewards.
-func Entries(p *chain.Params, b *chain.Block, parentSet []chain.Trustee, me keys.Address) ([]Entry, error) {
+// trustee set that certified its parent (whose signers share fees and rewards) and the
+// node's replica of the market's deals, which it steps with the block's market
+// transactions (chain.StepDeal, the rule Apply uses). The entries follow the order in
+// which Apply moves coins: the payload first, then the fees and rewards.
+func Entries(p *chain.Params, b *chain.Block, parentSet []chain.Trustee, me keys.Address, book *DealBook) ([]Entry, error) {
 	h := &b.Header
 	hash := b.Hash()
 	var out []Entry
@@ -103,6 +136,23 @@ func Entries(p *chain.Params, b *chain.Block, parentSet []chain.Trustee, me keys
 		case *chain.TrusteeBond:
 			if from == me {
 				add(SourceBond, body.Amount, keys.Address{}, th)
+			}
+		case *chain.DealOpen:
+			if from == me {
+				add(SourceEscrow, body.MaxPrice+body.BuyerDeposit, keys.Address{}, th)
+			}
+			book.open(th, tx.From, body, h.Epoch)
+		default:
+			if !tx.Kind.Market() {
+				break
+			}
+			if a, ok := body.(*chain.DealAccept); ok && from == me {
+				add(SourceDeposit, a.Deposit, keys.Address{}, th)
+			}
+			for _, po := range book.step(tx, body, h.Epoch, me) {
+				if po.To == me {
+					add(payoutSource(po.Kind), po.Amount, keys.Address{}, th)
+				}
 			}
 		}
 		if from == me {

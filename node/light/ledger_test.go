@@ -30,7 +30,7 @@ func TestEntriesReconcile(t *testing.T) {
 		var sources = Totals{}
 		parentSet := start.Active()
 		for _, c := range cs {
-			es, err := Entries(&params, c.Block, parentSet, me)
+			es, err := Entries(&params, c.Block, parentSet, me, NewDealBook(me))
 			if err != nil {
 				t.Fatal(err)
 			}

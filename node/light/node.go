@@ -80,6 +80,7 @@ type Node struct {
 	provenLedger atomic.Int64
 	bg           sync.WaitGroup // background work that uses the store
 	wallet       walletState
+	book         *DealBook // nil without a wallet
 	cancel       context.CancelFunc
 	done         chan struct{}
 	stopErr      error
@@ -164,6 +165,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.me = cfg.Wallet.Address()
 		n.start = gst.Account(n.me).Balance
 		if err := n.wallet.load(st); err != nil {
+			return fail(err)
+		}
+		if n.book, err = loadDealBook(st, n.me); err != nil {
 			return fail(err)
 		}
 	}
@@ -500,8 +504,9 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 		}
 		fs[i] = store.Followed{Header: l.Block.Header, Cert: l.Cert, Set: l.Trustees}
 		if n.me != (keys.Address{}) {
-			es, err := Entries(&n.params, l.Block, parentSet, n.me)
+			es, err := Entries(&n.params, l.Block, parentSet, n.me, n.book)
 			if err != nil {
+				n.book.discard()
 				return 0, fmt.Errorf("ledger of block %d: %w", l.Block.Header.Epoch, err)
 			}
 			for j := range es {
@@ -511,8 +516,17 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 		}
 		parentSet = set
 	}
+	if n.book != nil {
+		fs[accepted-1].Deals = n.book.writes()
+	}
 	if err := n.store.Follow(fs); err != nil {
+		if n.book != nil {
+			n.book.discard()
+		}
 		return 0, err
+	}
+	if n.book != nil {
+		n.book.commit()
 	}
 	n.mu.Lock()
 	*n.fol = next

@@ -17,6 +17,14 @@ type Followed struct {
 	Set    []chain.Trustee // non-nil only where the certifying set changed
 	// Earnings are encoded ledger records, stored under (height, index).
 	Earnings [][]byte
+	// Deals are the deal replicas this block changed; a nil Value deletes one.
+	Deals []DealWrite
+}
+
+// DealWrite is one deal replica to store or delete.
+type DealWrite struct {
+	ID    chain.Hash
+	Value []byte
 }
 
 // InitLight stores the genesis header of g and its trustee set as height 0 of a light
@@ -107,6 +115,17 @@ func (s *Store) Follow(fs []Followed) error {
 					return err
 				}
 			}
+			for _, d := range fs[i].Deals {
+				var err error
+				if d.Value == nil {
+					err = tx.Bucket(bucketDeals).Delete(d.ID[:])
+				} else {
+					err = tx.Bucket(bucketDeals).Put(d.ID[:], d.Value)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			tipHeight, tipHash = e.height, e.hash
 		}
 		return putTip(tx, tipHeight, tipHash)
@@ -190,4 +209,16 @@ func (s *Store) TrusteeSet(height uint64) (set []chain.Trustee, ok bool, err err
 		return nil, false, fmt.Errorf("trustee set %d: %w: %w", height, ErrCorrupt, err)
 	}
 	return set, true, nil
+}
+
+// ForEachDeal visits the stored deal replicas.
+func (s *Store) ForEachDeal(fn func(id chain.Hash, value []byte) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDeals).ForEach(func(k, v []byte) error {
+			if len(k) != len(chain.Hash{}) {
+				return fmt.Errorf("%w: deal key of %d bytes", ErrCorrupt, len(k))
+			}
+			return fn(chain.Hash(k), v)
+		})
+	})
 }

@@ -30,9 +30,12 @@ import (
 //	trustsets height (uint64)      → chain.EncodeTrusteeSet of the set that certified
 //	                                 the block or header at that height, written where
 //	                                 it changed (and at genesis)
+//	deals     deal ID (32)         → a light node's replica of a compute deal, as the
+//	                                 light package encodes it: every live deal, and
+//	                                 the closed ones this node took part in
 //
 // A full node (a trustee) fills blocks, heights, certs, state, trustsets and wal; a
-// light node fills headers, certs, trustsets and earnings. Both keep the tip in meta.
+// light node fills headers, certs, trustsets, earnings and deals. Both keep the tip in meta.
 var (
 	bucketMeta      = []byte("meta")
 	bucketBlocks    = []byte("blocks")
@@ -43,8 +46,9 @@ var (
 	bucketEarnings  = []byte("earnings")
 	bucketHeaders   = []byte("headers")
 	bucketTrustSets = []byte("trustsets")
+	bucketDeals     = []byte("deals")
 
-	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings, bucketHeaders, bucketTrustSets}
+	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings, bucketHeaders, bucketTrustSets, bucketDeals}
 )
 
 // Keys of the meta bucket.
