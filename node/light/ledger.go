@@ -14,22 +14,22 @@ type Source uint8
 
 // Ledger sources. Incoming ones add to the balance, outgoing ones take from it.
 const (
-	SourceWin        Source = iota + 1 // this node's ticket won the epoch (40 % of the reward)
-	SourcePayroll                      // a payroll wage (the next luckiest tickets share 30 %)
-	SourceTrustee                      // a trustee's share of the reward, for a node that is one
-	SourceFees                         // a trustee's share of the fees
-	SourceBondReturn                   // a trustee bond paid back
-	SourceReceived                     // a transfer from another account
-	SourceSent                         // a transfer to another account
-	SourceFeePaid                      // the fee of a transaction this node sent
-	SourceBond                         // coins locked as a trustee bond
-	SourceSale                         // the price of a compute deal this node ran
-	SourceMediation                    // a mediator's fee, for a trustee that ruled on a dispute
-	SourceFine                         // the other party's deposit, for a deal it lost
-	SourceRefund                       // escrow back to this node as a buyer
-	SourceDepositBack                  // a deposit back from a deal's escrow
-	SourceEscrow                       // coins put in escrow opening a deal
-	SourceDeposit                      // a provider's deposit accepting a deal
+	SourceWin         Source = iota + 1 // this node's ticket won the epoch (40 % of the reward)
+	SourcePayroll                       // a payroll wage (the next luckiest tickets share 30 %)
+	SourceTrustee                       // a trustee's share of the reward, for a node that is one
+	SourceFees                          // a trustee's share of the fees
+	SourceBondReturn                    // a trustee bond paid back
+	SourceReceived                      // a transfer from another account
+	SourceSent                          // a transfer to another account
+	SourceFeePaid                       // the fee of a transaction this node sent
+	SourceBond                          // coins locked as a trustee bond
+	SourceSale                          // the price of a compute deal this node ran
+	SourceMediation                     // a mediator's fee, for a trustee that ruled on a dispute
+	SourceFine                          // the other party's deposit, for a deal it lost
+	SourceRefund                        // escrow back to this node as a buyer
+	SourceDepositBack                   // a deposit back from a deal's escrow
+	SourceEscrow                        // coins put in escrow opening a deal
+	SourceDeposit                       // a provider's deposit accepting a deal
 	sourceEnd
 )
 
