@@ -127,6 +127,24 @@ func (s *Sandbox) Close() error { return s.cache.Close(context.Background()) }
 // epoch is the fixed wall-clock time jobs see: the same for every run.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Check says in words why module is not a WASI preview 1 module this sandbox runs
+// (ErrInvalidModule), or nil. A buyer checks its own module before paying for a deal.
+func (s *Sandbox) Check(ctx context.Context, module []byte) error {
+	if len(module) > MaxModuleBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidModule, len(module), MaxModuleBytes)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache))
+	defer rt.Close(context.Background())
+	compiled, err := rt.CompileModule(ctx, module)
+	if err != nil {
+		return fmt.Errorf("%w: it does not compile: %s", ErrInvalidModule, firstLine(err.Error()))
+	}
+	if err := checkImports(compiled); err != nil {
+		return fmt.Errorf("%w: %s", ErrInvalidModule, err.Error())
+	}
+	return nil
+}
+
 // Run runs job to its end or to a cap. An error means the sandbox itself could not run
 // (bad limits, too much input); everything the job does wrong is in the Result.
 func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {

@@ -32,3 +32,11 @@ var (
 	// ErrNotTaken: no trustee took the transaction.
 	ErrNotTaken = errors.New("no trustee took the transaction")
 )
+
+// Errors of the compute market.
+var (
+	// ErrNoDeal: the node follows no deal of that ID.
+	ErrNoDeal = errors.New("no such job")
+	// ErrDealState: the deal is not in a state that allows what was asked.
+	ErrDealState = errors.New("the job cannot do that now")
+)

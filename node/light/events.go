@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
 )
 
 // EventKind says what happened.
@@ -20,10 +21,11 @@ const (
 	EventRefused                       // a block was refused; Err says why
 	EventGovernor                      // the sharing governor opened or closed the gate; Gate says how
 	EventPayment                       // coins arrived from another account
+	EventJob                           // a deal this node buys or runs changed phase; Deal, Phase, Outcome say how
 )
 
 func (k EventKind) String() string {
-	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor", "payment"}
+	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor", "payment", "job"}
 	if int(k) >= len(names) {
 		return "unknown"
 	}
@@ -39,6 +41,9 @@ type Event struct {
 	Balance int64  // the ledger's sum after the event
 	Err     error
 	Gate    capacity.GateState // for EventGovernor
+	Deal    chain.Hash         // for EventJob
+	Phase   chain.DealPhase
+	Outcome chain.DealOutcome
 }
 
 // broker fans events out to subscribers. A subscriber that does not keep up loses

@@ -49,6 +49,9 @@ type Config struct {
 	// MDNS finds trustees on the LAN; NoDHT keeps the node off the DHT (a local demo
 	// network has no use for it).
 	MDNS, NoDHT bool
+	// Market, with a wallet, makes the node a buyer and (while providing) a provider
+	// in the compute market.
+	Market *MarketConfig
 }
 
 // Node is a running light node.
@@ -80,7 +83,9 @@ type Node struct {
 	provenLedger atomic.Int64
 	bg           sync.WaitGroup // background work that uses the store
 	wallet       walletState
-	book         *DealBook // nil without a wallet
+	book         *DealBook  // nil without a wallet
+	mkt          *agent     // nil without a wallet or a market configuration
+	txMu         sync.Mutex // one transaction signed and sent at a time, so nonces follow each other
 	cancel       context.CancelFunc
 	done         chan struct{}
 	stopErr      error
@@ -207,6 +212,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Mine && cfg.Wallet != nil {
 		n.miner = luck.NewMiner(luck.MinerConfig{Workers: cfg.MinerWorkers})
 	}
+	if cfg.Market != nil && cfg.Wallet != nil {
+		if n.mkt, err = newMarket(n, *cfg.Market); err != nil {
+			return fail(err)
+		}
+	}
 	n.publishStatus("")
 	ctx, n.cancel = context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -220,6 +230,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Gate != nil {
 		wg.Go(func() { n.watchGate(ctx, cfg.Gate) })
+	}
+	if n.mkt != nil {
+		wg.Go(func() { n.mkt.loop(ctx) })
 	}
 	go func() {
 		defer close(n.done)
@@ -551,6 +564,9 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 		}
 	}
 	n.events.publish(Event{Kind: EventBlock, Height: last.Epoch})
+	if n.mkt != nil {
+		n.mkt.poke()
+	}
 	if recv >= 0 && accepted == len(links) {
 		n.observe(last, recv)
 	}

@@ -18,6 +18,7 @@ type walletState struct {
 	mu sync.Mutex
 	walletSnapshot
 	nextNonce uint64 // after the node's own sends, before they are proven
+	sentAt    uint64 // height when the node last sent a transaction
 }
 
 type walletSnapshot struct {
@@ -167,20 +168,7 @@ func (n *Node) Send(ctx context.Context, to keys.Address, amount, fee uint64, me
 	if amount > acct.Balance || fee > acct.Balance-amount {
 		return chain.Hash{}, fmt.Errorf("%w: %d + fee %d, balance %d", ErrAmount, amount, fee, acct.Balance)
 	}
-	n.wallet.mu.Lock()
-	nonce := max(n.wallet.nextNonce, acct.Nonce)
-	n.wallet.mu.Unlock()
-	tx := chain.NewTx(n.cfg.Wallet, n.cfg.Network.ChainID, nonce, fee, &chain.Transfer{To: to, Amount: amount, Memo: memo})
-	if _, err := tx.ValidateBasic(n.cfg.Network.ChainID); err != nil {
-		return chain.Hash{}, err
-	}
-	if took := n.submit(ctx, &trustee.SubmitRequest{Tx: tx}); took == 0 {
-		return chain.Hash{}, fmt.Errorf("send: %w", ErrNotTaken)
-	}
-	n.wallet.mu.Lock()
-	n.wallet.nextNonce = max(n.wallet.nextNonce, nonce+1)
-	n.wallet.mu.Unlock()
-	return tx.Hash(), nil
+	return n.sendTx(ctx, fee, &chain.Transfer{To: to, Amount: amount, Memo: memo})
 }
 
 // Ledger returns the wallet's ledger entries from height on, oldest first.

@@ -1,0 +1,166 @@
+package light
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/network"
+	"github.com/daolicloud/daoli/node/trustee"
+)
+
+func startMarketNode(t *testing.T, nf *network.File, wallet *keys.Key, mc MarketConfig) *Node {
+	t.Helper()
+	mc.Spec = chain.ProviderSpec{CPUModel: "test", Cores: 2, MemoryMiB: 1024}
+	n, err := Start(context.Background(), Config{
+		Network: nf, DataDir: t.TempDir(), Wallet: wallet, Listen: []string{"/ip4/127.0.0.1/tcp/0"},
+		NoDHT: true, Logger: testLogger(), Market: &mc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	return n
+}
+
+// provide turns providing on for n and off for the others, and waits until the chain
+// has them so.
+func provide(t *testing.T, n *Node, others ...*Node) {
+	t.Helper()
+	for _, o := range others {
+		if err := o.SetProviding(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.SetProviding(true); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the provider registered and the others paused", func() bool {
+		if p, ok := n.Provider(); !ok || p.Slots == 0 || p.Away {
+			return false
+		}
+		for _, o := range others {
+			if p, ok := o.Provider(); ok && p.Slots != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func waitOutcome(t *testing.T, buyer *Node, id chain.Hash) Job {
+	t.Helper()
+	var j Job
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var ok bool
+		if j, ok = buyer.JobByID(id); ok && j.Deal.Phase == chain.PhaseClosed {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deal %s not closed: %+v", id.Short(), j)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMarketDeals runs three deals on a four-trustee devnet: one an honest provider
+// is paid for, one whose provider posts a wrong output and loses its deposit through
+// mediation, and one whose provider goes silent and is timed out, the buyer refunded.
+// Every party's ledger then adds up to the balance the trustees prove.
+func TestMarketDeals(t *testing.T) {
+	dir := t.TempDir()
+	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); d.Stop() })
+	user := func(i int) *keys.Key {
+		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	buyer := startMarketNode(t, nf, user(0), MarketConfig{Recheck: 1})
+	honest := startMarketNode(t, nf, user(1), MarketConfig{})
+	cheat := startMarketNode(t, nf, user(2), MarketConfig{Fault: FaultWrongOutput})
+	silent := startMarketNode(t, nf, user(3), MarketConfig{Fault: FaultSilent})
+	all := []*Node{buyer, honest, cheat, silent}
+	poll(t, "every node synced", func() bool {
+		for _, n := range all {
+			if n.Height() < 2 || len(n.trusteePeers()) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	// A tiny module: compiling a Go-built one takes seconds under the race detector,
+	// longer than these short epochs give. The example jobs run end to end with real
+	// processes in the app's tests.
+	module, err := os.ReadFile("testdata/echo.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := JobSpec{Module: module, MaxPrice: 20, BuyerDeposit: 20, Deadline: 12,
+		Limits: chain.DealLimits{MemoryMiB: 64, WallTimeMs: 10_000, OutputMax: 1 << 10}}
+	open := func() chain.Hash {
+		t.Helper()
+		id, err := buyer.OpenDeal(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	provide(t, honest, cheat, silent)
+	paid := waitOutcome(t, buyer, open())
+	if paid.Deal.Outcome != chain.OutcomePaid || paid.Deal.Provider != honest.Address() || !paid.Checked {
+		t.Fatalf("honest deal: %s by %s, checked %v", paid.Deal.Outcome, paid.Deal.Provider, paid.Checked)
+	}
+	out, err := buyer.JobOutput(context.Background(), paid.Deal.ID)
+	if err != nil || len(out) == 0 {
+		t.Fatalf("output of the paid deal: %q, %v", out, err)
+	}
+
+	provide(t, cheat, honest, silent)
+	fined := waitOutcome(t, buyer, open())
+	if fined.Deal.Outcome != chain.OutcomeProviderFined || fined.Deal.Provider != cheat.Address() {
+		t.Fatalf("deal with a wrong output: %s by %s", fined.Deal.Outcome, fined.Deal.Provider)
+	}
+
+	provide(t, silent, honest, cheat)
+	late := waitOutcome(t, buyer, open())
+	if late.Deal.Outcome != chain.OutcomeProviderLate || late.Deal.Provider != silent.Address() {
+		t.Fatalf("deal with a silent provider: %s by %s", late.Deal.Outcome, late.Deal.Provider)
+	}
+
+	for _, n := range all {
+		reconcile(t, n)
+	}
+	es, err := cheat.Ledger(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deposits int
+	for _, e := range es {
+		if e.Source == SourceDeposit {
+			deposits++
+		}
+		if e.Source == SourceDepositBack {
+			t.Fatalf("the cheating provider got a deposit back: %+v", e)
+		}
+	}
+	if deposits != 1 {
+		t.Fatalf("the cheating provider paid %d deposits, want 1", deposits)
+	}
+}
