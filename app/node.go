@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/trustee"
 )
@@ -88,8 +91,27 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	mine := fs.Bool("mine", true, "mine a ticket each epoch")
 	listen := fs.String("listen", "", "libp2p listen address (default: all interfaces, a free port; loopback for the demo network)")
 	verbose := fs.Bool("v", false, "debug logs")
+	var mc light.MarketConfig
+	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per core-second of a deal's time limit, while sharing")
+	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing")
+	fs.Float64Var(&mc.Recheck, "recheck", light.DefaultRecheck, "probability of re-executing a bought job's result before paying (1 checks every one)")
+	fault := fs.String("provider-fault", "", "misbehave as a provider, to test mediation and timeouts: wrong-output or silent")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
+	}
+	mc.Slots = uint32(min(*slots, chain.MaxSlots))
+	switch *fault {
+	case "":
+	case "wrong-output":
+		mc.Fault = light.FaultWrongOutput
+	case "silent":
+		mc.Fault = light.FaultSilent
+	default:
+		fmt.Fprintf(stderr, "daoli node: --provider-fault %q: want wrong-output or silent\n", *fault)
+		return 2
+	}
+	if mc.Recheck == 0 {
+		mc.Recheck = -1 // asked never to re-check
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "daoli node: unexpected argument %q\n", fs.Arg(0))
@@ -102,14 +124,14 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runNode(ctx, &c, *mine, *listen, log, stderr); err != nil {
+	if err := runNode(ctx, &c, *mine, *listen, &mc, log, stderr); err != nil {
 		fmt.Fprintln(stderr, "daoli node:", err)
 		return 1
 	}
 	return 0
 }
 
-func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, log *slog.Logger, stderr io.Writer) error {
+func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *light.MarketConfig, log *slog.Logger, stderr io.Writer) error {
 	dir, err := c.dataDir()
 	if err != nil {
 		return err
@@ -125,6 +147,7 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, log *sl
 		return err
 	}
 	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: c.network, Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
+		Market: mc, Worker: selfWorker(dir),
 		OnDecision: func(d capacity.Decision) { log.Info("sharing", "run", d.Run, "reason", d.Reason) }})
 	if err != nil {
 		return err
@@ -155,4 +178,14 @@ func openWallet(c *cliFlags, dir string, stderr io.Writer) (*keys.Key, error) {
 		return nil, fmt.Errorf("unlock the wallet: %w", err)
 	}
 	return k, nil
+}
+
+// selfWorker runs provider jobs in `daoli worker` subprocesses of this executable, at
+// the lowest priority; nil (jobs in this process) when the executable cannot be found.
+func selfWorker(dataDir string) *compute.Worker {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return &compute.Worker{Exe: exe, Args: []string{"worker", "--cache", filepath.Join(dataDir, "node", "wasm-cache")}}
 }

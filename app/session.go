@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
@@ -26,6 +29,12 @@ type SessionConfig struct {
 	Logger      *slog.Logger
 	// OnDecision receives the governor's decisions (from its goroutine).
 	OnDecision func(capacity.Decision)
+	// Market is the node's part in the compute market; nil takes the defaults
+	// (see marketConfig), with jobs run in this process unless Worker is set.
+	Market *light.MarketConfig
+	// Worker runs provider jobs in a subprocess (`daoli worker`); nil runs them in
+	// this process.
+	Worker *compute.Worker
 }
 
 // Session is everything a running Daoli keeps going, for the app and for `daoli
@@ -80,7 +89,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 		return fail(err)
 	}
 	lc := light.Config{Network: s.Network.File, DataDir: filepath.Join(cfg.DataDir, "node"), Wallet: cfg.Wallet,
-		Mine: cfg.Mine, Gate: s.Gate, Logger: log}
+		Mine: cfg.Mine, Gate: s.Gate, Logger: log, Market: marketConfig(ctx, cfg)}
 	switch {
 	case cfg.Listen != "":
 		lc.Listen = []string{cfg.Listen}
@@ -96,10 +105,45 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 			return fail(err)
 		}
 	}
-	if s.Control, err = control.Serve(cfg.DataDir, s.Node, control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo, Sharing: s}, log); err != nil {
+	if cfg.Wallet != nil {
+		_ = s.Node.SetProviding(settings.Mode != capacity.Never)
+	}
+	info := control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo, Sharing: s}
+	if cfg.Wallet != nil {
+		info.Market = jobDesk{s.Node}
+	}
+	if s.Control, err = control.Serve(cfg.DataDir, s.Node, info, log); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// marketConfig is the node's market role: a provider with this machine's spec at the
+// default price, jobs run by cfg.Worker.
+func marketConfig(ctx context.Context, cfg SessionConfig) *light.MarketConfig {
+	mc := light.MarketConfig{Price: DefaultProviderPrice, Slots: 1}
+	if cfg.Market != nil {
+		mc = *cfg.Market
+	}
+	if mc.Spec.Cores == 0 {
+		fp := capacity.DetectHardware(ctx, nil).Fingerprint()
+		mc.Spec = chain.ProviderSpec{CPUModel: truncateText(fp.CPU, chain.MaxLabel), Cores: uint32(max(fp.Cores, 1)),
+			MemoryMiB: uint64(max(fp.MemoryGiB, 1)) << 10}
+		for _, g := range fp.GPUs[:min(len(fp.GPUs), chain.MaxGPUs)] {
+			mc.Spec.GPUs = append(mc.Spec.GPUs, truncateText(g, chain.MaxLabel))
+		}
+	}
+	if mc.Worker == nil {
+		mc.Worker = cfg.Worker
+	}
+	return &mc
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // Stop ends the session: the control API first, so no command sees a half-stopped
@@ -165,6 +209,9 @@ func (s *Session) UpdateSharing(change func(*capacity.Settings)) error {
 	st := s.Governor.Settings()
 	change(&st)
 	if err := s.Governor.SetSettings(st); err != nil {
+		return err
+	}
+	if err := s.Node.SetProviding(st.Mode != capacity.Never); err != nil && !errors.Is(err, light.ErrNoMarket) {
 		return err
 	}
 	return capacity.FileSettingsStore{Path: filepath.Join(s.dataDir, sharingSettingsFile)}.Save(st)

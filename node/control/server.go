@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 )
@@ -53,6 +54,7 @@ type Info struct {
 	Network string // the network's name
 	Demo    bool   // the embedded local demo network
 	Sharing Sharer
+	Market  Market // nil when the node has no market role
 }
 
 // maxRequestBody bounds a request body; the largest is a send with its memo.
@@ -103,6 +105,11 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("POST /v1/send", h.send)
 	mux.HandleFunc("GET /v1/sharing", h.sharing)
 	mux.HandleFunc("POST /v1/sharing", h.setSharing)
+	mux.HandleFunc("POST /v1/jobs", h.runJob)
+	mux.HandleFunc("GET /v1/jobs", h.jobs)
+	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
+	mux.HandleFunc("POST /v1/jobs/{id}/output", h.jobOutput)
+	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancelJob)
 	s := &Server{ln: sameUser(ln), path: path, done: make(chan struct{}),
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
@@ -150,7 +157,8 @@ func (h handlers) fail(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, ErrBadRequest), errors.Is(err, light.ErrAmount), errors.Is(err, light.ErrNoWallet),
-		errors.Is(err, keys.ErrBadAddress):
+		errors.Is(err, keys.ErrBadAddress), errors.Is(err, light.ErrNoDeal), errors.Is(err, light.ErrDealState),
+		errors.Is(err, compute.ErrInvalidModule), errors.Is(err, compute.ErrLimits):
 		code = http.StatusBadRequest
 	case errors.Is(err, light.ErrNoTrustees), errors.Is(err, light.ErrBehind), errors.Is(err, light.ErrNotTaken):
 		code = http.StatusServiceUnavailable

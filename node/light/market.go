@@ -894,3 +894,6 @@ func (n *Node) sendTx(ctx context.Context, fee uint64, body chain.Body) (chain.H
 // staleNonce is how many blocks a sent transaction may take to land before its nonce
 // is given up on.
 const staleNonce = 8
+
+// Params are the chain's genesis parameters.
+func (n *Node) Params() chain.Params { return n.params }
