@@ -53,6 +53,7 @@ const usage = `Usage:
   daoli node               run the light node without a window
   daoli wallet ...         make, back up and use the wallet (daoli wallet help)
   daoli share on|off       share this computer's idle time, or stop
+  daoli job ...            buy compute: run a job on other machines (daoli job help)
 
 Flags:
 `
@@ -69,6 +70,8 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return cmdWallet(args, stdout, stderr)
 	case "share":
 		return cmdShare(args, stdout, stderr)
+	case "job":
+		return cmdJob(args, stdout, stderr)
 	case "worker":
 		return cmdWorker(args, stdout, stderr)
 	case "help":

@@ -95,6 +95,7 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per core-second of a deal's time limit, while sharing")
 	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing")
 	fs.Float64Var(&mc.Recheck, "recheck", light.DefaultRecheck, "probability of re-executing a bought job's result before paying (1 checks every one)")
+	fs.StringVar(&mc.CacheDir, "wasm-cache", "", "directory of compiled job modules (default: in the data directory); nodes of one user may share one")
 	fault := fs.String("provider-fault", "", "misbehave as a provider, to test mediation and timeouts: wrong-output or silent")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
@@ -147,7 +148,7 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *lig
 		return err
 	}
 	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: c.network, Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
-		Market: mc, Worker: selfWorker(dir),
+		Market: mc, Worker: selfWorker(dir, mc.CacheDir),
 		OnDecision: func(d capacity.Decision) { log.Info("sharing", "run", d.Run, "reason", d.Reason) }})
 	if err != nil {
 		return err
@@ -182,10 +183,13 @@ func openWallet(c *cliFlags, dir string, stderr io.Writer) (*keys.Key, error) {
 
 // selfWorker runs provider jobs in `daoli worker` subprocesses of this executable, at
 // the lowest priority; nil (jobs in this process) when the executable cannot be found.
-func selfWorker(dataDir string) *compute.Worker {
+func selfWorker(dataDir, cacheDir string) *compute.Worker {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil
 	}
-	return &compute.Worker{Exe: exe, Args: []string{"worker", "--cache", filepath.Join(dataDir, "node", "wasm-cache")}}
+	if cacheDir == "" {
+		cacheDir = filepath.Join(dataDir, "node", "wasm-cache")
+	}
+	return &compute.Worker{Exe: exe, Args: []string{"worker", "--cache", cacheDir}}
 }

@@ -62,6 +62,12 @@ type trusteeNet struct {
 }
 
 func startTrustees(t *testing.T, n int) *trusteeNet {
+	return startTrusteesWith(t, n, "150ms", "100ms", "300ms")
+}
+
+// startTrusteesWith starts n daoli-trustee processes of a devnet with the given DCC
+// windows and genesis cycle.
+func startTrusteesWith(t *testing.T, n int, phi, delta, cycle string) *trusteeNet {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "daoli-trustee")
@@ -72,7 +78,7 @@ func startTrustees(t *testing.T, n int) *trusteeNet {
 	}
 	dir := filepath.Join(tmp, "devnet")
 	if out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir,
-		"--phi", "150ms", "--delta", "100ms", "--cycle", "300ms").CombinedOutput(); err != nil {
+		"--phi", phi, "--delta", delta, "--cycle", cycle).CombinedOutput(); err != nil {
 		t.Fatalf("devnet: %v\n%s", err, out)
 	}
 	paths, err := devnet.Configs(dir)

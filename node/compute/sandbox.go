@@ -133,7 +133,9 @@ func (s *Sandbox) Check(ctx context.Context, module []byte) error {
 	if len(module) > MaxModuleBytes {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidModule, len(module), MaxModuleBytes)
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache))
+	// The same configuration as Run's, so the compiled module lands in the cache
+	// under the key a run looks for.
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache).WithCloseOnContextDone(true))
 	defer rt.Close(context.Background())
 	compiled, err := rt.CompileModule(ctx, module)
 	if err != nil {

@@ -43,6 +43,9 @@ type MarketConfig struct {
 	// accepting it (default DefaultRecheck; negative never re-checks).
 	Recheck float64
 	Fault   ProviderFault
+	// CacheDir keeps compiled modules (default: wasm-cache in the data directory);
+	// nodes of one user may share one.
+	CacheDir string
 }
 
 // DefaultRecheck is the buyer's default probability of re-executing a result: with a
@@ -116,6 +119,9 @@ func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
 	if cfg.Recheck == 0 {
 		cfg.Recheck = DefaultRecheck
 	}
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(n.cfg.DataDir, "wasm-cache")
+	}
 	cs, err := content.OpenStore(filepath.Join(n.cfg.DataDir, "content"))
 	if err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
 }
 
 func (m *agent) sandbox() (*compute.Sandbox, error) {
-	m.sbOnce.Do(func() { m.sb, m.sbErr = compute.NewSandbox(filepath.Join(m.n.cfg.DataDir, "wasm-cache")) })
+	m.sbOnce.Do(func() { m.sb, m.sbErr = compute.NewSandbox(m.cfg.CacheDir) })
 	return m.sb, m.sbErr
 }
 
