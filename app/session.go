@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
@@ -193,15 +195,72 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("demo miner %d: %w", i, err)
 		}
+		// The first demo peer also sells compute, dearer than the user's node does by
+		// default, and the second buys it: the market is alive from the start.
+		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
+			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}}
 		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
 			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true,
-			Logger: log.With("demo", fmt.Sprintf("miner-%d", i))})
+			Logger: log.With("demo", fmt.Sprintf("miner-%d", i)), Market: mc})
 		if err != nil {
 			return fmt.Errorf("demo miner %d: %w", i, err)
 		}
 		s.Demo = append(s.Demo, n)
 	}
+	if len(s.Demo) >= 2 {
+		if err := s.Demo[0].SetProviding(true); err != nil {
+			return err
+		}
+		buyer := s.Demo[1]
+		s.wg.Go(func() { demoBuyer(ctx, buyer, log.With("demo", "buyer")) })
+	}
 	return nil
+}
+
+// Demo market: the demo provider's price and the demo buyer's jobs.
+const (
+	demoProviderPrice = 2
+	demoJobEvery      = 30 * time.Second
+	demoJobMaxPrice   = 40
+)
+
+// demoBuyer buys a small job now and then, one at a time, as a person on the network
+// would: a Monte-Carlo π or a Mandelbrot tile.
+func demoBuyer(ctx context.Context, n *light.Node, log *slog.Logger) {
+	jobs := []struct {
+		name string
+		args []string
+	}{{"pi", []string{"200000"}}, {"mandelbrot", []string{"64", "200"}}}
+	tick := time.NewTicker(demoJobEvery)
+	defer tick.Stop()
+	for i := 0; ; {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		busy := false
+		for _, j := range n.Jobs() {
+			busy = busy || j.Deal.Phase != chain.PhaseClosed
+		}
+		if busy || n.Height() == 0 {
+			continue
+		}
+		j := jobs[i%len(jobs)]
+		module, err := assets.Job(j.name)
+		if err != nil {
+			log.Warn("demo job", "err", err)
+			return
+		}
+		cycle := time.Duration(n.Params().CycleMs) * time.Millisecond
+		_, err = n.OpenDeal(ctx, light.JobSpec{Module: module, Args: j.args, MaxPrice: demoJobMaxPrice,
+			Deadline: uint64(2*time.Minute/cycle) + 1, Limits: chain.DealLimits{MemoryMiB: 128, WallTimeMs: 20_000, OutputMax: 1 << 20}})
+		if err != nil {
+			log.Info("demo job not opened", "err", err)
+			continue
+		}
+		i++
+	}
 }
 
 // UpdateSharing changes the governor's settings and saves them.
