@@ -22,10 +22,11 @@ const (
 	EventGovernor                      // the sharing governor opened or closed the gate; Gate says how
 	EventPayment                       // coins arrived from another account
 	EventJob                           // a deal this node buys or runs changed phase; Deal, Phase, Outcome say how
+	EventRun                           // a deal this node provides started running; Height is the node's height then
 )
 
 func (k EventKind) String() string {
-	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor", "payment", "job"}
+	names := [...]string{"", "block", "won", "payroll", "balance", "ticket", "sync", "refused", "governor", "payment", "job", "run"}
 	if int(k) >= len(names) {
 		return "unknown"
 	}

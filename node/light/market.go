@@ -487,6 +487,7 @@ func (m *agent) run(ctx context.Context, r *providerRun) {
 		m.mu.Unlock()
 		return
 	}
+	m.n.events.publish(Event{Kind: EventRun, Height: m.n.Height(), Deal: d.ID, Phase: d.Phase})
 	res, err := m.execute(ctx, r, job)
 	if err != nil {
 		log.Info("job not run", "err", err)

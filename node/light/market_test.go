@@ -3,6 +3,7 @@ package light
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -163,4 +164,94 @@ func TestMarketDeals(t *testing.T) {
 	if deposits != 1 {
 		t.Fatalf("the cheating provider paid %d deposits, want 1", deposits)
 	}
+}
+
+// BenchmarkDealOpenToRunning measures, on a four-trustee devnet on loopback, how many
+// epochs pass from the block that opens a deal to the provider starting its job
+// (target: at most 2). The provider starts on the offer, which the solver makes in the
+// very block that opens the deal.
+func BenchmarkDealOpenToRunning(b *testing.B) {
+	dir := b.TempDir()
+	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cancel(); d.Stop() }()
+	key := func(i int) *keys.Key {
+		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	start := func(k *keys.Key, mc MarketConfig) *Node {
+		mc.Spec = chain.ProviderSpec{CPUModel: "bench", Cores: 2, MemoryMiB: 1024}
+		mc.Slots = 4
+		n, err := Start(ctx, Config{Network: nf, DataDir: b.TempDir(), Wallet: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Market: &mc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { n.Stop() })
+		return n
+	}
+	buyer, provider := start(key(0), MarketConfig{Recheck: -1}), start(key(1), MarketConfig{})
+	if err := provider.SetProviding(true); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		if p, ok := provider.Provider(); ok && p.Slots > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	module, err := os.ReadFile("testdata/echo.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	events, unsub := provider.Subscribe()
+	defer unsub()
+	var epochs, waits []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		begin := time.Now()
+		id, err := buyer.OpenDeal(ctx, JobSpec{Module: module, MaxPrice: 20, Deadline: 20,
+			Limits: chain.DealLimits{MemoryMiB: 64, WallTimeMs: 10_000, OutputMax: 1 << 10}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ran Event
+		for ran.Deal != id {
+			select {
+			case ev := <-events:
+				if ev.Kind == EventRun {
+					ran = ev
+				}
+			case <-time.After(time.Minute):
+				b.Fatal("the job never ran")
+			}
+		}
+		b.StopTimer()
+		var opened uint64
+		for opened == 0 {
+			j, _ := buyer.JobByID(id)
+			opened = j.Deal.Opened
+			if opened == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		epochs = append(epochs, float64(ran.Height+1-opened))
+		waits = append(waits, float64(time.Since(begin).Milliseconds()))
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(epochs)
+	slices.Sort(waits)
+	b.ReportMetric(waits[len(waits)/2], "ms-submit-to-run-p50")
+	b.ReportMetric(epochs[len(epochs)/2], "epochs-open-to-run-p50")
+	b.ReportMetric(epochs[len(epochs)-1], "epochs-open-to-run-max")
 }
