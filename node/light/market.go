@@ -702,6 +702,14 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 	if err := n.CheckModule(ctx, spec.Module); err != nil {
 		return chain.Hash{}, err
 	}
+	acct, err := n.Balance(ctx)
+	if err != nil {
+		return chain.Hash{}, err
+	}
+	if need := spec.MaxPrice + spec.BuyerDeposit; need < spec.MaxPrice || acct.Balance < need {
+		return chain.Hash{}, fmt.Errorf("%w: the balance is %d, and this job puts %d in escrow (the maximum price %d and a deposit of %d, returned unless a mediator finds against you); earn or receive coins first",
+			ErrAmount, acct.Balance, need, spec.MaxPrice, spec.BuyerDeposit)
+	}
 	m := n.mkt
 	mh, err := m.cs.Put(spec.Module)
 	if err != nil {
@@ -888,8 +896,8 @@ func (n *Node) sendTx(ctx context.Context, fee uint64, body chain.Body) (chain.H
 	if _, err := tx.ValidateBasic(n.cfg.Network.ChainID); err != nil {
 		return chain.Hash{}, err
 	}
-	if took := n.submit(ctx, &trustee.SubmitRequest{Tx: tx}); took == 0 {
-		return chain.Hash{}, fmt.Errorf("%s: %w", tx.Kind, ErrNotTaken)
+	if took, err := n.submit(ctx, &trustee.SubmitRequest{Tx: tx}); took == 0 {
+		return chain.Hash{}, fmt.Errorf("%s: %w: %v", tx.Kind, ErrNotTaken, err)
 	}
 	n.wallet.mu.Lock()
 	n.wallet.nextNonce = nonce + 1

@@ -630,7 +630,7 @@ func (n *Node) mineLoop(ctx context.Context) {
 const submitFanout = 3
 
 func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
-	ok := n.submit(ctx, &trustee.SubmitRequest{KeyBlock: kb})
+	ok, _ := n.submit(ctx, &trustee.SubmitRequest{KeyBlock: kb})
 	if ok == 0 {
 		n.log.Info("ticket not taken", "epoch", kb.Epoch)
 		return
@@ -640,8 +640,9 @@ func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
 	n.log.Debug("ticket submitted", "epoch", kb.Epoch, "trustees", ok)
 }
 
-// submit sends req to up to submitFanout trustees at once and returns how many took it.
-func (n *Node) submit(ctx context.Context, req *trustee.SubmitRequest) int {
+// submit sends req to up to submitFanout trustees at once and returns how many took it,
+// and when none did, the last refusal.
+func (n *Node) submit(ctx context.Context, req *trustee.SubmitRequest) (int, error) {
 	ids := n.trusteePeers()
 	ids = ids[:min(len(ids), submitFanout)]
 	var wg sync.WaitGroup
@@ -660,9 +661,11 @@ func (n *Node) submit(ctx context.Context, req *trustee.SubmitRequest) int {
 	if took.Load() == 0 {
 		if e, ok := lastErr.Load().(string); ok {
 			n.log.Debug("submit refused", "err", e)
+			return 0, errors.New(e)
 		}
+		return 0, ErrNoTrustees
 	}
-	return int(took.Load())
+	return int(took.Load()), nil
 }
 
 // Height is the newest verified height.
