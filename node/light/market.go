@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -241,7 +242,7 @@ func (m *agent) pass(ctx context.Context) error {
 func (m *agent) register(ctx context.Context, h uint64, rec *chain.Provider) {
 	m.mu.Lock()
 	want := uint32(0)
-	if m.providing {
+	if m.providing && m.n.Status().Balance >= m.minDeposit() {
 		want = m.cfg.Slots
 	}
 	current := rec != nil && !rec.Away && rec.Slots == want && rec.Price == m.cfg.Price
@@ -463,6 +464,18 @@ func (m *agent) providerStep(ctx context.Context, d *chain.Deal, next uint64) {
 		m.n.events.publish(Event{Kind: EventJob, Height: d.Closed, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome})
 	}
 }
+
+// minDeposit is the deposit of a short deal (minDealSeconds of wall time) at this
+// node's price: below it the node could not accept the deals it would be offered, so
+// it does not take offers (each would lapse and set it aside).
+func (m *agent) minDeposit() uint64 {
+	if m.cfg.Price > math.MaxUint64/(minDealSeconds*chain.DepositFactor) {
+		return math.MaxUint64
+	}
+	return m.cfg.Price * minDealSeconds * chain.DepositFactor
+}
+
+const minDealSeconds = 10
 
 func (m *agent) accept(ctx context.Context, d *chain.Deal) error {
 	charge, ok := chain.Charge(m.cfg.Price, d.Open.Limits)
