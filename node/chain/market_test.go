@@ -348,3 +348,21 @@ func TestStepDealReplays(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeDeal(f *testing.F) {
+	d := Deal{ID: Hash{1}, Open: *dealOpen(9), Phase: PhaseAccepted, Tried: []keys.Address{{2}}, Payouts: []Payout{{Amount: 3, Kind: PayoutSale}}}
+	f.Add(EncodeDeal(&d))
+	f.Add(encode(&Provider{Spec: ProviderSpec{Cores: 1}, Deals: []Hash{{4}}}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if d, err := DecodeDeal(data); err == nil {
+			wantRoundTrip(t, "deal", data, EncodeDeal(d))
+		} else {
+			wantErr(t, "DecodeDeal", err)
+		}
+		if p, err := DecodeProvider(data); err == nil {
+			wantRoundTrip(t, "provider", data, encode(p))
+		} else {
+			wantErr(t, "DecodeProvider", err)
+		}
+	})
+}

@@ -230,3 +230,13 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeHostRequest(f *testing.F) {
+	f.Add(encode(&HostRequest{Hash: HashOf([]byte("x")), Size: 10}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeHostRequest(b)
+		if err == nil && (r.Size == 0 || r.Size > MaxBlobSize) {
+			t.Fatalf("accepted %+v", r)
+		}
+	})
+}

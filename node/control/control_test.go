@@ -223,3 +223,63 @@ func TestControlSharing(t *testing.T) {
 		t.Fatalf("no governor: %v", err)
 	}
 }
+
+// fakeMarket records the job requests that reach it.
+type fakeMarket struct{ runs []JobRequest }
+
+func (m *fakeMarket) RunJob(_ context.Context, req JobRequest) (chain.Hash, error) {
+	m.runs = append(m.runs, req)
+	return chain.Hash{1}, nil
+}
+func (m *fakeMarket) Jobs() []light.Job                    { return nil }
+func (m *fakeMarket) JobByID(chain.Hash) (light.Job, bool) { return light.Job{}, false }
+func (m *fakeMarket) JobOutput(context.Context, chain.Hash) ([]byte, error) {
+	return nil, light.ErrNoDeal
+}
+func (m *fakeMarket) CancelJob(context.Context, chain.Hash) error { return light.ErrNoDeal }
+
+func FuzzJobRequestBody(f *testing.F) {
+	f.Add([]byte(`{"template":"pi","max_price":10}`))
+	f.Add([]byte(`{"module_path":"/tmp/x.wasm","input_path":"rel","max_price":1}`))
+	f.Add([]byte(`{"template":"pi","module_path":"/a"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m := &fakeMarket{}
+		rec := httptest.NewRecorder()
+		newHandlers(&fakeBackend{}, Info{Market: m}, nil).runJob(rec, httptest.NewRequest("POST", "/v1/jobs", strings.NewReader(string(body))))
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		if rec.Code == 200 {
+			if len(m.runs) != 1 {
+				t.Fatal("200 without a job")
+			}
+			r := m.runs[0]
+			if (r.Template == "") == (r.ModulePath == "") {
+				t.Fatalf("a request naming %q and %q reached the market", r.Template, r.ModulePath)
+			}
+		}
+	})
+}
+
+func TestJobRequestsRefused(t *testing.T) {
+	for _, body := range []string{
+		`{"max_price":10}`,
+		`{"template":"pi","module_path":"/a.wasm","max_price":10}`,
+		`{"module_path":"relative.wasm","max_price":10}`,
+		`{"template":"pi","input_path":"in.txt","max_price":10}`,
+		`{"template":"pi","max_price":-1}`,
+		`{"template":"pi","unknown":1}`,
+	} {
+		m := &fakeMarket{}
+		rec := httptest.NewRecorder()
+		newHandlers(&fakeBackend{}, Info{Market: m}, nil).runJob(rec, httptest.NewRequest("POST", "/v1/jobs", strings.NewReader(body)))
+		if rec.Code != 400 || len(m.runs) != 0 || !strings.Contains(rec.Body.String(), "error") {
+			t.Errorf("%s: status %d, %d runs, body %s", body, rec.Code, len(m.runs), rec.Body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	newHandlers(&fakeBackend{}, Info{}, nil).runJob(rec, httptest.NewRequest("POST", "/v1/jobs", strings.NewReader(`{"template":"pi","max_price":1}`)))
+	if rec.Code != 400 {
+		t.Errorf("a node without a market: status %d", rec.Code)
+	}
+}
