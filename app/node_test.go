@@ -400,6 +400,49 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 	if err := json.Unmarshal(cli("share", "status"), &sh); err != nil || sh.On || sh.Running {
 		t.Fatalf("share status after off: %+v, %v", sh, err)
 	}
+
+	// Buying compute from the demo network's provider, and what is refused.
+	bad := filepath.Join(t.TempDir(), "bad.wasm")
+	if err := os.WriteFile(bad, []byte("not a module"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"job", "run", "nosuch"}, "no example job"},
+		{[]string{"job", "run", bad}, "invalid module"},
+		{[]string{"job", "run", "pi", "--max-price", "0"}, "maximum price"},
+		{[]string{"job", "run", "pi", "--deadline", "soon"}, "not a duration"},
+		{[]string{"job", "show", "ffff"}, "no job"},
+		{[]string{"job", "run"}, "want 1 argument"},
+	} {
+		out, err := daoliCmd(append(c.args, "--data", p.dir)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("daoli %v: %v, %s; want an error saying %q", c.args, err, out, c.want)
+		}
+	}
+	waitUntil(t, "a balance to pay for a job", func() bool {
+		s, ok := p.status()
+		return ok && s.Balance >= 400
+	}, func() { t.Log(p.log.String()) })
+	outFile := filepath.Join(t.TempDir(), "pi.txt")
+	job := daoliCmd("job", "run", "pi", "--arg", "50000", "--max-price", "150", "--out", outFile, "--data", p.dir)
+	var progress bytes.Buffer
+	job.Stderr = &progress
+	if err := job.Run(); err != nil {
+		t.Fatalf("daoli job run: %v\n%s\n%s", err, progress.String(), p.log.String())
+	}
+	if res, err := os.ReadFile(outFile); err != nil || !strings.Contains(string(res), "3.1") {
+		t.Fatalf("the job's output %q, %v", res, err)
+	}
+	if !strings.Contains(progress.String(), "Done: paid 120") {
+		t.Fatalf("progress of the job:\n%s", progress.String())
+	}
+	var jobs []control.JobView
+	if err := json.Unmarshal(cli("job", "list"), &jobs); err != nil || len(jobs) != 1 || jobs[0].Outcome != "paid" {
+		t.Fatalf("job list: %+v, %v", jobs, err)
+	}
 	p.stop(t)
 	if !strings.Contains(p.log.String(), "node stopped") {
 		t.Fatalf("no clean stop:\n%s", p.log.String())
