@@ -69,10 +69,11 @@ type JobSpec struct {
 // Job is a deal this node opened, as last proven against a certified state root (or,
 // before the first proof, as the node's replica has it).
 type Job struct {
-	Deal    chain.Deal
-	Proven  uint64 // height of the last proof; 0 when none yet
-	Checked bool   // this node re-executed the result and it matched
-	Error   string // the last thing that went wrong handling it, in words
+	Deal     chain.Deal
+	OpenedAt time.Time // the BFT time of the block that opened it; zero before
+	Proven   uint64    // height of the last proof; 0 when none yet
+	Checked  bool      // this node re-executed the result and it matched
+	Error    string    // the last thing that went wrong handling it, in words
 }
 
 // agent is the node's buyer and provider agent. Each verified block kicks a pass that
@@ -774,6 +775,11 @@ func (n *Node) Jobs() []Job {
 	n.mkt.mu.Unlock()
 	out := make([]Job, 0, len(byID))
 	for _, j := range byID {
+		if j.Deal.Opened > 0 {
+			if h, err := n.store.Header(j.Deal.Opened); err == nil {
+				j.OpenedAt = time.Unix(0, h.Time)
+			}
+		}
 		out = append(out, j)
 	}
 	slices.SortFunc(out, func(a, b Job) int {
