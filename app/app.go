@@ -18,6 +18,7 @@ import (
 
 	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/version"
@@ -155,6 +156,21 @@ func notification(e light.Event) *fyne.Notification {
 		return fyne.NewNotification("You won an epoch", fmt.Sprintf("Block %d paid you %d coins for the luckiest ticket.", e.Height, e.Amount))
 	case light.EventPayment:
 		return fyne.NewNotification("Payment received", fmt.Sprintf("%d coins arrived in block %d.", e.Amount, e.Height))
+	case light.EventJob:
+		if e.Phase != chain.PhaseClosed {
+			return nil
+		}
+		id := e.Deal.Short()
+		if !e.Bought {
+			if e.Outcome == chain.OutcomePaid || e.Outcome == chain.OutcomeBuyerLate || e.Outcome == chain.OutcomeBuyerFined {
+				return fyne.NewNotification("Compute sold", fmt.Sprintf("Job %s ran on this computer and was paid for.", id))
+			}
+			return nil
+		}
+		if e.Outcome == chain.OutcomePaid || e.Outcome == chain.OutcomeBuyerFined {
+			return fyne.NewNotification("Job finished", fmt.Sprintf("Job %s is done; its result is on the Buy screen.", id))
+		}
+		return fyne.NewNotification("Job ended without a result", fmt.Sprintf("Job %s ended: %s. The Buy screen says what came back.", id, e.Outcome))
 	}
 	return nil
 }

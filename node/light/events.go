@@ -42,7 +42,8 @@ type Event struct {
 	Balance int64  // the ledger's sum after the event
 	Err     error
 	Gate    capacity.GateState // for EventGovernor
-	Deal    chain.Hash         // for EventJob
+	Deal    chain.Hash         // for EventJob and EventRun
+	Bought  bool               // EventJob: this node is the deal's buyer (else its provider)
 	Phase   chain.DealPhase
 	Outcome chain.DealOutcome
 }

@@ -279,7 +279,7 @@ func (m *agent) stepDeal(ctx context.Context, d *chain.Deal, at uint64) {
 		j.Deal, j.Proven = *d, at
 		m.buyerStep(ctx, j, next)
 		if was != d.Phase {
-			m.n.events.publish(Event{Kind: EventJob, Height: at, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome})
+			m.n.events.publish(Event{Kind: EventJob, Height: at, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome, Bought: true})
 		}
 	}
 	if d.Provider == me {
