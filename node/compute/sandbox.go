@@ -103,6 +103,11 @@ type Sandbox struct {
 	// calls the host would also hold off the Go runtime's garbage collector, and with
 	// it the clock that enforces the cap.
 	stopped func(Result)
+	// direct runs modules without wazero's closure checks, about five times faster
+	// for a module that loops without calling the host. Only a worker process does:
+	// such a module cannot be interrupted from inside the process, so the parent ends
+	// the process at the wall-time cap (Process.Wait).
+	direct bool
 }
 
 // NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
@@ -135,7 +140,7 @@ func (s *Sandbox) Check(ctx context.Context, module []byte) error {
 	}
 	// The same configuration as Run's, so the compiled module lands in the cache
 	// under the key a run looks for.
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache).WithCloseOnContextDone(true))
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache).WithCloseOnContextDone(!s.direct))
 	defer rt.Close(context.Background())
 	compiled, err := rt.CompileModule(ctx, module)
 	if err != nil {
@@ -166,7 +171,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	rcfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(s.cache).
 		WithMemoryLimitPages(uint32(job.Limits.MemoryBytes / pageSize)).
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(!s.direct)
 	rt := wazero.NewRuntimeWithConfig(ctx, rcfg)
 	defer rt.Close(context.Background())
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -51,6 +52,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		fmt.Fprintln(errOut, "daoli worker:", err)
 		return 1
 	}
+	sb.direct = true
 	// A cap ends the worker itself: the result goes out and the process exits, the
 	// job stopped wherever it was (see Sandbox.stopped).
 	var once sync.Once
@@ -98,7 +100,14 @@ type Process struct {
 
 	mu     sync.Mutex
 	paused bool
+	limit  time.Duration // the job's wall-time cap
+	ran    time.Duration // running time before the last resume
+	since  time.Time     // the last start or resume
 }
+
+// capGrace is how long past its cap the parent lets a worker run before ending it: the
+// worker normally reports the cap itself, with the output so far, well within it.
+const capGrace = time.Second
 
 // Start starts a worker on job.
 func (w *Worker) Start(job Job) (*Process, error) {
@@ -109,7 +118,7 @@ func (w *Worker) Start(job Job) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode the job: %w", err)
 	}
-	p := &Process{done: make(chan struct{})}
+	p := &Process{done: make(chan struct{}), limit: job.Limits.WallTime}
 	p.cmd = exec.Command(w.Exe, w.Args...)
 	p.cmd.Env = append(os.Environ(), w.Env...)
 	p.cmd.Stdin = bytes.NewReader(in)
@@ -119,6 +128,7 @@ func (w *Worker) Start(job Job) (*Process, error) {
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the worker: %w", err)
 	}
+	p.since = time.Now()
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
@@ -132,6 +142,7 @@ func (p *Process) Pause() {
 	defer p.mu.Unlock()
 	if !p.paused && signalStop(p.cmd.Process) == nil {
 		p.paused = true
+		p.ran += time.Since(p.since)
 	}
 }
 
@@ -141,6 +152,7 @@ func (p *Process) Resume() {
 	defer p.mu.Unlock()
 	if p.paused && signalCont(p.cmd.Process) == nil {
 		p.paused = false
+		p.since = time.Now()
 	}
 }
 
@@ -149,6 +161,17 @@ func (p *Process) Paused() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.paused
+}
+
+// untilCap is the running time left before the parent ends the worker, grace
+// included; while paused, the time does not run and a recheck is a second away.
+func (p *Process) untilCap() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused {
+		return time.Second
+	}
+	return p.limit + capGrace - p.ran - time.Since(p.since)
 }
 
 // Kill ends the worker.
@@ -161,13 +184,29 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 // crash of the runtime) is an error that says so; the job's own failures are in the
 // Result.
 func (p *Process) Wait(ctx context.Context) (Result, error) {
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		p.Resume()
-		p.Kill()
-		<-p.done
-		return Result{}, ctx.Err()
+	for waiting := true; waiting; {
+		timer := time.NewTimer(p.untilCap())
+		select {
+		case <-p.done:
+			waiting = false
+		case <-ctx.Done():
+			timer.Stop()
+			p.Resume()
+			p.Kill()
+			<-p.done
+			return Result{}, ctx.Err()
+		case <-timer.C:
+			if p.untilCap() > 0 {
+				continue // paused meanwhile
+			}
+			// The module holds the worker's runtime (it runs without closure
+			// checks): end the process from here.
+			p.Resume()
+			p.Kill()
+			<-p.done
+			return Result{Status: StatusTimeout, Reason: fmt.Sprintf("ran past its wall-time cap of %v", p.limit)}, nil
+		}
+		timer.Stop()
 	}
 	if p.err != nil {
 		return Result{}, fmt.Errorf("%w: %v: %s", ErrWorker, p.err, lastLine(p.stderr.Bytes()))

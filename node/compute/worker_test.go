@@ -129,3 +129,26 @@ func TestWorkerCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerStuckPastCap: a worker that cannot report its cap itself (a module that
+// never calls the host holds its runtime) is ended by the parent, with a timeout, once
+// its running time passes the cap; time paused does not count.
+func TestWorkerStuckPastCap(t *testing.T) {
+	w := &Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=stuck"}}
+	limits := Limits{MemoryBytes: 64 << 20, WallTime: 300 * time.Millisecond, OutputBytes: 1024}
+	p, err := w.Start(Job{Module: []byte("unused"), Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p.Pause()
+	time.Sleep(1500 * time.Millisecond)
+	p.Resume()
+	res, err := p.Wait(context.Background())
+	if err != nil || res.Status != StatusTimeout || !strings.Contains(res.Reason, "wall-time cap") {
+		t.Fatalf("stuck worker: %v %v %q", err, res.Status, res.Reason)
+	}
+	if took := time.Since(start); took < 1500*time.Millisecond+limits.WallTime {
+		t.Fatalf("ended after %v: the pause counted against the cap", took)
+	}
+}
