@@ -16,7 +16,7 @@ endif
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS := -buildvcs=auto
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app release clean
 
 all: build
 
@@ -34,10 +34,16 @@ run: build
 	./$(BIN)/daoli $(ARGS)
 
 ## test: vet, formatting, and every test with the race detector
+# -timeout 20m: from a fresh clone, packaging/ compiles the app and the trustee for
+# release (no build shares their flags) while other packages test beside it.
 test: test-deps
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory fmt-check
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 20m ./...
+
+## release: reproducible release binaries (-trimpath, commit stamped) and SHA256SUMS in bin/release
+release: deps
+	@GO=$(GO) packaging/release.sh $(BIN)/release
 
 ## jobs: build the example job modules (assets/jobs) for WASI and refresh their manifest
 jobs:

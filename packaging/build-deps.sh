@@ -12,7 +12,7 @@ pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev)
 case "$mode" in
   build) ;;
-  test) pkgs+=(xvfb xauth x11-utils dbus-daemon) ;;
+  test) pkgs+=(xvfb xauth x11-utils dbus-daemon git) ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 
