@@ -16,7 +16,7 @@ endif
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS := -buildvcs=auto
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app release clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app release package clean
 
 all: build
 
@@ -44,6 +44,11 @@ test: test-deps
 ## release: reproducible release binaries (-trimpath, commit stamped) and SHA256SUMS in bin/release
 release: deps
 	@GO=$(GO) packaging/release.sh $(BIN)/release
+
+## package: the Linux tarball (fyne package) and the daoli and daoli-trustee .deb packages in bin/package
+package:
+	@packaging/build-deps.sh package
+	@GO=$(GO) packaging/package.sh $(BIN)/package
 
 ## jobs: build the example job modules (assets/jobs) for WASI and refresh their manifest
 jobs:

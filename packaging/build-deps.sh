@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages Daoli needs to build (and, with "test", to run its tests
 # headless), on Debian and Ubuntu. Fyne's window layer (GLFW) is C, compiled through cgo
-# against the OpenGL and X11 headers; the window tests open a real window on Xvfb.
+# against the OpenGL and X11 headers; the window tests open a real window on Xvfb. The
+# packaging tests (packaging/*_test.go) build the .deb packages, install them into a
+# throwaway root and check the unit, the desktop entry and the AppStream metadata with
+# the distribution's own validators.
 #
 #   packaging/build-deps.sh build    compiler and headers, for `make run`
-#   packaging/build-deps.sh test     the above, plus Xvfb and X11 tools, for `make test`
+#   packaging/build-deps.sh package  the above, plus objdump and xz, for `make package`
+#   packaging/build-deps.sh test     build's, package's, Xvfb and X11 tools, and the tools of
+#                                    the packaging tests, for `make test`
 set -euo pipefail
 
 mode=${1:-build}
@@ -12,8 +17,11 @@ pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev)
 case "$mode" in
   build) ;;
-  test) pkgs+=(xvfb xauth x11-utils dbus-daemon git) ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  package) pkgs+=(binutils xz-utils) ;;
+  test) pkgs+=(xvfb xauth x11-utils dbus-daemon
+              binutils xz-utils git iproute2 passwd init-system-helpers
+              systemd desktop-file-utils appstream) ;;
+  *) echo "usage: $0 build|package|test" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
