@@ -108,6 +108,9 @@ type Sandbox struct {
 	// such a module cannot be interrupted from inside the process, so the parent ends
 	// the process at the wall-time cap (Process.Wait).
 	direct bool
+	// started, when set, is called once the module is compiled and about to run:
+	// the worker tells its parent, whose clock for the wall-time cap starts then.
+	started func()
 }
 
 // NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
@@ -187,6 +190,9 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	stderr := &cappedWriter{limit: stderrCap}
 	var stdout *cappedWriter
 	start := time.Now()
+	if s.started != nil {
+		s.started()
+	}
 	capped := func(status Status, reason string, cause error) {
 		if s.stopped != nil {
 			s.stopped(Result{Status: status, Reason: reason, Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: time.Since(start)})

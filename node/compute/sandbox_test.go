@@ -31,7 +31,10 @@ var sharedCache string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "stuck" {
-		// A worker whose runtime a module holds: it never reports its cap.
+		// A worker whose runtime a module holds: it starts, and never reports its cap.
+		if started := startedSignal(); started != nil {
+			started()
+		}
 		select {}
 	}
 	if os.Getenv(workerEnv) == "1" {

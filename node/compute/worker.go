@@ -53,6 +53,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		return 1
 	}
 	sb.direct = true
+	sb.started = startedSignal()
 	// A cap ends the worker itself: the result goes out and the process exits, the
 	// job stopped wherever it was (see Sandbox.stopped).
 	var once sync.Once
@@ -98,16 +99,22 @@ type Process struct {
 	done   chan struct{}
 	err    error
 
-	mu     sync.Mutex
-	paused bool
-	limit  time.Duration // the job's wall-time cap
-	ran    time.Duration // running time before the last resume
-	since  time.Time     // the last start or resume
+	mu      sync.Mutex
+	paused  bool
+	limit   time.Duration // the job's wall-time cap
+	running bool          // the module runs (compiled); its time counts from then
+	ran     time.Duration // running time before the last resume
+	since   time.Time     // when the module started or last resumed
+	spawned time.Time
 }
 
 // capGrace is how long past its cap the parent lets a worker run before ending it: the
 // worker normally reports the cap itself, with the output so far, well within it.
 const capGrace = time.Second
+
+// compileWait bounds how long a worker may take to compile its module before the job
+// starts: far beyond what the largest module takes, yet not forever.
+const compileWait = 10 * time.Minute
 
 // Start starts a worker on job.
 func (w *Worker) Start(job Job) (*Process, error) {
@@ -118,17 +125,30 @@ func (w *Worker) Start(job Job) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode the job: %w", err)
 	}
-	p := &Process{done: make(chan struct{}), limit: job.Limits.WallTime}
+	p := &Process{done: make(chan struct{}), limit: job.Limits.WallTime, spawned: time.Now()}
 	p.cmd = exec.Command(w.Exe, w.Args...)
 	p.cmd.Env = append(os.Environ(), w.Env...)
 	p.cmd.Stdin = bytes.NewReader(in)
 	p.cmd.Stdout = &limitedBuffer{b: &p.stdout, n: maxWorkerMessage}
 	p.cmd.Stderr = &limitedBuffer{b: &p.stderr, n: stderrCap}
 	setProcessGroup(p.cmd)
-	if err := p.cmd.Start(); err != nil {
+	started, afterStart, err := watchStart(p.cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start the worker: %w", err)
 	}
-	p.since = time.Now()
+	err = p.cmd.Start()
+	afterStart()
+	if err != nil {
+		return nil, fmt.Errorf("start the worker: %w", err)
+	}
+	go func() {
+		// Compiling a large module can take seconds (more under load); the cap is on
+		// the job's running time, which starts when the worker says so.
+		<-started
+		p.mu.Lock()
+		p.running, p.since = true, time.Now()
+		p.mu.Unlock()
+	}()
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
@@ -142,7 +162,9 @@ func (p *Process) Pause() {
 	defer p.mu.Unlock()
 	if !p.paused && signalStop(p.cmd.Process) == nil {
 		p.paused = true
-		p.ran += time.Since(p.since)
+		if p.running {
+			p.ran += time.Since(p.since)
+		}
 	}
 }
 
@@ -168,10 +190,20 @@ func (p *Process) Paused() bool {
 func (p *Process) untilCap() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.paused {
+	if p.paused || !p.running {
 		return time.Second
 	}
 	return p.limit + capGrace - p.ran - time.Since(p.since)
+}
+
+// compiling is how long the worker has been preparing its job, 0 once it runs.
+func (p *Process) compiling() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running {
+		return 0
+	}
+	return time.Since(p.spawned)
 }
 
 // Kill ends the worker.
@@ -196,8 +228,14 @@ func (p *Process) Wait(ctx context.Context) (Result, error) {
 			<-p.done
 			return Result{}, ctx.Err()
 		case <-timer.C:
+			if p.compiling() > compileWait {
+				p.Resume()
+				p.Kill()
+				<-p.done
+				return Result{}, fmt.Errorf("%w: the module did not compile within %v", ErrWorker, compileWait)
+			}
 			if p.untilCap() > 0 {
-				continue // paused meanwhile
+				continue // paused, or still compiling
 			}
 			// The module holds the worker's runtime (it runs without closure
 			// checks): end the process from here.

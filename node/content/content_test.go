@@ -240,3 +240,19 @@ func FuzzDecodeHostRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestEmptyBlob: a job may write nothing; the empty blob needs no peer and no host.
+func TestEmptyBlob(t *testing.T) {
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fetcher{Store: st}
+	got, err := f.Fetch(context.Background(), HashOf(nil), MaxBlobSize, nil, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("empty blob: %q, %v", got, err)
+	}
+	if err := AskHost(context.Background(), nil, "", "", HashOf(nil), 0); err != nil {
+		t.Fatalf("hosting the empty blob: %v", err)
+	}
+}

@@ -69,11 +69,17 @@ func (h *Host) Serve(r p2p.Responder, proto protocol.ID) error {
 
 // AskHost asks peer p to keep blob h of size bytes, which this node serves.
 func AskHost(ctx context.Context, r p2p.Requester, proto protocol.ID, p peer.ID, h Hash, size int) error {
+	if h == emptyHash {
+		return nil // Fetch needs nobody for the empty blob
+	}
 	if _, err := r.Request(ctx, p, proto, encode(&HostRequest{Hash: h, Size: uint64(size)})); err != nil {
 		return fmt.Errorf("host %s on %s: %w", h, p, err)
 	}
 	return nil
 }
+
+// emptyHash names the empty blob (a job that writes nothing).
+var emptyHash = HashOf(nil)
 
 // Usage is the bytes the store's blobs and partial files take.
 func (s *Store) Usage() (int64, error) {
