@@ -67,7 +67,7 @@ type JobView struct {
 	ID     string
 	Name   string    // the template's name or the request's Name
 	Opened time.Time // zero when not known
-	// Phase is "sent" (no block holds it yet), "open" (waiting for a provider),
+	// Phase is "submitted" (no block holds it yet), "open" (waiting for a provider),
 	// "accepted" (a provider runs it), "posted" (a result is posted), "disputed" (a
 	// mediator re-executes it) or "closed".
 	Phase string

@@ -432,7 +432,7 @@ func (s *Buy) show(id string) {
 	busy := s.working.Visible()
 	enable(s.view, j.Output && !busy)
 	enable(s.save, j.Output && !busy)
-	enable(s.cancel, (j.Phase == "sent" || j.Phase == "open") && !busy)
+	enable(s.cancel, (j.Phase == "submitted" || j.Phase == "open") && !busy)
 }
 
 func enable(b *widget.Button, on bool) {
@@ -630,8 +630,8 @@ func (s *Buy) saveDialog(name string, got func(w io.WriteCloser, where string)) 
 // phaseText is a job's state in words.
 func phaseText(j JobView) string {
 	switch j.Phase {
-	case "sent":
-		return "sent, waiting for a block"
+	case "submitted":
+		return "submitted, waiting for a block"
 	case "open":
 		return "waiting for a provider"
 	case "accepted":

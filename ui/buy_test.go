@@ -80,7 +80,7 @@ func (m *fakeMarket) RunJob(_ context.Context, req JobRequest) (string, error) {
 		name = req.Template
 	}
 	id := fmt.Sprintf("%064x", len(m.runs))
-	m.jobs = append([]JobView{{ID: id, Name: name, Phase: "sent"}}, m.jobs...)
+	m.jobs = append([]JobView{{ID: id, Name: name, Phase: "submitted"}}, m.jobs...)
 	return id, nil
 }
 
@@ -153,7 +153,7 @@ func TestBuyFlow(t *testing.T) {
 	if len(s.jobs) != before+1 || s.jobs[0].ID != s.selected || !strings.Contains(s.message.Text, "is sent") {
 		t.Fatalf("%d jobs, selected %q, message %q", len(s.jobs), s.selected, s.message.Text)
 	}
-	if !strings.Contains(s.detail.Text, "State: sent, waiting for a block") || s.cancel.Disabled() || !s.view.Disabled() {
+	if !strings.Contains(s.detail.Text, "State: submitted, waiting for a block") || s.cancel.Disabled() || !s.view.Disabled() {
 		t.Fatalf("detail %q, withdraw enabled %v, view enabled %v", s.detail.Text, !s.cancel.Disabled(), !s.view.Disabled())
 	}
 	if !s.runButton.Visible() || s.runButton.Disabled() || s.progress.Visible() {
