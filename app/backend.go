@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 
 	"errors"
@@ -189,3 +190,39 @@ func (m multiWriter) Write(p []byte) (int, error) {
 	m[0].Write(p)
 	return m[1].Write(p)
 }
+
+// errNoMarket is what the Buy screen says until the light node's market is wired here.
+var errNoMarket = errors.New("the compute market is not available in this build yet")
+
+// jobTemplates describes the example modules of assets/jobs; DefaultArgs are each
+// program's own defaults, written out so the user sees what to change.
+var jobTemplates = []ui.JobTemplate{
+	{Name: "mandelbrot", Title: "Mandelbrot tile", Description: "Renders one tile of the Mandelbrot set. Arguments: size in pixels, iterations, then optionally the centre x y and the width.",
+		DefaultArgs: []string{"256", "256"}, OutputKind: "png"},
+	{Name: "pi", Title: "Monte-Carlo π", Description: "Estimates π by throwing random points at the unit square. Argument: how many points.",
+		DefaultArgs: []string{"10000000"}, OutputKind: "text"},
+	{Name: "hash", Title: "Hash benchmark", Description: "Chains SHA-256 over its input (empty if none) many times. Argument: how many rounds.",
+		DefaultArgs: []string{"1000000"}, TakesInput: true, OutputKind: "text"},
+	{Name: "wordcount", Title: "Word count", Description: "Counts the words of a text file and prints the most frequent ones. Argument: how many to print.",
+		DefaultArgs: []string{"20"}, TakesInput: true, NeedsInput: true, OutputKind: "text"},
+}
+
+func (b *uiBackend) JobTemplates() []ui.JobTemplate { return slices.Clone(jobTemplates) }
+
+// ValidateModule checks only the WebAssembly header here; RunJob refuses every job in
+// this build, and the sandbox's full check comes with the market.
+func (b *uiBackend) ValidateModule(_ context.Context, data []byte) error {
+	if !bytes.HasPrefix(data, []byte("\x00asm\x01\x00\x00\x00")) {
+		return errors.New("it is not a WebAssembly module of version 1 (those start with the bytes \\0asm 1 0 0 0)")
+	}
+	return nil
+}
+
+func (b *uiBackend) RunJob(context.Context, ui.JobRequest) (string, error) { return "", errNoMarket }
+
+// Jobs is empty: this build opens no deals.
+func (b *uiBackend) Jobs() []ui.JobView { return nil }
+
+func (b *uiBackend) JobOutput(context.Context, string) ([]byte, error) { return nil, errNoMarket }
+
+func (b *uiBackend) CancelJob(context.Context, string) error { return errNoMarket }

@@ -23,6 +23,70 @@ type Backend interface {
 	Settings() SettingsView
 	SetStartAtLogin(on bool) error
 	SetNotifications(on bool) error
+
+	// JobTemplates lists the example jobs shipped in the binary.
+	JobTemplates() []JobTemplate
+	// ValidateModule says in words why data is not a WASI module the network runs, or
+	// nil. It may compile the module, so screens call it off the UI goroutine.
+	ValidateModule(ctx context.Context, data []byte) error
+	// RunJob buys a run of a job: it uploads the module and input and opens a deal
+	// that escrows the price. It returns the job's ID once the network took it.
+	RunJob(ctx context.Context, req JobRequest) (id string, err error)
+	// Jobs lists the jobs this wallet bought, newest first. It does not block.
+	Jobs() []JobView
+	// JobOutput fetches a job's output, checked against the hash its provider posted.
+	JobOutput(ctx context.Context, id string) ([]byte, error)
+	// CancelJob withdraws a job no provider accepted yet; its escrow comes back.
+	CancelJob(ctx context.Context, id string) error
+}
+
+// JobTemplate is an example job shipped in the binary.
+type JobTemplate struct {
+	Name        string // what JobRequest.Template names: "mandelbrot", "pi", "hash", "wordcount"
+	Title       string // the name people read
+	Description string // what it computes and what its arguments mean
+	DefaultArgs []string
+	TakesInput  bool   // it reads an input file when given one
+	NeedsInput  bool   // it works on an input file and has nothing to do without one
+	OutputKind  string // "png" or "text"
+}
+
+// JobRequest is a job to buy.
+type JobRequest struct {
+	Template string // a JobTemplate's Name, or "" to run Module
+	Module   []byte // the buyer's own WASI preview 1 module, when Template is ""
+	Name     string // what the job list calls it, for Module its file name; "" is the template's Name
+	Input    []byte // the job's standard input and its file /input; may be empty
+	Args     []string
+	MaxPrice uint64        // the most the run may cost, in coins; above 0
+	Deadline time.Duration // how long the network gives a provider to post the result
+}
+
+// JobView is one of the wallet's jobs as the node last knows it.
+type JobView struct {
+	ID     string
+	Name   string    // the template's name or the request's Name
+	Opened time.Time // zero when not known
+	// Phase is "submitted" (no block holds it yet), "open" (waiting for a provider),
+	// "accepted" (a provider runs it), "posted" (a result is posted), "disputed" (a
+	// mediator re-executes it) or "closed".
+	Phase string
+	// Outcome says how a closed job ended: "paid", "withdrawn", "provider-late",
+	// "buyer-late", "provider-fined", "buyer-fined" or "mediator-late"; "" before.
+	Outcome string
+	// Reason says in words why no provider took an open job yet, e.g. "the price is
+	// too low: …"; "" otherwise.
+	Reason   string
+	Provider string // the accepting provider's address; "" before
+	Price    uint64 // the price charged, in coins; 0 until a provider accepted
+	// Status is how the provider says the run ended: "ok", "failed" (the module
+	// exited with an error) or "limit" (it hit the memory, time or output cap); ""
+	// before a result.
+	Status     string
+	Output     bool   // a result was posted: JobOutput fetches it
+	OutputSize uint64 // the output's length once this node fetched it, else 0
+	Checked    bool   // this node re-executed the job and the output matched
+	LastError  string // the last thing that went wrong handling it, in words
 }
 
 // SettingsView is what the Settings screen shows and changes.

@@ -15,6 +15,7 @@ type Main struct {
 	Dashboard *Dashboard
 	Wallet    *Wallet
 	Share     *Share
+	Buy       *Buy
 	Network   *Network
 	Logs      *Logs
 	Settings  *Settings
@@ -28,12 +29,14 @@ func NewMain(b Backend, run Runner, clip func(string)) *Main {
 	m.Dashboard = NewDashboard(b)
 	m.Wallet = NewWallet(b, run, clip)
 	m.Share = NewShare(b)
+	m.Buy = NewBuy(b, run)
 	m.Network = NewNetwork(b)
 	m.Logs = NewLogs(b)
 	m.Settings = NewSettings(b)
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Dashboard", theme.HomeIcon(), m.Dashboard.Content),
 		container.NewTabItemWithIcon("Share", theme.ComputerIcon(), m.Share.Content),
+		container.NewTabItemWithIcon("Buy", theme.UploadIcon(), m.Buy.Content),
 		container.NewTabItemWithIcon("Wallet", theme.AccountIcon(), m.Wallet.Content),
 		container.NewTabItemWithIcon("Network", theme.StorageIcon(), m.Network.Content),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.Settings.Content),
@@ -56,6 +59,7 @@ func (m *Main) Refresh() {
 	m.Dashboard.Refresh()
 	m.Wallet.Refresh()
 	m.Share.Refresh()
+	m.Buy.Refresh()
 	m.Network.Refresh()
 	m.Logs.Refresh()
 	m.Settings.Refresh()

@@ -18,6 +18,7 @@ type fakeBackend struct {
 	sent     []string
 	logs     []string
 	settings SettingsView
+	fakeMarket
 }
 
 func newFake() *fakeBackend {
@@ -93,7 +94,7 @@ func TestScreensRender(t *testing.T) {
 	w := test.NewWindow(m.Content)
 	defer w.Close()
 	w.Resize(fyne.NewSize(900, 700))
-	for i, name := range []string{"dashboard", "share", "wallet", "network", "settings", "logs"} {
+	for i, name := range []string{"dashboard", "share", "buy", "wallet", "network", "settings", "logs"} {
 		m.Tabs.SelectIndex(i)
 		test.AssertRendersToMarkup(t, "screen_"+name+".xml", w.Canvas())
 	}

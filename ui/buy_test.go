@@ -1,0 +1,330 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// fakeMarket is the fake backend's compute market. Its zero value starts with three
+// jobs, one in each kind of state the screen draws differently.
+type fakeMarket struct {
+	seeded    bool
+	jobs      []JobView
+	outputs   map[string][]byte
+	runs      []JobRequest
+	cancelled []string
+	runErr    error
+}
+
+var wasmMagic = []byte("\x00asm\x01\x00\x00\x00")
+
+func (m *fakeMarket) seed() {
+	if m.seeded {
+		return
+	}
+	m.seeded = true
+	at := time.Date(2026, 11, 22, 11, 30, 0, 0, time.UTC)
+	prov := "dao1" + strings.Repeat("p", 38)
+	m.jobs = []JobView{
+		{ID: strings.Repeat("c", 64), Name: "pi", Opened: at.Add(20 * time.Minute), Phase: "open",
+			Reason: "the price is too low: the cheapest provider that fits asks 20, the maximum price is 10"},
+		{ID: strings.Repeat("b", 64), Name: "mandelbrot", Opened: at.Add(10 * time.Minute), Phase: "posted", Provider: prov,
+			Price: 18, Status: "ok", Output: true},
+		{ID: strings.Repeat("a", 64), Name: "wordcount", Opened: at, Phase: "closed", Outcome: "paid", Provider: prov,
+			Price: 12, Status: "ok", Output: true, OutputSize: 24, Checked: true},
+	}
+	var tile bytes.Buffer
+	if err := png.Encode(&tile, image.NewGray(image.Rect(0, 0, 8, 6))); err != nil {
+		panic(err)
+	}
+	m.outputs = map[string][]byte{m.jobs[1].ID: tile.Bytes(), m.jobs[2].ID: []byte("the 3\nof 2\nnetwork 1\n")}
+}
+
+func (m *fakeMarket) JobTemplates() []JobTemplate {
+	return []JobTemplate{
+		{Name: "mandelbrot", Title: "Mandelbrot tile", Description: "Renders one tile of the Mandelbrot set.", DefaultArgs: []string{"256", "256"}, OutputKind: "png"},
+		{Name: "pi", Title: "Monte-Carlo π", Description: "Estimates π.", DefaultArgs: []string{"10000000"}, OutputKind: "text"},
+		{Name: "wordcount", Title: "Word count", Description: "Counts the words of a text.", DefaultArgs: []string{"20"}, TakesInput: true, NeedsInput: true, OutputKind: "text"},
+	}
+}
+
+func (m *fakeMarket) ValidateModule(_ context.Context, data []byte) error {
+	if !bytes.HasPrefix(data, wasmMagic) {
+		return errors.New("it does not start with the WebAssembly magic bytes")
+	}
+	return nil
+}
+
+func (m *fakeMarket) RunJob(_ context.Context, req JobRequest) (string, error) {
+	m.seed()
+	if m.runErr != nil {
+		return "", m.runErr
+	}
+	m.runs = append(m.runs, req)
+	name := req.Name
+	if name == "" {
+		name = req.Template
+	}
+	id := fmt.Sprintf("%064x", len(m.runs))
+	m.jobs = append([]JobView{{ID: id, Name: name, Phase: "submitted"}}, m.jobs...)
+	return id, nil
+}
+
+func (m *fakeMarket) Jobs() []JobView {
+	m.seed()
+	return append([]JobView(nil), m.jobs...)
+}
+
+func (m *fakeMarket) JobOutput(_ context.Context, id string) ([]byte, error) {
+	m.seed()
+	if out, ok := m.outputs[id]; ok {
+		return out, nil
+	}
+	return nil, errors.New("no result yet")
+}
+
+func (m *fakeMarket) CancelJob(_ context.Context, id string) error {
+	m.cancelled = append(m.cancelled, id)
+	return nil
+}
+
+// newBuy is the Buy screen of a fresh fake, in a window, with files served from
+// files by name instead of the dialogs.
+func newBuy(t *testing.T, files map[string][]byte) (*Buy, *fakeBackend, *map[string][]byte) {
+	t.Helper()
+	m, f, _ := newTestMain(t)
+	w := test.NewWindow(m.Content)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(900, 700))
+	m.Tabs.SelectIndex(2)
+	s := m.Buy
+	saved := map[string][]byte{}
+	s.openFile = func(title string, exts []string, got func(string, io.ReadCloser)) {
+		for name, data := range files {
+			got(name, io.NopCloser(bytes.NewReader(data)))
+		}
+	}
+	s.saveFile = func(name string, got func(io.WriteCloser, string)) {
+		got(&saveBuffer{name: name, to: saved}, "/home/me/"+name)
+	}
+	return s, f, &saved
+}
+
+type saveBuffer struct {
+	bytes.Buffer
+	name string
+	to   map[string][]byte
+}
+
+func (b *saveBuffer) Close() error {
+	b.to[b.name] = b.Bytes()
+	return nil
+}
+
+func TestBuyFlow(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	before := len(s.jobs)
+	s.kind.SetSelected("Monte-Carlo π")
+	if s.args.Text != "10000000" || s.inputRow[1].Visible() || s.moduleRow[1].Visible() {
+		t.Fatalf("pi: args %q, input shown %v, module shown %v", s.args.Text, s.inputRow[1].Visible(), s.moduleRow[1].Visible())
+	}
+	s.args.SetText("1000  2")
+	s.price.SetText("1,500")
+	s.deadline.SetSelected("1 hour")
+	test.Tap(s.runButton)
+	want := JobRequest{Template: "pi", Args: []string{"1000", "2"}, MaxPrice: 1500, Deadline: time.Hour}
+	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
+		t.Fatalf("runs %+v; want %+v", f.runs, want)
+	}
+	if len(s.jobs) != before+1 || s.jobs[0].ID != s.selected || !strings.Contains(s.message.Text, "is sent") {
+		t.Fatalf("%d jobs, selected %q, message %q", len(s.jobs), s.selected, s.message.Text)
+	}
+	if !strings.Contains(s.detail.Text, "State: submitted, waiting for a block") || s.cancel.Disabled() || !s.view.Disabled() {
+		t.Fatalf("detail %q, withdraw enabled %v, view enabled %v", s.detail.Text, !s.cancel.Disabled(), !s.view.Disabled())
+	}
+	if !s.runButton.Visible() || s.runButton.Disabled() || s.progress.Visible() {
+		t.Fatal("the run button is not back")
+	}
+}
+
+func TestBuyOwnModuleAndInput(t *testing.T) {
+	module := append(append([]byte(nil), wasmMagic...), 1, 2, 3)
+	s, f, _ := newBuy(t, map[string][]byte{"mine.wasm": module})
+	s.kind.SetSelected(ownModule) // opens the file dialog at once
+	if !bytes.Equal(s.module, module) || !strings.Contains(s.moduleName.Text, "mine.wasm (11 bytes)") {
+		t.Fatalf("module %q, shown as %q", s.module, s.moduleName.Text)
+	}
+	s.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
+		got("words.txt", io.NopCloser(strings.NewReader("a b a")))
+	}
+	test.Tap(s.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
+	s.args.SetText("--top 3")
+	s.price.SetText("7")
+	test.Tap(s.runButton)
+	want := JobRequest{Module: module, Name: "mine.wasm", Input: []byte("a b a"), Args: []string{"--top", "3"}, MaxPrice: 7, Deadline: 30 * time.Minute}
+	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
+		t.Fatalf("runs %+v; want %+v", f.runs, want)
+	}
+	if s.jobs[0].Name != "mine.wasm" {
+		t.Fatalf("newest job %+v", s.jobs[0])
+	}
+}
+
+func TestBuyRefusesBadInput(t *testing.T) {
+	cases := []struct {
+		name, kind, price, file string
+		data                    []byte
+		want                    string
+	}{
+		{"malformed module", ownModule, "5", "bad.wasm", []byte("not a module"), "bad.wasm cannot run: it does not start with the WebAssembly magic bytes. Choose a module built for WASI"},
+		{"no module", ownModule, "5", "", nil, "choose your .wasm file under Module"},
+		{"price of zero", "Monte-Carlo π", "0", "", nil, "the maximum price must be a whole number of coins above 0"},
+		{"price not a number", "Monte-Carlo π", "ten", "", nil, "the maximum price must be a whole number of coins above 0"},
+		{"empty price", "Monte-Carlo π", " ", "", nil, "the maximum price must be a whole number of coins above 0"},
+		{"price above the balance", "Monte-Carlo π", "12401", "", nil, "more than your balance of 12,400"},
+		{"missing input", "Word count", "5", "", nil, "Word count works on an input file: choose one under Input"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := map[string][]byte{}
+			if c.file != "" {
+				files[c.file] = c.data
+			}
+			s, f, _ := newBuy(t, files)
+			s.kind.SetSelected(c.kind)
+			s.price.SetText(c.price)
+			test.Tap(s.runButton)
+			if len(f.runs) != 0 || !strings.Contains(s.message.Text, c.want) {
+				t.Fatalf("%d runs, message %q; want none and %q", len(f.runs), s.message.Text, c.want)
+			}
+		})
+	}
+}
+
+func TestBuyTooLargeFile(t *testing.T) {
+	s, _, _ := newBuy(t, nil)
+	s.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
+		got("huge.bin", io.NopCloser(io.LimitReader(zeros{}, maxJobFile+1)))
+	}
+	s.kind.SetSelected("Word count")
+	test.Tap(s.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
+	if s.input != nil || !strings.Contains(s.message.Text, "huge.bin is larger than the network carries (64 MiB)") {
+		t.Fatalf("input of %d bytes, message %q", len(s.input), s.message.Text)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestBuyOutputs(t *testing.T) {
+	s, f, saved := newBuy(t, nil)
+	s.list.Select(2) // the closed wordcount job
+	if !strings.Contains(s.detail.Text, "State: closed: paid") || !strings.Contains(s.detail.Text, "Output: 24 bytes, re-executed here and it matched") {
+		t.Fatalf("detail %q", s.detail.Text)
+	}
+	if !s.cancel.Disabled() {
+		t.Fatal("a closed job can be withdrawn")
+	}
+	test.Tap(s.view)
+	g, ok := s.output.Objects[0].(*widget.TextGrid)
+	if !ok || g.Text() != "the 3\nof 2\nnetwork 1\n" {
+		t.Fatalf("output shown as %#v", s.output.Objects)
+	}
+	test.AssertRendersToMarkup(t, "buy_output.xml", fyne.CurrentApp().Driver().CanvasForObject(s.Content))
+
+	test.Tap(s.save)
+	name := "wordcount-" + strings.Repeat("a", 12) + ".txt"
+	if string((*saved)[name]) != "the 3\nof 2\nnetwork 1\n" || s.note.Text != "Saved to /home/me/"+name+"." {
+		t.Fatalf("saved %q, note %q", *saved, s.note.Text)
+	}
+
+	s.list.Select(1) // the posted mandelbrot tile
+	if len(s.output.Objects) != 0 {
+		t.Fatal("the other job's output is still shown")
+	}
+	test.Tap(s.view)
+	if _, ok := s.output.Objects[0].(*canvas.Image); !ok || s.note.Text != "A PNG image of 8 × 6 pixels, "+coins(uint64(len(f.outputs[s.selected])))+" bytes." {
+		t.Fatalf("output shown as %#v, note %q", s.output.Objects, s.note.Text)
+	}
+	test.Tap(s.save)
+	if _, ok := (*saved)["mandelbrot-"+strings.Repeat("b", 12)+".png"]; !ok {
+		t.Fatalf("saved %v", *saved)
+	}
+
+	s.list.Select(0) // the open pi job
+	if !strings.Contains(s.detail.Text, "Why it waits: the price is too low") || !s.view.Disabled() {
+		t.Fatalf("detail %q, view enabled %v", s.detail.Text, !s.view.Disabled())
+	}
+	test.Tap(s.cancel)
+	if len(f.cancelled) != 1 || f.cancelled[0] != strings.Repeat("c", 64) || !strings.Contains(s.note.Text, "Withdrawal sent") {
+		t.Fatalf("cancelled %q, note %q", f.cancelled, s.note.Text)
+	}
+}
+
+// TestBuyKeepsSelection checks that the refresh the app does every second neither
+// loses the chosen job nor its output when a new job arrives on top.
+func TestBuyKeepsSelection(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	s.list.Select(2)
+	test.Tap(s.view)
+	f.jobs = append([]JobView{{ID: strings.Repeat("d", 64), Name: "hash", Phase: "open"}}, f.jobs...)
+	s.Refresh()
+	if s.selected != strings.Repeat("a", 64) || len(s.output.Objects) != 1 || !strings.Contains(s.detail.Text, "wordcount") {
+		t.Fatalf("selected %q, %d outputs, detail %q", s.selected, len(s.output.Objects), s.detail.Text)
+	}
+}
+
+// TestBuyShowsProgress holds the upload back to see the screen while it runs.
+func TestBuyShowsProgress(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	var pending []func()
+	s.run = func(work func() error, done func(error)) { pending = append(pending, func() { done(work()) }) }
+	s.kind.SetSelected("Mandelbrot tile")
+	s.price.SetText("20")
+	test.Tap(s.runButton)
+	if len(pending) != 1 || !s.runButton.Disabled() || !s.progress.Visible() || !strings.Contains(s.message.Text, "Uploading") {
+		t.Fatalf("while running: %d pending, button disabled %v, progress %v, message %q", len(pending), s.runButton.Disabled(), s.progress.Visible(), s.message.Text)
+	}
+	test.Tap(s.runButton) // disabled: no second run
+	pending[0]()
+	if len(pending) != 1 || len(f.runs) != 1 || s.runButton.Disabled() || s.progress.Visible() {
+		t.Fatalf("after: %d pending, %d runs, button disabled %v, progress %v", len(pending), len(f.runs), s.runButton.Disabled(), s.progress.Visible())
+	}
+
+	s.list.Select(2)
+	test.Tap(s.view)
+	if !s.working.Visible() || !s.view.Disabled() || !s.save.Disabled() {
+		t.Fatal("no progress while the output is fetched")
+	}
+	s.list.Select(1) // the user moves on before the output arrives
+	pending[1]()
+	if s.working.Visible() || len(s.output.Objects) != 0 || s.outID != "" {
+		t.Fatalf("the first job's output shows for the second: %#v", s.output.Objects)
+	}
+}
+
+func TestBuyRunRefused(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	f.runErr = errors.New("the compute market is not available in this build yet")
+	before := len(s.jobs)
+	s.price.SetText("3")
+	test.Tap(s.runButton)
+	if s.message.Text != "Not started: the compute market is not available in this build yet" || len(s.jobs) != before || s.runButton.Disabled() {
+		t.Fatalf("message %q, %d jobs", s.message.Text, len(s.jobs))
+	}
+}
