@@ -82,7 +82,7 @@ func Run(opts RunOptions) error {
 						log.Info("capacity check done", "hardware", fp)
 					}
 				}()
-				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences()}
+				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences(), names: newJobNames(dir)}
 				m := ui.NewMain(b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
 				w.SetContent(m.Content)
 				tray := newTray(a, w, b, m)

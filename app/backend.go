@@ -1,20 +1,24 @@
 package app
 
 import (
-	"bytes"
 	"context"
-
+	"encoding/json"
 	"errors"
 	"fmt"
-	"fyne.io/fyne/v2"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2"
+
+	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/ui"
@@ -27,6 +31,7 @@ type uiBackend struct {
 	netFile string
 	logs    *logRing
 	prefs   fyne.Preferences
+	names   *jobNames
 }
 
 // prefNotifications is the preference key of the notifications switch.
@@ -191,9 +196,6 @@ func (m multiWriter) Write(p []byte) (int, error) {
 	return m[1].Write(p)
 }
 
-// errNoMarket is what the Buy screen says until the light node's market is wired here.
-var errNoMarket = errors.New("the compute market is not available in this build yet")
-
 // jobTemplates describes the example modules of assets/jobs; DefaultArgs are each
 // program's own defaults, written out so the user sees what to change.
 var jobTemplates = []ui.JobTemplate{
@@ -209,20 +211,126 @@ var jobTemplates = []ui.JobTemplate{
 
 func (b *uiBackend) JobTemplates() []ui.JobTemplate { return slices.Clone(jobTemplates) }
 
-// ValidateModule checks only the WebAssembly header here; RunJob refuses every job in
-// this build, and the sandbox's full check comes with the market.
-func (b *uiBackend) ValidateModule(_ context.Context, data []byte) error {
-	if !bytes.HasPrefix(data, []byte("\x00asm\x01\x00\x00\x00")) {
-		return errors.New("it is not a WebAssembly module of version 1 (those start with the bytes \\0asm 1 0 0 0)")
-	}
-	return nil
+// ValidateModule compiles the module in the node's sandbox.
+func (b *uiBackend) ValidateModule(ctx context.Context, data []byte) error {
+	return b.s.Node.CheckModule(ctx, data)
 }
 
-func (b *uiBackend) RunJob(context.Context, ui.JobRequest) (string, error) { return "", errNoMarket }
+// RunJob opens a deal through the same path as `daoli job run`, with the job's name
+// remembered for the list.
+func (b *uiBackend) RunJob(ctx context.Context, req ui.JobRequest) (string, error) {
+	spec := light.JobSpec{Module: req.Module, Input: req.Input, Args: req.Args, MaxPrice: req.MaxPrice,
+		Limits: chain.DealLimits{MemoryMiB: DefaultJobMemoryMiB, WallTimeMs: uint64(DefaultJobWallTime / time.Millisecond), OutputMax: DefaultJobOutputMax}}
+	name := req.Name
+	if req.Template != "" {
+		m, err := assets.Job(req.Template)
+		if err != nil {
+			return "", fmt.Errorf("no example job %q", req.Template)
+		}
+		spec.Module = m
+		if name == "" {
+			name = req.Template
+		}
+	}
+	deadline := req.Deadline
+	if deadline <= 0 {
+		deadline = DefaultJobDeadline
+	}
+	cycle := time.Duration(b.s.Node.Params().CycleMs) * time.Millisecond
+	spec.Deadline = uint64((deadline + cycle - 1) / cycle)
+	id, err := b.s.Node.OpenDeal(ctx, spec)
+	if err != nil {
+		return "", err
+	}
+	b.names.set(id, name)
+	return id.String(), nil
+}
 
-// Jobs is empty: this build opens no deals.
-func (b *uiBackend) Jobs() []ui.JobView { return nil }
+// Jobs lists the wallet's deals as the node last proved them.
+func (b *uiBackend) Jobs() []ui.JobView {
+	js := b.s.Node.Jobs()
+	out := make([]ui.JobView, 0, len(js))
+	for _, j := range js {
+		d := j.Deal
+		v := ui.JobView{ID: d.ID.String(), Name: b.names.name(d.ID, d.Open.Module), Opened: j.OpenedAt,
+			Phase: d.Phase.String(), Reason: d.Reason, Price: d.Price, Output: !d.Output.IsZero(), Checked: j.Checked, LastError: j.Error}
+		if d.Phase == 0 {
+			v.Phase = "submitted"
+		}
+		if d.Phase == chain.PhaseClosed {
+			v.Outcome = d.Outcome.String()
+		}
+		if !d.Provider.IsZero() && d.Phase != chain.PhaseOpen {
+			v.Provider = d.Provider.String()
+		}
+		if !d.Output.IsZero() {
+			v.Status = [...]string{"", "ok", "failed", "limit"}[min(int(d.Status), 3)]
+		}
+		out = append(out, v)
+	}
+	return out
+}
 
-func (b *uiBackend) JobOutput(context.Context, string) ([]byte, error) { return nil, errNoMarket }
+func (b *uiBackend) JobOutput(ctx context.Context, id string) ([]byte, error) {
+	h, err := chain.ParseHash(id)
+	if err != nil {
+		return nil, err
+	}
+	return b.s.Node.JobOutput(ctx, h)
+}
 
-func (b *uiBackend) CancelJob(context.Context, string) error { return errNoMarket }
+func (b *uiBackend) CancelJob(ctx context.Context, id string) error {
+	h, err := chain.ParseHash(id)
+	if err != nil {
+		return err
+	}
+	return b.s.Node.CancelJob(ctx, h)
+}
+
+// jobNames remembers what the user called the jobs it bought; the chain knows only a
+// module's hash. The example jobs are named by their hash in the manifest.
+type jobNames struct {
+	mu    sync.Mutex
+	path  string
+	names map[chain.Hash]string
+	known map[chain.Hash]string // module hash → example job
+}
+
+func newJobNames(dataDir string) *jobNames {
+	n := &jobNames{path: filepath.Join(dataDir, "job-names.json"), names: map[chain.Hash]string{}, known: map[chain.Hash]string{}}
+	if raw, err := os.ReadFile(n.path); err == nil {
+		_ = json.Unmarshal(raw, &n.names) // a damaged file only loses names
+	}
+	if m, err := assets.JobManifest(); err == nil {
+		for _, j := range m.Jobs {
+			if h, err := chain.ParseHash(j.SHA256); err == nil {
+				n.known[h] = j.Name
+			}
+		}
+	}
+	return n
+}
+
+func (n *jobNames) set(id chain.Hash, name string) {
+	if name == "" {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.names[id] = name
+	if raw, err := json.Marshal(n.names); err == nil {
+		_ = os.WriteFile(n.path, raw, 0o600)
+	}
+}
+
+func (n *jobNames) name(id, module chain.Hash) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.names[id]; ok {
+		return s
+	}
+	if s, ok := n.known[module]; ok {
+		return s
+	}
+	return "module " + module.Short()
+}

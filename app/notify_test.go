@@ -1,9 +1,11 @@
 package app
 
 import (
+	"crypto/sha256"
 	"strings"
 	"testing"
 
+	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/light"
 )
@@ -29,5 +31,25 @@ func TestNotifications(t *testing.T) {
 		case c.title != "" && (n == nil || !strings.HasPrefix(n.Title, c.title) || n.Content == ""):
 			t.Errorf("%v: %+v, want %q", c.e, n, c.title)
 		}
+	}
+}
+
+func TestJobNames(t *testing.T) {
+	dir := t.TempDir()
+	n := newJobNames(dir)
+	pi, err := assets.Job("pi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	piHash := chain.Hash(sha256.Sum256(pi))
+	if got := n.name(chain.Hash{1}, piHash); got != "pi" {
+		t.Fatalf("an example module named %q", got)
+	}
+	if got := n.name(chain.Hash{2}, chain.Hash{9}); !strings.HasPrefix(got, "module 09") {
+		t.Fatalf("an unknown module named %q", got)
+	}
+	n.set(chain.Hash{2}, "render.wasm")
+	if got := newJobNames(dir).name(chain.Hash{2}, chain.Hash{9}); got != "render.wasm" {
+		t.Fatalf("a named job after a restart: %q", got)
 	}
 }

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"errors"
+
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/daolicloud/daoli/node/chain"
 	"image/png"
 	"log/slog"
 	"os"
@@ -48,14 +51,29 @@ func Screenshots(outDir string, earnFor time.Duration) error {
 	}
 	defer s.Stop()
 	deadline := time.Now().Add(earnFor)
-	for time.Now().Before(deadline) || s.Node.Status().BalanceAt == 0 {
-		if time.Now().After(deadline.Add(time.Minute)) {
-			return fmt.Errorf("no proven balance after %v", earnFor+time.Minute)
+	// Long enough to earn, and to afford the job below (its price and deposit).
+	for time.Now().Before(deadline) || s.Node.Status().Balance < 300 {
+		if time.Now().After(deadline.Add(3 * time.Minute)) {
+			return fmt.Errorf("a proven balance of %d after %v", s.Node.Status().Balance, earnFor+3*time.Minute)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	if _, err := s.Node.Balance(ctx); err != nil {
 		return err
+	}
+	// A real job for the Buy screen, bought from the demo provider.
+	b := &uiBackend{s: s, names: newJobNames(dir)}
+	if _, err := b.RunJob(ctx, ui.JobRequest{Template: "mandelbrot", Args: []string{"256", "256"}, MaxPrice: 150, Deadline: 5 * time.Minute}); err != nil {
+		return fmt.Errorf("a job for the Buy screen: %w", err)
+	}
+	for done := false; !done; {
+		if time.Now().After(deadline.Add(6 * time.Minute)) {
+			return errors.New("the Buy screen's job did not finish")
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, j := range s.Node.Jobs() {
+			done = j.Deal.Phase == chain.PhaseClosed
+		}
 	}
 
 	// The software painter runs on its own goroutine: the test driver treats the main
@@ -68,7 +86,7 @@ func Screenshots(outDir string, earnFor time.Duration) error {
 func render(s *Session, ring *logRing, outDir string) error {
 	a := test.NewApp()
 	a.Settings().SetTheme(theme.DarkTheme())
-	b := &uiBackend{s: s, dataDir: "~/.local/share/daoli", logs: ring, prefs: a.Preferences()}
+	b := &uiBackend{s: s, dataDir: "~/.local/share/daoli", logs: ring, prefs: a.Preferences(), names: newJobNames(s.dataDir)}
 	m := ui.NewMain(b, func(work func() error, done func(error)) { done(work()) }, func(string) {})
 	w := test.NewWindow(m.Content)
 	defer w.Close()
