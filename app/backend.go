@@ -68,10 +68,23 @@ func totalsMap(t light.Totals) map[string]uint64 {
 	out := map[string]uint64{}
 	for s, v := range t {
 		if s.Earning() {
-			out[s.String()] = v
+			out[dashboardSource(s)] += v
 		}
 	}
 	return out
+}
+
+// dashboardSource is the dashboard's group of a ledger source: compute sales include
+// the deposits a provider won from buyers who stalled or were found wrong, and a
+// mediator's fees are part of what a trustee earns.
+func dashboardSource(s light.Source) string {
+	switch s {
+	case light.SourceSale, light.SourceFine:
+		return "compute"
+	case light.SourceMediation:
+		return "trustee"
+	}
+	return s.String()
 }
 
 func (b *uiBackend) Earnings() (ui.EarningsView, error) {

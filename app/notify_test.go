@@ -53,3 +53,17 @@ func TestJobNames(t *testing.T) {
 		t.Fatalf("a named job after a restart: %q", got)
 	}
 }
+
+func TestDashboardGroupsMarketEarnings(t *testing.T) {
+	got := totalsMap(light.Totals{light.SourceWin: 400, light.SourceSale: 20, light.SourceFine: 140,
+		light.SourceMediation: 20, light.SourceTrustee: 5, light.SourceRefund: 30, light.SourceEscrow: 90})
+	want := map[string]uint64{"win": 400, "compute": 160, "trustee": 25}
+	if len(got) != len(want) {
+		t.Fatalf("groups %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("groups %v, want %v", got, want)
+		}
+	}
+}
