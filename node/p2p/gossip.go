@@ -43,11 +43,21 @@ func (ts *topicState) unsubscribeLocked() (stop func()) {
 	}
 }
 
-// startGossip starts gossipsub on our own router protocol, with content-addressed
-// message IDs (the same transaction published by two nodes is one message), a wire
-// limit just above the largest topic's, and flood publishing: our own messages go to
-// every subscribed peer, not only the mesh, so a KeyBlock published right after joining
-// is not lost while the mesh forms, and no handful of mesh peers can sit on it.
+// startGossip starts gossipsub on our own router protocol, with unsigned messages
+// named by their content (the same transaction published by two nodes is one
+// message), a wire limit just above the largest topic's, and flood publishing: our
+// own messages go to every subscribed peer, not only the mesh, so a KeyBlock published
+// right after joining is not lost while the mesh forms, and no handful of mesh peers
+// can sit on it.
+//
+// Messages carry no author, sequence number or signature. Everything on our topics
+// signs itself (transactions, KeyBlocks, certified blocks), so gossipsub's signature
+// proved nothing a validator does not check anyway, and signing and checking it was
+// the largest cost of relaying a transaction. Without an author the one peer a
+// message can be blamed on is the one that sent it to us, which is whom validators
+// and penalties name anyway: a peer must not relay what it has not validated. Every
+// node runs this same policy (it is not configurable), and a message that carries an
+// author or a signature is malformed on our protocol (gossipTracer).
 func (n *Network) startGossip() error {
 	gossip := n.protos.Gossip
 	opts := []pubsub.Option{
@@ -58,7 +68,10 @@ func (n *Network) startGossip() error {
 		}),
 		pubsub.WithMaxMessageSize(maxGossipRPC),
 		pubsub.WithFloodPublish(true),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithRawTracer(gossipTracer{n}),
 		pubsub.WithPeerFilter(func(p peer.ID, _ string) bool { return !n.box.Banned(p) }),
 		pubsub.WithLogger(n.log.With("component", "gossipsub")),
 	}
@@ -207,7 +220,35 @@ func (s *gossipStream) ResetWithError(code network.StreamErrorCode) error {
 	return s.Stream.ResetWithError(code)
 }
 
-// messageID names a message by its topic and content.
+// gossipTracer penalizes the peer that sent us a message gossipsub refused for
+// carrying a signature, an author or a sequence number, which no node of ours sends.
+// Gossipsub calls it on its event loop, so it must not block; Penalize does not.
+type gossipTracer struct{ n *Network }
+
+func (g gossipTracer) RejectMessage(msg *pubsub.Message, reason string) {
+	switch reason {
+	case pubsub.RejectUnexpectedSignature, pubsub.RejectUnexpectedAuthInfo:
+		g.n.Penalize(msg.ReceivedFrom, PenaltyMalformed, "gossip "+reason)
+	}
+}
+
+func (gossipTracer) AddPeer(peer.ID, protocol.ID)         {}
+func (gossipTracer) RemovePeer(peer.ID)                   {}
+func (gossipTracer) Join(string)                          {}
+func (gossipTracer) Leave(string)                         {}
+func (gossipTracer) Graft(peer.ID, string)                {}
+func (gossipTracer) Prune(peer.ID, string)                {}
+func (gossipTracer) ValidateMessage(*pubsub.Message)      {}
+func (gossipTracer) DeliverMessage(*pubsub.Message)       {}
+func (gossipTracer) DuplicateMessage(*pubsub.Message)     {}
+func (gossipTracer) ThrottlePeer(peer.ID)                 {}
+func (gossipTracer) RecvRPC(*pubsub.RPC)                  {}
+func (gossipTracer) SendRPC(*pubsub.RPC, peer.ID)         {}
+func (gossipTracer) DropRPC(*pubsub.RPC, peer.ID)         {}
+func (gossipTracer) UndeliverableMessage(*pubsub.Message) {}
+
+// messageID names a message by its topic and content. It is the only name an
+// unsigned message has: gossipsub's default (author and sequence number) needs both.
 func messageID(m *pb.Message) string {
 	h := sha256.New()
 	h.Write([]byte(m.GetTopic()))
@@ -333,11 +374,10 @@ func (n *Network) deliver(ctx context.Context, topic string, sub *pubsub.Subscri
 			continue
 		}
 		m := Message{
-			Topic:  topic,
-			From:   msg.ReceivedFrom,
-			Origin: msg.GetFrom(),
-			Data:   msg.Data,
-			Value:  msg.ValidatorData,
+			Topic: topic,
+			From:  msg.ReceivedFrom,
+			Data:  msg.Data,
+			Value: msg.ValidatorData,
 		}
 		func() {
 			defer n.recoverTo("gossip handler", m.From, nil)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -46,7 +47,7 @@ func TestGossipAcceptedMessagesReachEveryone(t *testing.T) {
 	for i := 1; i < 4; i++ {
 		eventually(t, fmt.Sprintf("node %d to receive", i), func() bool { return len(recs[i].data()) == 1 })
 		msg := recs[i].msgs[0]
-		if string(msg.Data) != "ticket" || msg.Value != "ticket" || msg.Topic != topic || msg.Origin != m.id(0) {
+		if string(msg.Data) != "ticket" || msg.Value != "ticket" || msg.Topic != topic || msg.From == "" || msg.From == m.id(i) {
 			t.Fatalf("node %d got %+v", i, msg)
 		}
 	}
@@ -350,4 +351,68 @@ func TestGossipRPCCharged(t *testing.T) {
 	}
 	eventually(t, "the gossip delivered", func() bool { return got.Load() == 3 })
 	eventually(t, "nothing charged once gossip is read", func() bool { return n.budget.inUse() == 0 })
+}
+
+// TestGossipUnsignedBlamesTheSender: gossip messages carry no author and no
+// signature. A message that does is malformed on our protocol and costs the peer that
+// sent it PenaltyMalformed before any validator runs; an unsigned message a validator
+// rejects costs the peer that relayed it, the only peer known.
+func TestGossipUnsignedBlamesTheSender(t *testing.T) {
+	m := newMockNet(t, 2, nil, nil)
+	n := m.nets[0]
+	topic := testProtos.Txs
+	var validated atomic.Int64
+	if err := n.Subscribe(topic, func(_ context.Context, _ peer.ID, data []byte) (any, ValidationResult) {
+		validated.Add(1)
+		if bytes.HasPrefix(data, []byte("bad")) {
+			return nil, Reject
+		}
+		return nil, Accept
+	}, (&recorder{}).handle); err != nil {
+		t.Fatal(err)
+	}
+
+	// Honest publications are unsigned, and reach the validator.
+	rec := &recorder{}
+	if err := m.nets[1].Subscribe(topic, acceptAll, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	waitTopicPeers(t, m, topic, []int{1, 1})
+	if err := n.Publish(testContext(t), topic, []byte("good")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the unsigned message delivered", func() bool { return rec.has("good") })
+	validated.Store(0) // our own publication was validated too
+
+	send := func(h host.Host, msgs ...*pb.Message) {
+		t.Helper()
+		s, err := h.NewStream(testContext(t), n.Self(), testProtos.Gossip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rpc, err := (&pb.RPC{Publish: msgs}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Write(append(binary.AppendUvarint(nil, uint64(len(rpc))), rpc...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One message with an author and a sequence number, one with a signature too:
+	// malformed, whatever their content. Then an unsigned one the validator rejects,
+	// which RPCs being handled in order, is judged after them.
+	signer := m.bareHost(t, 0)
+	author := []byte(signer.ID())
+	send(signer,
+		&pb.Message{From: author, Seqno: []byte{0, 0, 0, 0, 0, 0, 0, 1}, Data: []byte("good 1"), Topic: &topic},
+		&pb.Message{From: author, Seqno: []byte{0, 0, 0, 0, 0, 0, 0, 2}, Data: []byte("good 2"), Topic: &topic, Signature: make([]byte, 64)},
+	)
+	eventually(t, "both messages refused as malformed", func() bool { return n.box.Score(signer.ID()) >= 2*PenaltyMalformed || n.Banned(signer.ID()) })
+	if v := validated.Load(); v != 0 {
+		t.Fatalf("%d messages with an author or a signature reached the validator", v)
+	}
+
+	relay := m.bareHost(t, 0)
+	send(relay, &pb.Message{Data: []byte("bad tx"), Topic: &topic})
+	eventually(t, "the relayer of a rejected message penalized", func() bool { return n.box.Score(relay.ID()) == PenaltyRejected })
 }

@@ -59,8 +59,8 @@ const (
 	MaxErrorText = 256
 )
 
-// gossipOverhead is what gossipsub adds around a message on the wire: author, sequence
-// number, signature, key, topic and protobuf tags.
+// gossipOverhead is what gossipsub adds around the messages of an RPC on the wire:
+// topics, protobuf tags and control messages.
 const gossipOverhead = 64 << 10
 
 // maxGossipRPC is the largest gossipsub RPC we read: the largest topic message plus its
@@ -129,8 +129,11 @@ type Protocols struct {
 	Offers    string
 
 	// Gossip is the gossipsub router protocol. It is ours, not the public /meshsub/…,
-	// because our message size limit is larger than the public network's and because
-	// gossip of one chain must not mix with another's.
+	// because our message size limit is larger than the public network's, because
+	// gossip of one chain must not mix with another's, and because our messages are
+	// unsigned (startGossip). Version 2.0.0 is gossipsub v1.2 with unsigned messages;
+	// 1.x (…/meshsub/1.2.0) signed them, so the two cannot relay for each other and
+	// do not share a protocol.
 	Gossip protocol.ID
 	// DHTPrefix is the Kademlia protocol prefix; the DHT speaks DHTPrefix + "/kad/1.0.0".
 	DHTPrefix protocol.ID
@@ -164,7 +167,7 @@ func NewProtocols(chainID string) (Protocols, error) {
 		Blocks:          base + "/blocks",
 		Txs:             base + "/txs",
 		Offers:          base + "/offers",
-		Gossip:          protocol.ID(base + "/meshsub/1.2.0"),
+		Gossip:          protocol.ID(base + "/gossip/2.0.0"),
 		DHTPrefix:       protocol.ID(base),
 		DHT:             protocol.ID(base + "/kad/1.0.0"),
 		MDNSService:     "_daoli-" + strings.ReplaceAll(chainID, ".", "-") + "._udp",

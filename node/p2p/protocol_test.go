@@ -29,7 +29,7 @@ func TestProtocolIDs(t *testing.T) {
 		p.Offers:            "/daoli/daoli-main.1/offers",
 		string(p.DHTPrefix): "/daoli/daoli-main.1",
 		string(p.DHT):       "/daoli/daoli-main.1/kad/1.0.0",
-		string(p.Gossip):    "/daoli/daoli-main.1/meshsub/1.2.0",
+		string(p.Gossip):    "/daoli/daoli-main.1/gossip/2.0.0",
 		p.MDNSService:       "_daoli-daoli-main-1._udp",
 	}
 	for got, w := range want {

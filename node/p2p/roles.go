@@ -111,11 +111,10 @@ type Validator func(ctx context.Context, from peer.ID, data []byte) (value any, 
 // Message is a gossip message that passed validation.
 type Message struct {
 	Topic string
-	// From is the peer that relayed the message to us.
+	// From is the peer that relayed the message to us. Gossip messages carry no
+	// author, so who published one is not known.
 	From peer.ID
-	// Origin is the peer that published it (it signed the message).
-	Origin peer.ID
-	Data   []byte
+	Data []byte
 	// Value is what the validator returned with Accept.
 	Value any
 }

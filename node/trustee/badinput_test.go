@@ -492,9 +492,15 @@ func (a *attacker) oversized(spec p2p.StreamSpec, claim uint64, send int) (writt
 	return written, err
 }
 
-// publish sends data on topic as a gossipsub message of its own, signed as gossipsub
-// requires, in one RPC on the attacker's gossip stream.
+// publish sends data on topic as a gossipsub message of its own, unsigned and
+// without an author as node/p2p requires, in one RPC on the attacker's gossip stream.
 func (a *attacker) publish(topic string, data []byte) error {
+	return a.publishRPC(&pb.Message{Data: data, Topic: &topic})
+}
+
+// publishSigned sends data on topic as gossipsub's default would: with the
+// attacker's peer ID as author, a sequence number and the author's signature.
+func (a *attacker) publishSigned(topic string, data []byte) error {
 	var seqno [8]byte
 	binary.BigEndian.PutUint64(seqno[:], a.seqno.Add(1))
 	m := &pb.Message{From: []byte(a.id()), Data: data, Seqno: seqno[:], Topic: &topic}
@@ -505,6 +511,10 @@ func (a *attacker) publish(topic string, data []byte) error {
 	if m.Signature, err = a.priv.Sign(append([]byte(pubsub.SignPrefix), signed...)); err != nil {
 		return err
 	}
+	return a.publishRPC(m)
+}
+
+func (a *attacker) publishRPC(m *pb.Message) error {
 	rpc, err := (&pb.RPC{Publish: []*pb.Message{m}}).Marshal()
 	if err != nil {
 		return err
@@ -894,7 +904,9 @@ func notSubscribed(t *testing.T, a *attacker, spec p2p.TopicSpec, p p2p.Protocol
 // RPC's length before gossipsub reads it, and refuses one over the limit as oversized;
 // what follows the length is gossipsub's to parse, and it resets the stream on the
 // first fault without telling a validator, so a malformed or truncated RPC costs
-// nothing. Either way the trustee must stay up and keep gossiping.
+// nothing. A well-formed message that carries an author and a signature, which our
+// gossip does not use, is malformed. Either way the trustee must stay up and keep
+// gossiping.
 func gossipRouter(t *testing.T, a *attacker, p p2p.Protocols) {
 	t.Helper()
 	for _, c := range []struct {
@@ -923,6 +935,14 @@ func gossipRouter(t *testing.T, a *attacker, p p2p.Protocols) {
 			a.expectPenalty(t, "gossip router, "+c.name, c.want)
 		}
 	}
+	// Gossip messages carry no author and no signature: one signed as gossipsub
+	// signs by default is malformed, before any validator looks at it.
+	a.fresh(t)
+	if err := a.publishSigned(p.Txs, garbage(100, 30)); err != nil {
+		t.Fatal(err)
+	}
+	a.expectPenalty(t, "gossip router, a message with an author and a signature", p2p.PenaltyMalformed)
+
 	// A silent gossip stream holds nothing and blocks nothing: gossipsub keeps one
 	// inbound stream per peer and resets the older when a new one opens, and gossip
 	// on the new one is read and judged.
