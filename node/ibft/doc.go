@@ -21,9 +21,10 @@
 // block's certificate, a ticket at the driver's edge and again in a report and a block).
 //
 // The driver collects the output with Ready and Advance: records to append to the
-// write-ahead log (every report, proposal and vote the trustee signed, to be made
-// durable before anything is sent), messages to send, committed blocks with their
-// certificates, and evidence of equivocation.
+// write-ahead log (every report, proposal and vote the trustee signed; a vote must be
+// durable before it is sent, while reports and proposals may go ahead of their record,
+// see Outbound.Early), messages to send, committed blocks with their certificates,
+// and evidence of equivocation.
 //
 // Each epoch runs Tendermint ("The latest gossip on BFT consensus", Buchman, Kwon and
 // Milosevic, 2018, Algorithm 1) over one value: the block the round's leader builds

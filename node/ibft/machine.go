@@ -27,9 +27,10 @@ func (s Step) String() string {
 
 // Ready is the output the driver must act on, in this order: append Persist to the
 // write-ahead log and make it durable; store Committed; then send Messages (they may
-// carry what Persist holds, which must never leave unsaved); hand Evidence to the
-// mempool as Evidence transactions; and when CatchUp is set, fetch certified blocks
-// from peers and feed them to Sync.
+// carry what Persist holds, which must never leave unsaved, except the messages
+// Outbound.Early allows to go first); hand Evidence to the mempool as Evidence
+// transactions; and when CatchUp is set, fetch certified blocks from peers and feed
+// them to Sync.
 type Ready struct {
 	Persist   []Record
 	Messages  []Outbound

@@ -376,6 +376,19 @@ type Outbound struct {
 // Broadcast reports whether the message goes to every other trustee.
 func (o *Outbound) Broadcast() bool { return o.To == keys.PublicKey{} }
 
+// Early reports whether the message may be sent before the records of its Ready are
+// durable: a report or a proposal, which bind no one. Only votes decide a block, and
+// every vote waits for the log. A trustee that crashes before its report or proposal
+// is saved may sign a different one for the same epoch or round after the restart;
+// the others keep the first report they took (a second is a conflict, refused and not
+// punished), hold up to two proposals of a round, and prevote at most one block per
+// round whichever they saw, so safety is as before and at worst the round fails and
+// the next leader proposes. Sending these two ahead takes a log write off the path of
+// every epoch twice: the close to the leader's proposal, the proposal to the prevotes.
+func (o *Outbound) Early() bool {
+	return o.Message.Report != nil || o.Message.Proposal != nil
+}
+
 // Record is one entry of a trustee's write-ahead log: something it signed. A precommit
 // for a block is saved with the proposal of that block, so that after a crash the
 // trustee still holds the block it is locked on and can propose it again.

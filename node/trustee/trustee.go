@@ -430,8 +430,18 @@ func (t *Trustee) step(ctx context.Context) error {
 }
 
 // ready acts on the machine's Ready in the order it requires: persist, commit, send.
+// Reports and proposals go first (Outbound.Early), so that the others work on them
+// while this trustee's log write runs; votes wait for it.
 func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 	rd := t.m.Ready()
+	early := len(rd.Persist) > 0
+	if early {
+		for i := range rd.Messages {
+			if rd.Messages[i].Early() {
+				t.send(ctx, &rd.Messages[i])
+			}
+		}
+	}
 	if len(rd.Persist) > 0 {
 		raw := make([][]byte, len(rd.Persist))
 		for i := range rd.Persist {
@@ -455,7 +465,9 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 		}
 	}
 	for i := range rd.Messages {
-		t.send(ctx, &rd.Messages[i])
+		if !early || !rd.Messages[i].Early() {
+			t.send(ctx, &rd.Messages[i])
+		}
 	}
 	for i := range rd.Evidence {
 		t.reportEvidence(ctx, &rd.Evidence[i])

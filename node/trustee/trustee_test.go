@@ -1,6 +1,7 @@
 package trustee
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -211,6 +214,92 @@ func TestSubmitKeyBlockBadInput(t *testing.T) {
 		_, err := tr.SubmitKeyBlock(context.Background(), c.kb)
 		if !errors.Is(err, ErrBadRequest) || errors.Is(err, p2p.ErrBadInput) != c.bad {
 			t.Fatalf("KeyBlock %s: %v", c.name, err)
+		}
+	}
+}
+
+// durableNet checks, as each consensus message leaves, that a vote the trustee signed
+// is in its write-ahead log already (or its epoch committed, after which the log is
+// pruned). Reports and proposals may leave first (ibft.Outbound.Early).
+type durableNet struct {
+	Net
+	tr *Trustee
+
+	mu     sync.Mutex
+	votes  int
+	failed error
+}
+
+func (d *durableNet) Send(ctx context.Context, id peer.ID, proto protocol.ID, msg []byte) error {
+	d.check(msg)
+	return d.Net.Send(ctx, id, proto, msg)
+}
+
+func (d *durableNet) SendStream(ctx context.Context, id peer.ID, proto protocol.ID, msg []byte) error {
+	d.check(msg)
+	return d.Net.(p2p.StreamSender).SendStream(ctx, id, proto, msg)
+}
+
+func (d *durableNet) check(raw []byte) {
+	m, err := ibft.DecodeMessage(raw)
+	if err != nil || m.Vote == nil || m.Vote.Trustee != d.tr.key.Public() {
+		return
+	}
+	v := m.Vote
+	found := false
+	err = d.tr.store.WAL().Range(0, func(_ uint64, rec []byte) error {
+		r, err := ibft.DecodeRecord(rec)
+		if err == nil && r.Vote != nil && bytes.Equal(r.Vote.Sig, v.Sig) {
+			found = true
+		}
+		return err
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.votes++
+	switch {
+	case err != nil:
+		d.failed = err
+	case !found && d.tr.tipv.Load().header.Epoch < v.Epoch && d.failed == nil:
+		d.failed = fmt.Errorf("%s sent before it was in the WAL", m)
+	}
+}
+
+// TestVotesDurableBeforeSent runs four trustees and checks every vote each sends
+// against its write-ahead log at the moment it leaves.
+func TestVotesDurableBeforeSent(t *testing.T) {
+	ts := mockTrustees(t, 4)
+	var nets []*durableNet
+	for _, tr := range ts {
+		d := &durableNet{Net: tr.net, tr: tr}
+		tr.net = d
+		nets = append(nets, d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, tr := range ts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = tr.Run(ctx)
+		}()
+	}
+	poll(t, "height 5 everywhere", func() bool {
+		for _, tr := range ts {
+			if tr.Status().Height < 5 {
+				return false
+			}
+		}
+		return true
+	})
+	cancel()
+	wg.Wait()
+	for i, d := range nets {
+		if d.failed != nil {
+			t.Fatalf("trustee %d: %v", i, d.failed)
+		}
+		if d.votes == 0 {
+			t.Fatalf("trustee %d sent no vote", i)
 		}
 	}
 }

@@ -362,9 +362,10 @@ func readChain(dataDir string) (*storedChain, error) {
 // the last 10 kills trustee 3 is stopped, so that trustee 0 is in every quorum and a
 // crash leaves its epoch undecided until it is back.
 //
-// Trustee 0 never signs two different votes (nor proposals, nor reports) for one kind,
-// epoch and round: not in the union of its write-ahead log as read after every kill,
-// nor against its precommits in the certificates the other trustees stored; no trustee
+// Trustee 0 never signs two different votes for one kind, epoch and round, and its
+// log never holds two different proposals or reports for one epoch and round: not in
+// the union of its write-ahead log as read after every kill, nor (votes) against its
+// precommits in the certificates the other trustees stored; no trustee
 // ever logs an equivocation, and no block carries Evidence. After every restart the
 // others certify on; at the end trustees 0 and 3 catch up, every process stops cleanly
 // on SIGTERM, and the four chains agree.
