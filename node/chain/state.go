@@ -285,3 +285,12 @@ func DecodeTrusteeSet(data []byte) ([]Trustee, error) {
 	}
 	return set, nil
 }
+
+// DecodeRegistry parses the trustee registry from a state proof.
+func DecodeRegistry(data []byte) (*Registry, error) {
+	r := new(Registry)
+	if err := decode(data, r, MaxStateValue); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	return r, nil
+}

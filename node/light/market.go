@@ -931,3 +931,19 @@ const staleNonce = 8
 
 // Params are the chain's genesis parameters.
 func (n *Node) Params() chain.Params { return n.params }
+
+// Submit signs body with the wallet at its next nonce and hands it to the trustees,
+// for transactions the node has no method of its own for (a trustee's bond).
+func (n *Node) Submit(ctx context.Context, fee uint64, body chain.Body) (chain.Hash, error) {
+	return n.sendTx(ctx, fee, body)
+}
+
+// ProveState proves one state key against a verified header and returns its value
+// (nil when the state does not hold it) and the header's height.
+func (n *Node) ProveState(ctx context.Context, key chain.Hash) ([]byte, uint64, error) {
+	values, h, err := n.proveState(ctx, []chain.Hash{key})
+	if err != nil {
+		return nil, 0, err
+	}
+	return values[0], h, nil
+}

@@ -23,6 +23,8 @@ const usage = `usage:
   daoli-trustee init --dir D [--network FILE] [--listen ADDR]...
   daoli-trustee devnet --trustees N --dir D [--start]
   daoli-trustee run --config FILE [--metrics ADDR]
+  daoli-trustee bond --config FILE [--amount N] [--addr MULTIADDR]...   join the trustee set
+  daoli-trustee unbond --config FILE                                  leave it
   daoli-trustee --version
 `
 
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDevnet(ctx, args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(ctx, args[1:], stderr)
+	case "bond":
+		err = cmdBond(ctx, args[1:], stdout, stderr, false)
+	case "unbond":
+		err = cmdBond(ctx, args[1:], stdout, stderr, true)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
