@@ -126,6 +126,10 @@ func cmdBond(ctx context.Context, args []string, stdout, stderr io.Writer, leave
 	case leave && i >= 0 && reg.Bonded[i].Leaving:
 		fmt.Fprintf(stdout, "Leaving as of block %d: this key leaves the trustee set at block %d; the bond comes back %d blocks later.\n",
 			h, next, nf.Genesis.Params.UnbondDelay)
+	case leave && slices.ContainsFunc(reg.Unbonding, func(u chain.Unbonding) bool { return u.Key == key.Public() }):
+		// A membership boundary passed before the proof: the key has left already.
+		u := reg.Unbonding[slices.IndexFunc(reg.Unbonding, func(u chain.Unbonding) bool { return u.Key == key.Public() })]
+		fmt.Fprintf(stdout, "This key left the trustee set by block %d; the bond of %d comes back at block %d.\n", h, u.Amount, u.Release)
 	default:
 		return fmt.Errorf("%s: transaction %s was certified, but the registry at block %d does not show it", name, tx.Short(), h)
 	}

@@ -55,7 +55,8 @@ func TestBondAndUnbond(t *testing.T) {
 	if code := run(ctx, []string{"unbond", "--config", path}, &out, &errOut); code != 0 {
 		t.Fatalf("unbond: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "leaves the trustee set at block") {
+	// A membership boundary may pass before the command's proof: then it has left.
+	if !strings.Contains(out.String(), "leaves the trustee set at block") && !strings.Contains(out.String(), "left the trustee set by block") {
 		t.Fatalf("unbond said: %s", out.String())
 	}
 }
