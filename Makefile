@@ -12,9 +12,14 @@ else
 export LANG := en_US.UTF-8
 endif
 
+# no_emoji leaves Fyne's colour emoji font out: the screens show no emoji, and Fyne
+# parses that 4 MB font once per text style it draws, about 18 MB of heap for nothing
+# (docs/benchmarks.md). An emoji in text still draws with a system font that has it.
+TAGS := -tags no_emoji
+
 # -buildvcs=auto stamps the git revision into the binary (daoli --version shows it)
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
-BUILD_FLAGS := -buildvcs=auto
+BUILD_FLAGS := -buildvcs=auto $(TAGS)
 
 .PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app release package clean
 
@@ -56,7 +61,7 @@ jobs:
 
 ## screenshots: draw every screen of the app, on a fresh demo network, into docs/screenshots
 screenshots: deps
-	$(GO) run ./packaging/screenshots --out docs/screenshots
+	$(GO) run $(TAGS) ./packaging/screenshots --out docs/screenshots
 
 ## sim: the full I-BFT simulation, 1,000 seeds for each of n = 4, 7 and 10
 sim:
@@ -71,9 +76,10 @@ fmt-check:
 bench: deps
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
 
-## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb)
+## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb), built
+## as make build builds it; each figure is the median of the runs
 bench-app: test-deps
-	$(GO) test -run '^$$' -bench 'App' -benchtime 3x ./app
+	$(GO) test $(TAGS) -run '^$$' -bench 'App' -benchtime 3x ./app
 
 ## lint: vet, formatting and a tidy go.mod
 lint: deps

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -170,31 +171,35 @@ func (b *uiBackend) SetPreset(p string) error {
 	})
 }
 
-func (b *uiBackend) Logs() []string { return b.logs.lines() }
+func (b *uiBackend) Logs() ([]string, uint64) { return b.logs.lines() }
+
+func (b *uiBackend) LogCount() uint64 { return b.logs.count.Load() }
 
 // logRing keeps the last lines of the app's log for the Logs screen.
 type logRing struct {
-	mu  sync.Mutex
-	buf []string
-	max int
+	mu    sync.Mutex
+	buf   []string
+	max   int
+	count atomic.Uint64 // lines written in all
 }
 
 func (r *logRing) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		r.buf = append(r.buf, line)
-	}
+	lines := strings.Split(strings.TrimRight(string(p), "\n"), "\n")
+	r.buf = append(r.buf, lines...)
 	if over := len(r.buf) - r.max; over > 0 {
 		r.buf = slices.Delete(r.buf, 0, over)
 	}
+	r.count.Add(uint64(len(lines)))
 	return len(p), nil
 }
 
-func (r *logRing) lines() []string {
+// lines returns the lines kept, oldest first, and how many were written in all.
+func (r *logRing) lines() ([]string, uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.buf)
+	return slices.Clone(r.buf), r.count.Load()
 }
 
 // newLogger logs to the ring (for the Logs screen) and to w.

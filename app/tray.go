@@ -51,17 +51,20 @@ func newTray(a fyne.App, w fyne.Window, b *uiBackend, m *ui.Main) *tray {
 	return t
 }
 
-// refresh shows the governor's state; it runs on the UI goroutine.
+// refresh shows the governor's state; it runs on the UI goroutine. The menu is sent
+// to the desktop again only when a label changed: the bridge calls this every second.
 func (t *tray) refresh() {
 	if t.menu == nil {
 		return
 	}
 	s := t.b.Sharing()
-	t.state.Label = s.Reason
+	toggle := "Start sharing"
 	if s.On {
-		t.toggle.Label = "Stop sharing"
-	} else {
-		t.toggle.Label = "Start sharing"
+		toggle = "Stop sharing"
 	}
+	if t.state.Label == s.Reason && t.toggle.Label == toggle {
+		return
+	}
+	t.state.Label, t.toggle.Label = s.Reason, toggle
 	t.menu.Refresh()
 }

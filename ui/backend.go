@@ -19,7 +19,10 @@ type Backend interface {
 	Sharing() SharingView
 	SetSharing(on bool) error
 	SetPreset(preset string) error
-	Logs() []string
+	// Logs returns the log lines kept, oldest first, and how many lines were logged
+	// in all; LogCount is that number alone, for telling cheaply whether anything is new.
+	Logs() (lines []string, count uint64)
+	LogCount() uint64
 	Settings() SettingsView
 	SetStartAtLogin(on bool) error
 	SetNotifications(on bool) error

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"maps"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -22,7 +24,15 @@ type Dashboard struct {
 	chart   *earningsChart
 	totals  *widget.Label
 	Content fyne.CanvasObject
+	// The earnings are read again when a block arrives, which is when the ledger
+	// changes, and at least every earningsMaxAge for the windows that move with time.
+	earnedHeight uint64
+	earnedAt     time.Time
+	earnedOK     bool
 }
+
+// earningsMaxAge bounds how long the earnings windows go without being summed again.
+const earningsMaxAge = time.Minute
 
 // NewDashboard builds the dashboard; Refresh fills it.
 func NewDashboard(b Backend) *Dashboard {
@@ -45,23 +55,27 @@ func NewDashboard(b Backend) *Dashboard {
 func (d *Dashboard) Refresh() {
 	n := d.b.Node()
 	if n.BalanceAt == 0 {
-		d.balance.SetText("—")
-		d.proof.SetText("Waiting for the first proof of the balance from a trustee.")
+		setText(d.balance, "—")
+		setText(d.proof, "Waiting for the first proof of the balance from a trustee.")
 	} else {
-		d.balance.SetText(coins(n.Balance) + " coins")
-		d.proof.SetText(fmt.Sprintf("Proven against block %d.", n.BalanceAt))
+		setText(d.balance, coins(n.Balance)+" coins")
+		setText(d.proof, fmt.Sprintf("Proven against block %d.", n.BalanceAt))
 	}
 	sync := "catching up"
 	if n.Synced {
 		sync = "in sync"
 	}
-	d.chain.SetText(fmt.Sprintf("Block %d of %d, %s · %d peers, %d trustees", n.Height, n.Target, sync, n.Peers, n.Trustees))
-	d.wins.SetText(fmt.Sprintf("%d epochs won, %d payroll wages, %d tickets sent", n.Wins, n.Payrolls, n.Tickets))
-	s := d.b.Sharing()
-	d.sharing.SetText(s.Reason)
+	setText(d.chain, fmt.Sprintf("Block %d of %d, %s · %d peers, %d trustees", n.Height, n.Target, sync, n.Peers, n.Trustees))
+	setText(d.wins, fmt.Sprintf("%d epochs won, %d payroll wages, %d tickets sent", n.Wins, n.Payrolls, n.Tickets))
+	setText(d.sharing, d.b.Sharing().Reason)
+	now := time.Now()
+	if d.earnedOK && n.Height == d.earnedHeight && now.Sub(d.earnedAt) < earningsMaxAge {
+		return
+	}
 	e, err := d.b.Earnings()
+	d.earnedHeight, d.earnedAt, d.earnedOK = n.Height, now, err == nil
 	if err != nil {
-		d.totals.SetText("The ledger cannot be read: " + err.Error())
+		setText(d.totals, "The ledger cannot be read: "+err.Error())
 		return
 	}
 	d.chart.set(e)
@@ -72,7 +86,7 @@ func (d *Dashboard) Refresh() {
 		}
 		return t
 	}
-	d.totals.SetText(fmt.Sprintf("Today %s · 7 days %s · 30 days %s", coins(sum(e.Today)), coins(sum(e.Week)), coins(sum(e.Month))))
+	setText(d.totals, fmt.Sprintf("Today %s · 7 days %s · 30 days %s", coins(sum(e.Today)), coins(sum(e.Week)), coins(sum(e.Month))))
 }
 
 // earningsChart draws the three windows as stacked bars, one colour per source.
@@ -88,6 +102,9 @@ func newEarningsChart() *earningsChart {
 }
 
 func (c *earningsChart) set(e EarningsView) {
+	if maps.Equal(c.e.Today, e.Today) && maps.Equal(c.e.Week, e.Week) && maps.Equal(c.e.Month, e.Month) {
+		return
+	}
 	c.e = e
 	c.Refresh()
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"strings"
+
+	"fyne.io/fyne/v2/widget"
 )
 
 // coins formats an amount of the smallest unit with thousands separators.
@@ -33,3 +35,11 @@ var sourceNames = map[string]string{
 
 // earningSources are drawn in this order.
 var earningSources = []string{"win", "payroll", "compute", "trustee", "fees"}
+
+// setText changes a label only when its text differs: SetText re-measures and
+// repaints even for the same text, and the screens are refreshed every second.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
+}

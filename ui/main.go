@@ -21,6 +21,7 @@ type Main struct {
 	Settings  *Settings
 	Tabs      *container.AppTabs
 	Content   fyne.CanvasObject
+	screens   []interface{ Refresh() } // in the order of the tabs
 }
 
 // NewMain builds every screen over b.
@@ -42,25 +43,22 @@ func NewMain(b Backend, run Runner, clip func(string)) *Main {
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.Settings.Content),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), m.Logs.Content),
 	)
+	m.screens = []interface{ Refresh() }{m.Dashboard, m.Share, m.Buy, m.Wallet, m.Network, m.Settings, m.Logs}
+	// A screen out of view is not kept up to date; it catches up when chosen.
+	m.Tabs.OnSelected = func(*container.TabItem) { m.screens[m.Tabs.SelectedIndex()].Refresh() }
 	m.Content = container.NewBorder(m.badge, nil, nil, nil, m.Tabs)
 	m.Refresh()
 	return m
 }
 
-// Refresh reads the backend again, on the UI goroutine; the app's bridge calls it
-// when the node reports a change.
+// Refresh reads the backend again for the screen in view, on the UI goroutine; the
+// app's bridge calls it when the node reports a change and once a second.
 func (m *Main) Refresh() {
 	n := m.b.Node()
 	if n.Demo {
-		m.badge.SetText("Local demo network: coins here have no value outside this computer")
+		setText(m.badge, "Local demo network: coins here have no value outside this computer")
 	} else {
-		m.badge.SetText(n.Network)
+		setText(m.badge, n.Network)
 	}
-	m.Dashboard.Refresh()
-	m.Wallet.Refresh()
-	m.Share.Refresh()
-	m.Buy.Refresh()
-	m.Network.Refresh()
-	m.Logs.Refresh()
-	m.Settings.Refresh()
+	m.screens[m.Tabs.SelectedIndex()].Refresh()
 }

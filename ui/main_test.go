@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,21 @@ type fakeBackend struct {
 	sharing  SharingView
 	sent     []string
 	logs     []string
+	logged   uint64 // lines logged in all; logs keeps the last logMax
+	logMax   int
 	settings SettingsView
 	fakeMarket
+	// reads counts the calls that read the ledger or the logs.
+	reads struct{ earnings, ledger, logs int }
+}
+
+// log adds lines as the app's log ring does: the oldest go beyond logMax.
+func (f *fakeBackend) log(lines ...string) {
+	f.logs = append(slices.Clone(f.logs), lines...)
+	f.logged += uint64(len(lines))
+	if over := len(f.logs) - f.logMax; f.logMax > 0 && over > 0 {
+		f.logs = f.logs[over:]
+	}
 }
 
 func newFake() *fakeBackend {
@@ -28,16 +42,19 @@ func newFake() *fakeBackend {
 			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40},
 		sharing:  SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"}},
 		logs:     []string{"block certified height=42"},
+		logged:   1,
 		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli"},
 	}
 }
 
 func (f *fakeBackend) Node() NodeView { return f.node }
 func (f *fakeBackend) Earnings() (EarningsView, error) {
+	f.reads.earnings++
 	return EarningsView{Today: map[string]uint64{"win": 400, "payroll": 300}, Week: map[string]uint64{"win": 4800, "payroll": 2850},
 		Month: map[string]uint64{"win": 4800, "payroll": 2850}}, nil
 }
 func (f *fakeBackend) Ledger() ([]LedgerLine, error) {
+	f.reads.ledger++
 	return []LedgerLine{{Height: 40, Time: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC), What: "win", Amount: 400},
 		{Height: 41, Time: time.Date(2026, 11, 22, 11, 1, 0, 0, time.UTC), What: "payroll", Amount: 100}}, nil
 }
@@ -60,8 +77,12 @@ func (f *fakeBackend) SetSharing(on bool) error {
 	return nil
 }
 func (f *fakeBackend) SetPreset(p string) error { f.sharing.Preset = p; return nil }
-func (f *fakeBackend) Logs() []string           { return f.logs }
-func (f *fakeBackend) Settings() SettingsView   { return f.settings }
+func (f *fakeBackend) Logs() ([]string, uint64) {
+	f.reads.logs++
+	return slices.Clone(f.logs), f.logged
+}
+func (f *fakeBackend) LogCount() uint64       { return f.logged }
+func (f *fakeBackend) Settings() SettingsView { return f.settings }
 func (f *fakeBackend) SetStartAtLogin(on bool) error {
 	f.settings.StartAtLogin = on
 	return nil
@@ -154,5 +175,72 @@ func TestSettingsFlow(t *testing.T) {
 	test.Tap(m.Settings.notify)
 	if !f.settings.StartAtLogin || f.settings.Notifications {
 		t.Fatalf("settings %+v", f.settings)
+	}
+}
+
+// TestRefreshReadsWhatChanged: the bridge refreshes once a second, so a refresh reads
+// only the screen in view, the ledger only when a block came, and the logs only when
+// something was logged.
+func TestRefreshReadsWhatChanged(t *testing.T) {
+	m, f, _ := newTestMain(t)
+	w := test.NewWindow(m.Content)
+	defer w.Close()
+	before := f.reads
+	for range 3 {
+		m.Refresh()
+	}
+	if f.reads != before {
+		t.Fatalf("refreshes with nothing new read %+v, before %+v", f.reads, before)
+	}
+	f.node.Height++
+	m.Refresh()
+	if f.reads.earnings != before.earnings+1 || f.reads.ledger != before.ledger {
+		t.Fatalf("a block on the dashboard: reads %+v, before %+v", f.reads, before)
+	}
+	m.Tabs.SelectIndex(3) // wallet
+	m.Refresh()
+	if f.reads.ledger != before.ledger+1 {
+		t.Fatalf("the wallet after a block: reads %+v, before %+v", f.reads, before)
+	}
+	m.Tabs.SelectIndex(6) // logs
+	n := f.reads.logs
+	m.Refresh()
+	if f.reads.logs != n {
+		t.Fatalf("logs read again with nothing logged")
+	}
+	f.log("new line")
+	m.Refresh()
+	if f.reads.logs != n+1 || m.Logs.list.Length() != 2 {
+		t.Fatalf("logs after a line: %d reads, %d rows", f.reads.logs-n, m.Logs.list.Length())
+	}
+}
+
+// TestLogsChosenLine: the logs list the newest first; a chosen line is shown whole
+// and stays chosen as lines come and old ones go.
+func TestLogsChosenLine(t *testing.T) {
+	m, f, _ := newTestMain(t)
+	w := test.NewWindow(m.Content)
+	defer w.Close()
+	w.Resize(fyne.NewSize(900, 700))
+	f.logMax = 4
+	f.log("two", "three "+strings.Repeat("long ", 60)+"end")
+	m.Tabs.SelectIndex(6)
+	l := m.Logs
+	if l.list.Length() != 3 || l.lines[len(l.lines)-1] != f.logs[2] {
+		t.Fatalf("%d rows, lines %q", l.list.Length(), l.lines)
+	}
+	l.list.Select(0) // the newest
+	if !strings.HasSuffix(l.detail.Text, "end") {
+		t.Fatalf("chosen line shows %q", l.detail.Text)
+	}
+	f.log("four", "five") // "block certified" goes
+	m.Refresh()
+	if l.chosen != 1 || l.lines[l.chosen] != f.logs[1] || !strings.HasSuffix(l.detail.Text, "end") {
+		t.Fatalf("after two more lines: chosen %d of %q, shows %q", l.chosen, l.lines, l.detail.Text)
+	}
+	f.log("6", "7", "8")
+	m.Refresh()
+	if l.chosen != -1 {
+		t.Fatalf("the chosen line is gone from the logs, still chosen: %d", l.chosen)
 	}
 }

@@ -42,23 +42,23 @@ func (n *Network) Refresh() {
 	} else if v.NetworkSrc != "" {
 		name += " (" + v.NetworkSrc + ")"
 	}
-	n.values["Network"].SetText(name)
-	n.values["Chain"].SetText(v.ChainID)
+	setText(n.values["Network"], name)
+	setText(n.values["Chain"], v.ChainID)
 	sync := "catching up"
 	if v.Synced {
 		sync = "in sync"
 	}
-	n.values["Height"].SetText(fmt.Sprintf("%d of %d known, %s", v.Height, v.Target, sync))
+	setText(n.values["Height"], fmt.Sprintf("%d of %d known, %s", v.Height, v.Target, sync))
 	if v.BlockTime.IsZero() || v.Height == 0 {
-		n.values["Last block"].SetText("none yet")
+		setText(n.values["Last block"], "none yet")
 	} else {
-		n.values["Last block"].SetText(v.BlockTime.Local().Format(time.DateTime))
+		setText(n.values["Last block"], v.BlockTime.Local().Format(time.DateTime))
 	}
-	n.values["Peers"].SetText(fmt.Sprint(v.Peers))
-	n.values["Trustees"].SetText(fmt.Sprintf("%d connected", v.Trustees))
+	setText(n.values["Peers"], fmt.Sprint(v.Peers))
+	setText(n.values["Trustees"], fmt.Sprintf("%d connected", v.Trustees))
 	problem := v.LastError
 	if problem == "" {
 		problem = "none"
 	}
-	n.values["Problem"].SetText(problem)
+	setText(n.values["Problem"], problem)
 }

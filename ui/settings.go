@@ -58,10 +58,10 @@ func (s *Settings) Refresh() {
 	s.login.SetChecked(v.StartAtLogin)
 	s.notify.SetChecked(v.Notifications)
 	s.updating = false
-	s.dataDir.SetText(v.DataDir)
+	setText(s.dataDir, v.DataDir)
 	if v.Network == "" {
-		s.network.SetText("The local demo network: four trustees and your node, all on this computer.")
+		setText(s.network, "The local demo network: four trustees and your node, all on this computer.")
 	} else {
-		s.network.SetText(v.Network)
+		setText(s.network, v.Network)
 	}
 }

@@ -54,5 +54,5 @@ func (s *Share) Refresh() {
 	s.toggle.SetChecked(v.On)
 	s.presets.SetSelected(v.Preset)
 	s.updating = false
-	s.reason.SetText(v.Reason)
+	setText(s.reason, v.Reason)
 }

@@ -29,6 +29,9 @@ type Wallet struct {
 	lines   []LedgerLine
 	history *widget.List
 	Content fyne.CanvasObject
+	// The history is read again only when a block arrives: entries come with blocks.
+	readHeight uint64
+	readOK     bool
 }
 
 // Runner runs slow work off the UI goroutine and its result back on it. Package app
@@ -66,8 +69,13 @@ func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
 
 // Refresh reads the backend again.
 func (w *Wallet) Refresh() {
-	w.address.SetText(w.b.Node().Address)
+	n := w.b.Node()
+	setText(w.address, n.Address)
+	if w.readOK && n.Height == w.readHeight {
+		return
+	}
 	lines, err := w.b.Ledger()
+	w.readHeight, w.readOK = n.Height, err == nil
 	if err != nil {
 		w.message.SetText("The history cannot be read: " + err.Error())
 		return

@@ -59,6 +59,9 @@ type Governor struct {
 	probeTimeout     time.Duration
 	onDecision       func(Decision)
 	wake             chan struct{}
+	// quick ticks for checkActivity while sharing runs because nobody is at the
+	// computer, and is nil otherwise; only Run's goroutine touches it.
+	quick Ticker
 
 	mu       sync.Mutex
 	settings Settings
@@ -110,20 +113,28 @@ func NewGovernor(cfg GovernorConfig) (*Governor, error) {
 func (g *Governor) Run(ctx context.Context) error {
 	full := g.clock.NewTicker(g.interval)
 	defer full.Stop()
-	quick := g.clock.NewTicker(g.activityInterval)
-	defer quick.Stop()
+	defer func() {
+		if g.quick != nil {
+			g.quick.Stop()
+			g.quick = nil
+		}
+	}()
 	defer g.stop()
 
-	g.evaluate(ctx)
+	g.evaluate(ctx, true)
 	for {
+		var quick <-chan time.Time
+		if g.quick != nil {
+			quick = g.quick.C()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-full.C():
-			g.evaluate(ctx)
+			g.evaluate(ctx, false)
 		case <-g.wake:
-			g.evaluate(ctx)
-		case <-quick.C():
+			g.evaluate(ctx, true)
+		case <-quick:
 			g.checkActivity(ctx)
 		}
 	}
@@ -167,9 +178,19 @@ func (g *Governor) Decision() Decision {
 	return g.decision
 }
 
-// evaluate takes a full sample and decides.
-func (g *Governor) evaluate(ctx context.Context) {
+// evaluate takes a full sample and decides. With sharing off the machine cannot
+// change the decision, so a tick decides on the last sample rather than read every
+// process's CPU time again; fresh asks for a sample anyway, as after a change of
+// settings.
+func (g *Governor) evaluate(ctx context.Context, fresh bool) {
 	settings := g.Settings()
+	g.mu.Lock()
+	last := g.sample
+	g.mu.Unlock()
+	if !fresh && settings.Mode == Never && !last.At.IsZero() {
+		g.decide(settings, last)
+		return
+	}
 	sctx, cancel := context.WithTimeout(ctx, g.probeTimeout)
 	sample := g.sampler.Sample(sctx, settings.ExclusivePrograms)
 	cancel()
@@ -212,9 +233,25 @@ func (g *Governor) decide(settings Settings, sample Sample) {
 	g.mu.Unlock()
 
 	g.gate.Apply(d)
+	g.watchActivity(d)
 	if g.onDecision != nil && (prev.Reason != d.Reason || prev.GPU.Reason != d.GPU.Reason ||
 		prev.Run != d.Run || prev.Cores != d.Cores || prev.Duty != d.Duty) {
 		g.onDecision(d)
+	}
+}
+
+// watchActivity starts the quick ticks of checkActivity when d shares an idle
+// computer and stops them otherwise: five wake-ups a second are wasted on a computer
+// that does not share. It runs before OnDecision, so whoever waits for a decision
+// finds the ticks in place.
+func (g *Governor) watchActivity(d Decision) {
+	want := d.Cause == CauseIdle || d.GPU.Cause == CauseIdle
+	switch {
+	case want && g.quick == nil:
+		g.quick = g.clock.NewTicker(g.activityInterval)
+	case !want && g.quick != nil:
+		g.quick.Stop()
+		g.quick = nil
 	}
 }
 

@@ -91,10 +91,9 @@ func startGovernor(t *testing.T, settings Settings, record *bytes.Buffer) *gover
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- gov.Run(ctx) }()
-	// Both tickers exist before the test moves the clock.
-	for range 2 {
-		<-r.clock.added
-	}
+	// The sampling ticker exists before the test moves the clock; the activity
+	// ticker, when the decision wants one, before the decision is handed out.
+	<-r.clock.added
 	t.Cleanup(r.stop)
 	return r
 }
@@ -210,6 +209,47 @@ func TestGovernorActivityFastPath(t *testing.T) {
 }
 
 func (r *governorRig) Wake() { r.gov.Wake() }
+
+// TestGovernorOffSamplesOnChange: with sharing off the machine cannot change the
+// decision, so ticks take no sample and nothing polls for activity; a change of
+// settings samples at once.
+func TestGovernorOffSamplesOnChange(t *testing.T) {
+	off := PresetSettings(Balanced, 8)
+	off.Mode = Never
+	r := startGovernor(t, off, nil)
+	if d := r.next(); d.Reason != "Paused: sharing is off" {
+		t.Fatalf("first decision %q", d.Reason)
+	}
+	samples, idleCalls := r.sampler.counts()
+	for range 5 {
+		r.clock.Advance(time.Second)
+	}
+	// A wake-up is a fresh sample, so once it is taken every tick before it was seen.
+	r.Wake()
+	deadline := time.Now().Add(5 * time.Second)
+	for s, _ := r.sampler.counts(); s == samples; s, _ = r.sampler.counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no sample after a wake-up")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if s, calls := r.sampler.counts(); s != samples+1 || calls != idleCalls {
+		t.Errorf("5 s off and a wake-up: %d samples, %d idle looks; want 1 and 0", s-samples, calls-idleCalls)
+	}
+	on := off
+	on.Mode = Auto
+	if err := r.gov.SetSettings(on); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.next(); !d.Run {
+		t.Fatalf("after switching sharing on: %q", d.Reason)
+	}
+	r.sampler.set(func(f *fakeSampler) { f.idle = Known(300 * time.Millisecond) })
+	r.clock.Advance(DefaultActivityInterval)
+	if d := r.next(); d.Run {
+		t.Errorf("input while sharing: %q", d.Reason)
+	}
+}
 
 // TestGovernorRecordReplays records a governor's trace and replays it through the
 // same table test as testdata/traces: a trace recorded on a real machine is a test.

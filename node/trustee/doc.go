@@ -14,8 +14,10 @@
 //     pool and the machine, so each signature is checked once, where it is met first.
 //   - The state goroutine (Trustee.Run) alone owns the ibft.Machine, the ticket pool
 //     and the DCC calibrator. It ticks the machine every TickInterval on an injected
-//     clock, closes the epoch when the DCC admission window (Φ + Δ from its own receipt
-//     of the previous block) ends, and acts on the machine's Ready: it appends the
+//     clock while the epoch is decided, and every half second while it only collects
+//     tickets (the end of the window and the machine's timeouts wake it on time, inputs
+//     at once), closes the epoch when the DCC admission window (Φ + Δ from its own
+//     receipt of the previous block) ends, and acts on the machine's Ready: it appends the
 //     records to the write-ahead log (store.WAL, durable) before a vote that carries
 //     them is sent (reports and proposals go out while the write runs), commits certified blocks to the store and publishes them on the
 //     blocks topic. Inputs that arrive together are handled together, so one Ready and

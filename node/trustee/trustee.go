@@ -271,10 +271,8 @@ func (t *Trustee) Run(ctx context.Context) error {
 	t.observe(tp.header, 0)
 	t.log.Info("trustee started", "key", t.key.Public().String()[:8], "height", tp.header.Epoch, "chain", t.chainID)
 
-	ticker := time.NewTicker(t.tick)
-	defer ticker.Stop()
-	wake := time.NewTimer(time.Hour)
-	wake.Stop()
+	wake := time.NewTimer(t.tick)
+	defer wake.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -282,28 +280,42 @@ func (t *Trustee) Run(ctx context.Context) error {
 			return nil
 		case in := <-t.inbox:
 			t.handleAll(ctx, t.gather(in))
-		case <-ticker.C:
 		case <-wake.C:
 		}
 		if err := t.step(ctx); err != nil {
 			t.log.Error("trustee halted", "err", err)
 			return err
 		}
-		t.armClose(wake)
+		wake.Reset(t.nextWake())
 	}
 }
 
-// armClose sets wake for the end of the collect window when it comes before the next
-// tick: a trustee that closed up to a tick late would hold up the others, who wait for
-// its report.
-func (t *Trustee) armClose(wake *time.Timer) {
-	if t.pool == nil || !t.m.Status().Member || t.closed >= t.pool.Window().Epoch() {
-		return
+// idleTick is how often a trustee that is only collecting tickets steps with no input:
+// the end of the window and the machine's timeouts wake it on time, inputs at once,
+// and what remains on the clock, noticing that it lags the other trustees, waits
+// seconds anyway. Ticking every TickInterval through the window instead kept an idle
+// trustee waking a hundred times a second.
+const idleTick = 500 * time.Millisecond
+
+// nextWake is how long the trustee may wait for an input before it steps again: a
+// tick, or less to close its window on time (a trustee that closed late would hold up
+// the others, who wait for its report) or to meet the machine's earliest timeout.
+func (t *Trustee) nextWake() time.Duration {
+	st := t.m.Status()
+	d := t.tick
+	if st.Step == ibft.StepCollect {
+		d = max(d, idleTick)
 	}
-	in := t.pool.Window().AdmitUntil() + 1 - t.clock.Now().Sub(t.base)
-	if in > 0 && in < t.tick {
-		wake.Reset(in)
+	now := t.clock.Now()
+	if !st.Deadline.IsZero() {
+		d = min(d, max(st.Deadline.Sub(now), 0))
 	}
+	if t.pool != nil && st.Member && t.closed < t.pool.Window().Epoch() {
+		if in := t.pool.Window().AdmitUntil() + 1 - now.Sub(t.base); in > 0 {
+			d = min(d, in)
+		}
+	}
+	return d
 }
 
 // maxBatch bounds the inputs handled between two steps, so that ticks and the
