@@ -275,6 +275,8 @@ func TestLightNodesEndToEnd(t *testing.T) {
 		victim.start(t, tn.networkFile)
 		waitUntil(t, "the restarted node to serve", func() bool { _, ok := victim.status(); return ok }, dump)
 		if i%5 == 4 {
+			// A balance is proven by a trustee: wait until the restarted node has one.
+			waitUntil(t, "the restarted node connected to a trustee", func() bool { s, ok := victim.status(); return ok && s.Trustees > 0 }, dump)
 			victim.reconcile(t)
 		}
 	}
