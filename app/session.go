@@ -103,7 +103,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 		return fail(err)
 	}
 	if s.Network.Demo {
-		if err := s.startDemoMiners(ctx, log); err != nil {
+		if err := s.startDemoMiners(ctx, log, cfg.Worker); err != nil {
 			return fail(err)
 		}
 	}
@@ -188,7 +188,7 @@ const demoMiners = 2
 
 // startDemoMiners runs light nodes for the demo network's funded users, mining with
 // one worker each and without a governor: they stand for other people's computers.
-func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger) error {
+func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger, worker *compute.Worker) error {
 	dir := filepath.Dir(s.Network.Path)
 	for i := range demoMiners {
 		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
@@ -199,6 +199,9 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger) error {
 		// default, and the second buys it: the market is alive from the start.
 		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
 			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}}
+		// Their jobs and re-checks run in the user's worker processes, so that
+		// compiling a module never weighs on the window.
+		mc.Worker = worker
 		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
 			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true,
 			Logger: log.With("demo", fmt.Sprintf("miner-%d", i)), Market: mc})
@@ -231,6 +234,15 @@ func demoBuyer(ctx context.Context, n *light.Node, log *slog.Logger) {
 		name string
 		args []string
 	}{{"pi", []string{"200000"}}, {"mandelbrot", []string{"64", "200"}}}
+	modules := make([][]byte, len(jobs))
+	for i, j := range jobs {
+		m, err := assets.Job(j.name)
+		if err != nil {
+			log.Warn("demo job", "err", err)
+			return
+		}
+		modules[i] = m
+	}
 	tick := time.NewTicker(demoJobEvery)
 	defer tick.Stop()
 	for i := 0; ; {
@@ -246,14 +258,9 @@ func demoBuyer(ctx context.Context, n *light.Node, log *slog.Logger) {
 		if busy || n.Height() == 0 {
 			continue
 		}
-		j := jobs[i%len(jobs)]
-		module, err := assets.Job(j.name)
-		if err != nil {
-			log.Warn("demo job", "err", err)
-			return
-		}
+		j, module := jobs[i%len(jobs)], modules[i%len(jobs)]
 		cycle := time.Duration(n.Params().CycleMs) * time.Millisecond
-		_, err = n.OpenDeal(ctx, light.JobSpec{Module: module, Args: j.args, MaxPrice: demoJobMaxPrice,
+		_, err := n.OpenDeal(ctx, light.JobSpec{Module: module, Args: j.args, MaxPrice: demoJobMaxPrice,
 			Deadline: uint64(2*time.Minute/cycle) + 1, Limits: chain.DealLimits{MemoryMiB: 128, WallTimeMs: 20_000, OutputMax: 1 << 20}})
 		if err != nil {
 			log.Info("demo job not opened", "err", err)

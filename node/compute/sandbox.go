@@ -111,6 +111,7 @@ type Sandbox struct {
 	// started, when set, is called once the module is compiled and about to run:
 	// the worker tells its parent, whose clock for the wall-time cap starts then.
 	started func()
+	passed  moduleSet // modules that passed Check
 }
 
 // NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
@@ -137,13 +138,20 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Check says in words why module is not a WASI preview 1 module this sandbox runs
 // (ErrInvalidModule), or nil. A buyer checks its own module before paying for a deal.
+//
+// Checking is decoding and validating: the interpreter stops there, where the compiler
+// would go on to generate machine code (about a second of CPU and tens of megabytes
+// for a Go-built module) that the checking process throws away, since jobs run in
+// worker processes. A module that passed is remembered by its hash.
 func (s *Sandbox) Check(ctx context.Context, module []byte) error {
 	if len(module) > MaxModuleBytes {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidModule, len(module), MaxModuleBytes)
 	}
-	// The same configuration as Run's, so the compiled module lands in the cache
-	// under the key a run looks for.
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(s.cache).WithCloseOnContextDone(!s.direct))
+	sum := ModuleHash(module)
+	if s.passed.has(sum) {
+		return nil
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer rt.Close(context.Background())
 	compiled, err := rt.CompileModule(ctx, module)
 	if err != nil {
@@ -152,7 +160,33 @@ func (s *Sandbox) Check(ctx context.Context, module []byte) error {
 	if err := checkImports(compiled); err != nil {
 		return fmt.Errorf("%w: %s", ErrInvalidModule, err.Error())
 	}
+	s.passed.add(sum)
 	return nil
+}
+
+// moduleSet remembers the hashes of modules that passed Check, up to checkedMax of
+// them; past that it starts over, which costs only a check done again.
+type moduleSet struct {
+	mu  sync.Mutex
+	set map[[32]byte]struct{}
+}
+
+const checkedMax = 256
+
+func (m *moduleSet) has(sum [32]byte) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.set[sum]
+	return ok
+}
+
+func (m *moduleSet) add(sum [32]byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.set == nil || len(m.set) >= checkedMax {
+		m.set = make(map[[32]byte]struct{})
+	}
+	m.set[sum] = struct{}{}
 }
 
 // Run runs job to its end or to a cap. An error means the sandbox itself could not run

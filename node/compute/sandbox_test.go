@@ -277,3 +277,53 @@ func TestLimitsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck: a buyer's check refuses what a run would refuse as invalid, and takes
+// every example job; a module that passed is remembered, one that failed is not.
+func TestCheck(t *testing.T) {
+	sb := newSandbox(t)
+	tests := []struct {
+		name   string
+		module func(t *testing.T) []byte
+		reason string // empty: the module passes
+	}{
+		{"pi", func(t *testing.T) []byte { return job(t, "pi") }, ""},
+		{"mandelbrot", func(t *testing.T) []byte { return job(t, "mandelbrot") }, ""},
+		{"socket", func(t *testing.T) []byte { return hostile(t, "socket") }, ""},
+		{"random bytes", func(*testing.T) []byte { return []byte("not wasm at all") }, "does not compile"},
+		{"truncated module", func(t *testing.T) []byte { return job(t, "pi")[:5000] }, "does not compile"},
+		{"empty module", func(*testing.T) []byte { return []byte("\x00asm\x01\x00\x00\x00") }, "no _start"},
+		{"too large", func(*testing.T) []byte { return make([]byte, MaxModuleBytes+1) }, "limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mod := tc.module(t)
+			for range 2 {
+				err := sb.Check(context.Background(), mod)
+				switch {
+				case tc.reason == "" && err != nil:
+					t.Fatal(err)
+				case tc.reason != "" && (!errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), tc.reason)):
+					t.Fatalf("got %v; want %v mentioning %q", err, ErrInvalidModule, tc.reason)
+				}
+			}
+			if got, want := sb.passed.has(ModuleHash(mod)), tc.reason == ""; got != want {
+				t.Fatalf("remembered %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestModuleSetBounded(t *testing.T) {
+	var m moduleSet
+	for i := range checkedMax + 10 {
+		m.add([32]byte{byte(i), byte(i >> 8)})
+		if len(m.set) > checkedMax {
+			t.Fatalf("%d entries after %d adds", len(m.set), i+1)
+		}
+	}
+	last := checkedMax + 9
+	if !m.has([32]byte{byte(last), byte(last >> 8)}) {
+		t.Fatal("the latest module is forgotten")
+	}
+}

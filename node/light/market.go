@@ -37,8 +37,8 @@ type MarketConfig struct {
 	Spec  chain.ProviderSpec // the machine, from the capacity check
 	Price uint64             // per core-second; default 1
 	Slots uint32             // deals run at once; default 1
-	// Worker runs jobs in a subprocess the governor can pause; nil runs them in this
-	// process.
+	// Worker runs jobs, and the buyer's re-checks, in a subprocess the governor can
+	// pause; nil runs them in this process.
 	Worker *compute.Worker
 	// Recheck is the probability that the buyer re-executes a result itself before
 	// accepting it (default DefaultRecheck; negative never re-checks).
@@ -384,11 +384,7 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 	if err != nil {
 		return false, false, err
 	}
-	sb, err := m.sandbox()
-	if err != nil {
-		return false, false, err
-	}
-	res, err := sb.Run(ctx, job)
+	res, err := m.reexecute(ctx, job)
 	if err != nil {
 		return false, false, err
 	}
@@ -570,6 +566,24 @@ func (m *agent) execute(ctx context.Context, r *providerRun, job compute.Job) (c
 				}
 			}
 		}()
+	}
+	return p.Wait(ctx)
+}
+
+// reexecute runs a buyer's check of a result: in a worker process when there is one,
+// as providers run jobs, else in this process. Compiling and running a module here
+// would cost this process seconds of CPU and tens of megabytes each time.
+func (m *agent) reexecute(ctx context.Context, job compute.Job) (compute.Result, error) {
+	if m.cfg.Worker == nil {
+		sb, err := m.sandbox()
+		if err != nil {
+			return compute.Result{}, err
+		}
+		return sb.Run(ctx, job)
+	}
+	p, err := m.cfg.Worker.Start(job)
+	if err != nil {
+		return compute.Result{}, err
 	}
 	return p.Wait(ctx)
 }
