@@ -177,8 +177,18 @@ func TestDeterminism(t *testing.T) {
 		t.Fatalf("another process computed %q, this one %q", out, a.Stdout)
 	}
 	m := Job{Module: job(t, "mandelbrot"), Args: []string{"48", "100"}, Limits: testLimits}
-	if x, y := run(t, sb, m), run(t, newSandbox(t), m); !bytes.Equal(x.Stdout, y.Stdout) {
+	x, y := run(t, sb, m), run(t, newSandbox(t), m)
+	if !bytes.Equal(x.Stdout, y.Stdout) {
 		t.Fatal("two Mandelbrot renders differ")
+	}
+	// The outputs of the embedded modules are pinned: a later build of the node must
+	// re-execute a deal to the same bytes. They change only when `make jobs` builds
+	// new modules (new sources or a new Go release), which then get new hashes.
+	if want := "samples 100000\ninside 78605\npi 3.1442000000\n"; string(a.Stdout) != want {
+		t.Errorf("pi with seed 7: %q, want %q", a.Stdout, want)
+	}
+	if got, want := fmt.Sprintf("%x", sha256.Sum256(x.Stdout)), "02432b5bd7263ce23f7a3e6226a6d9ff198701de6171a97078fd3e437306a94b"; got != want {
+		t.Errorf("Mandelbrot 48 × 100: PNG of %d bytes with SHA-256 %s, want %s", len(x.Stdout), got, want)
 	}
 }
 
