@@ -155,7 +155,7 @@ func (s *Sandbox) Check(ctx context.Context, module []byte) error {
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer rt.Close(context.Background())
-	compiled, err := rt.CompileModule(compileContext(ctx), module)
+	compiled, err := rt.CompileModule(ctx, module)
 	if err != nil {
 		return fmt.Errorf("%w: it does not compile: %s", ErrInvalidModule, firstLine(err.Error()))
 	}

@@ -25,10 +25,12 @@ import (
 // output at their caps, with room for the rest.
 const maxWorkerMessage = MaxModuleBytes + MaxInputBytes + MaxOutputBytes + 1<<20
 
-// workerHeapLimit is the Go heap at which a worker's collector runs: about twice the
-// largest job message, decoded, with its output. A job's linear memory is not in it
-// (mmapAllocator).
-const workerHeapLimit = 1 << 30
+// workerHeapLimit is the Go heap at which a worker's collector runs: above what a job
+// of the example modules' size holds (tens of megabytes: its message, the module's
+// decoded and compiled forms, its output), so those never collect; a larger job
+// collects as it goes rather than holding garbage on the user's computer. A job's
+// linear memory is not in it (mmapAllocator).
+const workerHeapLimit = 256 << 20
 
 var workerDec = func() cbor.DecMode {
 	d, err := cbor.DecOptions{MaxNestedLevels: 8, MaxArrayElements: 1 << 10, MaxMapPairs: 64,
