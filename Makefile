@@ -17,9 +17,13 @@ endif
 # (docs/benchmarks.md). An emoji in text still draws with a system font that has it.
 TAGS := -tags no_emoji
 
+# Fyne with the idle main loop of packaging/fyne (README.md there): -modfile names a
+# go.mod that replaces Fyne by a patched copy in bin/fyne, prepared on first use.
+FYNE = $(shell GO=$(GO) packaging/fyne/prepare.sh)
+
 # -buildvcs=auto stamps the git revision into the binary (daoli --version shows it)
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
-BUILD_FLAGS := -buildvcs=auto $(TAGS)
+BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
 .PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app release package clean
 
@@ -42,9 +46,9 @@ run: build
 # -timeout 20m: from a fresh clone, packaging/ compiles the app and the trustee for
 # release (no build shares their flags) while other packages test beside it.
 test: test-deps
-	$(GO) vet ./...
+	$(GO) vet $(FYNE) ./...
 	@$(MAKE) --no-print-directory fmt-check
-	$(GO) test -race -timeout 20m ./...
+	$(GO) test $(FYNE) -race -timeout 20m ./...
 
 ## release: reproducible release binaries (-trimpath, commit stamped) and SHA256SUMS in bin/release
 release: deps
@@ -61,7 +65,7 @@ jobs:
 
 ## screenshots: draw every screen of the app, on a fresh demo network, into docs/screenshots
 screenshots: deps
-	$(GO) run $(TAGS) ./packaging/screenshots --out docs/screenshots
+	$(GO) run $(TAGS) $(FYNE) ./packaging/screenshots --out docs/screenshots
 
 ## sim: the full I-BFT simulation, 1,000 seeds for each of n = 4, 7 and 10
 sim:
@@ -79,11 +83,11 @@ bench: deps
 ## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb), built
 ## as make build builds it; each figure is the median of the runs
 bench-app: test-deps
-	$(GO) test $(TAGS) -run '^$$' -bench 'App' -benchtime 3x ./app
+	$(GO) test $(TAGS) $(FYNE) -run '^$$' -bench 'App' -benchtime 3x ./app
 
 ## lint: vet, formatting and a tidy go.mod
 lint: deps
-	$(GO) vet ./...
+	$(GO) vet $(FYNE) ./...
 	@$(MAKE) --no-print-directory fmt-check
 	$(GO) mod tidy -diff
 

@@ -19,7 +19,9 @@ out=$(cd "$out" && pwd)
 # The flags are the same on every machine; GOFLAGS from the environment would change
 # them (and with them the bytes), so it is cleared.
 build() {
-	GOFLAGS= $GO build -trimpath -buildvcs=auto -ldflags="-s -w -buildid=" -o "$out/$1" "$2"
+	name=$1 pkg=$2
+	shift 2
+	GOFLAGS= $GO build -trimpath -buildvcs=auto -ldflags="-s -w -buildid=" "$@" -o "$out/$name" "$pkg"
 }
 
 only=${DAOLI_ONLY:-}
@@ -28,8 +30,9 @@ if [ -z "$only" ] || [ "$only" = daoli-trustee ]; then
 	CGO_ENABLED=0 build daoli-trustee ./node/cmd/daoli-trustee
 fi
 if [ -z "$only" ] || [ "$only" = daoli ]; then
-	# Fyne's window layer is C (GLFW), so the app needs cgo.
-	CGO_ENABLED=1 build daoli .
+	# Fyne's window layer is C (GLFW), so the app needs cgo; the app is built as make
+	# builds it, with Fyne's idle main loop (packaging/fyne) and without its emoji font.
+	CGO_ENABLED=1 build daoli . -tags no_emoji "$(GO=$GO packaging/fyne/prepare.sh)"
 fi
 
 cd "$out"
