@@ -72,7 +72,7 @@ sim:
 	$(GO) test -run '^TestSimulation$$' -ibft.seeds=1000 -timeout 2h -v ./node/ibft/
 
 fmt-check:
-	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*')); \
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
 
 ## bench: the benchmarks, BENCH_COUNT runs each (compare medians with benchstat)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # prepare.sh prints the go flag that builds with Daoli's patch of Fyne, after making
-# sure bin/fyne holds what it needs: a copy of the Fyne module with this directory's
-# files in place, and a go.mod and go.sum that are the repository's plus a replace of
+# sure bin/fyne holds what it needs: a copy of the Fyne module with the files of
+# _overlay (by their paths in the module) in place, and a go.mod and go.sum that are the repository's plus a replace of
 # Fyne by that copy. README.md says what the patch does and why.
 #
 #   go build $(packaging/fyne/prepare.sh) ...
@@ -17,7 +17,7 @@ if [ "$version" != "$want" ]; then
 	echo "packaging/fyne patches Fyne $want but go.mod names $version: port the patch first" >&2
 	exit 1
 fi
-stamp=$(cat go.mod go.sum "$here"/*.go | sha256sum | cut -d' ' -f1)
+stamp=$(find "$here/_overlay" -type f | sort | xargs cat go.mod go.sum | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
 	GOFLAGS= $go mod download fyne.io/fyne/v2
 	src=$(GOFLAGS= $go list -m -f '{{.Dir}}' fyne.io/fyne/v2)
@@ -25,8 +25,7 @@ if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
 	mkdir -p "$out"
 	cp -R "$src" "$out/v2"
 	chmod -R u+w "$out/v2"
-	cp "$here/loop.go" "$here/loop_desktop.go" "$out/v2/internal/driver/glfw/"
-	cp "$here/animation_running.go" "$out/v2/internal/animation/running.go"
+	cp -R "$here/_overlay/." "$out/v2/"
 	# The replacement is relative to the module's root, so builds in different
 	# directories record the same path (release builds are reproducible).
 	{ cat go.mod; printf '\nreplace fyne.io/fyne/v2 => ./bin/fyne/v2\n'; } >"$out/go.mod"
