@@ -225,9 +225,10 @@ func pending(t *testing.T, c *control.Client, ctx context.Context) int {
 	return n
 }
 
-// startMarketTrustees starts four daoli-trustee processes with one-second epochs: the
+// startMarketTrustees starts four daoli-trustee processes with epochs of about 1.5 s: the
 // market's windows are counted in epochs, and a result must be fetched and re-run
-// within a few.
+// within a few (six for the buyer's answer: 0.75 s epochs left a buyer late once
+// while make test loaded the machine).
 func startMarketTrustees(t *testing.T) *trusteeNet {
-	return startTrusteesWith(t, 4, "500ms", "250ms", "1s")
+	return startTrusteesWith(t, 4, "1s", "500ms", "2s")
 }
