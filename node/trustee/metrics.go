@@ -23,6 +23,7 @@ type metrics struct {
 	mempool       prometheus.Gauge
 	votes         *prometheus.CounterVec
 	certification prometheus.Histogram
+	blocks        *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -39,7 +40,9 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.height, m.round, m.peers, m.mempool, m.votes, m.certification)
+	m.blocks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "daoli_blocks_published_total",
+		Help: "Committed blocks this trustee published on the blocks topic, or left to the copy already there."}, []string{"how"})
+	reg.MustRegister(m.height, m.round, m.peers, m.mempool, m.votes, m.certification, m.blocks)
 	return m
 }
 

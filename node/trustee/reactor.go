@@ -104,6 +104,17 @@ func (t *Trustee) onConsensus(ctx context.Context, from peer.ID, data []byte) er
 
 func (t *Trustee) selfOrigin(from peer.ID) bool { return from == t.net.Self() }
 
+// noteHeard records that the certified block of epoch e is on the blocks topic, so
+// this trustee need not publish its own copy (commit).
+func (t *Trustee) noteHeard(e uint64) {
+	for {
+		old := t.heardBlock.Load()
+		if e <= old || t.heardBlock.CompareAndSwap(old, e) {
+			return
+		}
+	}
+}
+
 func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (any, p2p.ValidationResult) {
 	if t.selfOrigin(from) {
 		return nil, p2p.Accept
@@ -113,6 +124,9 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 	// header tells, without building the block's transactions.
 	var head certifiedHead
 	if Decode(data, &head, blockTopicLimit) == nil && head.Block.Header.Epoch != tp.header.Epoch+1 {
+		if e := head.Block.Header.Epoch; e == tp.header.Epoch && e > t.heardBlock.Load() && head.Block.Header.Hash() == tp.header.Hash() {
+			t.noteHeard(e)
+		}
 		return nil, p2p.Ignore // old, or too far ahead to check here
 	}
 	c := new(CertifiedBlock)
@@ -128,6 +142,7 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 	if err := c.Cert.VerifyWith(t.chainID, c.Block.Header.Epoch, c.Block.Hash(), tp.state.Active(), t.sigs); err != nil {
 		return nil, p2p.Reject
 	}
+	t.noteHeard(c.Block.Header.Epoch)
 	return c, p2p.Accept
 }
 

@@ -109,9 +109,12 @@ type Trustee struct {
 	done    chan struct{}
 	running atomic.Bool
 	tipv    atomic.Pointer[tip]
-	status  atomic.Pointer[Status]
-	members atomic.Pointer[map[peer.ID]keys.PublicKey]
-	catchUp atomic.Bool
+	// heardBlock is the latest height of which a copy of this trustee's own
+	// committed block came on the blocks topic.
+	heardBlock atomic.Uint64
+	status     atomic.Pointer[Status]
+	members    atomic.Pointer[map[peer.ID]keys.PublicKey]
+	catchUp    atomic.Bool
 
 	// Owned by the state goroutine.
 	m        *ibft.Machine
@@ -518,7 +521,8 @@ func voteKind(k chain.VoteKind) string {
 // commit stores a certified block, moves the mempool and the DCC to it, prunes the
 // WAL and publishes the block.
 func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Time) error {
-	parentSet := t.tipv.Load().header.TrusteeSetHash
+	parent := t.tipv.Load()
+	parentSet := parent.header.TrusteeSetHash
 	h := c.Block.Header.Epoch
 	if err := t.store.CommitBlock(c.Block, c.Cert, c.State); err != nil {
 		return fmt.Errorf("commit block: %w", err)
@@ -551,6 +555,7 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 		// It is on the topic already, and this trustee passed it on when it took it:
 		// publishing its own copy, under another certificate, would only make every
 		// node decode and check the block once more.
+		t.metrics.blocks.WithLabelValues("left").Inc()
 		return nil
 	}
 	cb := &CertifiedBlock{Block: *c.Block, Cert: *c.Cert}
@@ -558,14 +563,48 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 		cb.Trustees = c.State.Registry().CertifiedBy // a membership boundary: light nodes need the new set
 	}
 	data := Encode(cb)
+	publisher := blockPublisher(parent.state.Active(), h, c.Cert.Round)
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
+		if publisher != t.key.Public() {
+			// The round's proposer publishes the block; the others only if no copy
+			// came within blockRelayWait. Every trustee publishing its own copy (under
+			// its own certificate, so a message of its own) made every node receive,
+			// decode and check the block once per trustee.
+			timer := time.NewTimer(blockRelayWait)
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+			if t.heardBlock.Load() >= h {
+				t.metrics.blocks.WithLabelValues("left").Inc()
+				return
+			}
+		}
 		if err := t.net.Publish(ctx, t.protos.Blocks, data); err != nil && ctx.Err() == nil {
 			t.log.Debug("publish block", "height", h, "err", err)
+			return
 		}
+		t.metrics.blocks.WithLabelValues("published").Inc()
 	}()
 	return nil
+}
+
+// blockRelayWait is how long a trustee other than the round's proposer waits for the
+// proposer's copy of a committed block before publishing its own: long enough for a
+// message to cross the network, short against the epoch's throttle window.
+const blockRelayWait = 250 * time.Millisecond
+
+// blockPublisher is the trustee that publishes the block of epoch h certified in
+// round r: the round's proposer, lineup[(h + r) mod n] of the set that certified it.
+func blockPublisher(set []chain.Trustee, h uint64, r uint32) keys.PublicKey {
+	if len(set) == 0 {
+		return keys.PublicKey{}
+	}
+	return set[(h+uint64(r))%uint64(len(set))].Key
 }
 
 // observe feeds a committed block, received at the monotonic reading recv, to the DCC

@@ -21,6 +21,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const waitFor = 60 * time.Second
@@ -134,6 +136,17 @@ func TestMocknetCertifies(t *testing.T) {
 				t.Fatalf("block %d differs on trustee %d", h, i+1)
 			}
 		}
+	}
+	// One copy of each block goes on the topic, the round proposer's, not one per
+	// trustee: the others find it there and leave it.
+	var published, left float64
+	for _, tr := range ts {
+		published += counterValue(t, tr.metrics.blocks.WithLabelValues("published"))
+		left += counterValue(t, tr.metrics.blocks.WithLabelValues("left"))
+	}
+	t.Logf("%v blocks published, %v left", published, left)
+	if heights := float64(ts[0].Status().Height); published > heights+2 || left < 2*heights {
+		t.Fatalf("%v blocks published and %v left by 4 trustees over %v heights; want about one published per height", published, left, heights)
 	}
 	if err := ts[0].Run(context.Background()); !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("second Run: %v", err)
@@ -302,4 +315,13 @@ func TestVotesDurableBeforeSent(t *testing.T) {
 			t.Fatalf("trustee %d sent no vote", i)
 		}
 	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

@@ -130,6 +130,10 @@ func cmdBond(ctx context.Context, args []string, stdout, stderr io.Writer, leave
 		// A membership boundary passed before the proof: the key has left already.
 		u := reg.Unbonding[slices.IndexFunc(reg.Unbonding, func(u chain.Unbonding) bool { return u.Key == key.Public() })]
 		fmt.Fprintf(stdout, "This key left the trustee set by block %d; the bond of %d comes back at block %d.\n", h, u.Amount, u.Release)
+	case leave && i < 0:
+		// The unbonding ended before the proof too (on a fast network): the bond is
+		// back in the account.
+		fmt.Fprintf(stdout, "This key left the trustee set and its bond came back by block %d.\n", h)
 	default:
 		return fmt.Errorf("%s: transaction %s was certified, but the registry at block %d does not show it", name, tx.Short(), h)
 	}
