@@ -125,7 +125,16 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 	var head certifiedHead
 	if Decode(data, &head, blockTopicLimit) == nil && head.Block.Header.Epoch != tp.header.Epoch+1 {
 		if e := head.Block.Header.Epoch; e == tp.header.Epoch && e > t.heardBlock.Load() && head.Block.Header.Hash() == tp.header.Hash() {
-			t.noteHeard(e)
+			// The copy only counts if light nodes can use it: a proposer that sent
+			// the block under a certificate that does not verify must not keep the
+			// others from publishing theirs. (It is checked against the set after
+			// the block, which differs only at a membership boundary: there a good
+			// copy is not counted, and this trustee publishes one more.)
+			var cert chain.Cert
+			if Decode(head.Cert, &cert, blockTopicLimit) == nil &&
+				cert.VerifyWith(t.chainID, e, tp.header.Hash(), tp.state.Active(), t.sigs) == nil {
+				t.noteHeard(e)
+			}
 		}
 		return nil, p2p.Ignore // old, or too far ahead to check here
 	}
