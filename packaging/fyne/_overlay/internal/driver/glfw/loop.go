@@ -6,6 +6,7 @@ package glfw
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,16 +73,28 @@ const (
 	idleWait   = 250 * time.Millisecond
 )
 
-// waiting is set while the main loop waits for events.
-var waiting atomic.Bool
+// waiting is set while the main loop waits for events. An empty event is posted only
+// under waitMu with waiting set, so never after the loop went on to Terminate GLFW.
+var (
+	waitMu  sync.Mutex
+	waiting bool
+)
 
 // wakeIdle ends the loop's wait for events once work was queued. The loop sets
 // waiting before it looks at the queue, so a function queued after that look finds
 // it set; one queued just before may wait up to idleWait.
 func wakeIdle() {
-	if waiting.Load() {
+	waitMu.Lock()
+	defer waitMu.Unlock()
+	if waiting {
 		postEmptyEvent()
 	}
+}
+
+func setWaiting(on bool) {
+	waitMu.Lock()
+	waiting = on
+	waitMu.Unlock()
 }
 
 func (d *gLDriver) drawSingleFrame() (drew bool) {
@@ -212,11 +225,11 @@ func (d *gLDriver) shutdown() {
 // an animation starts, and reports whether the app is quitting.
 func (d *gLDriver) idle() (quit bool) {
 	for {
-		waiting.Store(true)
+		setWaiting(true)
 		if len(funcQueue.Out()) == 0 {
 			d.waitEvents(idleWait)
 		}
-		waiting.Store(false)
+		setWaiting(false)
 		select {
 		case <-d.done:
 			return true
