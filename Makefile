@@ -18,8 +18,9 @@ endif
 TAGS := -tags no_emoji
 
 # Fyne with the idle main loop of packaging/fyne (README.md there): -modfile names a
-# go.mod that replaces Fyne by a patched copy in bin/fyne, prepared on first use.
-FYNE = $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error packaging/fyne/prepare.sh failed))
+# go.mod that replaces Fyne by a patched copy in bin/fyne, prepared on first use (and
+# once per make run: the first use sets FYNE to the script's answer).
+FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error packaging/fyne/prepare.sh failed)))$(FYNE)
 
 # -buildvcs=auto stamps the git revision into the binary (daoli --version shows it)
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.

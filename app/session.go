@@ -197,11 +197,10 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger, worker 
 		}
 		// The first demo peer also sells compute, dearer than the user's node does by
 		// default, and the second buys it: the market is alive from the start.
-		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
-			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}}
 		// Their jobs and re-checks run in the user's worker processes, so that
 		// compiling a module never weighs on the window.
-		mc.Worker = worker
+		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
+			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}, Worker: worker}
 		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
 			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true,
 			Logger: log.With("demo", fmt.Sprintf("miner-%d", i)), Market: mc})

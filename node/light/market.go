@@ -528,30 +528,22 @@ func (m *agent) run(ctx context.Context, r *providerRun) {
 	m.poke()
 }
 
-// execute runs a job in a worker process the governor pauses and resumes, or in this
-// process when there is no worker.
+// execute runs a provider's job in a worker process the governor pauses and resumes,
+// or in this process when there is no worker.
 func (m *agent) execute(ctx context.Context, r *providerRun, job compute.Job) (compute.Result, error) {
-	if m.cfg.Worker == nil {
-		sb, err := m.sandbox()
-		if err != nil {
-			return compute.Result{}, err
+	return m.runJob(ctx, job, func(p *compute.Process) (release func()) {
+		m.mu.Lock()
+		r.proc = p
+		stopped := r.stopped
+		m.mu.Unlock()
+		if stopped {
+			p.Kill()
 		}
-		return sb.Run(ctx, job)
-	}
-	p, err := m.cfg.Worker.Start(job)
-	if err != nil {
-		return compute.Result{}, err
-	}
-	m.mu.Lock()
-	r.proc = p
-	stopped := r.stopped
-	m.mu.Unlock()
-	if stopped {
-		p.Kill()
-	}
-	if g := m.n.cfg.Gate; g != nil {
+		g := m.n.cfg.Gate
+		if g == nil {
+			return func() {}
+		}
 		done := make(chan struct{})
-		defer close(done)
 		go func() {
 			for {
 				if g.State().Run {
@@ -566,14 +558,21 @@ func (m *agent) execute(ctx context.Context, r *providerRun, job compute.Job) (c
 				}
 			}
 		}()
-	}
-	return p.Wait(ctx)
+		return func() { close(done) }
+	})
 }
 
 // reexecute runs a buyer's check of a result: in a worker process when there is one,
 // as providers run jobs, else in this process. Compiling and running a module here
 // would cost this process seconds of CPU and tens of megabytes each time.
 func (m *agent) reexecute(ctx context.Context, job compute.Job) (compute.Result, error) {
+	return m.runJob(ctx, job, nil)
+}
+
+// runJob runs job in a worker process, or in this process when there is no worker.
+// watch, when set, is handed the worker process before it is waited on, and what it
+// returns is called once the process ended.
+func (m *agent) runJob(ctx context.Context, job compute.Job, watch func(*compute.Process) (release func())) (compute.Result, error) {
 	if m.cfg.Worker == nil {
 		sb, err := m.sandbox()
 		if err != nil {
@@ -584,6 +583,9 @@ func (m *agent) reexecute(ctx context.Context, job compute.Job) (compute.Result,
 	p, err := m.cfg.Worker.Start(job)
 	if err != nil {
 		return compute.Result{}, err
+	}
+	if watch != nil {
+		defer watch(p)()
 	}
 	return p.Wait(ctx)
 }
