@@ -124,8 +124,8 @@ func exitUsage(err error) int {
 	return 2
 }
 
-// cmdWorker is the job worker subprocess the node starts for each job: the job comes
-// on standard input and the result leaves on standard output (see node/compute).
+// cmdWorker is the job worker subprocess the node runs jobs in: jobs come on standard
+// input and results leave on standard output, until the input ends (see node/compute).
 func cmdWorker(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("daoli worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)

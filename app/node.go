@@ -182,7 +182,8 @@ func openWallet(c *cliFlags, dir string, stderr io.Writer) (*keys.Key, error) {
 }
 
 // selfWorker runs provider jobs in `daoli worker` subprocesses of this executable, at
-// the lowest priority; nil (jobs in this process) when the executable cannot be found.
+// the lowest priority, kept between jobs for a while; nil (jobs in this process) when
+// the executable cannot be found.
 func selfWorker(dataDir, cacheDir string) *compute.Worker {
 	exe, err := os.Executable()
 	if err != nil {

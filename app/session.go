@@ -53,6 +53,7 @@ type Session struct {
 	Demo []*light.Node
 
 	dataDir string
+	worker  *compute.Worker
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 }
@@ -68,7 +69,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 		return nil, fmt.Errorf("%w (%s)", control.ErrRunning, cfg.DataDir)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Session{cancel: cancel, Gate: capacity.NewGate(nil), dataDir: cfg.DataDir}
+	s := &Session{cancel: cancel, Gate: capacity.NewGate(nil), dataDir: cfg.DataDir, worker: cfg.Worker}
 	fail := func(err error) (*Session, error) {
 		s.Stop()
 		return nil, err
@@ -149,7 +150,8 @@ func truncateText(s string, n int) string {
 }
 
 // Stop ends the session: the control API first, so no command sees a half-stopped
-// node, then the node, the governor and the demo trustees.
+// node, then the node, the governor, the waiting worker processes and the demo
+// trustees.
 func (s *Session) Stop() error {
 	var errs []error
 	if s.Control != nil {
@@ -163,6 +165,9 @@ func (s *Session) Stop() error {
 	}
 	s.cancel()
 	s.wg.Wait()
+	if s.worker != nil {
+		s.worker.Close() // the worker processes waiting for jobs
+	}
 	if s.Network != nil {
 		errs = append(errs, s.Network.Stop())
 	}

@@ -25,3 +25,37 @@ func (m *sliceMemory) Reallocate(size uint64) []byte {
 func (m *sliceMemory) Free() { m.buf = nil }
 
 var _ experimental.LinearMemory = (*sliceMemory)(nil)
+
+// jobMemory caps one run's linear memory at the job's limit, below the runtime's,
+// which is the largest any job may ask for: a memory.grow past the limit fails, as
+// the module's own allocator then reports. The memory itself is mmapAllocator's.
+type jobMemory struct {
+	limit uint64
+	// overAtStart: the module's memory starts above the limit. wazero allocates the
+	// starting size unconditionally (failing would be a panic), so the run checks
+	// this before the module starts.
+	overAtStart bool
+}
+
+func (j *jobMemory) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
+	return &cappedMemory{LinearMemory: mmapAllocator.Allocate(capBytes, maxBytes), job: j}
+}
+
+type cappedMemory struct {
+	experimental.LinearMemory
+	job     *jobMemory
+	started bool
+}
+
+func (m *cappedMemory) Reallocate(size uint64) []byte {
+	if size > m.job.limit {
+		if m.started {
+			return nil
+		}
+		m.job.overAtStart = true
+	}
+	m.started = true
+	return m.LinearMemory.Reallocate(size)
+}
+
+var _ experimental.MemoryAllocator = (*jobMemory)(nil)

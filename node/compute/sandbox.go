@@ -95,8 +95,10 @@ type Result struct {
 	Elapsed  time.Duration // wall time of the run, compilation excluded
 }
 
-// Sandbox compiles and runs jobs. It is safe for concurrent use; each Run gets its own
-// runtime (memory caps are per runtime), all sharing one compilation cache.
+// Sandbox compiles and runs jobs. It is safe for concurrent use. All runs share one
+// wazero runtime and the modules it compiled last, so a module that ran before starts
+// without being decoded, validated or loaded again; each run gets its own instance,
+// with its own memory, capped at the job's limit (jobMemory).
 type Sandbox struct {
 	cache wazero.CompilationCache
 	// stopped, when set, is called as soon as a run passes a cap, with the result;
@@ -114,7 +116,24 @@ type Sandbox struct {
 	// the worker tells its parent, whose clock for the wall-time cap starts then.
 	started func()
 	passed  moduleSet // modules that passed Check
+
+	mu      sync.Mutex
+	rt      wazero.Runtime // made by the first run, and closed by Close
+	modules map[[32]byte]*keptModule
+	uses    uint64 // counts runs, to find the module used longest ago
 }
+
+// keptModule is a compiled module a sandbox keeps ready for its next run.
+type keptModule struct {
+	compiled wazero.CompiledModule
+	runs     int    // runs using it now
+	used     uint64 // Sandbox.uses at its last run
+	dropped  bool   // out of the sandbox's set; closed once its runs end
+}
+
+// keptModules is how many compiled modules a sandbox keeps: the example jobs and a
+// buyer's own few. A compiled Go module holds 10–20 MB of machine code and tables.
+const keptModules = 4
 
 // NewSandbox returns a sandbox whose compiled modules are cached in cacheDir (created
 // if missing); an empty cacheDir caches in memory only.
@@ -132,8 +151,123 @@ func NewSandbox(cacheDir string) (*Sandbox, error) {
 	return &Sandbox{cache: c}, nil
 }
 
-// Close releases the cache's in-memory part.
-func (s *Sandbox) Close() error { return s.cache.Close(context.Background()) }
+// Close releases the runtime, the modules it keeps and the cache's in-memory part.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	rt := s.rt
+	s.rt, s.modules = nil, nil
+	s.mu.Unlock()
+	if rt != nil {
+		rt.Close(context.Background())
+	}
+	return s.cache.Close(context.Background())
+}
+
+// runtime is the sandbox's wazero runtime, made at the first run. Its memory limit is
+// the largest a job may ask for; each run's own cap is jobMemory's.
+func (s *Sandbox) runtime() (wazero.Runtime, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rt != nil {
+		return s.rt, nil
+	}
+	rcfg := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(s.cache).
+		WithMemoryLimitPages(MaxMemoryBytes / pageSize).
+		WithCloseOnContextDone(!s.direct)
+	rt := wazero.NewRuntimeWithConfig(context.Background(), rcfg)
+	if _, err := wasi_snapshot_preview1.Instantiate(context.Background(), rt); err != nil {
+		rt.Close(context.Background())
+		return nil, fmt.Errorf("wasi: %w", err)
+	}
+	s.rt, s.modules = rt, make(map[[32]byte]*keptModule)
+	return rt, nil
+}
+
+// compile returns module, whose hash is sum, compiled: from the sandbox's set when it
+// ran before, for one run that calls release when done. An empty module is looked up
+// by sum only. A module that does not compile, or is not a WASI
+// command, is errInvalid with the reason.
+func (s *Sandbox) compile(ctx context.Context, rt wazero.Runtime, module []byte, sum [32]byte) (*keptModule, error) {
+	s.mu.Lock()
+	if k := s.modules[sum]; k != nil {
+		s.uses++
+		k.runs, k.used = k.runs+1, s.uses
+		s.mu.Unlock()
+		return k, nil
+	}
+	s.mu.Unlock()
+	if len(module) == 0 {
+		return nil, errMissing
+	}
+	compiled, err := rt.CompileModule(compileContext(ctx), module)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, invalidError("the module does not compile: " + firstLine(err.Error()))
+	}
+	if err := checkImports(compiled); err != nil {
+		compiled.Close(context.Background())
+		return nil, invalidError(err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.modules == nil { // closed meanwhile
+		compiled.Close(context.Background())
+		return nil, errClosed
+	}
+	if k := s.modules[sum]; k != nil { // compiled by another run meanwhile
+		compiled.Close(context.Background())
+		s.uses++
+		k.runs, k.used = k.runs+1, s.uses
+		return k, nil
+	}
+	s.uses++
+	k := &keptModule{compiled: compiled, runs: 1, used: s.uses}
+	s.modules[sum] = k
+	for len(s.modules) > keptModules {
+		var oldest [32]byte
+		var o *keptModule
+		for h, m := range s.modules {
+			if o == nil || m.used < o.used {
+				oldest, o = h, m
+			}
+		}
+		delete(s.modules, oldest)
+		o.dropped = true
+		if o.runs == 0 {
+			o.compiled.Close(context.Background())
+		}
+	}
+	return k, nil
+}
+
+// kept lists the modules the sandbox keeps compiled.
+func (s *Sandbox) kept() [][32]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][32]byte, 0, len(s.modules))
+	for h := range s.modules {
+		out = append(out, h)
+	}
+	return out
+}
+
+// release ends a run's use of k.
+func (s *Sandbox) release(k *keptModule) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k.runs--
+	if k.dropped && k.runs == 0 {
+		k.compiled.Close(context.Background())
+	}
+}
+
+// invalidError is a module the sandbox refuses to run, with the reason.
+type invalidError string
+
+func (e invalidError) Error() string { return string(e) }
 
 // epoch is the fixed wall-clock time jobs see: the same for every run.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -194,6 +328,12 @@ func (m *moduleSet) add(sum [32]byte) {
 // Run runs job to its end or to a cap. An error means the sandbox itself could not run
 // (bad limits, too much input); everything the job does wrong is in the Result.
 func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
+	return s.run(ctx, job, ModuleHash(job.Module))
+}
+
+// run runs job, whose module's hash is sum. A job without a module's bytes runs the
+// module of that hash if the sandbox keeps it, else it is errMissing.
+func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error) {
 	if err := job.Limits.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -207,22 +347,20 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rcfg := wazero.NewRuntimeConfigCompiler().
-		WithCompilationCache(s.cache).
-		WithMemoryLimitPages(uint32(job.Limits.MemoryBytes / pageSize)).
-		WithCloseOnContextDone(!s.direct)
-	rt := wazero.NewRuntimeWithConfig(ctx, rcfg)
-	defer rt.Close(context.Background())
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return Result{}, fmt.Errorf("wasi: %w", err)
-	}
-	compiled, err := rt.CompileModule(compileContext(ctx), job.Module)
+	stopped := s.stopped
+	rt, err := s.runtime()
 	if err != nil {
-		return Result{Status: StatusInvalid, Reason: "the module does not compile: " + firstLine(err.Error())}, nil
+		return Result{}, err
 	}
-	if err := checkImports(compiled); err != nil {
-		return Result{Status: StatusInvalid, Reason: err.Error()}, nil
+	k, err := s.compile(ctx, rt, job.Module, sum)
+	var invalid invalidError
+	switch {
+	case errors.As(err, &invalid):
+		return Result{Status: StatusInvalid, Reason: string(invalid)}, nil
+	case err != nil:
+		return Result{}, err
 	}
+	defer s.release(k)
 	stderr := &cappedWriter{limit: stderrCap}
 	var stdout *cappedWriter
 	start := time.Now()
@@ -230,8 +368,8 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 		s.started()
 	}
 	capped := func(status Status, reason string, cause error) {
-		if s.stopped != nil {
-			s.stopped(Result{Status: status, Reason: reason, Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: time.Since(start)})
+		if stopped != nil {
+			stopped(Result{Status: status, Reason: reason, Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: time.Since(start)})
 		}
 		cancel(cause)
 	}
@@ -255,19 +393,26 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 			tick += int64(time.Microsecond)
 			return tick
 		}, sys.ClockResolution(time.Microsecond)).
-		WithNanosleep(func(int64) {})
+		WithNanosleep(func(int64) {}).
+		WithStartFunctions() // _start is called below, once the memory is known to fit
 	tctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	go runningClock(tctx, job.Limits.WallTime, func() {
-		if s.stopped != nil {
+		if stopped != nil {
 			capped(StatusTimeout, fmt.Sprintf("still running after its wall-time cap of %v", job.Limits.WallTime), errWallTime)
 		}
 		stop(errWallTime)
 	})
 	start = time.Now()
-	// The linear memory is a reserved mapping (mmapAllocator), not a Go slice that
-	// wazero copies at every growth.
-	mod, err := rt.InstantiateModule(experimental.WithMemoryAllocator(tctx, mmapAllocator), compiled, mcfg)
+	mem := &jobMemory{limit: job.Limits.MemoryBytes}
+	mod, err := rt.InstantiateModule(experimental.WithMemoryAllocator(tctx, mem), k.compiled, mcfg)
+	if err == nil {
+		if mem.overAtStart {
+			mod.Close(context.Background())
+			return Result{Status: StatusMemory, Reason: fmt.Sprintf("needs more memory at its start than its cap of %d bytes", job.Limits.MemoryBytes)}, nil
+		}
+		_, err = mod.ExportedFunction("_start").Call(tctx)
+	}
 	elapsed := time.Since(start)
 	if mod != nil {
 		mod.Close(context.Background())
@@ -347,6 +492,8 @@ func runningClock(ctx context.Context, limit time.Duration, expire func()) {
 
 var (
 	errOutputCap = errors.New("output cap")
+	errClosed    = errors.New("sandbox closed")
+	errMissing   = errors.New("module not kept")
 	errWallTime  = errors.New("wall-time cap")
 )
 

@@ -32,9 +32,10 @@ var sharedCache string
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "stuck" {
 		// A worker whose runtime a module holds: it starts, and never reports its cap.
-		if started := startedSignal(); started != nil {
-			started()
+		if kind, _, err := readFrame(os.Stdin, maxWorkerMessage); err != nil || kind != frameJob {
+			os.Exit(2)
 		}
+		_ = writeFrame(os.Stdout, frameStarted, nil)
 		select {}
 	}
 	if os.Getenv(workerEnv) == "1" {
@@ -335,5 +336,50 @@ func TestModuleSetBounded(t *testing.T) {
 	last := checkedMax + 9
 	if !m.has([32]byte{byte(last), byte(last >> 8)}) {
 		t.Fatal("the latest module is forgotten")
+	}
+}
+
+// TestSandboxKeepsModules: a sandbox keeps the modules it ran last compiled, up to
+// keptModules, dropping the one used longest ago; a kept module runs by its hash
+// alone, one not kept is errMissing.
+func TestSandboxKeepsModules(t *testing.T) {
+	sb := newSandbox(t)
+	names := []string{"pi", "hash", "wordcount", "mandelbrot"}
+	args := map[string][]string{"pi": {"1000"}, "mandelbrot": {"16", "16"}}
+	sums := map[string][32]byte{}
+	for _, n := range append(names, "pi") { // pi again: now the latest used
+		m := job(t, n)
+		sums[n] = ModuleHash(m)
+		if res := run(t, sb, Job{Module: m, Args: args[n], Input: []byte("a b"), Limits: testLimits}); res.Status != StatusOK {
+			t.Fatalf("%s: %v %s", n, res.Status, res.Reason)
+		}
+	}
+	if got := len(sb.kept()); got != keptModules {
+		t.Fatalf("%d modules kept, want %d", got, keptModules)
+	}
+	extra := hostile(t, "bigout")
+	run(t, sb, Job{Module: extra, Limits: Limits{MemoryBytes: 64 << 20, WallTime: time.Minute, OutputBytes: 1024}})
+	kept := map[[32]byte]bool{}
+	for _, h := range sb.kept() {
+		kept[h] = true
+	}
+	// hash was used longest ago: dropped for the fifth module.
+	if len(kept) != keptModules || kept[sums["hash"]] || !kept[sums["pi"]] || !kept[ModuleHash(extra)] {
+		t.Fatalf("kept %d modules; hash kept %v, pi %v, the new one %v", len(kept), kept[sums["hash"]], kept[sums["pi"]], kept[ModuleHash(extra)])
+	}
+	if res, err := sb.run(context.Background(), Job{Args: []string{"1000"}, Limits: testLimits}, sums["pi"]); err != nil || res.Status != StatusOK {
+		t.Fatalf("pi by its hash: %v %v %s", err, res.Status, res.Reason)
+	}
+	if _, err := sb.run(context.Background(), Job{Limits: testLimits}, sums["hash"]); !errors.Is(err, errMissing) {
+		t.Fatalf("a dropped module by its hash: %v", err)
+	}
+}
+
+// TestMemoryCapAtStart: a module whose memory starts above the job's cap does not
+// start.
+func TestMemoryCapAtStart(t *testing.T) {
+	res := run(t, newSandbox(t), Job{Module: job(t, "pi"), Args: []string{"1000"}, Limits: Limits{MemoryBytes: 1 << 20, WallTime: time.Minute, OutputBytes: 1024}})
+	if res.Status != StatusMemory || !strings.Contains(res.Reason, "at its start") {
+		t.Fatalf("%v %s", res.Status, res.Reason)
 	}
 }

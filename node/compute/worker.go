@@ -1,14 +1,17 @@
 package compute
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,19 +20,36 @@ import (
 
 // A job runs in a worker subprocess (`daoli worker`), so that the governor can pause
 // and resume it at once with SIGSTOP and SIGCONT, the operating system schedules it
-// below everything the user runs, and nothing a job does can take the app down. The
-// parent writes the Job to the worker's standard input and reads the Result from its
-// standard output, both in CBOR.
+// below everything the user runs, and nothing a job does can take the app down.
+//
+// A worker runs one job at a time and stays for the next, up to Worker.IdleFor: its
+// sandbox keeps the modules it compiled, so a job of a module that ran before starts
+// at once, where a new process took 50–55 ms to start, read its job and load the
+// module from the on-disk cache (as long as the example jobs' own runs). Each job gets
+// a new instance of its module, so nothing of one job reaches the next. A worker that
+// a job's cap ended, that was killed, or that broke the protocol is not used again.
+//
+// Parent and worker speak in frames on the worker's standard input and output: a kind
+// byte, a big-endian 32-bit length and a CBOR body. The parent sends a Job; the worker
+// answers with a start frame when the module begins to run (the parent's clock for
+// the wall-time cap starts then), and a reply with the Result.
+
+// Frame kinds.
+const (
+	frameJob     = 'j'
+	frameStarted = 's'
+	frameReply   = 'r'
+)
 
 // maxWorkerMessage bounds the job and result messages: a module, an input and an
 // output at their caps, with room for the rest.
 const maxWorkerMessage = MaxModuleBytes + MaxInputBytes + MaxOutputBytes + 1<<20
 
-// workerHeapLimit is the Go heap at which a worker's collector runs: above what a job
-// of the example modules' size holds (tens of megabytes: its message, the module's
-// decoded and compiled forms, its output), so those never collect; a larger job
-// collects as it goes rather than holding garbage on the user's computer. A job's
-// linear memory is not in it (mmapAllocator).
+// workerHeapLimit is the Go heap at which a worker's collector runs while a job
+// starts: above what a job of the example modules' size holds (tens of megabytes: its
+// message, the module's decoded and compiled forms, its output), so those never
+// collect; a larger job collects as it goes. A job's linear memory is not in it
+// (mmapAllocator). Between jobs the worker collects and returns the memory.
 const workerHeapLimit = 256 << 20
 
 var workerDec = func() cbor.DecMode {
@@ -41,86 +61,237 @@ var workerDec = func() cbor.DecMode {
 	return d
 }()
 
-// WorkerMain is the worker process: it lowers its own priority, reads one job from in,
-// runs it and writes the result to out. It returns the process's exit code.
+// workerJob is a job as a worker receives it: without the module's bytes when the
+// worker said it keeps the module, which is then named by its hash.
+type workerJob struct {
+	Job    Job
+	Module [32]byte
+}
+
+// workerReply is the worker's answer to a job.
+type workerReply struct {
+	Result  Result
+	Error   string     // the sandbox could not run the job at all
+	Ends    bool       // a cap stopped the job and the worker exits after this reply
+	Missing bool       // the job named a module the worker no longer keeps: send it
+	Kept    [][32]byte // the modules the worker keeps compiled, after this job
+}
+
+// WorkerMain is the worker process: it lowers its own priority, then reads jobs from
+// in and writes their results to out until in ends. It returns the process's exit code.
 func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 	lowerPriority()
-	// A worker lives for one job, and most of what it allocates lives as long: the
-	// job's message and the module's decoded and compiled forms. Collecting while
-	// they were built only delayed the job (8–17 ms of a 60–80 ms start, measured),
-	// so the collector runs only if the heap nears workerHeapLimit, above what the
-	// largest job holds.
+	// Collecting while a job's message and module were built only delayed the job
+	// (8–17 ms of a 60–80 ms start, measured), so the collector runs only if the heap
+	// nears workerHeapLimit, and between jobs.
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(workerHeapLimit)
-	raw, err := io.ReadAll(io.LimitReader(in, maxWorkerMessage+1))
-	if err != nil || len(raw) > maxWorkerMessage {
-		fmt.Fprintln(errOut, "daoli worker: reading the job:", err)
-		return 2
-	}
-	var job Job
-	if err := workerDec.Unmarshal(raw, &job); err != nil {
-		fmt.Fprintln(errOut, "daoli worker: the job does not decode:", err)
-		return 2
-	}
 	sb, err := NewSandbox(cacheDir)
 	if err != nil {
 		fmt.Fprintln(errOut, "daoli worker:", err)
 		return 1
 	}
 	sb.direct = true
-	sb.started = startedSignal()
-	// A cap ends the worker itself: the result goes out and the process exits, the
-	// job stopped wherever it was (see Sandbox.stopped).
-	var once sync.Once
-	sb.stopped = func(res Result) {
-		once.Do(func() {
-			os.Exit(writeResult(out, errOut, res))
-		})
+	frames := make(chan frame)
+	go readFrames(bufio.NewReaderSize(in, 64<<10), frames)
+	var (
+		mu       sync.Mutex // orders the writes to out
+		current  uint64     // the job running
+		answered bool       // it has had its reply
+	)
+	reply := func(seq uint64, rep workerReply) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if seq != current || answered {
+			return nil
+		}
+		answered = true
+		b, err := cbor.Marshal(&rep)
+		if err != nil {
+			return err
+		}
+		return writeFrame(out, frameReply, b)
 	}
-	res, err := sb.Run(context.Background(), job)
-	if err != nil {
-		fmt.Fprintln(errOut, "daoli worker:", err)
-		return 1
+	collect := time.NewTimer(time.Hour)
+	collect.Stop()
+	for seq := uint64(1); ; seq++ {
+		var f frame
+		for waiting := true; waiting; {
+			select {
+			case f = <-frames:
+				waiting = false
+			case <-collect.C:
+				// Idle: the last jobs' messages, outputs and instances are garbage,
+				// and a waiting worker should hold only its compiled modules. Not
+				// done between jobs that come back to back: it would delay the next.
+				debug.FreeOSMemory()
+			}
+		}
+		collect.Stop()
+		if f.err == io.EOF {
+			return 0
+		}
+		if f.err != nil || f.kind != frameJob {
+			fmt.Fprintln(errOut, "daoli worker: reading a job:", f.err, f.kind)
+			return 2
+		}
+		raw := f.body
+		var wj workerJob
+		if err := workerDec.Unmarshal(raw, &wj); err != nil {
+			fmt.Fprintln(errOut, "daoli worker: the job does not decode:", err)
+			return 2
+		}
+		raw = nil
+		job, sum := wj.Job, wj.Module
+		if len(job.Module) > 0 {
+			sum = ModuleHash(job.Module) // the bytes name themselves
+		}
+		mu.Lock()
+		current, answered = seq, false
+		mu.Unlock()
+		sb.started = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			_ = writeFrame(out, frameStarted, nil)
+		}
+		// A cap ends the worker itself: the reply goes out and the process exits, the
+		// job stopped wherever it was (see Sandbox.stopped).
+		sb.stopped = func(res Result) {
+			if reply(seq, workerReply{Result: res, Ends: true}) == nil {
+				os.Exit(0)
+			}
+			os.Exit(1)
+		}
+		res, err := sb.run(context.Background(), job, sum)
+		rep := workerReply{Result: res}
+		switch {
+		case errors.Is(err, errMissing):
+			rep = workerReply{Missing: true}
+		case err != nil:
+			rep = workerReply{Error: err.Error()}
+		}
+		rep.Kept = sb.kept()
+		if err := reply(seq, rep); err != nil {
+			fmt.Fprintln(errOut, "daoli worker: writing the result:", err)
+			return 1
+		}
+		wj, job, res, rep = workerJob{}, Job{}, Result{}, workerReply{}
+		collect.Reset(idleCollect)
 	}
-	code := 0
-	once.Do(func() { code = writeResult(out, errOut, res) })
-	return code
 }
 
-func writeResult(out, errOut io.Writer, res Result) int {
-	b, err := cbor.Marshal(&res)
-	if err != nil {
-		fmt.Fprintln(errOut, "daoli worker:", err)
-		return 1
-	}
-	if _, err := out.Write(b); err != nil {
-		return 1
-	}
-	return 0
+// idleCollect is how long a worker waits for its next job before it collects.
+const idleCollect = 200 * time.Millisecond
+
+type frame struct {
+	kind byte
+	body []byte
+	err  error
 }
 
-// Worker runs jobs in worker subprocesses started as Command(Exe, Args...).
+// readFrames reads frames into ch until an error, which it sends last.
+func readFrames(r io.Reader, ch chan<- frame) {
+	for {
+		kind, body, err := readFrame(r, maxWorkerMessage)
+		ch <- frame{kind, body, err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// writeFrame writes one frame: kind, length, body.
+func writeFrame(w io.Writer, kind byte, body []byte) error {
+	var head [5]byte
+	head[0] = kind
+	binary.BigEndian.PutUint32(head[1:], uint32(len(body)))
+	if _, err := w.Write(append(head[:], body...)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// readFrame reads one frame of at most max bytes of body; io.EOF only between frames.
+func readFrame(r io.Reader, max int) (kind byte, body []byte, err error) {
+	var head [5]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return 0, nil, errTruncated
+		}
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(head[1:])
+	if uint64(n) > uint64(max) {
+		return 0, nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
+	}
+	body = make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, nil, errTruncated
+	}
+	return head[0], body, nil
+}
+
+var (
+	errTruncated     = errors.New("frame cut short")
+	errFrameTooLarge = errors.New("frame too large")
+)
+
+// Worker runs jobs in worker subprocesses started as Command(Exe, Args...), keeping
+// up to maxIdle of them between jobs. Close ends the idle ones.
 type Worker struct {
 	Exe  string
 	Args []string // e.g. ["worker", "--cache", dir]
 	Env  []string // added to the environment
+	// IdleFor is how long a worker process waits for another job before it exits;
+	// zero is DefaultIdleFor.
+	IdleFor time.Duration
+
+	mu     sync.Mutex
+	idle   []*workerProc
+	closed bool
 }
 
-// Process is a running worker.
-type Process struct {
-	cmd    *exec.Cmd
-	stdout bytes.Buffer
-	stderr bytes.Buffer
-	done   chan struct{}
-	err    error
+// DefaultIdleFor keeps a worker for the next job of a provider that sells steadily,
+// without holding its memory (tens of megabytes) long after.
+const DefaultIdleFor = time.Minute
 
-	mu      sync.Mutex
-	paused  bool
-	limit   time.Duration // the job's wall-time cap
-	running bool          // the module runs (compiled); its time counts from then
-	ran     time.Duration // running time before the last resume
-	since   time.Time     // when the module started or last resumed
-	spawned time.Time
+// maxIdle is how many worker processes wait for jobs at most: a provider's slot and a
+// buyer's check at once.
+const maxIdle = 2
+
+// workerProc is one worker process.
+type workerProc struct {
+	cmd    *exec.Cmd
+	stdin  *os.File
+	stdout *os.File
+	out    *bufio.Reader
+	stderr tailBuffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // how it exited
+	idle   *time.Timer   // ends it when it waits too long in Worker.idle
+	kept   map[[32]byte]bool
+}
+
+// Process is a job running in a worker process.
+type Process struct {
+	w     *Worker
+	wp    *workerProc
+	reply chan exchanged // the worker's reply, or why none came
+
+	mu       sync.Mutex
+	paused   bool
+	limit    time.Duration // the job's wall-time cap
+	running  bool          // the module runs (compiled); its time counts from then
+	ran      time.Duration // running time before the last resume
+	since    time.Time     // when the module started or last resumed
+	sent     time.Time
+	killed   bool // the process is ended: not to be used again
+	released bool // the job is over and the process may run another: hands off
+}
+
+type exchanged struct {
+	rep workerReply
+	err error
 }
 
 // capGrace is how long past its cap the parent lets a worker run before ending it: the
@@ -131,51 +302,214 @@ const capGrace = time.Second
 // starts: far beyond what the largest module takes, yet not forever.
 const compileWait = 10 * time.Minute
 
-// Start starts a worker on job.
+// Start sends job to a worker process: one waiting from an earlier job, or a new one.
 func (w *Worker) Start(job Job) (*Process, error) {
 	if err := job.Limits.Validate(); err != nil {
 		return nil, err
 	}
-	in, err := cbor.Marshal(&job)
-	if err != nil {
-		return nil, fmt.Errorf("encode the job: %w", err)
-	}
-	p := &Process{done: make(chan struct{}), limit: job.Limits.WallTime, spawned: time.Now()}
-	p.cmd = exec.Command(w.Exe, w.Args...)
-	p.cmd.Env = append(os.Environ(), w.Env...)
-	p.cmd.Stdin = bytes.NewReader(in)
-	p.cmd.Stdout = &limitedBuffer{b: &p.stdout, n: maxWorkerMessage}
-	p.cmd.Stderr = &limitedBuffer{b: &p.stderr, n: stderrCap}
-	setProcessGroup(p.cmd)
-	started, afterStart, err := watchStart(p.cmd)
+	wp, err := w.take()
 	if err != nil {
 		return nil, fmt.Errorf("start the worker: %w", err)
 	}
-	err = p.cmd.Start()
-	afterStart()
-	if err != nil {
-		return nil, fmt.Errorf("start the worker: %w", err)
-	}
-	go func() {
-		// Compiling a large module can take seconds (more under load); the cap is on
-		// the job's running time, which starts when the worker says so.
-		<-started
-		p.mu.Lock()
-		p.running, p.since = true, time.Now()
-		p.mu.Unlock()
-	}()
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
+	p := &Process{w: w, wp: wp, reply: make(chan exchanged, 1), limit: job.Limits.WallTime, sent: time.Now()}
+	go p.exchange(job)
 	return p, nil
+}
+
+// exchange sends the job, without its module when the worker keeps it, and reads the
+// worker's frames until its reply.
+func (p *Process) exchange(job Job) {
+	wj := workerJob{Job: job, Module: ModuleHash(job.Module)}
+	if p.wp.kept[wj.Module] {
+		wj.Job.Module = nil
+	}
+	if err := p.send(wj); err != nil {
+		p.reply <- exchanged{err: err}
+		return
+	}
+	for {
+		kind, body, err := readFrame(p.wp.out, maxWorkerMessage)
+		if err != nil {
+			if err == io.EOF {
+				err = errors.New("exited")
+			}
+			p.reply <- exchanged{err: err}
+			return
+		}
+		switch kind {
+		case frameStarted:
+			// Compiling a large module can take seconds (more under load); the cap is
+			// on the job's running time, which starts now.
+			p.mu.Lock()
+			p.running, p.since = true, time.Now()
+			p.mu.Unlock()
+		case frameReply:
+			var rep workerReply
+			if err := workerDec.Unmarshal(body, &rep); err != nil {
+				p.reply <- exchanged{err: fmt.Errorf("the result does not decode: %v", err)}
+				return
+			}
+			p.wp.kept = make(map[[32]byte]bool, len(rep.Kept))
+			for _, h := range rep.Kept {
+				p.wp.kept[h] = true
+			}
+			if rep.Missing {
+				if wj.Job.Module != nil {
+					p.reply <- exchanged{err: errors.New("asked again for the module it was sent")}
+					return
+				}
+				wj.Job.Module = job.Module
+				if err := p.send(wj); err != nil {
+					p.reply <- exchanged{err: err}
+					return
+				}
+				continue
+			}
+			p.reply <- exchanged{rep: rep}
+			return
+		default:
+			p.reply <- exchanged{err: fmt.Errorf("unknown frame %q", kind)}
+			return
+		}
+	}
+}
+
+func (p *Process) send(wj workerJob) error {
+	in, err := cbor.Marshal(&wj)
+	if err != nil {
+		return fmt.Errorf("encode the job: %w", err)
+	}
+	if err := writeFrame(p.wp.stdin, frameJob, in); err != nil {
+		return fmt.Errorf("sending the job: %w", err)
+	}
+	return nil
+}
+
+// take returns a waiting worker process, or starts one.
+func (w *Worker) take() (*workerProc, error) {
+	w.mu.Lock()
+	for len(w.idle) > 0 {
+		wp := w.idle[len(w.idle)-1]
+		w.idle = w.idle[:len(w.idle)-1]
+		wp.idle.Stop()
+		select {
+		case <-wp.done: // died while it waited
+			continue
+		default:
+		}
+		w.mu.Unlock()
+		return wp, nil
+	}
+	w.mu.Unlock()
+	return w.spawn()
+}
+
+// put keeps wp for the next job, or ends it when enough wait already.
+func (w *Worker) put(wp *workerProc) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || len(w.idle) >= maxIdle {
+		go wp.end()
+		return
+	}
+	idleFor := w.IdleFor
+	if idleFor <= 0 {
+		idleFor = DefaultIdleFor
+	}
+	w.idle = append(w.idle, wp)
+	wp.idle = time.AfterFunc(idleFor, func() {
+		w.mu.Lock()
+		i := slices.Index(w.idle, wp)
+		if i >= 0 {
+			w.idle = slices.Delete(w.idle, i, i+1)
+		}
+		w.mu.Unlock()
+		if i >= 0 {
+			wp.end()
+		}
+	})
+}
+
+// Close ends the worker processes waiting for jobs; jobs running go on, and their
+// processes end with them.
+func (w *Worker) Close() {
+	w.mu.Lock()
+	idle := w.idle
+	w.idle, w.closed = nil, true
+	w.mu.Unlock()
+	for _, wp := range idle {
+		wp.idle.Stop()
+		wp.end()
+	}
+}
+
+// Idle is how many worker processes wait for a job.
+func (w *Worker) Idle() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.idle)
+}
+
+func (w *Worker) spawn() (*workerProc, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	wp := &workerProc{stdin: inW, stdout: outR, out: bufio.NewReaderSize(outR, 64<<10), done: make(chan struct{})}
+	wp.cmd = exec.Command(w.Exe, w.Args...)
+	wp.cmd.Env = append(os.Environ(), w.Env...)
+	// The pipes are the process's own files, not copied by goroutines of exec, so
+	// that a reply written just before the process exits is still read.
+	wp.cmd.Stdin, wp.cmd.Stdout, wp.cmd.Stderr = inR, outW, &wp.stderr
+	setProcessGroup(wp.cmd)
+	err = wp.cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, err
+	}
+	go func() {
+		wp.err = wp.cmd.Wait()
+		close(wp.done)
+	}()
+	return wp, nil
+}
+
+// end ends the process: an idle one exits when its input closes; one that does not
+// within a second is killed. It returns once the process is gone.
+func (wp *workerProc) end() {
+	wp.stdin.Close()
+	select {
+	case <-wp.done:
+	case <-time.After(time.Second):
+		wp.cmd.Process.Kill()
+		<-wp.done
+	}
+	wp.stdout.Close()
+}
+
+// kill ends the process at once and returns once it is gone.
+func (wp *workerProc) kill() {
+	_ = signalCont(wp.cmd.Process) // a stopped process takes SIGKILL only once continued on some systems
+	wp.cmd.Process.Kill()
+	<-wp.done
+	wp.stdin.Close()
+	wp.stdout.Close()
 }
 
 // Pause stops the worker where it is (SIGSTOP); it uses no CPU until Resume.
 func (p *Process) Pause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.paused && signalStop(p.cmd.Process) == nil {
+	if !p.paused && !p.released && !p.killed && signalStop(p.wp.cmd.Process) == nil {
 		p.paused = true
 		if p.running {
 			p.ran += time.Since(p.since)
@@ -187,7 +521,7 @@ func (p *Process) Pause() {
 func (p *Process) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.paused && signalCont(p.cmd.Process) == nil {
+	if p.paused && !p.released && signalCont(p.wp.cmd.Process) == nil {
 		p.paused = false
 		p.since = time.Now()
 	}
@@ -218,35 +552,44 @@ func (p *Process) compiling() time.Duration {
 	if p.running {
 		return 0
 	}
-	return time.Since(p.spawned)
+	return time.Since(p.sent)
 }
 
-// Kill ends the worker.
-func (p *Process) Kill() { p.cmd.Process.Kill() }
+// Kill ends the job's worker process; after the job is over it does nothing.
+func (p *Process) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.released {
+		return
+	}
+	p.killed = true
+	p.paused = false
+	_ = signalCont(p.wp.cmd.Process)
+	p.wp.cmd.Process.Kill()
+}
 
 // Pid is the worker's process ID.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+func (p *Process) Pid() int { return p.wp.cmd.Process.Pid }
 
-// Wait waits for the worker's result. A worker that dies without one (killed, or a
-// crash of the runtime) is an error that says so; the job's own failures are in the
-// Result.
+// Wait waits for the job's result. A worker that dies without one (killed, or a crash
+// of the runtime) is an error that says so; the job's own failures are in the Result.
+// It may be called once.
 func (p *Process) Wait(ctx context.Context) (Result, error) {
-	for waiting := true; waiting; {
+	for {
 		timer := time.NewTimer(p.untilCap())
 		select {
-		case <-p.done:
-			waiting = false
+		case ex := <-p.reply:
+			timer.Stop()
+			return p.finish(ex)
 		case <-ctx.Done():
 			timer.Stop()
-			p.Resume()
 			p.Kill()
-			<-p.done
+			p.wp.kill()
 			return Result{}, ctx.Err()
 		case <-timer.C:
 			if p.compiling() > compileWait {
-				p.Resume()
 				p.Kill()
-				<-p.done
+				p.wp.kill()
 				return Result{}, fmt.Errorf("%w: the module did not compile within %v", ErrWorker, compileWait)
 			}
 			if p.untilCap() > 0 {
@@ -254,31 +597,72 @@ func (p *Process) Wait(ctx context.Context) (Result, error) {
 			}
 			// The module holds the worker's runtime (it runs without closure
 			// checks): end the process from here.
-			p.Resume()
 			p.Kill()
-			<-p.done
+			p.wp.kill()
 			return Result{Status: StatusTimeout, Reason: fmt.Sprintf("ran past its wall-time cap of %v", p.limit)}, nil
 		}
-		timer.Stop()
 	}
-	if p.err != nil {
-		return Result{}, fmt.Errorf("%w: %v: %s", ErrWorker, p.err, lastLine(p.stderr.Bytes()))
-	}
-	var res Result
-	if err := workerDec.Unmarshal(p.stdout.Bytes(), &res); err != nil {
-		return Result{}, fmt.Errorf("%w: the result does not decode: %v", ErrWorker, err)
-	}
-	return res, nil
 }
 
-type limitedBuffer struct {
-	b *bytes.Buffer
-	n int
+// finish settles the job on the worker's reply, and keeps the worker for the next job
+// when it can run one.
+func (p *Process) finish(ex exchanged) (Result, error) {
+	if ex.err != nil {
+		p.Kill()
+		p.wp.kill()
+		return Result{}, fmt.Errorf("%w: %v: %s", ErrWorker, exitOr(p.wp.err, ex.err), lastLine(p.wp.stderr.bytes()))
+	}
+	if ex.rep.Ends {
+		<-p.wp.done
+		p.wp.stdin.Close()
+		p.wp.stdout.Close()
+	} else {
+		p.mu.Lock()
+		p.released = true
+		if p.paused { // paused between its reply and now
+			_ = signalCont(p.wp.cmd.Process)
+			p.paused = false
+		}
+		killed := p.killed
+		p.mu.Unlock()
+		if killed {
+			p.wp.kill()
+		} else {
+			p.w.put(p.wp)
+		}
+	}
+	if ex.rep.Error != "" {
+		return Result{}, fmt.Errorf("%w: %s", ErrWorker, ex.rep.Error)
+	}
+	return ex.rep.Result, nil
 }
 
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if l.b.Len()+len(p) > l.n {
-		return 0, errors.New("worker wrote too much")
+// exitOr is how the process exited, when it did, else err.
+func exitOr(exit, err error) error {
+	if exit != nil {
+		return exit
 	}
-	return l.b.Write(p)
+	return err
+}
+
+// tailBuffer keeps the last stderrCap bytes written to it: a worker's own messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - stderrCap; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Clone(t.buf)
 }

@@ -13,12 +13,3 @@ func lowerPriority()                 {}
 func setProcessGroup(*exec.Cmd)      {}
 func signalStop(p *os.Process) error { return ErrNotSupported }
 func signalCont(p *os.Process) error { return ErrNotSupported }
-
-// Without the pipe, the parent counts the cap from the worker's start.
-func watchStart(*exec.Cmd) (<-chan struct{}, func(), error) {
-	ch := make(chan struct{})
-	close(ch)
-	return ch, func() {}, nil
-}
-
-func startedSignal() func() { return nil }
