@@ -50,24 +50,57 @@ func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
 }
 
 // cpuTicks is the process's user+system time in clock ticks (1/100 s), and that of
-// its children that ended (the workers that ran jobs).
+// its children, the worker processes that run jobs: those that ended and were
+// reaped, and those alive (waiting for their next job, or running one).
 func cpuTicks(b *testing.B, pid int) (own, children int64) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	t, _, err := procTimes(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
+	own, children = t[0]+t[1], t[2]+t[3]
+	for _, child := range childPids(pid) {
+		if t, _, err := procTimes(child); err == nil {
+			children += t[0] + t[1] + t[2] + t[3]
+		}
+	}
+	return own, children
+}
+
+// procTimes reads utime, stime, cutime and cstime of a process, and its parent.
+func procTimes(pid int) (t [4]int64, ppid int, err error) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return t, 0, err
+	}
 	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
-	var t [4]int64
 	for i := range t {
 		t[i], _ = strconv.ParseInt(f[11+i], 10, 64)
 	}
-	return t[0] + t[1], t[2] + t[3]
+	ppid, _ = strconv.Atoi(f[1])
+	return t, ppid, nil
 }
 
-func rssMB(b *testing.B, pid int) float64 {
+// childPids lists the live child processes of pid.
+func childPids(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if _, ppid, err := procTimes(child); err == nil && ppid == pid {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// rssMB is the process's resident memory, 0 once it has exited.
+func rssMB(pid int) float64 {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		b.Fatal(err)
+		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
@@ -106,9 +139,10 @@ func BenchmarkAppLaunch(b *testing.B) {
 // the medians of the runs. Settling takes 90 s: the first sync, and the demo buyer's
 // first job of each module, whose transfers and compilations are start-up work. The app's process includes the demo network's four
 // trustees and two demo miners; the jobs the demo peers sell and buy run in worker
-// processes, reported apart (workers-cpu-%).
+// processes, reported apart (workers-cpu-%, and the resident memory of those alive at
+// the end, workers-rss-MB).
 func BenchmarkAppIdle(b *testing.B) {
-	var cpus, workers, rss []float64
+	var cpus, workers, rss, workersRSS []float64
 	for b.Loop() {
 		cmd, _ := startApp(b, capacity.Never)
 		pid := cmd.Process.Pid
@@ -119,12 +153,18 @@ func BenchmarkAppIdle(b *testing.B) {
 		c1, w1 := cpuTicks(b, pid)
 		secs := time.Since(t0).Seconds()
 		cpu, worker := float64(c1-c0)/secs, float64(w1-w0)/secs
-		cpus, workers, rss = append(cpus, cpu), append(workers, worker), append(rss, rssMB(b, pid))
-		b.Logf("run %d: %.2f %% CPU, workers %.2f %%, %.1f MB resident", len(cpus), cpu, worker, rss[len(rss)-1])
+		cpus, workers, rss = append(cpus, cpu), append(workers, worker), append(rss, rssMB(pid))
+		var wrss float64
+		for _, child := range childPids(pid) {
+			wrss += rssMB(child)
+		}
+		workersRSS = append(workersRSS, wrss)
+		b.Logf("run %d: %.2f %% CPU, workers %.2f %%, %.1f MB resident, workers %.1f MB", len(cpus), cpu, worker, rss[len(rss)-1], wrss)
 		cmd.Process.Kill()
 		cmd.Wait()
 	}
 	b.ReportMetric(median(cpus), "cpu-%")
 	b.ReportMetric(median(workers), "workers-cpu-%")
 	b.ReportMetric(median(rss), "rss-MB")
+	b.ReportMetric(median(workersRSS), "workers-rss-MB")
 }

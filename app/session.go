@@ -207,7 +207,7 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger, worker 
 		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
 			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}, Worker: worker}
 		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
-			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true,
+			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, NoPing: true,
 			Logger: log.With("demo", fmt.Sprintf("miner-%d", i)), Market: mc})
 		if err != nil {
 			return fmt.Errorf("demo miner %d: %w", i, err)

@@ -66,7 +66,7 @@ func (d *Dashboard) Refresh() {
 		sync = "in sync"
 	}
 	setText(d.chain, fmt.Sprintf("Block %d of %d, %s · %d peers, %d trustees", n.Height, n.Target, sync, n.Peers, n.Trustees))
-	setText(d.wins, fmt.Sprintf("%d epochs won, %d payroll wages, %d tickets sent", n.Wins, n.Payrolls, n.Tickets))
+	setText(d.wins, count(n.Wins, "epoch won", "epochs won")+", "+count(n.Payrolls, "payroll wage", "payroll wages")+", "+count(n.Tickets, "ticket sent", "tickets sent"))
 	setText(d.sharing, d.b.Sharing().Reason)
 	now := time.Now()
 	if d.earnedOK && n.Height == d.earnedHeight && now.Sub(d.earnedAt) < earningsMaxAge {

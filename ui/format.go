@@ -20,6 +20,14 @@ func coins(v uint64) string {
 	return b.String()
 }
 
+// count writes n with its noun, singular for one: "1 epoch won", "3 epochs won".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return coins(uint64(max(n, 0))) + " " + many
+}
+
 func signed(v int64) string {
 	if v < 0 {
 		return "−" + coins(uint64(-v))

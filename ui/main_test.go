@@ -244,3 +244,14 @@ func TestLogsChosenLine(t *testing.T) {
 		t.Fatalf("the chosen line is gone from the logs, still chosen: %d", l.chosen)
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 epochs won"}, {1, "1 epoch won"}, {2, "2 epochs won"}, {12345, "12,345 epochs won"}} {
+		if got := count(tc.n, "epoch won", "epochs won"); got != tc.want {
+			t.Errorf("count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

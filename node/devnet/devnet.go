@@ -234,7 +234,8 @@ func Start(ctx context.Context, dir string, opts trustee.NodeOptions) (*Devnet, 
 	if err != nil {
 		return nil, err
 	}
-	opts.NoDHT = true // every trustee is a bootstrap peer of every other
+	opts.NoDHT = true  // every trustee is a bootstrap peer of every other
+	opts.NoPing = true // and the round trips between them, in one process, interest no one
 	d := &Devnet{}
 	for _, p := range paths {
 		cfg, err := trustee.LoadConfig(p)

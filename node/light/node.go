@@ -49,6 +49,9 @@ type Config struct {
 	// MDNS finds trustees on the LAN; NoDHT keeps the node off the DHT (a local demo
 	// network has no use for it).
 	MDNS, NoDHT bool
+	// NoPing stops measuring the round trip to peers (which the Network screen
+	// shows): a demo network's own miners have no screen.
+	NoPing bool
 	// Market, with a wallet, makes the node a buyer and (while providing) a provider
 	// in the compute market.
 	Market *MarketConfig
@@ -194,7 +197,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.NoDHT {
 		dht = p2p.DHTOff
 	}
-	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, MDNS: cfg.MDNS})
+	ping := time.Duration(0) // the default
+	if cfg.NoPing {
+		ping = -1
+	}
+	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, MDNS: cfg.MDNS, PingInterval: ping})
 	if err != nil {
 		h.Close()
 		return fail(err)

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/daolicloud/daoli/node/keys"
@@ -212,8 +213,39 @@ func PrivKey(k *keys.Key) (crypto.PrivKey, error) {
 }
 
 // PeerID returns the libp2p peer ID of a Daoli public key, so the trustee keys in the
-// genesis name the peers to trust.
+// genesis name the peers to trust. IDs are remembered: nodes look up the trustee set's
+// every second or so, and deriving one (a protobuf encoding and a multihash) showed in
+// an idle app's CPU profile.
 func PeerID(pub keys.PublicKey) (peer.ID, error) {
+	peerIDs.mu.Lock()
+	id, ok := peerIDs.m[pub]
+	peerIDs.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := derivePeerID(pub)
+	if err != nil {
+		return "", err
+	}
+	peerIDs.mu.Lock()
+	if peerIDs.m == nil || len(peerIDs.m) >= peerIDsKept {
+		peerIDs.m = make(map[keys.PublicKey]peer.ID)
+	}
+	peerIDs.m[pub] = id
+	peerIDs.mu.Unlock()
+	return id, nil
+}
+
+// peerIDs remembers derived IDs, up to peerIDsKept (then starts over): trustee sets
+// are tens of keys.
+var peerIDs struct {
+	mu sync.Mutex
+	m  map[keys.PublicKey]peer.ID
+}
+
+const peerIDsKept = 1024
+
+func derivePeerID(pub keys.PublicKey) (peer.ID, error) {
 	pk, err := crypto.UnmarshalEd25519PublicKey(pub[:])
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", keys.ErrBadPublicKey, err)

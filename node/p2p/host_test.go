@@ -237,3 +237,30 @@ func TestNewHostRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPeerIDRemembered: a remembered ID is the derived one, and the memory is bounded.
+func TestPeerIDRemembered(t *testing.T) {
+	for i := range peerIDsKept + 10 {
+		seed := make([]byte, keys.SeedSize)
+		seed[0], seed[1] = byte(i), byte(i>>8)
+		k, err := keys.FromSeed(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := derivePeerID(k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if got, err := PeerID(k.Public()); err != nil || got != want {
+				t.Fatalf("key %d: %v %v, want %v", i, got, err, want)
+			}
+		}
+	}
+	peerIDs.mu.Lock()
+	n := len(peerIDs.m)
+	peerIDs.mu.Unlock()
+	if n > peerIDsKept {
+		t.Fatalf("%d IDs remembered, at most %d", n, peerIDsKept)
+	}
+}

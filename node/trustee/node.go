@@ -31,6 +31,9 @@ type NodeOptions struct {
 	// NoDHT turns the DHT off; trustees otherwise serve it. A demo network on one
 	// machine has no use for it.
 	NoDHT bool
+	// NoPing stops measuring the round trip to peers, which only people read (a
+	// status page, a Network screen): a demo network's trustees have no such reader.
+	NoPing bool
 	// GossipParams overrides gossipsub's parameters (tests shorten the heartbeat).
 	GossipParams *pubsub.GossipSubParams
 }
@@ -104,8 +107,13 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 	if opts.NoDHT {
 		dht = p2p.DHTOff
 	}
+	ping := time.Duration(0) // the default
+	if opts.NoPing {
+		ping = -1
+	}
 	n.Net, err = p2p.New(n.Host, p2p.Config{
 		ChainID: nf.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, GossipParams: opts.GossipParams,
+		PingInterval: ping,
 	})
 	if err != nil {
 		return fail(err)
