@@ -65,6 +65,16 @@ func (b *uiBackend) Node() ui.NodeView {
 		Tickets: st.Tickets, Mining: st.Mining, LastError: st.LastError, DataDir: b.dataDir, NetworkSrc: b.netFile}
 }
 
+func (b *uiBackend) Trustees() []ui.TrusteeView {
+	ts := b.s.Node.Trustees()
+	out := make([]ui.TrusteeView, len(ts))
+	for i, t := range ts {
+		out[i] = ui.TrusteeView{Key: t.Key.String(), Seniority: t.Seniority, Bond: t.Bond, Leaving: t.Leaving, Slashed: t.Slashed,
+			Connected: t.Connected, Latency: t.Latency, Signed: t.Signed, Of: t.Of}
+	}
+	return out
+}
+
 func totalsMap(t light.Totals) map[string]uint64 {
 	out := map[string]uint64{}
 	for s, v := range t {

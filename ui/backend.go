@@ -11,6 +11,8 @@ import (
 // back through Refresher.
 type Backend interface {
 	Node() NodeView
+	// Trustees lists the trustee set that certifies the chain, by seniority.
+	Trustees() []TrusteeView
 	Earnings() (EarningsView, error)
 	Ledger() ([]LedgerLine, error)
 	Send(ctx context.Context, to string, amount, fee uint64, memo string) (tx string, err error)
@@ -121,6 +123,20 @@ type NodeView struct {
 	LastError  string
 	DataDir    string
 	NetworkSrc string // the network file, or "" for the embedded demo network
+}
+
+// TrusteeView is one trustee as the node sees it.
+type TrusteeView struct {
+	Key       string // the trustee's public key
+	Seniority uint64 // order of joining: 0 for the first
+	Bond      uint64
+	Leaving   bool // leaves at the next membership boundary
+	Slashed   bool // caught equivocating: its bond is burned
+	Connected bool
+	Latency   time.Duration // round trip; 0 while not measured
+	// Signed of Of: the recent certificates the node verified that carry this
+	// trustee's precommit.
+	Signed, Of int
 }
 
 // EarningsView totals the ledger by source over the dashboard's windows.

@@ -14,6 +14,7 @@ import (
 )
 
 type fakeBackend struct {
+	trustees []TrusteeView // nil: four of them
 	node     NodeView
 	sharing  SharingView
 	sent     []string
@@ -48,6 +49,17 @@ func newFake() *fakeBackend {
 }
 
 func (f *fakeBackend) Node() NodeView { return f.node }
+func (f *fakeBackend) Trustees() []TrusteeView {
+	if f.trustees != nil {
+		return f.trustees
+	}
+	return []TrusteeView{
+		{Key: "3f1c9a07d2b64e18a5c0f9e27b3d6a41c8e05f92b7d14a6e3c9f08b2d5a71e64", Seniority: 0, Bond: 5000, Connected: true, Latency: 420 * time.Microsecond, Signed: 42, Of: 42},
+		{Key: "8a2e4c61f0b95d37e1a8c4f62d0b97e35a1c8f4d26e0b93a7c5d1f8e2b4a6c03", Seniority: 1, Bond: 5000, Connected: true, Latency: 12 * time.Millisecond, Signed: 40, Of: 42},
+		{Key: "c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d7", Seniority: 2, Bond: 5000, Leaving: true, Connected: true, Signed: 41, Of: 42},
+		{Key: "e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2", Seniority: 3, Bond: 5000, Signed: 0, Of: 42},
+	}
+}
 func (f *fakeBackend) Earnings() (EarningsView, error) {
 	f.reads.earnings++
 	return EarningsView{Today: map[string]uint64{"win": 400, "payroll": 300}, Week: map[string]uint64{"win": 4800, "payroll": 2850},
@@ -253,5 +265,40 @@ func TestCount(t *testing.T) {
 		if got := count(tc.n, "epoch won", "epochs won"); got != tc.want {
 			t.Errorf("count(%d) = %q, want %q", tc.n, got, tc.want)
 		}
+	}
+}
+
+func TestOrdinalAndRoundTrip(t *testing.T) {
+	for n, want := range map[uint64]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 22: "22nd", 101: "101st", 111: "111th"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{420 * time.Microsecond: "0.4 ms", 9940 * time.Microsecond: "9.9 ms", 12 * time.Millisecond: "12 ms", 1500 * time.Millisecond: "1500 ms"} {
+		if got := roundTrip(d); got != want {
+			t.Errorf("roundTrip(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestNetworkTrusteesFollowTheSet: the trustee table gains and loses rows with the set.
+func TestNetworkTrusteesFollowTheSet(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	n := NewNetwork(f)
+	cells := func() int { return len(n.trustees.Objects) }
+	if cells() != trusteeColumns*5 {
+		t.Fatalf("%d cells for four trustees and the header", cells())
+	}
+	f.trustees = f.Trustees()[:2]
+	n.Refresh()
+	if cells() != trusteeColumns*3 || n.rows[1][0].Text != "8a2e4c61f0b95d37…" {
+		t.Fatalf("%d cells for two trustees; second row %q", cells(), n.rows[1][0].Text)
+	}
+	f.trustees = append(f.trustees, TrusteeView{Key: "ab", Seniority: 4, Bond: 7000, Slashed: true, Connected: true, Latency: time.Millisecond})
+	n.Refresh()
+	row := n.rows[2]
+	if cells() != trusteeColumns*4 || row[0].Text != "ab (slashed)" || row[1].Text != "5th" || row[2].Text != "1.0 ms" || row[3].Text != "no blocks checked yet" || row[4].Text != "7,000" {
+		t.Fatalf("%d cells; new row %q %q %q %q %q", cells(), row[0].Text, row[1].Text, row[2].Text, row[3].Text, row[4].Text)
 	}
 }

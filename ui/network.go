@@ -9,13 +9,21 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// Network shows which chain the node follows and how it is connected.
+// Network shows which chain the node follows, how it is connected, and the trustees
+// that certify it.
 type Network struct {
-	b       Backend
-	form    *widget.Form
-	values  map[string]*widget.Label
-	Content fyne.CanvasObject
+	b        Backend
+	form     *widget.Form
+	values   map[string]*widget.Label
+	trustees *fyne.Container // a grid: a header row, then a row per trustee
+	rows     [][trusteeColumns]*widget.Label
+	Content  fyne.CanvasObject
 }
+
+// The trustee table's columns.
+var trusteeHeads = [...]string{"Trustee", "Joined", "Round trip", "Votes", "Bond"}
+
+const trusteeColumns = len(trusteeHeads)
 
 var networkRows = []string{"Network", "Chain", "Height", "Last block", "Peers", "Trustees", "Problem"}
 
@@ -28,7 +36,14 @@ func NewNetwork(b Backend) *Network {
 		n.values[r] = l
 		n.form.Append(r, l)
 	}
-	n.Content = container.NewVScroll(widget.NewCard("Network", "", n.form))
+	n.trustees = container.NewGridWithColumns(trusteeColumns)
+	for _, h := range trusteeHeads {
+		n.trustees.Add(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	}
+	n.Content = container.NewVScroll(container.NewVBox(
+		widget.NewCard("Network", "", n.form),
+		widget.NewCard("Trustees", "the servers that certify each block: votes are their precommits in the last blocks this node checked", n.trustees),
+	))
 	n.Refresh()
 	return n
 }
@@ -61,4 +76,79 @@ func (n *Network) Refresh() {
 		problem = "none"
 	}
 	setText(n.values["Problem"], problem)
+	n.refreshTrustees()
+}
+
+// refreshTrustees fills the table, adding or removing rows only when the set's size
+// changed.
+func (n *Network) refreshTrustees() {
+	ts := n.b.Trustees()
+	for len(n.rows) < len(ts) {
+		var row [trusteeColumns]*widget.Label
+		for i := range row {
+			row[i] = widget.NewLabel("")
+			n.trustees.Add(row[i])
+		}
+		n.rows = append(n.rows, row)
+	}
+	if len(n.rows) > len(ts) {
+		n.rows = n.rows[:len(ts)]
+		n.trustees.Objects = n.trustees.Objects[:trusteeColumns*(1+len(ts))]
+		n.trustees.Refresh()
+	}
+	for i, t := range ts {
+		key := t.Key
+		if len(key) > 16 {
+			key = key[:16] + "…"
+		}
+		switch {
+		case t.Slashed:
+			key += " (slashed)"
+		case t.Leaving:
+			key += " (leaving)"
+		}
+		rtt := "not connected"
+		if t.Connected {
+			rtt = "measuring…"
+			if t.Latency > 0 {
+				rtt = roundTrip(t.Latency)
+			}
+		}
+		votes := "no blocks checked yet"
+		if t.Of > 0 {
+			votes = fmt.Sprintf("%d of the last %d", t.Signed, t.Of)
+		}
+		row := n.rows[i]
+		setText(row[0], key)
+		setText(row[1], ordinal(t.Seniority+1))
+		setText(row[2], rtt)
+		setText(row[3], votes)
+		setText(row[4], coins(t.Bond))
+	}
+}
+
+// roundTrip writes a latency to a tenth of a millisecond below 10 ms, in whole
+// milliseconds above.
+func roundTrip(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	if ms < 10 {
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
+}
+
+// ordinal writes 1st, 2nd, 3rd, 4th… 11th, 12th, 13th, 21st.
+func ordinal(n uint64) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprint(n) + suffix
 }

@@ -3,6 +3,7 @@ package light
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -25,7 +26,15 @@ type Follower struct {
 	tip     chain.Header
 	tipHash chain.Hash
 	set     []chain.Trustee // certified the tip; hashes to tip.TrusteeSetHash
+	// signers are the trustees whose precommits the certificates of the blocks
+	// verified last carry, oldest first, up to recentCerts blocks: how often each
+	// trustee votes. (A quorum of each certificate's signatures is verified; one
+	// beyond the quorum is counted as the certificate lists it.)
+	signers [][]keys.PublicKey
 }
+
+// recentCerts is how many certificates the follower remembers the signers of.
+const recentCerts = 100
 
 // NewFollower starts at the genesis of g.
 func NewFollower(g *chain.Genesis) (*Follower, error) {
@@ -99,8 +108,34 @@ func (f *Follower) Verify(links []Link) (int, error) {
 			return i, fmt.Errorf("block %d: %w: %w: %w", p.next.Epoch, ErrBadBlock, chain.ErrBadCert, chain.ErrBadSignature)
 		}
 		f.tip, f.tipHash, f.set = p.next, p.hash, p.set
+		f.noteSigners(links[i].Cert)
 	}
 	return len(queued), firstErr
+}
+
+func (f *Follower) noteSigners(c *chain.Cert) {
+	ks := make([]keys.PublicKey, len(c.Sigs))
+	for i, s := range c.Sigs {
+		ks[i] = s.Trustee
+	}
+	// A new slice each time: a Follower is copied to verify ahead (Node.apply), and
+	// the copy must not write into the original's.
+	drop := max(len(f.signers)+1-recentCerts, 0)
+	f.signers = append(slices.Clip(f.signers[drop:]), ks)
+}
+
+// Signed is how many of the certificates verified last (of) carry trustee k's
+// precommit.
+func (f *Follower) Signed(k keys.PublicKey) (signed, of int) {
+	for _, ks := range f.signers {
+		for _, s := range ks {
+			if s == k {
+				signed++
+				break
+			}
+		}
+	}
+	return signed, len(f.signers)
 }
 
 // check runs every rule but the signature verification on the link that should follow

@@ -257,3 +257,40 @@ func TestFollowerChecksAQuorum(t *testing.T) {
 		t.Fatalf("a bad third signature of four: %d, %v", n, err)
 	}
 }
+
+// TestFollowerCountsSigners: the follower tallies who signed the certificates of the
+// last recentCerts blocks it accepted, and a copy verifying ahead leaves the
+// original's tally alone.
+func TestFollowerCountsSigners(t *testing.T) {
+	net, ls := testChain(t, chaintest.Config{Trustees: 4}, recentCerts+5)
+	f := newFollower(t, net)
+	set := f.Set()
+	if _, err := f.Verify(ls[:10]); err != nil {
+		t.Fatal(err)
+	}
+	want := map[keys.PublicKey]int{}
+	for _, l := range ls[:10] {
+		for _, s := range l.Cert.Sigs {
+			want[s.Trustee]++
+		}
+	}
+	for _, tr := range set {
+		if signed, of := f.Signed(tr.Key); signed != want[tr.Key] || of != 10 {
+			t.Fatalf("trustee %s: signed %d of %d, want %d of 10", tr.Key.String()[:8], signed, of, want[tr.Key])
+		}
+	}
+	ahead := *f
+	if _, err := ahead.Verify(ls[10:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, of := f.Signed(set[0].Key); of != 10 {
+		t.Fatalf("the original's tally changed to %d certificates", of)
+	}
+	if _, of := ahead.Signed(set[0].Key); of != recentCerts {
+		t.Fatalf("%d certificates remembered, want the last %d", of, recentCerts)
+	}
+	var outsider keys.PublicKey
+	if signed, _ := ahead.Signed(outsider); signed != 0 {
+		t.Fatalf("a key outside the set signed %d", signed)
+	}
+}

@@ -124,6 +124,17 @@ func TestLightNodes(t *testing.T) {
 		t.Logf("%s: height %d, %d wins, %d payroll wages, earned %d, %d tickets", n.Address().String()[:12], s.Height, s.Wins, s.Payrolls, s.Earned, s.Tickets)
 		reconcile(t, n)
 	}
+	// The trustees as the Network screen lists them: the set, by seniority, each with
+	// its votes in the certificates checked, connected, and a round trip once pinged.
+	ts := a.Trustees()
+	if len(ts) != 4 {
+		t.Fatalf("%d trustees listed, want 4", len(ts))
+	}
+	for i, tr := range ts {
+		if tr.Seniority != uint64(i) || tr.Of == 0 || tr.Signed == 0 || tr.Signed > tr.Of || !tr.Connected {
+			t.Fatalf("trustee %d: seniority %d, signed %d of %d, connected %v", i, tr.Seniority, tr.Signed, tr.Of, tr.Connected)
+		}
+	}
 	var sawBlock, sawEarning bool
 	for !sawBlock || !sawEarning {
 		select {
