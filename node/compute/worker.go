@@ -99,18 +99,20 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		current  uint64     // the job running
 		answered bool       // it has had its reply
 	)
-	reply := func(seq uint64, rep workerReply) error {
+	// reply answers job seq, unless it was answered already (a cap's callback can
+	// race the job's own end); sent says whether this call answered it.
+	reply := func(seq uint64, rep workerReply) (sent bool, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if seq != current || answered {
-			return nil
+			return false, nil
 		}
 		answered = true
 		b, err := cbor.Marshal(&rep)
 		if err != nil {
-			return err
+			return true, err
 		}
-		return writeFrame(out, frameReply, b)
+		return true, writeFrame(out, frameReply, b)
 	}
 	collect := time.NewTimer(time.Hour)
 	collect.Stop()
@@ -157,10 +159,14 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		// A cap ends the worker itself: the reply goes out and the process exits, the
 		// job stopped wherever it was (see Sandbox.stopped).
 		sb.stopped = func(res Result) {
-			if reply(seq, workerReply{Result: res, Ends: true}) == nil {
-				os.Exit(0)
+			sent, err := reply(seq, workerReply{Result: res, Ends: true})
+			switch {
+			case !sent:
+				return // the job had ended and was answered: the worker goes on
+			case err != nil:
+				os.Exit(1)
 			}
-			os.Exit(1)
+			os.Exit(0)
 		}
 		res, err := sb.run(context.Background(), job, sum)
 		rep := workerReply{Result: res}
@@ -171,7 +177,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 			rep = workerReply{Error: err.Error()}
 		}
 		rep.Kept = sb.kept()
-		if err := reply(seq, rep); err != nil {
+		if _, err := reply(seq, rep); err != nil {
 			fmt.Fprintln(errOut, "daoli worker: writing the result:", err)
 			return 1
 		}
@@ -205,10 +211,14 @@ func writeFrame(w io.Writer, kind byte, body []byte) error {
 	var head [5]byte
 	head[0] = kind
 	binary.BigEndian.PutUint32(head[1:], uint32(len(body)))
-	if _, err := w.Write(append(head[:], body...)); err != nil {
+	if _, err := w.Write(head[:]); err != nil {
 		return err
 	}
-	return nil
+	if len(body) == 0 {
+		return nil
+	}
+	_, err := w.Write(body)
+	return err
 }
 
 // readFrame reads one frame of at most max bytes of body; io.EOF only between frames.
