@@ -38,7 +38,9 @@ type jobMemory struct {
 }
 
 func (j *jobMemory) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
-	return &cappedMemory{LinearMemory: mmapAllocator.Allocate(capBytes, maxBytes), job: j}
+	// Reserve what the job may use, not the runtime's 4 GiB: a system that does not
+	// overcommit counts the reservation. The starting size (capBytes) always fits.
+	return &cappedMemory{LinearMemory: mmapAllocator.Allocate(capBytes, min(maxBytes, max(j.limit, capBytes))), job: j}
 }
 
 type cappedMemory struct {
