@@ -59,10 +59,16 @@ var _ ui.Backend = (*uiBackend)(nil)
 
 func (b *uiBackend) Node() ui.NodeView {
 	st := b.s.Node.Status()
-	return ui.NodeView{Network: b.s.Network.File.Name, Demo: b.s.Network.Demo, ChainID: st.ChainID, Height: st.Height,
+	v := ui.NodeView{Network: b.s.Network.File.Name, Demo: b.s.Network.Demo, ChainID: st.ChainID, Height: st.Height,
 		Target: st.Target, Synced: st.Synced, BlockTime: st.Time, Peers: st.Peers, Trustees: st.Trustees,
 		Address: st.Address.String(), Balance: st.Balance, BalanceAt: st.BalanceAt, Wins: st.Wins, Payrolls: st.Payrolls,
-		Tickets: st.Tickets, Mining: st.Mining, LastError: st.LastError, DataDir: b.dataDir, NetworkSrc: b.netFile}
+		Tickets: st.Tickets, Mining: st.Mining, LastError: st.LastError, DataDir: b.dataDir, NetworkSrc: b.netFile,
+		CertRound: st.CertRound, CertSigners: st.CertSigners, GlobalCycle: st.GlobalCycle, PrivateCycle: st.PrivateCycle,
+		CycleBlocks: st.CycleBlocks}
+	if st.CertSigners > 0 {
+		v.SetSize = st.SetSize
+	}
+	return v
 }
 
 func (b *uiBackend) Trustees() []ui.TrusteeView {

@@ -123,6 +123,14 @@ type NodeView struct {
 	LastError  string
 	DataDir    string
 	NetworkSrc string // the network file, or "" for the embedded demo network
+	// The tip's certificate: round, signers, of a set of SetSize; SetSize 0 when the
+	// node has not verified a block since it started.
+	CertRound            uint32
+	CertSigners, SetSize int
+	// The decentralized clock's calibration: the network's cycle and this computer's,
+	// from CycleBlocks blocks.
+	GlobalCycle, PrivateCycle time.Duration
+	CycleBlocks               int
 }
 
 // TrusteeView is one trustee as the node sees it.

@@ -40,7 +40,8 @@ func newFake() *fakeBackend {
 	return &fakeBackend{
 		node: NodeView{Network: "Local demo network", Demo: true, ChainID: "daoli-devnet", Height: 42, Target: 42, Synced: true,
 			BlockTime: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Peers: 5, Trustees: 4,
-			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40},
+			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40,
+			CertRound: 0, CertSigners: 3, SetSize: 4, GlobalCycle: 5010 * time.Millisecond, PrivateCycle: 5012 * time.Millisecond, CycleBlocks: 12},
 		sharing:  SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"}},
 		logs:     []string{"block certified height=42"},
 		logged:   1,
@@ -300,5 +301,19 @@ func TestNetworkTrusteesFollowTheSet(t *testing.T) {
 	row := n.rows[2]
 	if cells() != trusteeColumns*4 || row[0].Text != "ab (slashed)" || row[1].Text != "5th" || row[2].Text != "1.0 ms" || row[3].Text != "no blocks checked yet" || row[4].Text != "7,000" {
 		t.Fatalf("%d cells; new row %q %q %q %q %q", cells(), row[0].Text, row[1].Text, row[2].Text, row[3].Text, row[4].Text)
+	}
+}
+
+func TestClockText(t *testing.T) {
+	for _, tc := range []struct {
+		v    NodeView
+		want string
+	}{
+		{NodeView{GlobalCycle: 5 * time.Second, CycleBlocks: 1}, "the genesis cycle of 5.00 s until two blocks have arrived"},
+		{NodeView{GlobalCycle: 5 * time.Second, PrivateCycle: 4 * time.Second, CycleBlocks: 12}, "a block every 5.00 s on the network, every 4.00 s by this computer's clock (from 12 blocks); rate 1.250"},
+	} {
+		if got := clockText(tc.v); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
 	}
 }

@@ -25,7 +25,7 @@ var trusteeHeads = [...]string{"Trustee", "Joined", "Round trip", "Votes", "Bond
 
 const trusteeColumns = len(trusteeHeads)
 
-var networkRows = []string{"Network", "Chain", "Height", "Last block", "Peers", "Trustees", "Problem"}
+var networkRows = []string{"Network", "Chain", "Height", "Last block", "Certificate", "Clock", "Peers", "Trustees", "Problem"}
 
 // NewNetwork builds the network screen.
 func NewNetwork(b Backend) *Network {
@@ -69,6 +69,12 @@ func (n *Network) Refresh() {
 	} else {
 		setText(n.values["Last block"], v.BlockTime.Local().Format(time.DateTime))
 	}
+	cert := "none checked since the app started"
+	if v.SetSize > 0 {
+		cert = fmt.Sprintf("round %d, signed by %d of %d trustees", v.CertRound, v.CertSigners, v.SetSize)
+	}
+	setText(n.values["Certificate"], cert)
+	setText(n.values["Clock"], clockText(v))
 	setText(n.values["Peers"], fmt.Sprint(v.Peers))
 	setText(n.values["Trustees"], fmt.Sprintf("%d connected", v.Trustees))
 	problem := v.LastError
@@ -126,6 +132,23 @@ func (n *Network) refreshTrustees() {
 		setText(row[4], coins(t.Bond))
 	}
 }
+
+// clockText describes the decentralized clock's calibration: the network's cycle from
+// its blocks' times, and this computer's from when it received them; their ratio is
+// how fast this computer's clock runs against the network's.
+func clockText(v NodeView) string {
+	if v.CycleBlocks < 2 {
+		return fmt.Sprintf("the genesis cycle of %s until two blocks have arrived", seconds(v.GlobalCycle))
+	}
+	text := fmt.Sprintf("a block every %s on the network, every %s by this computer's clock (from %d blocks)",
+		seconds(v.GlobalCycle), seconds(v.PrivateCycle), v.CycleBlocks)
+	if v.PrivateCycle > 0 {
+		text += fmt.Sprintf("; rate %.3f", float64(v.GlobalCycle)/float64(v.PrivateCycle))
+	}
+	return text
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // roundTrip writes a latency to a tenth of a millisecond below 10 ms, in whole
 // milliseconds above.

@@ -75,7 +75,8 @@ type Node struct {
 	mu     sync.Mutex // guards fol, cal, lastSeen
 	fol    *Follower
 	cal    *dcc.Calibrator
-	target uint64 // highest height a trustee reported
+	cert   *chain.Cert // the tip's certificate; nil at genesis
+	target uint64      // highest height a trustee reported
 
 	miner  *luck.Miner
 	gossip chan gossipBlock
@@ -122,6 +123,13 @@ type Status struct {
 	Mining    bool
 	Tickets   int // tickets submitted
 	LastError string
+	// The tip's certificate: its round, and how many of the set signed it.
+	CertRound            uint32
+	CertSigners, SetSize int
+	// The DCC's calibration (DESIGN §3.2): the global cycle and this computer's
+	// private cycle, from CycleBlocks blocks (fewer than two: the genesis cycle).
+	GlobalCycle, PrivateCycle time.Duration
+	CycleBlocks               int
 }
 
 // Start opens the light node of cfg and runs it until ctx ends or Stop.
@@ -305,12 +313,18 @@ func (n *Node) Network() *network.File { return n.cfg.Network }
 func (n *Node) publishStatus(lastErr string) {
 	n.mu.Lock()
 	tip, tipHash, target := n.fol.Tip(), n.fol.TipHash(), n.target
+	cert, setSize := n.cert, len(n.fol.Set())
+	gc, pc, blocks := n.cal.GlobalCycle(), n.cal.PrivateCycle(), len(n.cal.Samples())
 	n.mu.Unlock()
 	w := n.wallet.snapshot()
 	s := &Status{ChainID: tip.ChainID, Height: tip.Epoch, Tip: tipHash, Time: time.Unix(0, tip.Time).UTC(),
 		Target: max(target, tip.Epoch), Synced: target > 0 && tip.Epoch >= target,
 		Address: n.me, Balance: w.balance, BalanceAt: w.balanceAt, Ledger: w.ledger,
-		Wins: w.wins, Payrolls: w.payrolls, Earned: w.earned, Tickets: w.tickets, LastError: lastErr}
+		Wins: w.wins, Payrolls: w.payrolls, Earned: w.earned, Tickets: w.tickets, LastError: lastErr,
+		SetSize: setSize, GlobalCycle: gc, PrivateCycle: pc, CycleBlocks: blocks}
+	if cert != nil {
+		s.CertRound, s.CertSigners = cert.Round, len(cert.Sigs)
+	}
 	old := n.status.Load()
 	if old != nil && lastErr == "" {
 		s.LastError = old.LastError
@@ -586,6 +600,7 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 	}
 	n.mu.Lock()
 	*n.fol = next
+	n.cert = links[accepted-1].Cert
 	n.mu.Unlock()
 	for _, es := range entries {
 		n.wallet.add(es)

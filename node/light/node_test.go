@@ -126,6 +126,9 @@ func TestLightNodes(t *testing.T) {
 	}
 	// The trustees as the Network screen lists them: the set, by seniority, each with
 	// its votes in the certificates checked, connected, and a round trip once pinged.
+	if s := a.Status(); s.SetSize != 4 || s.CertSigners < 3 || s.CycleBlocks < 2 || s.GlobalCycle <= 0 || s.PrivateCycle <= 0 {
+		t.Fatalf("certificate %d of %d signers; clock from %d blocks, cycles %v and %v", s.CertSigners, s.SetSize, s.CycleBlocks, s.GlobalCycle, s.PrivateCycle)
+	}
 	ts := a.Trustees()
 	if len(ts) != 4 {
 		t.Fatalf("%d trustees listed, want 4", len(ts))
