@@ -71,6 +71,16 @@ func (b *uiBackend) Node() ui.NodeView {
 	return v
 }
 
+func (b *uiBackend) Lottery() ui.LotteryView {
+	l := b.s.Node.Lottery()
+	v := ui.LotteryView{Current: l.Current, LastEpoch: l.Last.Epoch, Tickets: l.Last.Tickets, MyTicket: l.Last.Mine, MyRank: l.Last.Rank,
+		Admission: l.Odds.Admission, PerEpoch: l.Odds.PerEpoch, PerDay: l.Odds.PerDay, PayrollDay: l.Odds.PayrollDay, Won: l.Won, Epochs: l.Epochs}
+	if l.Last.Winner != (keys.Address{}) {
+		v.Winner = l.Last.Winner.String()
+	}
+	return v
+}
+
 func (b *uiBackend) Trustees() []ui.TrusteeView {
 	ts := b.s.Node.Trustees()
 	out := make([]ui.TrusteeView, len(ts))

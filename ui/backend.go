@@ -11,6 +11,8 @@ import (
 // back through Refresher.
 type Backend interface {
 	Node() NodeView
+	// Lottery is the Consensus of Luck as the node sees it.
+	Lottery() LotteryView
 	// Trustees lists the trustee set that certifies the chain, by seniority.
 	Trustees() []TrusteeView
 	Earnings() (EarningsView, error)
@@ -131,6 +133,19 @@ type NodeView struct {
 	// from CycleBlocks blocks.
 	GlobalCycle, PrivateCycle time.Duration
 	CycleBlocks               int
+}
+
+// LotteryView is the last draw, the epoch being drawn and the wins to expect.
+type LotteryView struct {
+	Current   uint64 // the epoch whose tickets are being collected
+	LastEpoch uint64 // 0 while no block was verified since the app started
+	Winner    string // the last epoch's winner; "" when it had no valid ticket
+	Tickets   uint32 // admitted tickets it was drawn from
+	MyTicket  bool   // this node sent a ticket for the last epoch
+	MyRank    int    // 1 won, 2… payroll place, 0 not paid
+	// Expected at this node's hash rate, from the tickets recent blocks admitted.
+	Admission, PerEpoch, PerDay, PayrollDay float64
+	Won, Epochs                             int // actual wins in those recent epochs
 }
 
 // TrusteeView is one trustee as the node sees it.

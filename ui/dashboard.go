@@ -21,6 +21,8 @@ type Dashboard struct {
 	chain   *widget.Label
 	sharing *widget.Label
 	wins    *widget.Label
+	draw    *widget.Label // the last epoch's draw
+	odds    *widget.Label // expected wins against actual ones
 	chart   *earningsChart
 	totals  *widget.Label
 	Content fyne.CanvasObject
@@ -39,11 +41,15 @@ func NewDashboard(b Backend) *Dashboard {
 	d := &Dashboard{b: b,
 		balance: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		proof:   widget.NewLabel(""), chain: widget.NewLabel(""), sharing: widget.NewLabel(""),
-		wins: widget.NewLabel(""), totals: widget.NewLabel(""), chart: newEarningsChart()}
+		wins: widget.NewLabel(""), totals: widget.NewLabel(""), chart: newEarningsChart(),
+		draw: widget.NewLabel(""), odds: widget.NewLabel("")}
+	d.draw.Wrapping = fyne.TextWrapWord
+	d.odds.Wrapping = fyne.TextWrapWord
 	d.sharing.Wrapping = fyne.TextWrapWord
 	d.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("Balance", "", container.NewVBox(d.balance, d.proof)),
 		widget.NewCard("Earnings", "by source, today, last 7 and last 30 days", container.NewVBox(d.chart, d.totals, d.wins)),
+		widget.NewCard("Lottery", "one ticket per epoch; the luckiest wins, the next are paid wages", container.NewVBox(d.draw, d.odds)),
 		widget.NewCard("Chain", "", d.chain),
 		widget.NewCard("Sharing", "", d.sharing),
 	))
@@ -67,6 +73,9 @@ func (d *Dashboard) Refresh() {
 	}
 	setText(d.chain, fmt.Sprintf("Block %d of %d, %s · %d peers, %d trustees", n.Height, n.Target, sync, n.Peers, n.Trustees))
 	setText(d.wins, count(n.Wins, "epoch won", "epochs won")+", "+count(n.Payrolls, "payroll wage", "payroll wages")+", "+count(n.Tickets, "ticket sent", "tickets sent"))
+	l := d.b.Lottery()
+	setText(d.draw, drawText(l))
+	setText(d.odds, oddsText(l))
 	setText(d.sharing, d.b.Sharing().Reason)
 	now := time.Now()
 	if d.earnedOK && n.Height == d.earnedHeight && now.Sub(d.earnedAt) < earningsMaxAge {
@@ -192,4 +201,49 @@ func (r *chartRenderer) build(size fyne.Size) {
 		t.Move(fyne.NewPos(8, size.Height/2-10))
 		r.objects = append(r.objects, t)
 	}
+}
+
+// drawText tells the last epoch's draw and this node's part in it.
+func drawText(l LotteryView) string {
+	if l.LastEpoch == 0 {
+		return fmt.Sprintf("Collecting tickets for epoch %d; the first block since the app started will show who won.", l.Current)
+	}
+	winner := "nobody: no valid ticket"
+	if l.Winner != "" {
+		winner = shortAddress(l.Winner) + " of " + count(int(l.Tickets), "ticket", "tickets")
+		if l.MyRank == 1 {
+			winner = "you, the luckiest of " + count(int(l.Tickets), "ticket", "tickets")
+		}
+	}
+	mine := "You sent no ticket for it."
+	switch {
+	case l.MyRank == 1:
+		mine = "Your ticket won."
+	case l.MyRank > 1:
+		mine = fmt.Sprintf("Your ticket was %s luckiest: paid wages.", ordinal(uint64(l.MyRank)))
+	case l.MyTicket:
+		mine = "Your ticket was not among the paid ones."
+	}
+	return fmt.Sprintf("Epoch %d won by %s. %s Now collecting tickets for epoch %d.", l.LastEpoch, winner, mine, l.Current)
+}
+
+// oddsText sets the wins to expect beside the actual ones.
+func oddsText(l LotteryView) string {
+	if l.Epochs == 0 {
+		return "Expected wins appear once blocks have arrived."
+	}
+	if l.Admission == 0 {
+		return fmt.Sprintf("Not mining, so no wins to expect. In the last %s: won %d.", count(l.Epochs, "epoch", "epochs"), l.Won)
+	}
+	return fmt.Sprintf("At your hash rate a ticket is admitted with %.0f %% chance; expected %.1f wins and %.1f wage payments a day. "+
+		"In the last %s: expected %.1f wins, won %d.", 100*l.Admission, l.PerDay, l.PayrollDay, count(l.Epochs, "epoch", "epochs"),
+		l.PerEpoch*float64(l.Epochs), l.Won)
+}
+
+// shortAddress keeps an address's start and end.
+func shortAddress(a string) string {
+	if len(a) <= 16 {
+		return a
+	}
+	return a[:10] + "…" + a[len(a)-4:]
 }

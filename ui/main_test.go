@@ -50,6 +50,11 @@ func newFake() *fakeBackend {
 }
 
 func (f *fakeBackend) Node() NodeView { return f.node }
+func (f *fakeBackend) Lottery() LotteryView {
+	return LotteryView{Current: 43, LastEpoch: 42, Winner: "dao1" + strings.Repeat("q", 38), Tickets: 3, MyTicket: true, MyRank: 1,
+		Admission: 0.98, PerEpoch: 0.327, PerDay: 5640, PayrollDay: 11300, Won: 11, Epochs: 32}
+}
+
 func (f *fakeBackend) Trustees() []TrusteeView {
 	if f.trustees != nil {
 		return f.trustees
@@ -314,6 +319,32 @@ func TestClockText(t *testing.T) {
 	} {
 		if got := clockText(tc.v); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestLotteryText(t *testing.T) {
+	addr := "dao1" + strings.Repeat("q", 38)
+	for _, tc := range []struct {
+		l          LotteryView
+		draw, odds string
+	}{
+		{LotteryView{Current: 1}, "Collecting tickets for epoch 1; the first block since the app started will show who won.", "Expected wins appear once blocks have arrived."},
+		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 3, MyTicket: true, MyRank: 3, Admission: 1, PerEpoch: 0.25, PerDay: 4320, PayrollDay: 8640, Won: 1, Epochs: 4},
+			"Epoch 7 won by dao1qqqqqq…qqqq of 3 tickets. Your ticket was 3rd luckiest: paid wages. Now collecting tickets for epoch 8.",
+			"At your hash rate a ticket is admitted with 100 % chance; expected 4320.0 wins and 8640.0 wage payments a day. In the last 4 epochs: expected 1.0 wins, won 1."},
+		{LotteryView{Current: 8, LastEpoch: 7, Tickets: 0, Won: 0, Epochs: 1},
+			"Epoch 7 won by nobody: no valid ticket. You sent no ticket for it. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
+		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 1, MyTicket: true, MyRank: 1, Epochs: 1},
+			"Epoch 7 won by you, the luckiest of 1 ticket. Your ticket won. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
+		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 9, MyTicket: true, Epochs: 1},
+			"Epoch 7 won by dao1qqqqqq…qqqq of 9 tickets. Your ticket was not among the paid ones. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
+	} {
+		if got := drawText(tc.l); got != tc.draw {
+			t.Errorf("draw %q, want %q", got, tc.draw)
+		}
+		if got := oddsText(tc.l); got != tc.odds {
+			t.Errorf("odds %q, want %q", got, tc.odds)
 		}
 	}
 }

@@ -72,11 +72,17 @@ type Node struct {
 	base   time.Time    // monotonic origin of the DCC's readings
 	events broker
 
-	mu     sync.Mutex // guards fol, cal, lastSeen
-	fol    *Follower
-	cal    *dcc.Calibrator
-	cert   *chain.Cert // the tip's certificate; nil at genesis
-	target uint64      // highest height a trustee reported
+	mu   sync.Mutex // guards fol, cal, lastSeen
+	fol  *Follower
+	cal  *dcc.Calibrator
+	cert *chain.Cert // the tip's certificate; nil at genesis
+	// For the dashboard's lottery: the newest headers verified (up to recentHeaders),
+	// the tip's draw as seen from this node, and the epoch of its last ticket.
+	recent     []chain.Header
+	won        []bool // parallel to recent: this node won that epoch
+	draw       Draw
+	ticketedAt uint64
+	target     uint64 // highest height a trustee reported
 
 	miner  *luck.Miner
 	gossip chan gossipBlock
@@ -333,6 +339,77 @@ func (n *Node) publishStatus(lastErr string) {
 	if old != nil && old.Synced != s.Synced {
 		n.events.publish(Event{Kind: EventSync, Height: s.Height})
 	}
+}
+
+// recentHeaders is how many headers the expected wins are estimated from.
+const recentHeaders = 32
+
+// Draw is one epoch's lottery as this node saw it.
+type Draw struct {
+	Epoch   uint64       // 0: no block verified since the node started
+	Winner  keys.Address // zero when the epoch had no valid ticket
+	Tickets uint32       // admitted tickets the winner was drawn from
+	// Mine: this node sent a ticket for the epoch. Rank is its place by luck when the
+	// block pays it: 1 the winner, 2… the payroll; 0 when it was not paid.
+	Mine bool
+	Rank int
+}
+
+// Lottery is the Consensus of Luck for this node: the last draw, the epoch drawn now,
+// and the wins to expect.
+type Lottery struct {
+	Last    Draw
+	Current uint64 // the epoch whose tickets are being collected
+	Odds    luck.Odds
+	// Won of Epochs: this node's wins in the epochs the odds are estimated from.
+	Won, Epochs int
+}
+
+// Lottery reports the last draw and this node's expected wins (DESIGN §6): its
+// ticket's chance to be admitted at its measured hash rate, and to be the luckiest
+// among as many tickets as recent blocks admitted.
+func (n *Node) Lottery() Lottery {
+	var rate float64
+	if n.miner != nil {
+		rate = n.miner.Stats().Rate
+	}
+	n.mu.Lock()
+	tip := n.fol.Tip()
+	l := Lottery{Last: n.draw, Current: tip.Epoch + 1, Epochs: len(n.recent)}
+	for _, w := range n.won {
+		if w {
+			l.Won++
+		}
+	}
+	in := luck.OddsInput{Recent: slices.Clone(n.recent), Target: luck.NextTarget(&tip, n.params.KStar), HashRate: rate,
+		Phi: time.Duration(n.params.PhiMs) * time.Millisecond, Cycle: n.cal.GlobalCycle(), KStar: n.params.KStar, Payroll: n.params.Payroll}
+	n.mu.Unlock()
+	l.Odds = luck.ExpectedWins(in)
+	return l
+}
+
+// noteDraw records a verified block's draw; n.mu is held.
+func (n *Node) noteDraw(b *chain.Block) {
+	h := b.Header
+	drop := max(len(n.recent)+1-recentHeaders, 0)
+	n.recent = append(slices.Clip(n.recent[drop:]), h)
+	d := Draw{Epoch: h.Epoch, Tickets: h.Tickets, Mine: n.ticketedAt == h.Epoch}
+	if b.Winner != nil {
+		d.Winner = b.Winner.Payout
+	}
+	if n.cfg.Wallet != nil {
+		me := n.cfg.Wallet.Public()
+		if b.Winner != nil && b.Winner.Miner == me {
+			d.Rank = 1
+		}
+		for i := range b.Payroll {
+			if b.Payroll[i].Miner == me {
+				d.Rank = i + 2
+			}
+		}
+	}
+	n.won = append(slices.Clip(n.won[drop:]), d.Rank == 1)
+	n.draw = d
 }
 
 // trusteePeers lists the connected peers that are trustees of the set the node
@@ -601,6 +678,9 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 	n.mu.Lock()
 	*n.fol = next
 	n.cert = links[accepted-1].Cert
+	for _, l := range links[:accepted] {
+		n.noteDraw(l.Block)
+	}
 	n.mu.Unlock()
 	for _, es := range entries {
 		n.wallet.add(es)
@@ -694,6 +774,9 @@ func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
 		return
 	}
 	n.wallet.ticket()
+	n.mu.Lock()
+	n.ticketedAt = kb.Epoch
+	n.mu.Unlock()
 	n.events.publish(Event{Kind: EventTicket, Height: kb.Epoch})
 	n.log.Debug("ticket submitted", "epoch", kb.Epoch, "trustees", ok)
 }

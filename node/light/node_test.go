@@ -129,6 +129,11 @@ func TestLightNodes(t *testing.T) {
 	if s := a.Status(); s.SetSize != 4 || s.CertSigners < 3 || s.CycleBlocks < 2 || s.GlobalCycle <= 0 || s.PrivateCycle <= 0 {
 		t.Fatalf("certificate %d of %d signers; clock from %d blocks, cycles %v and %v", s.CertSigners, s.SetSize, s.CycleBlocks, s.GlobalCycle, s.PrivateCycle)
 	}
+	// The dashboard's lottery: a draw seen, expected wins at a measured hash rate, and
+	// the wins counted in the same epochs agree with the wallet's.
+	if l := a.Lottery(); l.Last.Epoch == 0 || l.Current != l.Last.Epoch+1 || l.Epochs < 15 || l.Odds.Admission <= 0 || l.Odds.PerDay <= 0 || l.Won > a.Status().Wins {
+		t.Fatalf("lottery: last epoch %d, current %d, %d epochs, admission %.2f, %.1f a day, won %d (wallet %d)", l.Last.Epoch, l.Current, l.Epochs, l.Odds.Admission, l.Odds.PerDay, l.Won, a.Status().Wins)
+	}
 	ts := a.Trustees()
 	if len(ts) != 4 {
 		t.Fatalf("%d trustees listed, want 4", len(ts))
