@@ -175,8 +175,23 @@ func (b *uiBackend) ValidateAddress(text string) error {
 func (b *uiBackend) Sharing() ui.SharingView {
 	d := b.s.Governor.Decision()
 	s := b.s.Governor.Settings()
-	return ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
+	v := ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
 		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
+	sm := b.s.Governor.Sample()
+	v.SampledAt = sm.At
+	v.OwnCPU, v.OwnCPUKnown = sm.OwnCPU.Get()
+	v.OwnMemory, v.OwnMemoryKnown = sm.OwnMemory.Get()
+	v.MemoryTotal, v.MemKnown = sm.MemoryTotal.Get()
+	var gpus []capacity.GPU
+	gpus, v.GPUsKnown = sm.GPUs.Get()
+	for _, g := range gpus {
+		name := g.Name
+		if name == "" {
+			name = g.Vendor + " " + g.PCIID
+		}
+		v.GPUs = append(v.GPUs, name)
+	}
+	return v
 }
 
 func (b *uiBackend) update(change func(*capacity.Settings)) error { return b.s.UpdateSharing(change) }

@@ -182,4 +182,13 @@ type SharingView struct {
 	Reason  string
 	Preset  string
 	Presets []string
+	// What the governor last measured, at SampledAt (zero: nothing yet); each
+	// figure with whether it could be read.
+	SampledAt                time.Time
+	OwnCPU                   float64 // Daoli and its workers, % of the whole machine
+	OwnCPUKnown              bool
+	OwnMemory, MemoryTotal   uint64
+	OwnMemoryKnown, MemKnown bool
+	GPUs                     []string // names of the graphics processors found
+	GPUsKnown                bool
 }

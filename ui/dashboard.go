@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"maps"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,6 +21,7 @@ type Dashboard struct {
 	proof   *widget.Label
 	chain   *widget.Label
 	sharing *widget.Label
+	use     *widget.Label // what Daoli uses of the machine
 	wins    *widget.Label
 	draw    *widget.Label // the last epoch's draw
 	odds    *widget.Label // expected wins against actual ones
@@ -42,7 +44,8 @@ func NewDashboard(b Backend) *Dashboard {
 		balance: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		proof:   widget.NewLabel(""), chain: widget.NewLabel(""), sharing: widget.NewLabel(""),
 		wins: widget.NewLabel(""), totals: widget.NewLabel(""), chart: newEarningsChart(),
-		draw: widget.NewLabel(""), odds: widget.NewLabel("")}
+		draw: widget.NewLabel(""), odds: widget.NewLabel(""), use: widget.NewLabel("")}
+	d.use.Wrapping = fyne.TextWrapWord
 	d.draw.Wrapping = fyne.TextWrapWord
 	d.odds.Wrapping = fyne.TextWrapWord
 	d.sharing.Wrapping = fyne.TextWrapWord
@@ -51,7 +54,7 @@ func NewDashboard(b Backend) *Dashboard {
 		widget.NewCard("Earnings", "by source, today, last 7 and last 30 days", container.NewVBox(d.chart, d.totals, d.wins)),
 		widget.NewCard("Lottery", "one ticket per epoch; the luckiest wins, the next are paid wages", container.NewVBox(d.draw, d.odds)),
 		widget.NewCard("Chain", "", d.chain),
-		widget.NewCard("Sharing", "", d.sharing),
+		widget.NewCard("Sharing", "", container.NewVBox(d.sharing, d.use)),
 	))
 	d.Refresh()
 	return d
@@ -76,7 +79,9 @@ func (d *Dashboard) Refresh() {
 	l := d.b.Lottery()
 	setText(d.draw, drawText(l))
 	setText(d.odds, oddsText(l))
-	setText(d.sharing, d.b.Sharing().Reason)
+	sv := d.b.Sharing()
+	setText(d.sharing, sv.Reason)
+	setText(d.use, useText(sv))
 	now := time.Now()
 	if d.earnedOK && n.Height == d.earnedHeight && now.Sub(d.earnedAt) < earningsMaxAge {
 		return
@@ -246,4 +251,29 @@ func shortAddress(a string) string {
 		return a
 	}
 	return a[:10] + "…" + a[len(a)-4:]
+}
+
+// useText says what Daoli used of the machine when the governor last measured it.
+func useText(s SharingView) string {
+	if s.SampledAt.IsZero() {
+		return "Measuring this computer…"
+	}
+	cpu, mem := "CPU unknown", "memory unknown"
+	if s.OwnCPUKnown {
+		cpu = fmt.Sprintf("%.1f %% of the CPU", s.OwnCPU)
+	}
+	if s.OwnMemoryKnown {
+		mem = fmt.Sprintf("%s MB of memory", coins(s.OwnMemory>>20))
+		if s.MemKnown && s.MemoryTotal > 0 {
+			mem += fmt.Sprintf(" of %s MB", coins(s.MemoryTotal>>20))
+		}
+	}
+	gpu := "graphics processors unknown"
+	if s.GPUsKnown {
+		gpu = "no graphics processor found"
+		if len(s.GPUs) > 0 {
+			gpu = "graphics: " + strings.Join(s.GPUs, ", ") + " (not used for jobs yet)"
+		}
+	}
+	return fmt.Sprintf("Daoli and its workers used %s and %s at %s; %s.", cpu, mem, s.SampledAt.Local().Format(time.TimeOnly), gpu)
 }

@@ -42,7 +42,9 @@ func newFake() *fakeBackend {
 			BlockTime: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Peers: 5, Trustees: 4,
 			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40,
 			CertRound: 0, CertSigners: 3, SetSize: 4, GlobalCycle: 5010 * time.Millisecond, PrivateCycle: 5012 * time.Millisecond, CycleBlocks: 12},
-		sharing:  SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"}},
+		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
+			SampledAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), OwnCPU: 48.5, OwnCPUKnown: true, OwnMemory: 412 << 20, OwnMemoryKnown: true,
+			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true},
 		logs:     []string{"block certified height=42"},
 		logged:   1,
 		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli"},
@@ -345,6 +347,23 @@ func TestLotteryText(t *testing.T) {
 		}
 		if got := oddsText(tc.l); got != tc.odds {
 			t.Errorf("odds %q, want %q", got, tc.odds)
+		}
+	}
+}
+
+func TestUseText(t *testing.T) {
+	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.Local)
+	for _, tc := range []struct {
+		s    SharingView
+		want string
+	}{
+		{SharingView{}, "Measuring this computer…"},
+		{SharingView{SampledAt: at, OwnCPU: 3.25, OwnCPUKnown: true, OwnMemory: 250 << 20, OwnMemoryKnown: true, MemoryTotal: 8 << 30, MemKnown: true, GPUsKnown: true, GPUs: []string{"GeForce RTX 4090"}},
+			"Daoli and its workers used 3.2 % of the CPU and 250 MB of memory of 8,192 MB at 12:00:00; graphics: GeForce RTX 4090 (not used for jobs yet)."},
+		{SharingView{SampledAt: at}, "Daoli and its workers used CPU unknown and memory unknown at 12:00:00; graphics processors unknown."},
+	} {
+		if got := useText(tc.s); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
 		}
 	}
 }

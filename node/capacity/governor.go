@@ -171,6 +171,15 @@ func (g *Governor) SetSettings(s Settings) error {
 	return nil
 }
 
+// Sample returns the sample the decision in force was taken on. With sharing off the
+// governor does not sample again until the settings change (evaluate), so its time
+// says how old it is.
+func (g *Governor) Sample() Sample {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sample
+}
+
 // Decision returns the decision in force.
 func (g *Governor) Decision() Decision {
 	g.mu.Lock()
