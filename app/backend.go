@@ -177,6 +177,12 @@ func (b *uiBackend) Sharing() ui.SharingView {
 	s := b.s.Governor.Settings()
 	v := ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
 		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
+	v.Rules = ruleLines(s)
+	st := b.s.Node.Status()
+	v.Mining, v.HashRate = st.Mining, st.HashRate
+	for _, r := range b.s.Node.Runs() {
+		v.Runs = append(v.Runs, ui.RunView{Deal: r.Deal.String(), Module: r.Module.String(), Price: r.Price, Paused: r.Paused})
+	}
 	sm := b.s.Governor.Sample()
 	v.SampledAt = sm.At
 	v.OwnCPU, v.OwnCPUKnown = sm.OwnCPU.Get()
@@ -392,4 +398,62 @@ func (n *jobNames) name(id, module chain.Hash) string {
 		return s
 	}
 	return "module " + module.Short()
+}
+
+// ruleLines writes the governor's settings (DESIGN §5) for the Share screen.
+func ruleLines(s capacity.Settings) []string {
+	share := func(sh capacity.Share) string {
+		if sh.Cores == 0 {
+			return "paused"
+		}
+		return fmt.Sprintf("%d %s at %.0f %% duty", sh.Cores, plural(sh.Cores, "core", "cores"), 100*sh.Duty)
+	}
+	lines := []string{
+		fmt.Sprintf("Run mode: %s", s.Mode),
+		fmt.Sprintf("In use (input in the last %v): %s", s.InUseAfter, share(s.InUse)),
+		fmt.Sprintf("Idle: %s", share(s.Idle)),
+	}
+	if s.PauseAboveOtherCPU > 0 {
+		lines = append(lines, fmt.Sprintf("Pause while other programs use more than %.0f %% of the CPU", s.PauseAboveOtherCPU))
+	}
+	switch {
+	case s.PauseOnBattery:
+		lines = append(lines, "Pause on battery: yes")
+	case s.MinBatteryCharge > 0:
+		lines = append(lines, fmt.Sprintf("On battery: pause below %.0f %% charge", s.MinBatteryCharge))
+	default:
+		lines = append(lines, "Pause on battery: no")
+	}
+	if s.TempCeiling > 0 {
+		lines = append(lines, fmt.Sprintf("Pause at %.0f °C, resume below %.0f °C", s.TempCeiling, s.TempResume))
+	}
+	if len(s.Windows) > 0 {
+		var ws []string
+		for _, w := range s.Windows {
+			ws = append(ws, w.String())
+		}
+		lines = append(lines, "Only during: "+strings.Join(ws, ", "))
+	}
+	if s.MemoryCap > 0 {
+		lines = append(lines, fmt.Sprintf("Jobs may use up to %.0f %% of the memory", s.MemoryCap))
+	}
+	if len(s.ExclusivePrograms) > 0 {
+		lines = append(lines, "Pause while running: "+strings.Join(s.ExclusivePrograms, ", "))
+	}
+	gpu := fmt.Sprintf("Graphics processor: %s", s.GPU.Mode)
+	if s.GPU.WhileInUse {
+		gpu += ", also while the computer is in use"
+	}
+	lines = append(lines, gpu)
+	if !s.SnoozeUntil.IsZero() && time.Now().Before(s.SnoozeUntil) {
+		lines = append(lines, "Snoozed until "+s.SnoozeUntil.Local().Format(time.TimeOnly))
+	}
+	return lines
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -191,4 +191,17 @@ type SharingView struct {
 	OwnMemoryKnown, MemKnown bool
 	GPUs                     []string // names of the graphics processors found
 	GPUsKnown                bool
+	// Rules are the governor's settings in force, one line each.
+	Rules []string
+	// Now: whether the miner works, at what rate, and the jobs run for buyers.
+	Mining   bool
+	HashRate float64 // attempts per second while mining
+	Runs     []RunView
+}
+
+// RunView is a job this computer runs for a buyer now.
+type RunView struct {
+	Deal, Module string
+	Price        uint64 // 0 until the provider's accept is certified
+	Paused       bool
 }

@@ -15,6 +15,7 @@ import (
 
 type fakeBackend struct {
 	trustees []TrusteeView // nil: four of them
+	ledger   []LedgerLine  // nil: a win and a payroll wage
 	node     NodeView
 	sharing  SharingView
 	sent     []string
@@ -44,7 +45,10 @@ func newFake() *fakeBackend {
 			CertRound: 0, CertSigners: 3, SetSize: 4, GlobalCycle: 5010 * time.Millisecond, PrivateCycle: 5012 * time.Millisecond, CycleBlocks: 12},
 		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
 			SampledAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), OwnCPU: 48.5, OwnCPUKnown: true, OwnMemory: 412 << 20, OwnMemoryKnown: true,
-			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true},
+			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true,
+			Rules:  []string{"Run mode: auto", "In use (input in the last 3m0s): paused", "Idle: 1 core at 100 % duty"},
+			Mining: true, HashRate: 10730000,
+			Runs: []RunView{{Deal: "9f2c41d07a3b5e68c1d2", Module: "4be1a0c9d8f7e6b5a4c3", Price: 12, Paused: false}}},
 		logs:     []string{"block certified height=42"},
 		logged:   1,
 		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli"},
@@ -75,6 +79,9 @@ func (f *fakeBackend) Earnings() (EarningsView, error) {
 }
 func (f *fakeBackend) Ledger() ([]LedgerLine, error) {
 	f.reads.ledger++
+	if f.ledger != nil {
+		return f.ledger, nil
+	}
 	return []LedgerLine{{Height: 40, Time: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC), What: "win", Amount: 400},
 		{Height: 41, Time: time.Date(2026, 11, 22, 11, 1, 0, 0, time.UTC), What: "payroll", Amount: 100}}, nil
 }
@@ -365,5 +372,41 @@ func TestUseText(t *testing.T) {
 		if got := useText(tc.s); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// TestShareNowAndSales: the Share screen says what runs now and lists the sales, newest
+// first, read again only when a block arrived.
+func TestShareNowAndSales(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	f.ledger = []LedgerLine{
+		{Height: 30, Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.Local), What: "sale", Amount: 12},
+		{Height: 31, Time: time.Date(2026, 11, 22, 10, 1, 0, 0, time.Local), What: "win", Amount: 400},
+		{Height: 35, Time: time.Date(2026, 11, 22, 10, 5, 0, 0, time.Local), What: "fine", Amount: 96},
+	}
+	s := NewShare(f)
+	want := "block 35 · 2026-11-22 10:05:00 · deposit won · +96 coins\nblock 30 · 2026-11-22 10:00:00 · sale · +12 coins"
+	if s.sales.Text != want {
+		t.Fatalf("sales %q, want %q", s.sales.Text, want)
+	}
+	if want := "Mining this epoch's ticket at 10,730,000 hashes a second.\nRunning 1 job for buyers:\ndeal 9f2c41d07a3b…, module 4be1a0c9d8f7…, for 12 coins"; s.now.Text != want {
+		t.Fatalf("now %q, want %q", s.now.Text, want)
+	}
+	reads := f.reads.ledger
+	s.Refresh()
+	if f.reads.ledger != reads {
+		t.Fatal("the ledger was read again without a new block")
+	}
+	f.node.Height++
+	f.ledger = nil
+	s.Refresh()
+	if f.reads.ledger != reads+1 || !strings.HasPrefix(s.sales.Text, "No sales yet") {
+		t.Fatalf("after a block: %d reads, sales %q", f.reads.ledger-reads, s.sales.Text)
+	}
+	f.sharing.Mining, f.sharing.Runs = false, nil
+	s.Refresh()
+	if s.now.Text != "Not mining. No job running for a buyer." {
+		t.Fatalf("now %q", s.now.Text)
 	}
 }

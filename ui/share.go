@@ -1,26 +1,43 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
-// Share is the sharing switch, the preset and the governor's reason.
+// Share is the sharing switch, the preset, the governor's reason and rules, what runs
+// now and what this computer sold.
 type Share struct {
 	b        Backend
 	toggle   *widget.Check
 	presets  *widget.RadioGroup
 	reason   *widget.Label
 	message  *widget.Label
+	now      *widget.Label // the miner and the jobs run for buyers
+	rules    *widget.Label
+	sales    *widget.Label
 	updating bool
 	Content  fyne.CanvasObject
+	// Sales are read from the ledger again only when a block arrived.
+	salesHeight uint64
+	salesRead   bool
 }
+
+// maxSales is how many of the latest sales the screen lists.
+const maxSales = 20
 
 // NewShare builds the sharing screen.
 func NewShare(b Backend) *Share {
-	s := &Share{b: b, reason: widget.NewLabel(""), message: widget.NewLabel("")}
-	s.reason.Wrapping = fyne.TextWrapWord
+	s := &Share{b: b, reason: widget.NewLabel(""), message: widget.NewLabel(""), now: widget.NewLabel(""),
+		rules: widget.NewLabel(""), sales: widget.NewLabel("")}
+	for _, l := range []*widget.Label{s.reason, s.now, s.rules, s.sales} {
+		l.Wrapping = fyne.TextWrapWord
+	}
 	s.toggle = widget.NewCheck("Share this computer's idle time (mine and run jobs)", func(on bool) {
 		if s.updating {
 			return
@@ -42,7 +59,10 @@ func NewShare(b Backend) *Share {
 	s.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("Sharing", "", container.NewVBox(s.toggle, s.reason)),
 		widget.NewCard("How much", "Quiet keeps the fans down; Max uses what the rules allow", s.presets),
-		s.message))
+		s.message,
+		widget.NewCard("Now", "", s.now),
+		widget.NewCard("Rules", "the governor's settings in force", s.rules),
+		widget.NewCard("Sales", "jobs this computer ran and was paid for, newest first", s.sales)))
 	s.Refresh()
 	return s
 }
@@ -55,4 +75,59 @@ func (s *Share) Refresh() {
 	s.presets.SetSelected(v.Preset)
 	s.updating = false
 	setText(s.reason, v.Reason)
+	setText(s.now, nowText(v))
+	setText(s.rules, strings.Join(v.Rules, "\n"))
+	if h := s.b.Node().Height; !s.salesRead || h != s.salesHeight {
+		s.salesHeight, s.salesRead = h, true
+		setText(s.sales, s.salesText())
+	}
+}
+
+// nowText says whether the miner works and which jobs run for buyers.
+func nowText(v SharingView) string {
+	mining := "Not mining."
+	if v.Mining {
+		mining = fmt.Sprintf("Mining this epoch's ticket at %s hashes a second.", coins(uint64(v.HashRate)))
+	}
+	if len(v.Runs) == 0 {
+		return mining + " No job running for a buyer."
+	}
+	lines := []string{mining, fmt.Sprintf("Running %s for buyers:", count(len(v.Runs), "job", "jobs"))}
+	for _, r := range v.Runs {
+		line := "deal " + short(r.Deal) + ", module " + short(r.Module)
+		if r.Price > 0 {
+			line += ", for " + coins(r.Price) + " coins"
+		}
+		if r.Paused {
+			line += " (paused)"
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// salesText lists the latest sales from the ledger: compute sales, and deposits won
+// from buyers who stalled or were found wrong.
+func (s *Share) salesText() string {
+	lines, err := s.b.Ledger()
+	if err != nil {
+		return "The ledger cannot be read: " + err.Error()
+	}
+	var out []string
+	for i := len(lines) - 1; i >= 0 && len(out) < maxSales; i-- {
+		l := lines[i]
+		what := strings.Fields(l.What)
+		if len(what) == 0 || (what[0] != "sale" && what[0] != "fine") {
+			continue
+		}
+		kind := "sale"
+		if what[0] == "fine" {
+			kind = "deposit won"
+		}
+		out = append(out, fmt.Sprintf("block %d · %s · %s · %s coins", l.Height, l.Time.Local().Format(time.DateTime), kind, signed(l.Amount)))
+	}
+	if len(out) == 0 {
+		return "No sales yet: with sharing on, this computer runs buyers' jobs when the market offers it one."
+	}
+	return strings.Join(out, "\n")
 }

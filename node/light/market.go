@@ -1,6 +1,7 @@
 package light
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -686,6 +687,36 @@ func (n *Node) SetProviding(on bool) error {
 	n.mkt.mu.Unlock()
 	n.mkt.poke()
 	return nil
+}
+
+// Run is a job this node runs for a buyer now.
+type Run struct {
+	Deal   chain.Hash
+	Module chain.Hash
+	Price  uint64 // the accepted charge; 0 until the accept is certified
+	Paused bool   // the governor paused its worker
+}
+
+// Runs lists the jobs this node runs for buyers now.
+func (n *Node) Runs() []Run {
+	if n.mkt == nil {
+		return nil
+	}
+	n.mkt.mu.Lock()
+	defer n.mkt.mu.Unlock()
+	var out []Run
+	for id, r := range n.mkt.runs {
+		if r.done || r.stopped {
+			continue
+		}
+		run := Run{Deal: id, Module: r.deal.Open.Module, Price: r.deal.Price}
+		if r.proc != nil {
+			run.Paused = r.proc.Paused()
+		}
+		out = append(out, run)
+	}
+	slices.SortFunc(out, func(a, b Run) int { return cmp.Compare(a.Deal.String(), b.Deal.String()) })
+	return out
 }
 
 // Provider returns this node's provider record as last proven, if it is registered.

@@ -255,3 +255,21 @@ func BenchmarkDealOpenToRunning(b *testing.B) {
 	b.ReportMetric(epochs[len(epochs)/2], "epochs-open-to-run-p50")
 	b.ReportMetric(epochs[len(epochs)-1], "epochs-open-to-run-max")
 }
+
+// TestRuns: the jobs run for buyers now are the provider's runs neither done nor
+// stopped, in a stable order.
+func TestRuns(t *testing.T) {
+	if (&Node{}).Runs() != nil {
+		t.Fatal("a node without a market runs jobs")
+	}
+	run := func(id byte, done, stopped bool) *providerRun {
+		return &providerRun{deal: chain.Deal{ID: chain.Hash{id}, Price: uint64(id), Open: chain.DealOpen{Module: chain.Hash{id, id}}}, done: done, stopped: stopped}
+	}
+	n := &Node{mkt: &agent{runs: map[chain.Hash]*providerRun{
+		{3}: run(3, false, false), {1}: run(1, false, false), {2}: run(2, true, false), {4}: run(4, false, true),
+	}}}
+	got := n.Runs()
+	if len(got) != 2 || got[0].Deal != (chain.Hash{1}) || got[1].Deal != (chain.Hash{3}) || got[1].Price != 3 || got[1].Module != (chain.Hash{3, 3}) || got[0].Paused {
+		t.Fatalf("runs %+v", got)
+	}
+}

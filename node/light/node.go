@@ -136,6 +136,7 @@ type Status struct {
 	// private cycle, from CycleBlocks blocks (fewer than two: the genesis cycle).
 	GlobalCycle, PrivateCycle time.Duration
 	CycleBlocks               int
+	HashRate                  float64 // the miner's attempts per second while it mines
 }
 
 // Start opens the light node of cfg and runs it until ctx ends or Stop.
@@ -305,7 +306,9 @@ func (n *Node) Status() Status {
 	s.Peers = len(peers)
 	s.Trustees = len(n.trusteePeers())
 	if n.miner != nil {
-		s.Mining = n.miner.Stats().Mining && !n.miner.Paused()
+		ms := n.miner.Stats()
+		s.Mining = ms.Mining && !n.miner.Paused()
+		s.HashRate = ms.Rate
 	}
 	return s
 }
