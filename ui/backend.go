@@ -18,6 +18,13 @@ type Backend interface {
 	Earnings() (EarningsView, error)
 	Ledger() ([]LedgerLine, error)
 	Send(ctx context.Context, to string, amount, fee uint64, memo string) (tx string, err error)
+	// BackupWallet returns the wallet's keystore, encrypted with its passphrase, once
+	// pass opens it.
+	BackupWallet(pass []byte) ([]byte, error)
+	// RestoreWallet checks that pass opens backup and makes it the wallet from the
+	// app's next start, keeping the wallet it replaces in a file beside it; it returns
+	// the restored address, and whether it is the wallet in use already.
+	RestoreWallet(backup, pass []byte) (address string, same bool, err error)
 	// ValidateAddress says in words why text is not an address, or nil.
 	ValidateAddress(text string) error
 	Sharing() SharingView

@@ -577,9 +577,12 @@ func (s *Buy) onCancel() {
 }
 
 // window is the window the screen is in, for dialogs.
-func (s *Buy) window() fyne.Window {
+func (s *Buy) window() fyne.Window { return windowOf(s.Content) }
+
+// windowOf is the window showing o; nil when none does.
+func windowOf(o fyne.CanvasObject) fyne.Window {
 	d := fyne.CurrentApp().Driver()
-	c := d.CanvasForObject(s.Content)
+	c := d.CanvasForObject(o)
 	for _, w := range d.AllWindows() {
 		if w.Canvas() == c {
 			return w

@@ -56,6 +56,23 @@ func newFake() *fakeBackend {
 }
 
 func (f *fakeBackend) Node() NodeView { return f.node }
+func (f *fakeBackend) BackupWallet(pass []byte) ([]byte, error) {
+	if string(pass) != "right" {
+		return nil, errors.New("that passphrase does not open this wallet")
+	}
+	return []byte(`{"keystore":1}`), nil
+}
+
+func (f *fakeBackend) RestoreWallet(backup, pass []byte) (string, bool, error) {
+	switch {
+	case string(pass) != "right":
+		return "", false, errors.New("that passphrase does not open this backup")
+	case string(backup) == "same":
+		return f.node.Address, true, nil
+	}
+	return "dao1restored", false, nil
+}
+
 func (f *fakeBackend) Lottery() LotteryView {
 	return LotteryView{Current: 43, LastEpoch: 42, Winner: "dao1" + strings.Repeat("q", 38), Tickets: 3, MyTicket: true, MyRank: 1,
 		Admission: 0.98, PerEpoch: 0.327, PerDay: 5640, PayrollDay: 11300, Won: 11, Epochs: 32}
@@ -408,5 +425,34 @@ func TestShareNowAndSales(t *testing.T) {
 	s.Refresh()
 	if s.now.Text != "Not mining. No job running for a buyer." {
 		t.Fatalf("now %q", s.now.Text)
+	}
+}
+
+// TestWalletBackupRestore: a backup needs the wallet's passphrase; a restore says
+// whether it changed the wallet, and refuses a wrong passphrase.
+func TestWalletBackupRestore(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	w := NewWallet(f, inline, func(string) {})
+	var saved []byte
+	w.backupWith("wrong", func(b []byte) { saved = b })
+	if saved != nil || w.keep.Text != "Not backed up: that passphrase does not open this wallet." {
+		t.Fatalf("wrong passphrase: saved %q, %q", saved, w.keep.Text)
+	}
+	w.backupWith("right", func(b []byte) { saved = b })
+	if string(saved) != `{"keystore":1}` {
+		t.Fatalf("backup %q", saved)
+	}
+	w.restoreWith([]byte("x"), "wrong")
+	if w.keep.Text != "Not restored: that passphrase does not open this backup." {
+		t.Fatalf("restore, wrong passphrase: %q", w.keep.Text)
+	}
+	w.restoreWith([]byte("same"), "right")
+	if !strings.HasPrefix(w.keep.Text, "This backup is the wallet in use") {
+		t.Fatalf("restore of the wallet in use: %q", w.keep.Text)
+	}
+	w.restoreWith([]byte("other"), "right")
+	if !strings.HasPrefix(w.keep.Text, "Restored wallet dao1restored. Daoli uses it from its next start") {
+		t.Fatalf("restore: %q", w.keep.Text)
 	}
 }

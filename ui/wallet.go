@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +28,9 @@ type Wallet struct {
 	memo    *widget.Entry
 	send    *widget.Button
 	copy    *widget.Button
+	backup  *widget.Button
+	restore *widget.Button
+	keep    *widget.Label // what backup and restore did
 	message *widget.Label
 	lines   []LedgerLine
 	history *widget.List
@@ -41,7 +47,10 @@ type Runner func(work func() error, done func(error))
 // NewWallet builds the wallet screen. clip copies text to the clipboard.
 func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
 	w := &Wallet{b: b, run: run, address: widget.NewLabel(""), to: widget.NewEntry(), amount: widget.NewEntry(),
-		fee: widget.NewEntry(), memo: widget.NewEntry(), message: widget.NewLabel("")}
+		fee: widget.NewEntry(), memo: widget.NewEntry(), message: widget.NewLabel(""), keep: widget.NewLabel("")}
+	w.keep.Wrapping = fyne.TextWrapWord
+	w.backup = widget.NewButtonWithIcon("Back up…", theme.DocumentSaveIcon(), w.onBackup)
+	w.restore = widget.NewButtonWithIcon("Restore…", theme.FolderOpenIcon(), w.onRestore)
 	w.address.TextStyle.Monospace = true
 	w.to.SetPlaceHolder("dao1…")
 	w.amount.SetPlaceHolder("coins")
@@ -61,6 +70,7 @@ func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
 	top := container.NewVBox(
 		widget.NewCard("Your address", "", container.NewBorder(nil, nil, nil, w.copy, w.address)),
 		widget.NewCard("Send", "", container.NewVBox(form, container.NewHBox(w.send), w.message)),
+		widget.NewCard("Backup", "the wallet's key file, encrypted with its passphrase", container.NewVBox(container.NewHBox(w.backup, w.restore), w.keep)),
 		widget.NewLabelWithStyle("History", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	w.Content = container.NewBorder(top, nil, nil, nil, w.history)
 	w.Refresh()
@@ -143,4 +153,119 @@ func short(s string) string {
 		return s[:12] + "…"
 	}
 	return s
+}
+
+// onBackup asks for the passphrase, then where to save the backup.
+func (w *Wallet) onBackup() {
+	win := windowOf(w.Content)
+	if win == nil {
+		return
+	}
+	askPassphrase(win, "Back up the wallet", func(pass string) {
+		w.backupWith(pass, func(data []byte) {
+			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+				if err != nil {
+					w.keep.SetText("The file could not be created: " + err.Error())
+					return
+				}
+				if wc == nil {
+					return
+				}
+				where := wc.URI().Path()
+				_, err = wc.Write(data)
+				if cerr := wc.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					w.keep.SetText("The backup could not be written: " + err.Error() + ". Choose another place.")
+					return
+				}
+				w.keep.SetText("Backup written to " + where + ". Keep it, and its passphrase: together they open this wallet on any computer.")
+			}, win)
+			d.SetFileName("daoli-wallet-backup.json")
+			d.Show()
+		})
+	})
+}
+
+// backupWith checks pass against the wallet off the UI goroutine, then hands the
+// backup to save.
+func (w *Wallet) backupWith(pass string, save func([]byte)) {
+	var data []byte
+	w.keep.SetText("Checking the passphrase…")
+	w.run(func() (err error) {
+		data, err = w.b.BackupWallet([]byte(pass))
+		return err
+	}, func(err error) {
+		if err != nil {
+			w.keep.SetText("Not backed up: " + err.Error() + ".")
+			return
+		}
+		w.keep.SetText("")
+		save(data)
+	})
+}
+
+// onRestore asks for a backup file, then its passphrase.
+func (w *Wallet) onRestore() {
+	win := windowOf(w.Content)
+	if win == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			w.keep.SetText("The file could not be opened: " + err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, maxBackupBytes+1))
+		r.Close()
+		switch {
+		case err != nil:
+			w.keep.SetText("The file could not be read: " + err.Error())
+			return
+		case len(data) > maxBackupBytes:
+			w.keep.SetText("This file is too large to be a wallet backup.")
+			return
+		}
+		askPassphrase(win, "Restore a wallet", func(pass string) { w.restoreWith(data, pass) })
+	}, win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Show()
+}
+
+// maxBackupBytes bounds a backup file: a keystore is well under a kilobyte.
+const maxBackupBytes = 64 << 10
+
+// restoreWith restores backup with pass off the UI goroutine and says what happened.
+func (w *Wallet) restoreWith(backup []byte, pass string) {
+	var addr string
+	var same bool
+	w.keep.SetText("Checking the backup…")
+	w.run(func() (err error) {
+		addr, same, err = w.b.RestoreWallet(backup, []byte(pass))
+		return err
+	}, func(err error) {
+		switch {
+		case err != nil:
+			w.keep.SetText("Not restored: " + err.Error() + ".")
+		case same:
+			w.keep.SetText("This backup is the wallet in use (" + addr + "); nothing changed.")
+		default:
+			w.keep.SetText("Restored wallet " + addr + ". Daoli uses it from its next start: quit from the tray icon and start it again. " +
+				"The wallet it replaces was kept beside it in the data directory.")
+		}
+	})
+}
+
+// askPassphrase shows a dialog with a hidden entry and calls ok with what was typed.
+func askPassphrase(win fyne.Window, title string, ok func(string)) {
+	e := widget.NewPasswordEntry()
+	dialog.ShowForm(title, "Continue", "Cancel", []*widget.FormItem{widget.NewFormItem("Passphrase", e)}, func(confirmed bool) {
+		if confirmed {
+			ok(e.Text)
+		}
+	}, win)
 }
