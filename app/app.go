@@ -45,6 +45,7 @@ func Run(opts RunOptions) error {
 		return err
 	}
 	a := fyneapp.NewWithID(ID)
+	ui.ApplyTheme(a.Preferences().StringWithFallback(prefTheme, ui.ThemeSystem))
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
 	w := a.NewWindow(ui.AppName)

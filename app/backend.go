@@ -36,11 +36,22 @@ type uiBackend struct {
 }
 
 // prefNotifications is the preference key of the notifications switch.
-const prefNotifications = "notifications"
+const (
+	prefNotifications = "notifications"
+	prefTheme         = "theme"
+)
 
 func (b *uiBackend) Settings() ui.SettingsView {
 	return ui.SettingsView{StartAtLogin: StartsAtLogin(), Notifications: b.prefs.BoolWithFallback(prefNotifications, true),
-		DataDir: b.dataDir, Network: b.netFile}
+		DataDir: b.dataDir, Network: b.netFile, Theme: b.prefs.StringWithFallback(prefTheme, ui.ThemeSystem)}
+}
+
+func (b *uiBackend) SetTheme(name string) error {
+	if !slices.Contains(ui.Themes, name) {
+		return fmt.Errorf("no theme %q: choose %s", name, strings.Join(ui.Themes, ", "))
+	}
+	b.prefs.SetString(prefTheme, name)
+	return nil
 }
 
 func (b *uiBackend) SetStartAtLogin(on bool) error { return SetStartAtLogin(on, b.dataDir) }

@@ -37,6 +37,8 @@ type Backend interface {
 	Settings() SettingsView
 	SetStartAtLogin(on bool) error
 	SetNotifications(on bool) error
+	// SetTheme saves the theme, one of Themes, for this and later starts.
+	SetTheme(name string) error
 
 	// JobTemplates lists the example jobs shipped in the binary.
 	JobTemplates() []JobTemplate
@@ -109,6 +111,7 @@ type SettingsView struct {
 	Notifications bool
 	DataDir       string
 	Network       string // the network file, or "" for the embedded demo network
+	Theme         string // one of Themes
 }
 
 // NodeView is the node's state as the screens show it. Nothing in it is estimated.

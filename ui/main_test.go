@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"image/color"
 	"os"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 )
 
 type fakeBackend struct {
@@ -51,7 +53,7 @@ func newFake() *fakeBackend {
 			Runs: []RunView{{Deal: "9f2c41d07a3b5e68c1d2", Module: "4be1a0c9d8f7e6b5a4c3", Price: 12, Paused: false}}},
 		logs:     []string{"block certified height=42"},
 		logged:   1,
-		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli"},
+		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli", Theme: ThemeSystem},
 	}
 }
 
@@ -71,6 +73,14 @@ func (f *fakeBackend) RestoreWallet(backup, pass []byte) (string, bool, error) {
 		return f.node.Address, true, nil
 	}
 	return "dao1restored", false, nil
+}
+
+func (f *fakeBackend) SetTheme(name string) error {
+	if !slices.Contains(Themes, name) {
+		return errors.New("no such theme")
+	}
+	f.settings.Theme = name
+	return nil
 }
 
 func (f *fakeBackend) Lottery() LotteryView {
@@ -454,5 +464,31 @@ func TestWalletBackupRestore(t *testing.T) {
 	w.restoreWith([]byte("other"), "right")
 	if !strings.HasPrefix(w.keep.Text, "Restored wallet dao1restored. Daoli uses it from its next start") {
 		t.Fatalf("restore: %q", w.keep.Text)
+	}
+}
+
+// TestThemeSetting: choosing a theme saves it and draws the app in it, whatever the
+// desktop's variant.
+func TestThemeSetting(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	s := NewSettings(f)
+	bg := func() color.Color {
+		return fyne.CurrentApp().Settings().Theme().Color(theme.ColorNameBackground, theme.VariantDark)
+	}
+	s.theme.SetSelected(ThemeLight)
+	if f.settings.Theme != ThemeLight || bg() != theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight) {
+		t.Fatalf("light: saved %q, background %v", f.settings.Theme, bg())
+	}
+	s.theme.SetSelected(ThemeDark)
+	if f.settings.Theme != ThemeDark || bg() != theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark) {
+		t.Fatalf("dark: saved %q", f.settings.Theme)
+	}
+	s.theme.SetSelected(ThemeSystem)
+	if f.settings.Theme != ThemeSystem {
+		t.Fatalf("system: saved %q", f.settings.Theme)
+	}
+	if _, fixed := fyne.CurrentApp().Settings().Theme().(fixedVariant); fixed {
+		t.Fatal("the system theme is fixed to a variant")
 	}
 }

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"image/color"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -11,6 +14,7 @@ type Settings struct {
 	b        Backend
 	login    *widget.Check
 	notify   *widget.Check
+	theme    *widget.RadioGroup
 	dataDir  *widget.Label
 	network  *widget.Label
 	message  *widget.Label
@@ -41,8 +45,21 @@ func NewSettings(b Backend) *Settings {
 		}
 		s.Refresh()
 	})
+	s.theme = widget.NewRadioGroup(Themes, func(name string) {
+		if s.updating || name == "" {
+			return
+		}
+		if err := s.b.SetTheme(name); err != nil {
+			s.message.SetText("Not changed: " + err.Error())
+		} else {
+			ApplyTheme(name)
+		}
+		s.Refresh()
+	})
+	s.theme.Horizontal = true
 	s.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("This computer", "", container.NewVBox(s.login, s.notify)),
+		widget.NewCard("Theme", "system follows the desktop's light or dark setting", s.theme),
 		widget.NewCard("Network", "", container.NewVBox(s.network,
 			widget.NewLabel("To join another network, start Daoli with --network FILE (the network file its operators publish)."))),
 		widget.NewCard("Data", "wallet, chain and settings", s.dataDir),
@@ -57,6 +74,7 @@ func (s *Settings) Refresh() {
 	s.updating = true
 	s.login.SetChecked(v.StartAtLogin)
 	s.notify.SetChecked(v.Notifications)
+	s.theme.SetSelected(v.Theme)
 	s.updating = false
 	setText(s.dataDir, v.DataDir)
 	if v.Network == "" {
@@ -64,4 +82,37 @@ func (s *Settings) Refresh() {
 	} else {
 		setText(s.network, v.Network)
 	}
+}
+
+// The themes the settings offer.
+const (
+	ThemeSystem = "system"
+	ThemeLight  = "light"
+	ThemeDark   = "dark"
+)
+
+// Themes lists them in the order shown.
+var Themes = []string{ThemeSystem, ThemeLight, ThemeDark}
+
+// ApplyTheme draws the app in the named theme: Fyne's, in the desktop's variant
+// (system) or in a fixed one. An unknown name is the system theme.
+func ApplyTheme(name string) {
+	var t fyne.Theme = theme.DefaultTheme()
+	switch name {
+	case ThemeLight:
+		t = fixedVariant{t, theme.VariantLight}
+	case ThemeDark:
+		t = fixedVariant{t, theme.VariantDark}
+	}
+	fyne.CurrentApp().Settings().SetTheme(t)
+}
+
+// fixedVariant is a theme drawn in one variant whatever the desktop's.
+type fixedVariant struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (f fixedVariant) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return f.Theme.Color(n, f.variant)
 }
