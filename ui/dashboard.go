@@ -220,16 +220,16 @@ func drawText(l LotteryView) string {
 			winner = "you, the luckiest of " + count(int(l.Tickets), "ticket", "tickets")
 		}
 	}
-	mine := "You sent no ticket for it."
+	mine := " You sent no ticket for it."
 	switch {
 	case l.MyRank == 1:
-		mine = "Your ticket won."
+		mine = ""
 	case l.MyRank > 1:
-		mine = fmt.Sprintf("Your ticket was %s luckiest: paid wages.", ordinal(uint64(l.MyRank)))
+		mine = fmt.Sprintf(" Your ticket was %s luckiest: paid wages.", ordinal(uint64(l.MyRank)))
 	case l.MyTicket:
-		mine = "Your ticket was not among the paid ones."
+		mine = " Your ticket was not among the paid ones."
 	}
-	return fmt.Sprintf("Epoch %d won by %s. %s Now collecting tickets for epoch %d.", l.LastEpoch, winner, mine, l.Current)
+	return fmt.Sprintf("Epoch %d won by %s.%s Now collecting tickets for epoch %d.", l.LastEpoch, winner, mine, l.Current)
 }
 
 // oddsText sets the wins to expect beside the actual ones.
@@ -240,9 +240,17 @@ func oddsText(l LotteryView) string {
 	if l.Admission == 0 {
 		return fmt.Sprintf("Not mining, so no wins to expect. In the last %s: won %d.", count(l.Epochs, "epoch", "epochs"), l.Won)
 	}
-	return fmt.Sprintf("At your hash rate a ticket is admitted with %.0f %% chance; expected %.1f wins and %.1f wage payments a day. "+
-		"In the last %s: expected %.1f wins, won %d.", 100*l.Admission, l.PerDay, l.PayrollDay, count(l.Epochs, "epoch", "epochs"),
-		l.PerEpoch*float64(l.Epochs), l.Won)
+	return fmt.Sprintf("At your hash rate a ticket is admitted with %.0f %% chance; expected %s wins and %s wage payments a day. "+
+		"In the last %s: expected %s wins, won %d.", 100*l.Admission, about(l.PerDay), about(l.PayrollDay), count(l.Epochs, "epoch", "epochs"),
+		about(l.PerEpoch*float64(l.Epochs)), l.Won)
+}
+
+// about writes an expected count: to a tenth below 100, whole above.
+func about(x float64) string {
+	if x < 100 {
+		return fmt.Sprintf("%.1f", x)
+	}
+	return coins(uint64(x + 0.5))
 }
 
 // shortAddress keeps an address's start and end.

@@ -368,11 +368,11 @@ func TestLotteryText(t *testing.T) {
 		{LotteryView{Current: 1}, "Collecting tickets for epoch 1; the first block since the app started will show who won.", "Expected wins appear once blocks have arrived."},
 		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 3, MyTicket: true, MyRank: 3, Admission: 1, PerEpoch: 0.25, PerDay: 4320, PayrollDay: 8640, Won: 1, Epochs: 4},
 			"Epoch 7 won by dao1qqqqqq…qqqq of 3 tickets. Your ticket was 3rd luckiest: paid wages. Now collecting tickets for epoch 8.",
-			"At your hash rate a ticket is admitted with 100 % chance; expected 4320.0 wins and 8640.0 wage payments a day. In the last 4 epochs: expected 1.0 wins, won 1."},
+			"At your hash rate a ticket is admitted with 100 % chance; expected 4,320 wins and 8,640 wage payments a day. In the last 4 epochs: expected 1.0 wins, won 1."},
 		{LotteryView{Current: 8, LastEpoch: 7, Tickets: 0, Won: 0, Epochs: 1},
 			"Epoch 7 won by nobody: no valid ticket. You sent no ticket for it. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
 		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 1, MyTicket: true, MyRank: 1, Epochs: 1},
-			"Epoch 7 won by you, the luckiest of 1 ticket. Your ticket won. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
+			"Epoch 7 won by you, the luckiest of 1 ticket. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
 		{LotteryView{Current: 8, LastEpoch: 7, Winner: addr, Tickets: 9, MyTicket: true, Epochs: 1},
 			"Epoch 7 won by dao1qqqqqq…qqqq of 9 tickets. Your ticket was not among the paid ones. Now collecting tickets for epoch 8.", "Not mining, so no wins to expect. In the last 1 epoch: won 0."},
 	} {
@@ -444,6 +444,9 @@ func TestWalletBackupRestore(t *testing.T) {
 	test.NewTempApp(t)
 	f := newFake()
 	w := NewWallet(f, inline, func(string) {})
+	if w.keep.Visible() {
+		t.Fatal("an empty backup message takes room")
+	}
 	var saved []byte
 	w.backupWith("wrong", func(b []byte) { saved = b })
 	if saved != nil || w.keep.Text != "Not backed up: that passphrase does not open this wallet." {
@@ -464,6 +467,9 @@ func TestWalletBackupRestore(t *testing.T) {
 	w.restoreWith([]byte("other"), "right")
 	if !strings.HasPrefix(w.keep.Text, "Restored wallet dao1restored. Daoli uses it from its next start") {
 		t.Fatalf("restore: %q", w.keep.Text)
+	}
+	if !w.keep.Visible() {
+		t.Fatal("what the restore did is not shown")
 	}
 }
 

@@ -49,6 +49,7 @@ func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
 	w := &Wallet{b: b, run: run, address: widget.NewLabel(""), to: widget.NewEntry(), amount: widget.NewEntry(),
 		fee: widget.NewEntry(), memo: widget.NewEntry(), message: widget.NewLabel(""), keep: widget.NewLabel("")}
 	w.keep.Wrapping = fyne.TextWrapWord
+	w.keep.Hide() // shown with what a backup or restore did
 	w.backup = widget.NewButtonWithIcon("Back up…", theme.DocumentSaveIcon(), w.onBackup)
 	w.restore = widget.NewButtonWithIcon("Restore…", theme.FolderOpenIcon(), w.onRestore)
 	w.address.TextStyle.Monospace = true
@@ -68,9 +69,8 @@ func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
 	form := widget.NewForm(widget.NewFormItem("To", w.to), widget.NewFormItem("Amount", w.amount),
 		widget.NewFormItem("Fee", w.fee), widget.NewFormItem("Note", w.memo))
 	top := container.NewVBox(
-		widget.NewCard("Your address", "", container.NewBorder(nil, nil, nil, w.copy, w.address)),
+		widget.NewCard("Your address", "", container.NewBorder(nil, w.keep, nil, container.NewHBox(w.copy, w.backup, w.restore), w.address)),
 		widget.NewCard("Send", "", container.NewVBox(form, container.NewHBox(w.send), w.message)),
-		widget.NewCard("Backup", "the wallet's key file, encrypted with its passphrase", container.NewVBox(container.NewHBox(w.backup, w.restore), w.keep)),
 		widget.NewLabelWithStyle("History", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	w.Content = container.NewBorder(top, nil, nil, nil, w.history)
 	w.Refresh()
@@ -165,7 +165,7 @@ func (w *Wallet) onBackup() {
 		w.backupWith(pass, func(data []byte) {
 			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 				if err != nil {
-					w.keep.SetText("The file could not be created: " + err.Error())
+					w.tell("The file could not be created: " + err.Error())
 					return
 				}
 				if wc == nil {
@@ -177,10 +177,10 @@ func (w *Wallet) onBackup() {
 					err = cerr
 				}
 				if err != nil {
-					w.keep.SetText("The backup could not be written: " + err.Error() + ". Choose another place.")
+					w.tell("The backup could not be written: " + err.Error() + ". Choose another place.")
 					return
 				}
-				w.keep.SetText("Backup written to " + where + ". Keep it, and its passphrase: together they open this wallet on any computer.")
+				w.tell("Backup written to " + where + ". Keep it, and its passphrase: together they open this wallet on any computer.")
 			}, win)
 			d.SetFileName("daoli-wallet-backup.json")
 			d.Show()
@@ -192,16 +192,16 @@ func (w *Wallet) onBackup() {
 // backup to save.
 func (w *Wallet) backupWith(pass string, save func([]byte)) {
 	var data []byte
-	w.keep.SetText("Checking the passphrase…")
+	w.tell("Checking the passphrase…")
 	w.run(func() (err error) {
 		data, err = w.b.BackupWallet([]byte(pass))
 		return err
 	}, func(err error) {
 		if err != nil {
-			w.keep.SetText("Not backed up: " + err.Error() + ".")
+			w.tell("Not backed up: " + err.Error() + ".")
 			return
 		}
-		w.keep.SetText("")
+		w.tell("")
 		save(data)
 	})
 }
@@ -214,7 +214,7 @@ func (w *Wallet) onRestore() {
 	}
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			w.keep.SetText("The file could not be opened: " + err.Error())
+			w.tell("The file could not be opened: " + err.Error())
 			return
 		}
 		if r == nil {
@@ -224,10 +224,10 @@ func (w *Wallet) onRestore() {
 		r.Close()
 		switch {
 		case err != nil:
-			w.keep.SetText("The file could not be read: " + err.Error())
+			w.tell("The file could not be read: " + err.Error())
 			return
 		case len(data) > maxBackupBytes:
-			w.keep.SetText("This file is too large to be a wallet backup.")
+			w.tell("This file is too large to be a wallet backup.")
 			return
 		}
 		askPassphrase(win, "Restore a wallet", func(pass string) { w.restoreWith(data, pass) })
@@ -243,18 +243,18 @@ const maxBackupBytes = 64 << 10
 func (w *Wallet) restoreWith(backup []byte, pass string) {
 	var addr string
 	var same bool
-	w.keep.SetText("Checking the backup…")
+	w.tell("Checking the backup…")
 	w.run(func() (err error) {
 		addr, same, err = w.b.RestoreWallet(backup, []byte(pass))
 		return err
 	}, func(err error) {
 		switch {
 		case err != nil:
-			w.keep.SetText("Not restored: " + err.Error() + ".")
+			w.tell("Not restored: " + err.Error() + ".")
 		case same:
-			w.keep.SetText("This backup is the wallet in use (" + addr + "); nothing changed.")
+			w.tell("This backup is the wallet in use (" + addr + "); nothing changed.")
 		default:
-			w.keep.SetText("Restored wallet " + addr + ". Daoli uses it from its next start: quit from the tray icon and start it again. " +
+			w.tell("Restored wallet " + addr + ". Daoli uses it from its next start: quit from the tray icon and start it again. " +
 				"The wallet it replaces was kept beside it in the data directory.")
 		}
 	})
@@ -268,4 +268,14 @@ func askPassphrase(win fyne.Window, title string, ok func(string)) {
 			ok(e.Text)
 		}
 	}, win)
+}
+
+// tell shows what a backup or restore did, under the address; nothing hides it.
+func (w *Wallet) tell(text string) {
+	w.keep.SetText(text)
+	if text == "" {
+		w.keep.Hide()
+	} else {
+		w.keep.Show()
+	}
 }
