@@ -22,6 +22,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -43,7 +44,8 @@ const (
 
 func (b *uiBackend) Settings() ui.SettingsView {
 	return ui.SettingsView{StartAtLogin: StartsAtLogin(), Notifications: b.prefs.BoolWithFallback(prefNotifications, true),
-		DataDir: b.dataDir, Network: b.netFile, Theme: b.prefs.StringWithFallback(prefTheme, ui.ThemeSystem)}
+		DataDir: b.dataDir, Network: b.netFile, Theme: b.prefs.StringWithFallback(prefTheme, ui.ThemeSystem),
+		NetworkName: b.s.Network.File.Name, NextNetwork: b.nextNetwork()}
 }
 
 func (b *uiBackend) SetTheme(name string) error {
@@ -512,4 +514,51 @@ func restoreKeystore(dataDir string, current keys.Address, backup, pass []byte, 
 		return "", false, err
 	}
 	return addr, false, nil
+}
+
+// ChosenNetworkFile is the network file chosen in Settings, copied into the data
+// directory; without it (and without --network) the app runs the local demo network.
+const ChosenNetworkFile = "network.json"
+
+// nextNetwork names the network the next start joins: the chosen file's, or "" for
+// the local demo network (an unreadable choice names itself).
+func (b *uiBackend) nextNetwork() string {
+	path := filepath.Join(b.s.dataDir, ChosenNetworkFile)
+	if !fileExists(path) {
+		return ""
+	}
+	f, err := network.Load(path)
+	if err != nil {
+		return path + " (unreadable: " + err.Error() + ")"
+	}
+	return f.Name
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func (b *uiBackend) ChooseNetwork(data []byte) (string, error) {
+	return chooseNetwork(b.s.dataDir, data)
+}
+
+// chooseNetwork makes data, a network file, the network of dataDir's next start; nil
+// data goes back to the local demo network. It returns the network's name.
+func chooseNetwork(dataDir string, data []byte) (string, error) {
+	path := filepath.Join(dataDir, ChosenNetworkFile)
+	if data == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		return "", nil
+	}
+	f, err := network.Decode(data)
+	if err != nil {
+		return "", fmt.Errorf("this is not a network file: %w", err)
+	}
+	if err := network.Save(path, f); err != nil {
+		return "", err
+	}
+	return f.Name, nil
 }

@@ -37,6 +37,10 @@ type Backend interface {
 	Settings() SettingsView
 	SetStartAtLogin(on bool) error
 	SetNotifications(on bool) error
+	// ChooseNetwork makes data, a network file, the network of the next start (nil:
+	// the local demo network), refusing what is not a network file; it returns the
+	// network's name.
+	ChooseNetwork(data []byte) (name string, err error)
 	// SetTheme saves the theme, one of Themes, for this and later starts.
 	SetTheme(name string) error
 
@@ -112,6 +116,8 @@ type SettingsView struct {
 	DataDir       string
 	Network       string // the network file, or "" for the embedded demo network
 	Theme         string // one of Themes
+	NetworkName   string // the network in use
+	NextNetwork   string // the network chosen for the next start; "" the local demo network
 }
 
 // NodeView is the node's state as the screens show it. Nothing in it is estimated.

@@ -75,6 +75,18 @@ func (f *fakeBackend) RestoreWallet(backup, pass []byte) (string, bool, error) {
 	return "dao1restored", false, nil
 }
 
+func (f *fakeBackend) ChooseNetwork(data []byte) (string, error) {
+	switch {
+	case data == nil:
+		f.settings.NextNetwork = ""
+		return "", nil
+	case string(data) != "network":
+		return "", errors.New("this is not a network file: invalid character")
+	}
+	f.settings.NextNetwork = "Daoli testnet"
+	return "Daoli testnet", nil
+}
+
 func (f *fakeBackend) SetTheme(name string) error {
 	if !slices.Contains(Themes, name) {
 		return errors.New("no such theme")
@@ -496,5 +508,28 @@ func TestThemeSetting(t *testing.T) {
 	}
 	if _, fixed := fyne.CurrentApp().Settings().Theme().(fixedVariant); fixed {
 		t.Fatal("the system theme is fixed to a variant")
+	}
+}
+
+// TestChooseNetwork: a network file chosen in Settings is the network of the next
+// start; a file that is not one is refused; the demo network can be chosen again.
+func TestChooseNetwork(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	s := NewSettings(f)
+	if !s.demo.Disabled() || s.next.Text != "" {
+		t.Fatalf("on the demo network: demo button enabled %v, next %q", !s.demo.Disabled(), s.next.Text)
+	}
+	s.chooseNetwork([]byte("garbage"))
+	if s.message.Text != "Not changed: this is not a network file: invalid character" || f.settings.NextNetwork != "" {
+		t.Fatalf("garbage: %q, next %q", s.message.Text, f.settings.NextNetwork)
+	}
+	s.chooseNetwork([]byte("network"))
+	if !strings.HasPrefix(s.message.Text, "Daoli joins Daoli testnet from its next start") || s.next.Text != "From the next start: Daoli testnet." || s.demo.Disabled() {
+		t.Fatalf("chosen: %q, next %q", s.message.Text, s.next.Text)
+	}
+	test.Tap(s.demo)
+	if f.settings.NextNetwork != "" || !strings.HasPrefix(s.message.Text, "Daoli runs the local demo network from its next start") || s.next.Text != "" {
+		t.Fatalf("back to the demo: next %q, %q", f.settings.NextNetwork, s.message.Text)
 	}
 }

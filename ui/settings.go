@@ -2,9 +2,12 @@ package ui
 
 import (
 	"image/color"
+	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -17,6 +20,8 @@ type Settings struct {
 	theme    *widget.RadioGroup
 	dataDir  *widget.Label
 	network  *widget.Label
+	next     *widget.Label // the network of the next start, when another
+	demo     *widget.Button
 	message  *widget.Label
 	updating bool
 	Content  fyne.CanvasObject
@@ -24,8 +29,11 @@ type Settings struct {
 
 // NewSettings builds the settings screen.
 func NewSettings(b Backend) *Settings {
-	s := &Settings{b: b, dataDir: widget.NewLabel(""), network: widget.NewLabel(""), message: widget.NewLabel("")}
+	s := &Settings{b: b, dataDir: widget.NewLabel(""), network: widget.NewLabel(""), message: widget.NewLabel(""), next: widget.NewLabel("")}
 	s.network.Wrapping = fyne.TextWrapWord
+	s.next.Wrapping = fyne.TextWrapWord
+	choose := widget.NewButtonWithIcon("Choose a network file…", theme.FolderOpenIcon(), s.onChooseNetwork)
+	s.demo = widget.NewButtonWithIcon("Use the local demo network", theme.HomeIcon(), func() { s.chooseNetwork(nil) })
 	s.message.Wrapping = fyne.TextWrapWord
 	s.login = widget.NewCheck("Start Daoli when I log in", func(on bool) {
 		if s.updating {
@@ -60,8 +68,8 @@ func NewSettings(b Backend) *Settings {
 	s.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("This computer", "", container.NewVBox(s.login, s.notify)),
 		widget.NewCard("Theme", "system follows the desktop's light or dark setting", s.theme),
-		widget.NewCard("Network", "", container.NewVBox(s.network,
-			widget.NewLabel("To join another network, start Daoli with --network FILE (the network file its operators publish)."))),
+		widget.NewCard("Network", "a network's operators publish its network file", container.NewVBox(s.network, s.next,
+			container.NewHBox(choose, s.demo))),
 		widget.NewCard("Data", "wallet, chain and settings", s.dataDir),
 		s.message))
 	s.Refresh()
@@ -78,10 +86,69 @@ func (s *Settings) Refresh() {
 	s.updating = false
 	setText(s.dataDir, v.DataDir)
 	if v.Network == "" {
-		setText(s.network, "The local demo network: four trustees and your node, all on this computer.")
+		setText(s.network, "In use: the local demo network, four trustees and your node, all on this computer.")
 	} else {
-		setText(s.network, v.Network)
+		setText(s.network, "In use: "+v.NetworkName+" ("+v.Network+")")
 	}
+	next := ""
+	switch {
+	case v.NextNetwork == "" && v.Network != "":
+		next = "From the next start: the local demo network."
+	case v.NextNetwork != "" && v.NextNetwork != v.NetworkName:
+		next = "From the next start: " + v.NextNetwork + "."
+	}
+	setText(s.next, next)
+	if v.NextNetwork == "" {
+		s.demo.Disable()
+	} else {
+		s.demo.Enable()
+	}
+}
+
+// onChooseNetwork asks for a network file.
+func (s *Settings) onChooseNetwork() {
+	win := windowOf(s.Content)
+	if win == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			s.message.SetText("The file could not be opened: " + err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, maxNetworkFileBytes+1))
+		r.Close()
+		switch {
+		case err != nil:
+			s.message.SetText("The file could not be read: " + err.Error())
+		case len(data) > maxNetworkFileBytes:
+			s.message.SetText("This file is too large to be a network file.")
+		default:
+			s.chooseNetwork(data)
+		}
+	}, win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Show()
+}
+
+// maxNetworkFileBytes bounds a network file: a genesis and trustees' addresses.
+const maxNetworkFileBytes = 4 << 20
+
+// chooseNetwork makes data the network of the next start; nil: the demo network.
+func (s *Settings) chooseNetwork(data []byte) {
+	name, err := s.b.ChooseNetwork(data)
+	switch {
+	case err != nil:
+		s.message.SetText("Not changed: " + err.Error())
+	case data == nil:
+		s.message.SetText("Daoli runs the local demo network from its next start: quit from the tray icon and start it again.")
+	default:
+		s.message.SetText("Daoli joins " + name + " from its next start: quit from the tray icon and start it again.")
+	}
+	s.Refresh()
 }
 
 // The themes the settings offer.
