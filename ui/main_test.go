@@ -525,7 +525,7 @@ func TestChooseNetwork(t *testing.T) {
 		t.Fatalf("garbage: %q, next %q", s.message.Text, f.settings.NextNetwork)
 	}
 	s.chooseNetwork([]byte("network"))
-	if !strings.HasPrefix(s.message.Text, "Daoli joins Daoli testnet from its next start") || s.next.Text != "From the next start: Daoli testnet." || s.demo.Disabled() {
+	if !strings.HasPrefix(s.message.Text, "Daoli joins Daoli testnet from its next start") || s.next.Text != "From the next start: Daoli testnet." || !s.next.Visible() || s.demo.Disabled() {
 		t.Fatalf("chosen: %q, next %q", s.message.Text, s.next.Text)
 	}
 	test.Tap(s.demo)

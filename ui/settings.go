@@ -98,6 +98,11 @@ func (s *Settings) Refresh() {
 		next = "From the next start: " + v.NextNetwork + "."
 	}
 	setText(s.next, next)
+	if next == "" {
+		s.next.Hide() // no empty line in the card
+	} else {
+		s.next.Show()
+	}
 	if v.NextNetwork == "" {
 		s.demo.Disable()
 	} else {
