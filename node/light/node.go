@@ -72,7 +72,7 @@ type Node struct {
 	base   time.Time    // monotonic origin of the DCC's readings
 	events broker
 
-	mu   sync.Mutex // guards fol, cal, lastSeen
+	mu   sync.Mutex // guards fol, cal, cert, the lottery's fields below and target
 	fol  *Follower
 	cal  *dcc.Calibrator
 	cert *chain.Cert // the tip's certificate; nil at genesis
@@ -415,8 +415,6 @@ func (n *Node) noteDraw(b *chain.Block) {
 	n.draw = d
 }
 
-// trusteePeers lists the connected peers that are trustees of the set the node
-// trusts, in random order so that requests spread over them.
 // TrusteeInfo is one trustee of the set that certifies the chain's next block, as
 // this node sees it.
 type TrusteeInfo struct {
@@ -451,6 +449,8 @@ func (n *Node) Trustees() []TrusteeInfo {
 	return out
 }
 
+// trusteePeers lists the connected peers that are trustees of the set the node
+// trusts, in random order so that requests spread over them.
 func (n *Node) trusteePeers() []peer.ID {
 	n.mu.Lock()
 	set := n.fol.Set()
