@@ -562,3 +562,30 @@ func chooseNetwork(dataDir string, data []byte) (string, error) {
 	}
 	return f.Name, nil
 }
+
+func (b *uiBackend) SharingDetail() ui.SharingDetail {
+	s := b.s.Governor.Settings()
+	return ui.SharingDetail{Mode: string(s.Mode), InUseAfter: s.InUseAfter, InUseCores: s.InUse.Cores, IdleCores: s.Idle.Cores,
+		InUseDuty: 100 * s.InUse.Duty, IdleDuty: 100 * s.Idle.Duty, PauseAboveOtherCPU: s.PauseAboveOtherCPU,
+		PauseOnBattery: s.PauseOnBattery, MinBatteryCharge: s.MinBatteryCharge, TempCeiling: s.TempCeiling, TempResume: s.TempResume,
+		MemoryCap: s.MemoryCap, ExclusivePrograms: slices.Clone(s.ExclusivePrograms), GPUMode: string(s.GPU.Mode), GPUWhileInUse: s.GPU.WhileInUse}
+}
+
+func (b *uiBackend) SetSharingDetail(d ui.SharingDetail) error {
+	return b.update(func(s *capacity.Settings) { applyDetail(s, d) })
+}
+
+// applyDetail writes the Share screen's detail into s, which becomes custom.
+func applyDetail(s *capacity.Settings, d ui.SharingDetail) {
+	s.Preset = capacity.Custom
+	s.Mode = capacity.RunMode(d.Mode)
+	s.InUseAfter = d.InUseAfter
+	s.InUse = capacity.Share{Cores: d.InUseCores, Duty: d.InUseDuty / 100}
+	s.Idle = capacity.Share{Cores: d.IdleCores, Duty: d.IdleDuty / 100}
+	s.PauseAboveOtherCPU = d.PauseAboveOtherCPU
+	s.PauseOnBattery, s.MinBatteryCharge = d.PauseOnBattery, d.MinBatteryCharge
+	s.TempCeiling, s.TempResume = d.TempCeiling, d.TempResume
+	s.MemoryCap = d.MemoryCap
+	s.ExclusivePrograms = slices.Clone(d.ExclusivePrograms)
+	s.GPU.Mode, s.GPU.WhileInUse = capacity.RunMode(d.GPUMode), d.GPUWhileInUse
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
+	"github.com/daolicloud/daoli/ui"
 )
 
 func TestRuleLines(t *testing.T) {
@@ -107,5 +108,24 @@ func TestChooseNetwork(t *testing.T) {
 	}
 	if _, err := chooseNetwork(dir, nil); err != nil {
 		t.Fatalf("the demo network chosen twice: %v", err)
+	}
+}
+
+// TestApplyDetail: the Share screen's detail lands in the settings, custom, and the
+// governor's validation judges it.
+func TestApplyDetail(t *testing.T) {
+	s := capacity.DefaultSettings(4)
+	applyDetail(&s, ui.SharingDetail{Mode: "always", InUseAfter: 2 * time.Minute, InUseCores: 1, InUseDuty: 50, IdleCores: 3, IdleDuty: 100,
+		PauseAboveOtherCPU: 30, MinBatteryCharge: 20, TempCeiling: 85, TempResume: 75, MemoryCap: 40, ExclusivePrograms: []string{"steam"}, GPUMode: "never"})
+	if s.Preset != capacity.Custom || s.Mode != capacity.Always || s.InUse != (capacity.Share{Cores: 1, Duty: 0.5}) || s.Idle != (capacity.Share{Cores: 3, Duty: 1}) ||
+		s.PauseOnBattery || s.MinBatteryCharge != 20 || s.GPU.Mode != capacity.Never || s.ExclusivePrograms[0] != "steam" {
+		t.Fatalf("settings %+v", s)
+	}
+	if err := s.Validate(4); err != nil {
+		t.Fatalf("valid detail refused: %v", err)
+	}
+	applyDetail(&s, ui.SharingDetail{Mode: "auto", InUseAfter: time.Minute, InUseCores: 4, InUseDuty: 100, IdleCores: 1, IdleDuty: 100, GPUMode: "auto"})
+	if err := s.Validate(4); err == nil {
+		t.Fatal("an idle share below the in-use share was accepted")
 	}
 }

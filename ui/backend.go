@@ -30,6 +30,10 @@ type Backend interface {
 	Sharing() SharingView
 	SetSharing(on bool) error
 	SetPreset(preset string) error
+	// SharingDetail is the governor's detail in force; SetSharingDetail saves a
+	// changed one (the preset becomes custom), or says in words what contradicts.
+	SharingDetail() SharingDetail
+	SetSharingDetail(d SharingDetail) error
 	// Logs returns the log lines kept, oldest first, and how many lines were logged
 	// in all; LogCount is that number alone, for telling cheaply whether anything is new.
 	Logs() (lines []string, count uint64)
@@ -213,6 +217,24 @@ type SharingView struct {
 	Mining   bool
 	HashRate float64 // attempts per second while mining
 	Runs     []RunView
+}
+
+// SharingDetail is the governor's detail under the presets (DESIGN §5). Percentages
+// are 0–100; zero switches a threshold off.
+type SharingDetail struct {
+	Mode                  string // auto, always or never
+	InUseAfter            time.Duration
+	InUseCores, IdleCores int
+	InUseDuty, IdleDuty   float64 // percent of each period the cores work
+	PauseAboveOtherCPU    float64
+	PauseOnBattery        bool
+	MinBatteryCharge      float64
+	TempCeiling           float64 // °C
+	TempResume            float64
+	MemoryCap             float64
+	ExclusivePrograms     []string
+	GPUMode               string
+	GPUWhileInUse         bool
 }
 
 // RunView is a job this computer runs for a buyer now.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image/color"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 type fakeBackend struct {
 	trustees []TrusteeView // nil: four of them
 	ledger   []LedgerLine  // nil: a win and a payroll wage
+	detail   SharingDetail
 	node     NodeView
 	sharing  SharingView
 	sent     []string
@@ -45,6 +47,8 @@ func newFake() *fakeBackend {
 			BlockTime: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Peers: 5, Trustees: 4,
 			Address: "dao1" + strings.Repeat("q", 38), Balance: 12400, BalanceAt: 41, Wins: 12, Payrolls: 19, Tickets: 40,
 			CertRound: 0, CertSigners: 3, SetSize: 4, GlobalCycle: 5010 * time.Millisecond, PrivateCycle: 5012 * time.Millisecond, CycleBlocks: 12},
+		detail: SharingDetail{Mode: "auto", InUseAfter: 3 * time.Minute, InUseCores: 0, InUseDuty: 100, IdleCores: 1, IdleDuty: 100,
+			PauseAboveOtherCPU: 40, PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, GPUMode: "auto"},
 		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
 			SampledAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), OwnCPU: 48.5, OwnCPUKnown: true, OwnMemory: 412 << 20, OwnMemoryKnown: true,
 			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true,
@@ -85,6 +89,17 @@ func (f *fakeBackend) ChooseNetwork(data []byte) (string, error) {
 	}
 	f.settings.NextNetwork = "Daoli testnet"
 	return "Daoli testnet", nil
+}
+
+func (f *fakeBackend) SharingDetail() SharingDetail { return f.detail }
+
+func (f *fakeBackend) SetSharingDetail(d SharingDetail) error {
+	if float64(d.IdleCores)*d.IdleDuty < float64(d.InUseCores)*d.InUseDuty {
+		return errors.New("idle share (1 core at 50 %) is smaller than the in-use share (2 cores at 100 %)")
+	}
+	f.detail = d
+	f.sharing.Preset = "custom"
+	return nil
 }
 
 func (f *fakeBackend) SetTheme(name string) error {
@@ -531,5 +546,40 @@ func TestChooseNetwork(t *testing.T) {
 	test.Tap(s.demo)
 	if f.settings.NextNetwork != "" || !strings.HasPrefix(s.message.Text, "Daoli runs the local demo network from its next start") || s.next.Text != "" {
 		t.Fatalf("back to the demo: next %q, %q", f.settings.NextNetwork, s.message.Text)
+	}
+}
+
+// TestShareDetail: the detail form shows the settings in force, saves a change (the
+// preset becomes custom), and refuses what is not a number or contradicts, saying why.
+func TestShareDetail(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	s := NewShare(f)
+	d := &s.detail
+	if d.mode.Selected != "auto" || d.inUseAfter.Text != "3" || d.idleCores.Text != "1" || d.otherCPU.Text != "40" || !d.onBattery.Checked {
+		t.Fatalf("form: mode %q, minutes %q, idle cores %q, other CPU %q, battery %v", d.mode.Selected, d.inUseAfter.Text, d.idleCores.Text, d.otherCPU.Text, d.onBattery.Checked)
+	}
+	test.Type(d.idleDuty, "x")
+	test.Tap(d.save)
+	if s.message.Text != "Not saved: not a number: duty when idle" {
+		t.Fatalf("a word for a number: %q", s.message.Text)
+	}
+	d.idleDuty.SetText("50")
+	d.inUseCores.SetText("2")
+	test.Tap(d.save)
+	if !strings.HasPrefix(s.message.Text, "Not saved: idle share") || f.detail.InUseCores != 0 {
+		t.Fatalf("a contradiction: %q, saved %+v", s.message.Text, f.detail)
+	}
+	d.inUseCores.SetText("0")
+	d.inUseAfter.SetText("2,5")
+	d.programs.SetText(" steam, obs ,")
+	test.Tap(d.save)
+	want := SharingDetail{Mode: "auto", InUseAfter: 150 * time.Second, IdleCores: 1, InUseDuty: 100, IdleDuty: 50, PauseAboveOtherCPU: 40,
+		PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, ExclusivePrograms: []string{"steam", "obs"}, GPUMode: "auto"}
+	if s.message.Text != "Saved: the preset is now custom." || !reflect.DeepEqual(f.detail, want) {
+		t.Fatalf("saved %q: %+v", s.message.Text, f.detail)
+	}
+	if d.idleDuty.Text != "50" || d.programs.Text != "steam, obs" {
+		t.Fatalf("the form after saving: duty %q, programs %q", d.idleDuty.Text, d.programs.Text)
 	}
 }
