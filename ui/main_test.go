@@ -460,8 +460,18 @@ func TestShareNowAndSales(t *testing.T) {
 	}
 	f.sharing.Mining, f.sharing.Runs = false, nil
 	s.Refresh()
-	if s.now.Text != "Not mining. No job running for a buyer." {
+	if s.now.Text != "The miner waits for the next epoch: it works at the start of each until its ticket is found. No job running for a buyer." {
 		t.Fatalf("now %q", s.now.Text)
+	}
+	f.sharing.Running = false
+	s.Refresh()
+	if s.now.Text != "Not mining: sharing is paused (see above). No job running for a buyer." {
+		t.Fatalf("paused: now %q", s.now.Text)
+	}
+	f.sharing.On = false
+	s.Refresh()
+	if s.now.Text != "Not mining: sharing is off. No job running for a buyer." {
+		t.Fatalf("off: now %q", s.now.Text)
 	}
 }
 

@@ -38,15 +38,16 @@ const maxSales = 20
 func NewShare(b Backend) *Share {
 	s := &Share{b: b, reason: widget.NewLabel(""), message: widget.NewLabel(""), now: widget.NewLabel(""),
 		rules: widget.NewLabel(""), sales: widget.NewLabel("")}
-	for _, l := range []*widget.Label{s.reason, s.now, s.rules, s.sales} {
+	for _, l := range []*widget.Label{s.reason, s.now, s.rules, s.sales, s.message} {
 		l.Wrapping = fyne.TextWrapWord
 	}
+	s.message.Hide()
 	s.toggle = widget.NewCheck("Share this computer's idle time (mine and run jobs)", func(on bool) {
 		if s.updating {
 			return
 		}
 		if err := s.b.SetSharing(on); err != nil {
-			s.message.SetText("Not changed: " + err.Error())
+			s.say("Not changed: " + err.Error())
 		}
 		s.detailShown = false
 		s.Refresh()
@@ -56,7 +57,7 @@ func NewShare(b Backend) *Share {
 			return
 		}
 		if err := s.b.SetPreset(p); err != nil {
-			s.message.SetText("Not changed: " + err.Error())
+			s.say("Not changed: " + err.Error())
 		}
 		s.detailShown = false
 		s.Refresh()
@@ -96,7 +97,13 @@ func (s *Share) Refresh() {
 
 // nowText says whether the miner works and which jobs run for buyers.
 func nowText(v SharingView) string {
-	mining := "Not mining."
+	mining := "Not mining: sharing is off."
+	switch {
+	case v.On && !v.Running:
+		mining = "Not mining: sharing is paused (see above)."
+	case v.On:
+		mining = "The miner waits for the next epoch: it works at the start of each until its ticket is found."
+	}
 	if v.Mining {
 		mining = fmt.Sprintf("Mining this epoch's ticket at %s hashes a second.", coins(uint64(v.HashRate)))
 	}
@@ -251,10 +258,10 @@ func (s *Share) saveDetail() {
 		err = s.b.SetSharingDetail(d)
 	}
 	if err != nil {
-		s.message.SetText("Not saved: " + err.Error())
+		s.say("Not saved: " + err.Error())
 		return
 	}
-	s.message.SetText("Saved: the preset is now custom.")
+	s.say("Saved: the preset is now custom.")
 	s.detailShown = false
 	s.Refresh()
 }
@@ -266,3 +273,13 @@ func parseNumber(text string) (float64, error) {
 }
 
 func strconvFormat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// say shows what a change did, or hides the line when there is nothing to say.
+func (s *Share) say(text string) {
+	s.message.SetText(text)
+	if text == "" {
+		s.message.Hide()
+	} else {
+		s.message.Show()
+	}
+}
