@@ -568,15 +568,43 @@ func (b *uiBackend) SharingDetail() ui.SharingDetail {
 	return ui.SharingDetail{Mode: string(s.Mode), InUseAfter: s.InUseAfter, InUseCores: s.InUse.Cores, IdleCores: s.Idle.Cores,
 		InUseDuty: 100 * s.InUse.Duty, IdleDuty: 100 * s.Idle.Duty, PauseAboveOtherCPU: s.PauseAboveOtherCPU,
 		PauseOnBattery: s.PauseOnBattery, MinBatteryCharge: s.MinBatteryCharge, TempCeiling: s.TempCeiling, TempResume: s.TempResume,
-		MemoryCap: s.MemoryCap, ExclusivePrograms: slices.Clone(s.ExclusivePrograms), GPUMode: string(s.GPU.Mode), GPUWhileInUse: s.GPU.WhileInUse}
+		MemoryCap: s.MemoryCap, ExclusivePrograms: slices.Clone(s.ExclusivePrograms), GPUMode: string(s.GPU.Mode), GPUWhileInUse: s.GPU.WhileInUse,
+		Windows: windowTexts(s.Windows)}
+}
+
+func windowTexts(ws []capacity.Window) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.String())
+	}
+	return out
 }
 
 func (b *uiBackend) SetSharingDetail(d ui.SharingDetail) error {
-	return b.update(func(s *capacity.Settings) { applyDetail(s, d) })
+	ws, err := parseWindows(d.Windows)
+	if err != nil {
+		return err
+	}
+	return b.update(func(s *capacity.Settings) { applyDetail(s, d, ws) })
 }
 
-// applyDetail writes the Share screen's detail into s, which becomes custom.
-func applyDetail(s *capacity.Settings, d ui.SharingDetail) {
+// parseWindows reads the detail's time windows.
+func parseWindows(texts []string) ([]capacity.Window, error) {
+	var ws []capacity.Window
+	for _, t := range texts {
+		w, err := capacity.ParseWindow(t)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// applyDetail writes the Share screen's detail, with its time windows ws, into s,
+// which becomes custom.
+func applyDetail(s *capacity.Settings, d ui.SharingDetail, ws []capacity.Window) {
+	s.Windows = ws
 	s.Preset = capacity.Custom
 	s.Mode = capacity.RunMode(d.Mode)
 	s.InUseAfter = d.InUseAfter

@@ -116,16 +116,27 @@ func TestChooseNetwork(t *testing.T) {
 func TestApplyDetail(t *testing.T) {
 	s := capacity.DefaultSettings(4)
 	applyDetail(&s, ui.SharingDetail{Mode: "always", InUseAfter: 2 * time.Minute, InUseCores: 1, InUseDuty: 50, IdleCores: 3, IdleDuty: 100,
-		PauseAboveOtherCPU: 30, MinBatteryCharge: 20, TempCeiling: 85, TempResume: 75, MemoryCap: 40, ExclusivePrograms: []string{"steam"}, GPUMode: "never"})
+		PauseAboveOtherCPU: 30, MinBatteryCharge: 20, TempCeiling: 85, TempResume: 75, MemoryCap: 40, ExclusivePrograms: []string{"steam"}, GPUMode: "never"},
+		[]capacity.Window{{Day: time.Monday, Start: 9 * 60, End: 17 * 60}})
 	if s.Preset != capacity.Custom || s.Mode != capacity.Always || s.InUse != (capacity.Share{Cores: 1, Duty: 0.5}) || s.Idle != (capacity.Share{Cores: 3, Duty: 1}) ||
-		s.PauseOnBattery || s.MinBatteryCharge != 20 || s.GPU.Mode != capacity.Never || s.ExclusivePrograms[0] != "steam" {
+		s.PauseOnBattery || s.MinBatteryCharge != 20 || s.GPU.Mode != capacity.Never || s.ExclusivePrograms[0] != "steam" || len(s.Windows) != 1 {
 		t.Fatalf("settings %+v", s)
 	}
 	if err := s.Validate(4); err != nil {
 		t.Fatalf("valid detail refused: %v", err)
 	}
-	applyDetail(&s, ui.SharingDetail{Mode: "auto", InUseAfter: time.Minute, InUseCores: 4, InUseDuty: 100, IdleCores: 1, IdleDuty: 100, GPUMode: "auto"})
+	applyDetail(&s, ui.SharingDetail{Mode: "auto", InUseAfter: time.Minute, InUseCores: 4, InUseDuty: 100, IdleCores: 1, IdleDuty: 100, GPUMode: "auto"}, nil)
 	if err := s.Validate(4); err == nil {
 		t.Fatal("an idle share below the in-use share was accepted")
+	}
+}
+
+func TestParseWindows(t *testing.T) {
+	ws, err := parseWindows([]string{"Mon 09:00–17:00", "sat 22:00-24:00"})
+	if err != nil || len(ws) != 2 || windowTexts(ws)[1] != "Sat 22:00–24:00" {
+		t.Fatalf("%v %v", ws, err)
+	}
+	if _, err := parseWindows([]string{"Mon 09:00–17:00", "someday"}); err == nil {
+		t.Fatal("a bad window accepted")
 	}
 }

@@ -233,6 +233,7 @@ type SharingDetail struct {
 	TempResume            float64
 	MemoryCap             float64
 	ExclusivePrograms     []string
+	Windows               []string // "Mon 09:00–17:00"; none: any time
 	GPUMode               string
 	GPUWhileInUse         bool
 }

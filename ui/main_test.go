@@ -583,9 +583,10 @@ func TestShareDetail(t *testing.T) {
 	d.inUseCores.SetText("0")
 	d.inUseAfter.SetText("2,5")
 	d.programs.SetText(" steam, obs ,")
+	d.windows.SetText("Mon 09:00–17:00, Tue 09:00-12:00")
 	test.Tap(d.save)
 	want := SharingDetail{Mode: "auto", InUseAfter: 150 * time.Second, IdleCores: 1, InUseDuty: 100, IdleDuty: 50, PauseAboveOtherCPU: 40,
-		PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, ExclusivePrograms: []string{"steam", "obs"}, GPUMode: "auto"}
+		PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, ExclusivePrograms: []string{"steam", "obs"}, Windows: []string{"Mon 09:00–17:00", "Tue 09:00-12:00"}, GPUMode: "auto"}
 	if s.message.Text != "Saved: the preset is now custom." || !reflect.DeepEqual(f.detail, want) {
 		t.Fatalf("saved %q: %+v", s.message.Text, f.detail)
 	}

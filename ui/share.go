@@ -159,6 +159,7 @@ type detailForm struct {
 	otherCPU, minCharge                *widget.Entry
 	tempCeiling, tempResume, memoryCap *widget.Entry
 	programs                           *widget.Entry // comma-separated
+	windows                            *widget.Entry // comma-separated, "Mon 09:00–17:00"
 	onBattery, gpuWhileInUse           *widget.Check
 	save                               *widget.Button
 }
@@ -168,10 +169,11 @@ var runModes = []string{"auto", "always", "never"}
 func (f *detailForm) build(s *Share) fyne.CanvasObject {
 	f.mode, f.gpuMode = widget.NewSelect(runModes, nil), widget.NewSelect(runModes, nil)
 	for _, e := range []**widget.Entry{&f.inUseAfter, &f.inUseCores, &f.inUseDuty, &f.idleCores, &f.idleDuty, &f.otherCPU,
-		&f.minCharge, &f.tempCeiling, &f.tempResume, &f.memoryCap, &f.programs} {
+		&f.minCharge, &f.tempCeiling, &f.tempResume, &f.memoryCap, &f.programs, &f.windows} {
 		*e = widget.NewEntry()
 	}
 	f.programs.SetPlaceHolder("names from the process list, separated by commas")
+	f.windows.SetPlaceHolder("any time; or e.g. Mon 22:00–24:00, Tue 00:00–07:00")
 	f.onBattery = widget.NewCheck("Pause on battery", nil)
 	f.gpuWhileInUse = widget.NewCheck("Let the graphics processor work while the computer is in use", nil)
 	f.save = widget.NewButton("Save the detail", func() { s.saveDetail() })
@@ -188,6 +190,7 @@ func (f *detailForm) build(s *Share) fyne.CanvasObject {
 		widget.NewFormItem("Temperature °C", pair(f.tempCeiling, f.tempResume, "pause at, resume below")),
 		widget.NewFormItem("Jobs' memory cap %", f.memoryCap),
 		widget.NewFormItem("Pause while running", f.programs),
+		widget.NewFormItem("Only during", f.windows),
 		widget.NewFormItem("Graphics processor", container.NewVBox(f.gpuMode, f.gpuWhileInUse)),
 	)
 	return container.NewVBox(form, container.NewHBox(f.save))
@@ -210,6 +213,7 @@ func (f *detailForm) fill(d SharingDetail) {
 	f.tempResume.SetText(num(d.TempResume))
 	f.memoryCap.SetText(num(d.MemoryCap))
 	f.programs.SetText(strings.Join(d.ExclusivePrograms, ", "))
+	f.windows.SetText(strings.Join(d.Windows, ", "))
 	f.gpuWhileInUse.SetChecked(d.GPUWhileInUse)
 }
 
@@ -242,6 +246,11 @@ func (f *detailForm) read() (SharingDetail, error) {
 	for _, p := range strings.Split(f.programs.Text, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			d.ExclusivePrograms = append(d.ExclusivePrograms, p)
+		}
+	}
+	for _, w := range strings.Split(f.windows.Text, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			d.Windows = append(d.Windows, w)
 		}
 	}
 	d.GPUWhileInUse = f.gpuWhileInUse.Checked

@@ -115,6 +115,39 @@ func (w *Window) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ParseWindow reads a window as String writes it, "Mon 09:00–17:00"; a hyphen may
+// stand for the dash and the day's case does not matter.
+func ParseWindow(text string) (Window, error) {
+	day, span, ok := strings.Cut(strings.TrimSpace(text), " ")
+	if !ok {
+		return Window{}, fmt.Errorf("%w: time window %q is not like \"Mon 09:00–17:00\"", ErrInvalidSettings, text)
+	}
+	w := Window{Day: -1}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(day, dayAbbrev(d)) {
+			w.Day = d
+		}
+	}
+	if w.Day < 0 {
+		return Window{}, fmt.Errorf("%w: time window %q: %q is not a day (Mon, Tue, …)", ErrInvalidSettings, text, day)
+	}
+	from, to, ok := strings.Cut(strings.ReplaceAll(strings.TrimSpace(span), "–", "-"), "-")
+	if !ok {
+		return Window{}, fmt.Errorf("%w: time window %q has no start–end", ErrInvalidSettings, text)
+	}
+	var err error
+	if w.Start, err = ParseTimeOfDay(strings.TrimSpace(from)); err != nil {
+		return Window{}, err
+	}
+	if w.End, err = ParseTimeOfDay(strings.TrimSpace(to)); err != nil {
+		return Window{}, err
+	}
+	if err := w.validate(); err != nil {
+		return Window{}, fmt.Errorf("%w: %v", ErrInvalidSettings, err)
+	}
+	return w, nil
+}
+
 func dayAbbrev(d time.Weekday) string {
 	if d < time.Sunday || d > time.Saturday {
 		return fmt.Sprintf("day%d", int(d))
