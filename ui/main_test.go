@@ -571,14 +571,14 @@ func TestShareDetail(t *testing.T) {
 	}
 	test.Type(d.idleDuty, "x")
 	test.Tap(d.save)
-	if s.message.Text != "Not saved: not a number: duty when idle" {
-		t.Fatalf("a word for a number: %q", s.message.Text)
+	if s.detail.note.Text != "Not saved: not a number: duty when idle" {
+		t.Fatalf("a word for a number: %q", s.detail.note.Text)
 	}
 	d.idleDuty.SetText("50")
 	d.inUseCores.SetText("2")
 	test.Tap(d.save)
-	if !strings.HasPrefix(s.message.Text, "Not saved: idle share") || f.detail.InUseCores != 0 {
-		t.Fatalf("a contradiction: %q, saved %+v", s.message.Text, f.detail)
+	if !strings.HasPrefix(s.detail.note.Text, "Not saved: idle share") || f.detail.InUseCores != 0 {
+		t.Fatalf("a contradiction: %q, saved %+v", s.detail.note.Text, f.detail)
 	}
 	d.inUseCores.SetText("0")
 	d.inUseAfter.SetText("2,5")
@@ -587,8 +587,8 @@ func TestShareDetail(t *testing.T) {
 	test.Tap(d.save)
 	want := SharingDetail{Mode: "auto", InUseAfter: 150 * time.Second, IdleCores: 1, InUseDuty: 100, IdleDuty: 50, PauseAboveOtherCPU: 40,
 		PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, ExclusivePrograms: []string{"steam", "obs"}, Windows: []string{"Mon 09:00–17:00", "Tue 09:00-12:00"}, GPUMode: "auto"}
-	if s.message.Text != "Saved: the preset is now custom." || !reflect.DeepEqual(f.detail, want) {
-		t.Fatalf("saved %q: %+v", s.message.Text, f.detail)
+	if s.detail.note.Text != "Saved: the preset is now custom." || !reflect.DeepEqual(f.detail, want) {
+		t.Fatalf("saved %q: %+v", s.detail.note.Text, f.detail)
 	}
 	if d.idleDuty.Text != "50" || d.programs.Text != "steam, obs" {
 		t.Fatalf("the form after saving: duty %q, programs %q", d.idleDuty.Text, d.programs.Text)

@@ -162,6 +162,7 @@ type detailForm struct {
 	windows                            *widget.Entry // comma-separated, "Mon 09:00–17:00"
 	onBattery, gpuWhileInUse           *widget.Check
 	save                               *widget.Button
+	note                               *widget.Label // what saving did, beside the button
 }
 
 var runModes = []string{"auto", "always", "never"}
@@ -193,7 +194,9 @@ func (f *detailForm) build(s *Share) fyne.CanvasObject {
 		widget.NewFormItem("Only during", f.windows),
 		widget.NewFormItem("Graphics processor", container.NewVBox(f.gpuMode, f.gpuWhileInUse)),
 	)
-	return container.NewVBox(form, container.NewHBox(f.save))
+	f.note = widget.NewLabel("")
+	f.note.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(form, container.NewHBox(f.save), f.note)
 }
 
 // fill shows d.
@@ -267,10 +270,10 @@ func (s *Share) saveDetail() {
 		err = s.b.SetSharingDetail(d)
 	}
 	if err != nil {
-		s.say("Not saved: " + err.Error())
+		s.detail.note.SetText("Not saved: " + err.Error())
 		return
 	}
-	s.say("Saved: the preset is now custom.")
+	s.detail.note.SetText("Saved: the preset is now custom.")
 	s.detailShown = false
 	s.Refresh()
 }
