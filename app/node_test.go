@@ -395,6 +395,12 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "balance") {
 		t.Fatalf("send above the balance: %v %s", err, out)
 	}
+	// The job below is paid from what the node earns while it shares: it stops
+	// earning once sharing is off.
+	waitUntil(t, "a balance to pay for a job", func() bool {
+		s, ok := p.status()
+		return ok && s.Balance >= 400
+	}, func() { t.Log(p.log.String()) })
 	var sh control.SharingState
 	if err := json.Unmarshal(cli("share", "off"), &sh); err != nil || sh.On || sh.Mode != "never" {
 		t.Fatalf("share off: %+v, %v", sh, err)
@@ -424,10 +430,6 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 			t.Errorf("daoli %v: %v, %s; want an error saying %q", c.args, err, out, c.want)
 		}
 	}
-	waitUntil(t, "a balance to pay for a job", func() bool {
-		s, ok := p.status()
-		return ok && s.Balance >= 400
-	}, func() { t.Log(p.log.String()) })
 	outFile := filepath.Join(t.TempDir(), "pi.txt")
 	job := daoliCmd("job", "run", "pi", "--arg", "50000", "--max-price", "150", "--out", outFile, "--data", p.dir)
 	var progress bytes.Buffer
