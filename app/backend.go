@@ -190,12 +190,6 @@ func (b *uiBackend) Sharing() ui.SharingView {
 	s := b.s.Governor.Settings()
 	v := ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
 		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
-	v.Rules = ruleLines(s)
-	st := b.s.Node.Status()
-	v.Mining, v.HashRate = st.Mining, st.HashRate
-	for _, r := range b.s.Node.Runs() {
-		v.Runs = append(v.Runs, ui.RunView{Deal: r.Deal.String(), Module: r.Module.String(), Price: r.Price, Paused: r.Paused})
-	}
 	sm := b.s.Governor.Sample()
 	v.SampledAt = sm.At
 	v.OwnCPU, v.OwnCPUKnown = sm.OwnCPU.Get()
@@ -616,4 +610,14 @@ func applyDetail(s *capacity.Settings, d ui.SharingDetail, ws []capacity.Window)
 	s.MemoryCap = d.MemoryCap
 	s.ExclusivePrograms = slices.Clone(d.ExclusivePrograms)
 	s.GPU.Mode, s.GPU.WhileInUse = capacity.RunMode(d.GPUMode), d.GPUWhileInUse
+}
+
+func (b *uiBackend) Activity() ui.ActivityView {
+	v := ui.ActivityView{Rules: ruleLines(b.s.Governor.Settings())}
+	st := b.s.Node.Status()
+	v.Mining, v.HashRate = st.Mining, st.HashRate
+	for _, r := range b.s.Node.Runs() {
+		v.Runs = append(v.Runs, ui.RunView{Deal: r.Deal.String(), Module: r.Module.String(), Price: r.Price, Paused: r.Paused})
+	}
+	return v
 }

@@ -30,6 +30,8 @@ type Backend interface {
 	Sharing() SharingView
 	SetSharing(on bool) error
 	SetPreset(preset string) error
+	// Activity is the rules in force and what runs now, for the Share screen.
+	Activity() ActivityView
 	// SharingDetail is the governor's detail in force; SetSharingDetail saves a
 	// changed one (the preset becomes custom), or says in words what contradicts.
 	SharingDetail() SharingDetail
@@ -211,6 +213,11 @@ type SharingView struct {
 	OwnMemoryKnown, MemKnown bool
 	GPUs                     []string // names of the graphics processors found
 	GPUsKnown                bool
+}
+
+// ActivityView is what the Share screen adds to SharingView: the rules in force and
+// what runs now. It costs more to gather, so only that screen asks.
+type ActivityView struct {
 	// Rules are the governor's settings in force, one line each.
 	Rules []string
 	// Now: whether the miner works, at what rate, and the jobs run for buyers.

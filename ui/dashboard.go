@@ -33,6 +33,9 @@ type Dashboard struct {
 	earnedHeight uint64
 	earnedAt     time.Time
 	earnedOK     bool
+	// The lottery is read again when a block arrives.
+	lotteryHeight uint64
+	lotteryOK     bool
 }
 
 // earningsMaxAge bounds how long the earnings windows go without being summed again.
@@ -76,9 +79,13 @@ func (d *Dashboard) Refresh() {
 	}
 	setText(d.chain, fmt.Sprintf("Block %d of %d, %s · %d peers, %d trustees", n.Height, n.Target, sync, n.Peers, n.Trustees))
 	setText(d.wins, count(n.Wins, "epoch won", "epochs won")+", "+count(n.Payrolls, "payroll wage", "payroll wages")+", "+count(n.Tickets, "ticket sent", "tickets sent"))
-	l := d.b.Lottery()
-	setText(d.draw, drawText(l))
-	setText(d.odds, oddsText(l))
+	if !d.lotteryOK || n.Height != d.lotteryHeight {
+		// The lottery changes with blocks only.
+		l := d.b.Lottery()
+		d.lotteryHeight, d.lotteryOK = n.Height, true
+		setText(d.draw, drawText(l))
+		setText(d.odds, oddsText(l))
+	}
 	sv := d.b.Sharing()
 	setText(d.sharing, sv.Reason)
 	setText(d.use, useText(sv))

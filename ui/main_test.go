@@ -20,6 +20,7 @@ type fakeBackend struct {
 	trustees []TrusteeView // nil: four of them
 	ledger   []LedgerLine  // nil: a win and a payroll wage
 	detail   SharingDetail
+	activity ActivityView
 	node     NodeView
 	sharing  SharingView
 	sent     []string
@@ -52,7 +53,8 @@ func newFake() *fakeBackend {
 		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
 			SampledAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), OwnCPU: 48.5, OwnCPUKnown: true, OwnMemory: 412 << 20, OwnMemoryKnown: true,
 			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true,
-			Rules:  []string{"Run mode: auto", "In use (input in the last 3m0s): paused", "Idle: 1 core at 100 % duty"},
+		},
+		activity: ActivityView{Rules: []string{"Run mode: auto", "In use (input in the last 3m0s): paused", "Idle: 1 core at 100 % duty"},
 			Mining: true, HashRate: 10730000,
 			Runs: []RunView{{Deal: "9f2c41d07a3b5e68c1d2", Module: "4be1a0c9d8f7e6b5a4c3", Price: 12, Paused: false}}},
 		logs:     []string{"block certified height=42"},
@@ -92,6 +94,7 @@ func (f *fakeBackend) ChooseNetwork(data []byte) (string, error) {
 }
 
 func (f *fakeBackend) SharingDetail() SharingDetail { return f.detail }
+func (f *fakeBackend) Activity() ActivityView       { return f.activity }
 
 func (f *fakeBackend) SetSharingDetail(d SharingDetail) error {
 	if float64(d.IdleCores)*d.IdleDuty < float64(d.InUseCores)*d.InUseDuty {
@@ -458,7 +461,7 @@ func TestShareNowAndSales(t *testing.T) {
 	if f.reads.ledger != reads+1 || !strings.HasPrefix(s.sales.Text, "No sales yet") {
 		t.Fatalf("after a block: %d reads, sales %q", f.reads.ledger-reads, s.sales.Text)
 	}
-	f.sharing.Mining, f.sharing.Runs = false, nil
+	f.activity.Mining, f.activity.Runs = false, nil
 	s.Refresh()
 	if s.now.Text != "The miner waits for the next epoch: it works at the start of each until its ticket is found. No job running for a buyer." {
 		t.Fatalf("now %q", s.now.Text)

@@ -82,8 +82,9 @@ func (s *Share) Refresh() {
 	s.presets.SetSelected(v.Preset)
 	s.updating = false
 	setText(s.reason, v.Reason)
-	setText(s.now, nowText(v))
-	setText(s.rules, strings.Join(v.Rules, "\n"))
+	a := s.b.Activity()
+	setText(s.now, nowText(v, a))
+	setText(s.rules, strings.Join(a.Rules, "\n"))
 	if !s.detailShown {
 		// Filled once, and again after a save: a refresh must not undo typing.
 		s.detail.fill(s.b.SharingDetail())
@@ -96,7 +97,7 @@ func (s *Share) Refresh() {
 }
 
 // nowText says whether the miner works and which jobs run for buyers.
-func nowText(v SharingView) string {
+func nowText(v SharingView, a ActivityView) string {
 	mining := "Not mining: sharing is off."
 	switch {
 	case v.On && !v.Running:
@@ -104,14 +105,14 @@ func nowText(v SharingView) string {
 	case v.On:
 		mining = "The miner waits for the next epoch: it works at the start of each until its ticket is found."
 	}
-	if v.Mining {
-		mining = fmt.Sprintf("Mining this epoch's ticket at %s hashes a second.", coins(uint64(v.HashRate)))
+	if a.Mining {
+		mining = fmt.Sprintf("Mining this epoch's ticket at %s hashes a second.", coins(uint64(a.HashRate)))
 	}
-	if len(v.Runs) == 0 {
+	if len(a.Runs) == 0 {
 		return mining + " No job running for a buyer."
 	}
-	lines := []string{mining, fmt.Sprintf("Running %s for buyers:", count(len(v.Runs), "job", "jobs"))}
-	for _, r := range v.Runs {
+	lines := []string{mining, fmt.Sprintf("Running %s for buyers:", count(len(a.Runs), "job", "jobs"))}
+	for _, r := range a.Runs {
 		line := "deal " + short(r.Deal) + ", module " + short(r.Module)
 		if r.Price > 0 {
 			line += ", for " + coins(r.Price) + " coins"
