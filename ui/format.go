@@ -51,3 +51,14 @@ func setText(l *widget.Label, text string) {
 		l.SetText(text)
 	}
 }
+
+// showLine sets a message label's text and hides the label while it is empty, so an
+// empty message takes no room.
+func showLine(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}

@@ -32,6 +32,7 @@ func NewSettings(b Backend) *Settings {
 	s := &Settings{b: b, dataDir: widget.NewLabel(""), network: widget.NewLabel(""), message: widget.NewLabel(""), next: widget.NewLabel("")}
 	s.network.Wrapping = fyne.TextWrapWord
 	s.next.Wrapping = fyne.TextWrapWord
+	s.next.Hide() // shown when the next start joins another network
 	choose := widget.NewButtonWithIcon("Choose a network file…", theme.FolderOpenIcon(), s.onChooseNetwork)
 	s.demo = widget.NewButtonWithIcon("Use the local demo network", theme.HomeIcon(), func() { s.chooseNetwork(nil) })
 	s.message.Wrapping = fyne.TextWrapWord
@@ -97,11 +98,8 @@ func (s *Settings) Refresh() {
 	case v.NextNetwork != "" && v.NextNetwork != v.NetworkName:
 		next = "From the next start: " + v.NextNetwork + "."
 	}
-	setText(s.next, next)
-	if next == "" {
-		s.next.Hide() // no empty line in the card
-	} else {
-		s.next.Show()
+	if s.next.Text != next {
+		showLine(s.next, next) // no empty line in the card
 	}
 	if v.NextNetwork == "" {
 		s.demo.Disable()
@@ -116,27 +114,7 @@ func (s *Settings) onChooseNetwork() {
 	if win == nil {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			s.message.SetText("The file could not be opened: " + err.Error())
-			return
-		}
-		if r == nil {
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(r, maxNetworkFileBytes+1))
-		r.Close()
-		switch {
-		case err != nil:
-			s.message.SetText("The file could not be read: " + err.Error())
-		case len(data) > maxNetworkFileBytes:
-			s.message.SetText("This file is too large to be a network file.")
-		default:
-			s.chooseNetwork(data)
-		}
-	}, win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
-	d.Show()
+	chooseSmallFile(win, []string{".json"}, maxNetworkFileBytes, "a network file", s.message.SetText, s.chooseNetwork)
 }
 
 // maxNetworkFileBytes bounds a network file: a genesis and trustees' addresses.
@@ -187,4 +165,30 @@ type fixedVariant struct {
 
 func (f fixedVariant) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return f.Theme.Color(n, f.variant)
+}
+
+// chooseSmallFile asks for a file with one of exts and hands its bytes to got; what
+// goes wrong, or a file over max bytes (too large to be what), is told to say.
+func chooseSmallFile(win fyne.Window, exts []string, max int, what string, say func(string), got func([]byte)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			say("The file could not be opened: " + err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+		r.Close()
+		switch {
+		case err != nil:
+			say("The file could not be read: " + err.Error())
+		case len(data) > max:
+			say("This file is too large to be " + what + ".")
+		default:
+			got(data)
+		}
+	}, win)
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	d.Show()
 }

@@ -288,11 +288,4 @@ func parseNumber(text string) (float64, error) {
 func strconvFormat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // say shows what a change did, or hides the line when there is nothing to say.
-func (s *Share) say(text string) {
-	s.message.SetText(text)
-	if text == "" {
-		s.message.Hide()
-	} else {
-		s.message.Show()
-	}
-}
+func (s *Share) say(text string) { showLine(s.message, text) }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -212,28 +210,9 @@ func (w *Wallet) onRestore() {
 	if win == nil {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			w.tell("The file could not be opened: " + err.Error())
-			return
-		}
-		if r == nil {
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(r, maxBackupBytes+1))
-		r.Close()
-		switch {
-		case err != nil:
-			w.tell("The file could not be read: " + err.Error())
-			return
-		case len(data) > maxBackupBytes:
-			w.tell("This file is too large to be a wallet backup.")
-			return
-		}
+	chooseSmallFile(win, []string{".json"}, maxBackupBytes, "a wallet backup", w.tell, func(data []byte) {
 		askPassphrase(win, "Restore a wallet", func(pass string) { w.restoreWith(data, pass) })
-	}, win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
-	d.Show()
+	})
 }
 
 // maxBackupBytes bounds a backup file: a keystore is well under a kilobyte.
@@ -271,11 +250,4 @@ func askPassphrase(win fyne.Window, title string, ok func(string)) {
 }
 
 // tell shows what a backup or restore did, under the address; nothing hides it.
-func (w *Wallet) tell(text string) {
-	w.keep.SetText(text)
-	if text == "" {
-		w.keep.Hide()
-	} else {
-		w.keep.Show()
-	}
-}
+func (w *Wallet) tell(text string) { showLine(w.keep, text) }
