@@ -118,6 +118,10 @@ func (n *Network) SendStream(ctx context.Context, p peer.ID, proto protocol.ID, 
 	if o.s != nil && time.Since(o.last) > n.cfg.StreamTimeout/2 {
 		o.close(false)
 	}
+	// A stream whose connection has closed may still take a write that goes nowhere.
+	if o.s != nil && o.s.Conn().IsClosed() {
+		o.close(true)
+	}
 	for attempt := 0; ; attempt++ {
 		fresh := o.s == nil
 		if fresh {

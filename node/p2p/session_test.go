@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -84,6 +85,9 @@ func TestSendStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the old stream to close", func() bool { return trustee.in.count(peerA.Self()) == 0 })
+	eventually(t, "the sender to see the connection gone", func() bool {
+		return peerA.Host().Network().Connectedness(trustee.Self()) != network.Connected
+	})
 	if _, err := m.mn.ConnectPeers(trustee.Self(), peerA.Self()); err != nil {
 		t.Fatal(err)
 	}
