@@ -36,7 +36,15 @@ type Dashboard struct {
 	// The lottery is read again when a block arrives.
 	lotteryHeight uint64
 	lotteryOK     bool
+	// The sample the machine-use line shows.
+	useShown time.Time
 }
+
+// useEvery is how much newer a governor sample must be than the one shown before the
+// machine-use line shows it. The governor samples every second; rewriting a wrapped
+// line that often re-lays and repaints the window every second, for figures that
+// hardly move.
+const useEvery = 10 * time.Second
 
 // earningsMaxAge bounds how long the earnings windows go without being summed again.
 const earningsMaxAge = time.Minute
@@ -88,7 +96,10 @@ func (d *Dashboard) Refresh() {
 	}
 	sv := d.b.Sharing()
 	setText(d.sharing, sv.Reason)
-	setText(d.use, useText(sv))
+	if d.useShown.IsZero() || sv.SampledAt.Sub(d.useShown) >= useEvery {
+		d.useShown = sv.SampledAt
+		setText(d.use, useText(sv))
+	}
 	now := time.Now()
 	if d.earnedOK && n.Height == d.earnedHeight && now.Sub(d.earnedAt) < earningsMaxAge {
 		return

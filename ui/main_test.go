@@ -432,6 +432,41 @@ func TestUseText(t *testing.T) {
 	}
 }
 
+// TestUseLineEvery: the dashboard shows a newer governor sample only once it is
+// useEvery newer than the one shown, so the window is not repainted every second for
+// it; the first sample after "measuring" shows at once.
+func TestUseLineEvery(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	at := f.sharing.SampledAt
+	f.sharing = SharingView{}
+	d := NewDashboard(f)
+	if d.use.Text != "Measuring this computer…" {
+		t.Fatalf("before a sample: %q", d.use.Text)
+	}
+	step := func(after time.Duration, cpu float64) {
+		f.sharing = SharingView{SampledAt: at.Add(after), OwnCPU: cpu, OwnCPUKnown: true}
+		d.Refresh()
+	}
+	for _, tc := range []struct {
+		after time.Duration
+		cpu   float64
+		shown string
+	}{
+		{0, 1.5, "1.5 %"},
+		{time.Second, 2.5, "1.5 %"},
+		{useEvery - time.Second, 3.5, "1.5 %"},
+		{useEvery, 4.5, "4.5 %"},
+		{useEvery + time.Second, 5.5, "4.5 %"},
+		{2 * useEvery, 6.5, "6.5 %"},
+	} {
+		step(tc.after, tc.cpu)
+		if !strings.Contains(d.use.Text, tc.shown) {
+			t.Errorf("sample at +%s: %q, want the one with %s", tc.after, d.use.Text, tc.shown)
+		}
+	}
+}
+
 // TestShareNowAndSales: the Share screen says what runs now and lists the sales, newest
 // first, read again only when a block arrived.
 func TestShareNowAndSales(t *testing.T) {
