@@ -206,6 +206,7 @@ func (g *Governor) evaluate(ctx context.Context, fresh bool) {
 	if ctx.Err() != nil {
 		return
 	}
+	sample.At = g.clock.Now()
 	g.decide(settings, sample)
 }
 
@@ -228,9 +229,12 @@ func (g *Governor) checkActivity(ctx context.Context) {
 	g.decide(settings, last)
 }
 
+// decide decides on sample. The sample kept for Sample keeps At, the time its figures
+// were measured: a tick that reuses the last sample (sharing off) or adds only the
+// user's idle time to it does not make its CPU and memory figures newer. The trace
+// records the time of the decision, which its replay decides at.
 func (g *Governor) decide(settings Settings, sample Sample) {
 	now := g.clock.Now()
-	sample.At = now
 	g.mu.Lock()
 	prev := g.decision
 	if prev.Cause == CauseStarting {
@@ -238,7 +242,9 @@ func (g *Governor) decide(settings Settings, sample Sample) {
 	}
 	d := Decide(settings, sample, prev, now)
 	g.decision, g.sample = d, sample
-	g.writeRecord(settings, sample, d)
+	decided := sample
+	decided.At = now
+	g.writeRecord(settings, decided, d)
 	g.mu.Unlock()
 
 	g.gate.Apply(d)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +56,24 @@ func (f *fakeSampler) counts() (samples, idleCalls int) {
 	return f.samples, f.idleCalls
 }
 
+// lockedBuffer is a trace the test reads while the governor writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // governorRig runs a Governor on a fake clock and hands out its decisions in order.
 type governorRig struct {
 	t         *testing.T
@@ -66,7 +86,7 @@ type governorRig struct {
 	done      chan error
 }
 
-func startGovernor(t *testing.T, settings Settings, record *bytes.Buffer) *governorRig {
+func startGovernor(t *testing.T, settings Settings, record io.Writer) *governorRig {
 	t.Helper()
 	r := &governorRig{
 		t:         t,
@@ -216,17 +236,32 @@ func (r *governorRig) Wake() { r.gov.Wake() }
 func TestGovernorOffSamplesOnChange(t *testing.T) {
 	off := PresetSettings(Balanced, 8)
 	off.Mode = Never
-	r := startGovernor(t, off, nil)
+	record := &lockedBuffer{}
+	r := startGovernor(t, off, record)
 	if d := r.next(); d.Reason != "Paused: sharing is off" {
 		t.Fatalf("first decision %q", d.Reason)
 	}
 	samples, idleCalls := r.sampler.counts()
+	measured := r.gov.Sample().At
 	for range 5 {
 		r.clock.Advance(time.Second)
 	}
+	// A tick decides (a line of the trace: settings, the first decision, then one per
+	// tick seen; the ticker drops ticks a busy reader misses) on the last sample,
+	// which keeps the time it was measured at.
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(record.String(), "\n") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no tick decided; trace:\n%s", record.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if at := r.gov.Sample().At; !at.Equal(measured) || !at.Equal(monday) {
+		t.Errorf("after ticks with sharing off the sample is dated %v, want %v, when it was measured", at, measured)
+	}
 	// A wake-up is a fresh sample, so once it is taken every tick before it was seen.
 	r.Wake()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for s, _ := r.sampler.counts(); s == samples; s, _ = r.sampler.counts() {
 		if time.Now().After(deadline) {
 			t.Fatal("no sample after a wake-up")
@@ -235,6 +270,9 @@ func TestGovernorOffSamplesOnChange(t *testing.T) {
 	}
 	if s, calls := r.sampler.counts(); s != samples+1 || calls != idleCalls {
 		t.Errorf("5 s off and a wake-up: %d samples, %d idle looks; want 1 and 0", s-samples, calls-idleCalls)
+	}
+	if at := r.gov.Sample().At; !at.Equal(monday.Add(5 * time.Second)) {
+		t.Errorf("a fresh sample is dated %v, want %v", at, monday.Add(5*time.Second))
 	}
 	on := off
 	on.Mode = Auto
