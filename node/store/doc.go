@@ -1,7 +1,8 @@
 // Package store keeps a node's chain on disk in one bbolt database: the blocks by
 // height with an index by hash, the certificate of every block, the leaves of the
-// state at the tip, the tip itself, the consensus write-ahead log of a trustee and the
-// earnings ledger of a light node. schema.go names every bucket and key.
+// state at the tip, the tip itself and the earnings ledger of a light node. schema.go
+// names every bucket and key. A trustee's consensus write-ahead log is beside the
+// database, in segment files of its own (wal.go).
 //
 // A block is committed in one bbolt transaction together with its certificate, the
 // state keys it wrote and the new tip, and bbolt fsyncs before the commit returns. A

@@ -23,7 +23,9 @@ import (
 //	state     state key (32)       → value, the leaves of the state at the tip, as
 //	                                 chain.State.Changes and ForEach list them
 //	wal       sequence (uint64)    → an encoded consensus record (I-BFT votes), in the
-//	                                 order written; the bucket's sequence only grows
+//	                                 order written, as versions before the WAL's own
+//	                                 directory kept them (wal.go moves them out on
+//	                                 first use; the bucket stays, empty)
 //	earnings  height (uint64) ‖ index (uint32) → an encoded earnings record
 //	headers   height (uint64)      → chain.EncodeHeader; a light node's verified
 //	                                 headers, 0 (genesis) … tip

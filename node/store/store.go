@@ -27,6 +27,7 @@ type Options struct {
 type Store struct {
 	db   *bbolt.DB
 	path string
+	wal  *WAL
 }
 
 // Open opens or creates the database at path and its buckets. When another process
@@ -46,6 +47,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
+	s.wal = &WAL{path: path + ".wal", db: db}
 	// Read first: opening a prepared database then writes nothing, and costs no fsync.
 	var ready bool
 	err = db.View(func(tx *bbolt.Tx) error {
@@ -108,8 +110,12 @@ func prepare(tx *bbolt.Tx) error {
 
 // Close releases the database and its lock.
 func (s *Store) Close() error {
+	walErr := s.wal.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.path, err)
+	}
+	if walErr != nil {
+		return fmt.Errorf("close %s: %w", s.wal.path, walErr)
 	}
 	return nil
 }

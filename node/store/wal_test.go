@@ -3,8 +3,13 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"go.etcd.io/bbolt"
 )
 
 func walSeqs(t *testing.T, w *WAL, from uint64) (seqs []uint64, recs []string) {
@@ -151,4 +156,244 @@ func TestWALAppendTruncate(t *testing.T) {
 	if seqs, _ := walSeqs(t, w, 0); len(seqs) != 0 {
 		t.Fatalf("after AppendTruncate(5) of nothing: %v", seqs)
 	}
+}
+
+// walDir lists the log's segment files.
+func walDir(t *testing.T, s *Store) []string {
+	t.Helper()
+	entries, err := os.ReadDir(s.Path() + ".wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestWALTornTail: a crash can leave half a frame at the end of the log; opening cuts
+// it off, keeps every record before it and appends after them.
+func TestWALTornTail(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tail func(frame []byte) []byte
+	}{
+		{"half a header", func(f []byte) []byte { return f[:frameHeader/2] }},
+		{"half the data", func(f []byte) []byte { return f[:len(f)-3] }},
+		{"a wrong checksum", func(f []byte) []byte { f = slices.Clone(f); f[len(f)-1] ^= 1; return f }},
+		{"zeros", func(f []byte) []byte { return make([]byte, 4096) }},
+		{"a record out of sequence", func([]byte) []byte { return appendFrame(nil, frameRecord, 9, []byte("x")) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openStore(t, dbPath(t))
+			if _, err := s.WAL().Append([]byte("a"), []byte("b")); err != nil {
+				t.Fatal(err)
+			}
+			path := s.Path()
+			s.Close()
+			seg := filepath.Join(path+".wal", segmentName(1))
+			f, err := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write(tc.tail(appendFrame(nil, frameRecord, 3, []byte("torn record")))); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+
+			s = openStore(t, path)
+			if first, err := s.WAL().Append([]byte("c")); err != nil || first != 3 {
+				t.Fatalf("Append after a torn tail = %d, %v; want 3", first, err)
+			}
+			if seqs, recs := walSeqs(t, s.WAL(), 0); !slices.Equal(seqs, []uint64{1, 2, 3}) || !slices.Equal(recs, []string{"a", "b", "c"}) {
+				t.Fatalf("after a torn tail: %v %q", seqs, recs)
+			}
+		})
+	}
+}
+
+// TestWALSegments: the log starts a new segment past segmentMax, deletes a segment once
+// a mark covers all its records, and reads the same after reopening.
+func TestWALSegments(t *testing.T) {
+	defer func(old int64) { segmentMax = old }(segmentMax)
+	segmentMax = 64
+	s := openStore(t, dbPath(t))
+	w := s.WAL()
+	rec := []byte(strings.Repeat("r", 50)) // one frame fills a segment past 64 bytes
+	for i := range 5 {
+		if first, err := w.Append(rec); err != nil || first != uint64(i+1) {
+			t.Fatalf("Append %d = %d, %v", i, first, err)
+		}
+	}
+	if got := walDir(t, s); len(got) != 5 {
+		t.Fatalf("segments %v, want one per record", got)
+	}
+	if _, err := w.AppendTruncate(4, rec); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{segmentName(4), segmentName(5), segmentName(6)}
+	if got := walDir(t, s); !slices.Equal(got, want) {
+		t.Fatalf("after truncating below 4: %v, want %v", got, want)
+	}
+	if seqs, _ := walSeqs(t, w, 0); !slices.Equal(seqs, []uint64{4, 5, 6}) {
+		t.Fatalf("records %v", seqs)
+	}
+	// A mark covering everything keeps the last segment (here a new one, the last
+	// being full), whose name holds the next sequence, and hides the records before
+	// it after a reopening too.
+	if err := w.Truncate(100); err != nil {
+		t.Fatal(err)
+	}
+	if got := walDir(t, s); !slices.Equal(got, []string{segmentName(7)}) {
+		t.Fatalf("after truncating everything: %v", got)
+	}
+	path := s.Path()
+	s.Close()
+	s = openStore(t, path)
+	if seqs, _ := walSeqs(t, s.WAL(), 0); len(seqs) != 0 {
+		t.Fatalf("records after truncating everything and reopening: %v", seqs)
+	}
+	if first, err := s.WAL().Append(rec); err != nil || first != 7 {
+		t.Fatalf("Append = %d, %v; want 7", first, err)
+	}
+}
+
+// TestWALCorrupt: damage anywhere but the end of the last segment is reported, not
+// cut off, and the log refuses to work rather than forget votes.
+func TestWALCorrupt(t *testing.T) {
+	defer func(old int64) { segmentMax = old }(segmentMax)
+	segmentMax = 64
+	for _, tc := range []struct {
+		name   string
+		damage func(dir string) error
+	}{
+		{"a flipped byte in an older segment", func(dir string) error {
+			p := filepath.Join(dir, segmentName(1))
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b[frameHeader] ^= 0xff
+			return os.WriteFile(p, b, 0o600)
+		}},
+		{"a missing segment", func(dir string) error { return os.Remove(filepath.Join(dir, segmentName(2))) }},
+		{"a segment of another name", func(dir string) error { return os.WriteFile(filepath.Join(dir, "x.log"), nil, 0o600) }},
+		{"no segment", func(dir string) error {
+			for _, n := range []uint64{1, 2, 3} {
+				if err := os.Remove(filepath.Join(dir, segmentName(n))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openStore(t, dbPath(t))
+			for range 3 {
+				if _, err := s.WAL().Append([]byte(strings.Repeat("v", 60))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := s.Path()
+			s.Close()
+			if err := tc.damage(path + ".wal"); err != nil {
+				t.Fatal(err)
+			}
+			s = openStore(t, path)
+			err := s.WAL().Range(0, func(uint64, []byte) error { return nil })
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Range: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.WAL().Append([]byte("x")); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Append: %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// TestWALMigrate: a database whose log a version before the log's directory kept in
+// its wal bucket has the records moved out on first use, with their sequences, and
+// the bucket's sequence carries on; an empty bucket that counted on does too.
+func TestWALMigrate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		recs     map[uint64]string
+		sequence uint64
+		want     []uint64
+		next     uint64
+	}{
+		{"records", map[uint64]string{7: "g", 8: "h", 9: "i"}, 9, []uint64{7, 8, 9}, 10},
+		{"truncated to nothing", nil, 12, nil, 13},
+		{"never used", nil, 0, nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openStore(t, dbPath(t))
+			if err := s.db.Update(func(tx *bbolt.Tx) error {
+				b := tx.Bucket(bucketWAL)
+				for seq, r := range tc.recs {
+					if err := b.Put(uint64Key(seq), []byte(r)); err != nil {
+						return err
+					}
+				}
+				return b.SetSequence(tc.sequence)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			seqs, _ := walSeqs(t, s.WAL(), 0)
+			if !slices.Equal(seqs, tc.want) {
+				t.Fatalf("records %v, want %v", seqs, tc.want)
+			}
+			var left int
+			if err := s.db.View(func(tx *bbolt.Tx) error { left = tx.Bucket(bucketWAL).Stats().KeyN; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if left != 0 {
+				t.Fatalf("%d records left in the bucket", left)
+			}
+			if first, err := s.WAL().Append([]byte("next")); err != nil || first != tc.next {
+				t.Fatalf("Append = %d, %v; want %d", first, err, tc.next)
+			}
+			path := s.Path()
+			s.Close()
+			s = openStore(t, path)
+			seqs, _ = walSeqs(t, s.WAL(), 0)
+			if want := append(slices.Clone(tc.want), tc.next); !slices.Equal(seqs, want) {
+				t.Fatalf("after reopening: %v, want %v", seqs, want)
+			}
+		})
+	}
+}
+
+// FuzzWALSegment opens a log whose only segment holds arbitrary bytes: it never
+// panics, and what it reads back it appends after.
+func FuzzWALSegment(f *testing.F) {
+	f.Add(appendFrame(appendFrame(nil, frameRecord, 1, []byte("a")), frameTruncate, 2, nil))
+	f.Add(appendFrame(nil, frameRecord, 1, nil))
+	f.Add([]byte{0, 0, 0, 1, 1})
+	f.Fuzz(func(t *testing.T, seg []byte) {
+		s := openStore(t, dbPath(t))
+		dir := s.Path() + ".wal"
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, segmentName(1)), seg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var n uint64
+		if err := s.WAL().Range(0, func(uint64, []byte) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.WAL().Append([]byte("after"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last uint64
+		if err := s.WAL().Range(0, func(seq uint64, _ []byte) error { last = seq; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if last != first {
+			t.Fatalf("the record appended is %d, the last read %d", first, last)
+		}
+	})
 }

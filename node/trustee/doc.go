@@ -46,8 +46,8 @@
 //
 // It is written with mode 0600 and LoadKey refuses a file that others may read (on
 // systems with Unix permissions), since whoever holds the seed signs votes in the
-// trustee's name. The data directory holds chain.db (blocks, state and the consensus
-// write-ahead log).
+// trustee's name. The data directory holds chain.db (blocks and state) and beside it
+// chain.db.wal (the consensus write-ahead log).
 //
 // # Observability
 //
