@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,7 +100,8 @@ func (c *committed) rate() (txs float64, blocks int) {
 // to every trustee's mempool, one at a time, and submit=all-batch64 64 at a time.
 // tx/s counts the transactions in the blocks committed after the first that carried
 // any, over the time between those commits; cpu-µs/tx is the CPU of the whole process
-// (all four trustees) per transaction. Signing the transfers is not timed.
+// (all four trustees) per transaction. Signing the transfers is not timed. The process
+// runs with the processors a trustee process sets for itself (trustee.Procs).
 func BenchmarkTransfers(b *testing.B) {
 	b.Run("submit=one", func(b *testing.B) { benchTransfers(b, submitOne) })
 	b.Run("submit=all", func(b *testing.B) { benchTransfers(b, submitAll) })
@@ -107,6 +109,7 @@ func BenchmarkTransfers(b *testing.B) {
 }
 
 func benchTransfers(b *testing.B, submit func(*testing.B, context.Context, []*trustee.Node, []*chain.Tx)) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(trustee.Procs(runtime.GOMAXPROCS(0))))
 	const senders = 24_000
 	users := benchSenders(b, senders)
 	opts := Options{Phi: 200 * time.Millisecond, Delta: 100 * time.Millisecond, Cycle: 400 * time.Millisecond}
