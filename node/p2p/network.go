@@ -202,6 +202,10 @@ func (n *Network) Self() peer.ID { return n.host.ID() }
 // PenaltyBox returns the Network's penalty box.
 func (n *Network) PenaltyBox() *PenaltyBox { return n.box }
 
+// InboundHeld is the bytes of inbound frames being read now, charged to the inbound
+// budget; a frame that would take it past its limit is refused.
+func (n *Network) InboundHeld() int64 { return n.budget.inUse() }
+
 // DHT returns the Kademlia DHT, or nil when it is off.
 func (n *Network) DHT() *dht.IpfsDHT { return n.kad }
 

@@ -105,7 +105,12 @@ func (w *WAL) AppendTruncate(before uint64, recs ...[]byte) (first uint64, err e
 	for i, r := range recs {
 		buf = appendFrame(buf, frameRecord, w.next+uint64(i), r)
 	}
-	w.buf = buf
+	// The buffer is kept for the next vote, unless a large proposal grew it.
+	if cap(buf) <= 1<<20 {
+		w.buf = buf
+	} else {
+		w.buf = nil
+	}
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		_ = w.f.Truncate(w.size)
 		return 0, fmt.Errorf("append to the WAL: %w", err)

@@ -320,6 +320,7 @@ type attacker struct {
 	priv   crypto.PrivKey
 	target peer.AddrInfo
 	box    *p2p.PenaltyBox // the target's
+	net    *p2p.Network    // the target's
 	protos p2p.Protocols
 
 	seqno   atomic.Uint64
@@ -350,7 +351,7 @@ func newAttacker(t *testing.T, name string, h host.Host, key *keys.Key, bn *badN
 	}
 	th := bn.hosts[target]
 	a := &attacker{
-		name: name, h: h, priv: priv, box: bn.boxes[target], protos: bn.nets[target].Protocols(),
+		name: name, h: h, priv: priv, box: bn.boxes[target], net: bn.nets[target], protos: bn.nets[target].Protocols(),
 		target: peer.AddrInfo{ID: th.ID(), Addrs: th.Addrs()},
 	}
 	// The trustee opens a gossipsub stream to every peer, and consensus streams to the
@@ -1162,6 +1163,9 @@ func volume(t *testing.T, a *attacker, p p2p.Protocols, f *forger, base int64) {
 		for _, s := range streams {
 			_ = s.Reset()
 		}
+		// The trustee releases their budget as its readers see the resets; a frame
+		// sent before then finds the budget spent and is refused.
+		within(t, caseWait, "the held frames' budget released", func() bool { return a.net.InboundHeld() == 0 })
 	}
 
 	// Bloated messages: each would decode to hundreds of MiB.
