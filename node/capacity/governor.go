@@ -172,8 +172,8 @@ func (g *Governor) SetSettings(s Settings) error {
 }
 
 // Sample returns the sample the decision in force was taken on. With sharing off the
-// governor does not sample again until the settings change (evaluate), so its time
-// says how old it is.
+// governor samples again only every offResample or when the settings change
+// (evaluate), so its time says how old it is.
 func (g *Governor) Sample() Sample {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -189,14 +189,14 @@ func (g *Governor) Decision() Decision {
 
 // evaluate takes a full sample and decides. With sharing off the machine cannot
 // change the decision, so a tick decides on the last sample rather than read every
-// process's CPU time again; fresh asks for a sample anyway, as after a change of
-// settings.
+// process's CPU time again, until the sample is offResample old; fresh asks for a
+// sample anyway, as after a change of settings.
 func (g *Governor) evaluate(ctx context.Context, fresh bool) {
 	settings := g.Settings()
 	g.mu.Lock()
 	last := g.sample
 	g.mu.Unlock()
-	if !fresh && settings.Mode == Never && !last.At.IsZero() {
+	if !fresh && settings.Mode == Never && !last.At.IsZero() && g.clock.Now().Sub(last.At) < offResample {
 		g.decide(settings, last)
 		return
 	}
@@ -228,6 +228,11 @@ func (g *Governor) checkActivity(ctx context.Context) {
 	last.UserIdle = Known(idle)
 	g.decide(settings, last)
 }
+
+// offResample is how old the sample may grow with sharing off: nothing is decided on
+// it then, but the dashboard shows what Daoli and its workers use from it, and a
+// figure from the start (when the CPU used is not known yet) would stay up for good.
+const offResample = time.Minute
 
 // decide decides on sample. The sample kept for Sample keeps At, the time its figures
 // were measured: a tick that reuses the last sample (sharing off) or adds only the

@@ -274,6 +274,16 @@ func TestGovernorOffSamplesOnChange(t *testing.T) {
 	if at := r.gov.Sample().At; !at.Equal(monday.Add(5 * time.Second)) {
 		t.Errorf("a fresh sample is dated %v, want %v", at, monday.Add(5*time.Second))
 	}
+	// A sample offResample old is taken again at the next tick, sharing off or not.
+	samples, _ = r.sampler.counts()
+	r.clock.Advance(offResample)
+	deadline = time.Now().Add(5 * time.Second)
+	for s, _ := r.sampler.counts(); s == samples; s, _ = r.sampler.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no sample when the last is %v old", offResample)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	on := off
 	on.Mode = Auto
 	if err := r.gov.SetSettings(on); err != nil {
