@@ -17,6 +17,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrNotNext reports a block that does not extend the stored tip.
 	ErrNotNext = errors.New("block does not extend the tip")
+	// ErrWALClosed reports a use of the write-ahead log after its store closed.
+	ErrWALClosed = errors.New("the WAL is closed")
 	// ErrMismatch reports a block, certificate and state that do not belong together.
 	ErrMismatch = errors.New("block, certificate and state do not match")
 )

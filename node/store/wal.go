@@ -152,12 +152,13 @@ func (w *WAL) Range(from uint64, fn func(seq uint64, rec []byte) error) error {
 	var frames [][]byte
 	for i, sg := range w.segs {
 		data, err := os.ReadFile(sg.path)
-		if err == nil && i == len(w.segs)-1 {
-			data = data[:min(int64(len(data)), w.size)]
-		}
 		if err != nil {
 			w.mu.Unlock()
 			return fmt.Errorf("range the WAL: %w", err)
+		}
+		if i == len(w.segs)-1 {
+			// Only what the appends acknowledged.
+			data = data[:min(int64(len(data)), w.size)]
 		}
 		frames = append(frames, data)
 	}
@@ -183,15 +184,13 @@ func (w *WAL) Range(from uint64, fn func(seq uint64, rec []byte) error) error {
 func (w *WAL) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
-		return nil
+	var err error
+	if w.f != nil {
+		err = w.f.Close()
 	}
-	err := w.f.Close()
-	w.f, w.opened, w.err = nil, true, errWALClosed
+	w.f, w.opened, w.err = nil, true, ErrWALClosed
 	return err
 }
-
-var errWALClosed = errors.New("the WAL is closed")
 
 // appendFrame appends one frame to buf.
 func appendFrame(buf []byte, kind byte, seq uint64, data []byte) []byte {

@@ -64,6 +64,10 @@ func TestWAL(t *testing.T) {
 	if err := w.Range(0, func(uint64, []byte) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("Range with a failing fn: %v after %d calls", err, n)
 	}
+	s.Close()
+	if _, err := w.Append([]byte("f")); !errors.Is(err, ErrWALClosed) {
+		t.Fatalf("Append after Close: %v", err)
+	}
 }
 
 // TestWALRangeBatches walks more records than one read transaction copies, writing to
