@@ -151,14 +151,18 @@ func (w *WAL) Range(from uint64, fn func(seq uint64, rec []byte) error) error {
 	from = max(from, w.trunc)
 	var frames [][]byte
 	for i, sg := range w.segs {
-		data, err := os.ReadFile(sg.path)
+		var data []byte
+		var err error
+		if i == len(w.segs)-1 {
+			// Only what the appends acknowledged, not the preallocated space after it.
+			data = make([]byte, w.size)
+			_, err = w.f.ReadAt(data, 0)
+		} else {
+			data, err = os.ReadFile(sg.path)
+		}
 		if err != nil {
 			w.mu.Unlock()
 			return fmt.Errorf("range the WAL: %w", err)
-		}
-		if i == len(w.segs)-1 {
-			// Only what the appends acknowledged.
-			data = data[:min(int64(len(data)), w.size)]
 		}
 		frames = append(frames, data)
 	}
@@ -335,7 +339,8 @@ func (w *WAL) scan(sg segment, last bool) (good int64, err error) {
 	return good, nil
 }
 
-// openLast opens the last segment for appending, cutting off a torn frame at its end.
+// openLast opens the last segment for appending, cutting off a torn frame or the
+// preallocated space at its end, and preallocates it again.
 func (w *WAL) openLast(sg segment, good int64) error {
 	f, err := os.OpenFile(sg.path, os.O_RDWR, 0o600)
 	if err != nil {
@@ -347,6 +352,9 @@ func (w *WAL) openLast(sg segment, good int64) error {
 			err = datasync(f)
 		}
 	}
+	if err == nil {
+		err = w.prepare(f)
+	}
 	if err != nil {
 		f.Close()
 		return err
@@ -355,11 +363,34 @@ func (w *WAL) openLast(sg segment, good int64) error {
 	return nil
 }
 
-// rotate starts a new segment at the next sequence; the caller holds mu.
+// prepare preallocates a segment to segmentMax where the system can, so that the
+// syncs of the appends to come write no size. A file system that cannot preallocate
+// only makes those syncs slower.
+func (w *WAL) prepare(f *os.File) error {
+	if preallocate(f, segmentMax) != nil {
+		return nil
+	}
+	return datasync(f)
+}
+
+// rotate starts a new segment at the next sequence; the caller holds mu. The segment
+// it leaves is cut to its frames first: only the last one may end in preallocated
+// space, which opening the log reads as the end of the log.
 func (w *WAL) rotate() error {
+	if err := w.f.Truncate(w.size); err != nil {
+		return fmt.Errorf("cut segment: %w", err)
+	}
+	if err := datasync(w.f); err != nil {
+		return fmt.Errorf("cut segment: %w", err)
+	}
 	sg := segment{w.next, filepath.Join(w.path, segmentName(w.next))}
 	f, err := os.OpenFile(sg.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		return fmt.Errorf("new segment: %w", err)
+	}
+	if err := w.prepare(f); err != nil {
+		f.Close()
+		os.Remove(sg.path)
 		return fmt.Errorf("new segment: %w", err)
 	}
 	if err := syncDir(w.path); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -400,4 +401,47 @@ func FuzzWALSegment(f *testing.F) {
 			t.Fatalf("the record appended is %d, the last read %d", first, last)
 		}
 	})
+}
+
+// TestWALPreallocated: the segment appended to ends in preallocated zeros, which
+// opening reads as the end of the log; a segment left behind by a rotation holds only
+// its frames, since anywhere but in the last segment a bad frame is corruption.
+func TestWALPreallocated(t *testing.T) {
+	defer func(old int64) { segmentMax = old }(segmentMax)
+	segmentMax = 4 << 10
+	s := openStore(t, dbPath(t))
+	rec := []byte(strings.Repeat("p", 1000))
+	for range 3 {
+		if _, err := s.WAL().Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := s.Path()
+	last := filepath.Join(path+".wal", segmentName(1))
+	if st, err := os.Stat(last); err != nil {
+		t.Fatal(err)
+	} else if runtime.GOOS == "linux" && st.Size() != segmentMax {
+		t.Fatalf("segment of %d bytes, want it preallocated to %d", st.Size(), segmentMax)
+	}
+	for round := range 3 {
+		s.Close()
+		s = openStore(t, path)
+		// Five records fill the first segment past 4 KiB; the sixth starts a new one.
+		if first, err := s.WAL().Append(rec); err != nil || first != uint64(4+round) {
+			t.Fatalf("reopened %d: Append = %d, %v; want %d", round, first, err, 4+round)
+		}
+		if seqs, _ := walSeqs(t, s.WAL(), 0); len(seqs) != 4+round || seqs[len(seqs)-1] != uint64(4+round) {
+			t.Fatalf("reopened %d: records %v", round, seqs)
+		}
+	}
+	if got := walDir(t, s); len(got) != 2 {
+		t.Fatalf("segments %v, want two", got)
+	}
+	st, err := os.Stat(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames := int64(5 * (frameHeader + len(rec))); st.Size() != frames {
+		t.Fatalf("rotated segment of %d bytes, want its %d bytes of frames", st.Size(), frames)
+	}
 }
