@@ -24,6 +24,9 @@ var (
 	// ErrBloated reports an encoding that would take far more memory decoded than its
 	// size, as long arrays of empty items do; no valid message is like that.
 	ErrBloated = errors.New("encoding would decode far larger than its size")
+	// ErrBadWALRecord reports a write-ahead log record that does not decode, or a
+	// commit record whose block does not follow the database's tip or does not check.
+	ErrBadWALRecord = errors.New("invalid write-ahead log record")
 	// ErrStopped reports use of a trustee that has stopped.
 	ErrStopped = errors.New("trustee stopped")
 )

@@ -158,8 +158,34 @@ func New(opts Options) (*Trustee, error) {
 	if opts.TickInterval <= 0 {
 		opts.TickInterval = DefaultTickInterval
 	}
+	// The log first: commit records of blocks the database lacks go in before the
+	// state is loaded.
+	var (
+		signed  []ibft.Record
+		commits []*CertifiedBlock
+		marks   []walMark
+	)
+	err := opts.Store.WAL().Range(0, func(seq uint64, raw []byte) error {
+		rec, err := DecodeWALRecord(raw)
+		if err != nil {
+			return fmt.Errorf("WAL record %d: %w", seq, err)
+		}
+		if rec.Commit != nil {
+			commits = append(commits, rec.Commit)
+		} else {
+			signed = append(signed, *rec.Signed)
+		}
+		marks = append(marks, walMark{seq: seq, epoch: rec.Epoch()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new trustee: %w", err)
+	}
 	st, err := opts.Store.LoadState()
 	if err != nil {
+		return nil, fmt.Errorf("new trustee: %w", err)
+	}
+	if st, err = replayCommits(opts.Store, st, commits); err != nil {
 		return nil, fmt.Errorf("new trustee: %w", err)
 	}
 	height := st.Epoch()
@@ -189,23 +215,11 @@ func New(opts Options) (*Trustee, error) {
 		market:    opts.Market,
 		mediating: mediation{doing: map[chain.Hash]bool{}},
 	}
-	var restored []ibft.Record
-	err = opts.Store.WAL().Range(0, func(seq uint64, raw []byte) error {
-		rec, err := ibft.DecodeRecord(raw)
-		if err != nil {
-			return fmt.Errorf("WAL record %d: %w", seq, err)
-		}
-		restored = append(restored, *rec)
-		t.marks = append(t.marks, walMark{seq: seq, epoch: recordEpoch(rec)})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("new trustee: %w", err)
-	}
+	t.marks = marks
 	t.m, err = ibft.New(ibft.Config{
 		Key: opts.Key, State: st, LastCert: lastCert, LastBlock: lastBlock,
 		Mempool: t.mempool, Timeouts: opts.Timeouts, SigCache: sigs,
-	}, restored)
+	}, signed)
 	if err != nil {
 		return nil, fmt.Errorf("new trustee: %w", err)
 	}
@@ -216,18 +230,6 @@ func New(opts Options) (*Trustee, error) {
 	t.setTip(st, last.Header, lastCert)
 	t.publishStatus()
 	return t, nil
-}
-
-func recordEpoch(r *ibft.Record) uint64 {
-	switch {
-	case r.Report != nil:
-		return r.Report.Epoch
-	case r.Vote != nil:
-		return r.Vote.Epoch
-	case r.Proposal != nil:
-		return r.Proposal.Epoch
-	}
-	return 0
 }
 
 // Key is the trustee's public key.
@@ -457,21 +459,28 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
-	if len(rd.Persist) > 0 {
-		raw := make([][]byte, len(rd.Persist))
+	if len(rd.Persist) > 0 || len(rd.Committed) > 0 {
+		// What it signed and what it committed, in one write and one sync.
+		raw := make([][]byte, 0, len(rd.Persist)+len(rd.Committed))
+		marks := make([]uint64, 0, cap(raw))
 		for i := range rd.Persist {
-			raw[i] = ibft.EncodeRecord(&rd.Persist[i])
+			raw = append(raw, ibft.EncodeRecord(&rd.Persist[i]))
+			marks = append(marks, rd.Persist[i].Epoch())
 			if v := rd.Persist[i].Vote; v != nil {
 				t.metrics.votes.WithLabelValues(voteKind(v.Kind)).Inc()
 			}
 		}
+		for _, c := range rd.Committed {
+			raw = append(raw, encodeCommitRecord(c.Block, c.Cert))
+			marks = append(marks, c.Block.Header.Epoch)
+		}
 		first, err := t.store.WAL().AppendTruncate(t.pruneTo, raw...)
 		if err != nil {
-			return fmt.Errorf("persist votes: %w", err)
+			return fmt.Errorf("write the WAL: %w", err)
 		}
 		t.pruneTo = 0
-		for i := range rd.Persist {
-			t.marks = append(t.marks, walMark{seq: first + uint64(i), epoch: recordEpoch(&rd.Persist[i])})
+		for i, e := range marks {
+			t.marks = append(t.marks, walMark{seq: first + uint64(i), epoch: e})
 		}
 	}
 	for _, c := range rd.Committed {
@@ -519,24 +528,13 @@ func voteKind(k chain.VoteKind) string {
 }
 
 // commit stores a certified block, moves the mempool and the DCC to it, prunes the
-// WAL and publishes the block.
+// WAL and publishes the block. Its commit record is in the WAL already (ready wrote
+// it), so the block is committed when commit begins: certification is timed to here.
 func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Time) error {
 	parent := t.tipv.Load()
 	parentSet := parent.header.TrusteeSetHash
 	h := c.Block.Header.Epoch
-	if err := t.store.CommitBlock(c.Block, c.Cert, c.State); err != nil {
-		return fmt.Errorf("commit block: %w", err)
-	}
-	t.setTip(c.State, c.Block.Header, c.Cert)
-	t.mempool.Update(c.State)
-	t.mediate(ctx, c.State)
-	t.observe(c.Block.Header, now.Sub(t.base))
-	t.pruneWAL(h)
-
-	t.metrics.height.Set(float64(h))
-	t.metrics.mempool.Set(float64(t.mempool.Len()))
 	if at, ok := t.closedAt[h]; ok {
-		// now is when this step began; the block is stored only now.
 		done := t.clock.Now()
 		t.metrics.certification.Observe(done.Sub(at).Seconds())
 		if t.onCommit != nil {
@@ -548,6 +546,17 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 			delete(t.closedAt, e)
 		}
 	}
+	if err := t.store.CommitBlock(c.Block, c.Cert, c.State); err != nil {
+		return fmt.Errorf("commit block: %w", err)
+	}
+	t.setTip(c.State, c.Block.Header, c.Cert)
+	t.mempool.Update(c.State)
+	t.mediate(ctx, c.State)
+	t.observe(c.Block.Header, now.Sub(t.base))
+	t.pruneWAL(h)
+
+	t.metrics.height.Set(float64(h))
+	t.metrics.mempool.Set(float64(t.mempool.Len()))
 	t.log.Info("block certified", "height", h, "hash", c.Block.Hash().Short(), "round", c.Cert.Round,
 		"signers", len(c.Cert.Sigs), "txs", len(c.Block.Payload), "winner", c.Block.Winner != nil)
 

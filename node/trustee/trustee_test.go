@@ -261,8 +261,8 @@ func (d *durableNet) check(raw []byte) {
 	v := m.Vote
 	found := false
 	err = d.tr.store.WAL().Range(0, func(_ uint64, rec []byte) error {
-		r, err := ibft.DecodeRecord(rec)
-		if err == nil && r.Vote != nil && bytes.Equal(r.Vote.Sig, v.Sig) {
+		r, err := DecodeWALRecord(rec)
+		if err == nil && r.Signed != nil && r.Signed.Vote != nil && bytes.Equal(r.Signed.Vote.Sig, v.Sig) {
 			found = true
 		}
 		return err

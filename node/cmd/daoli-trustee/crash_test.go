@@ -19,7 +19,6 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
-	"github.com/daolicloud/daoli/node/ibft"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -217,6 +216,7 @@ type signedLog struct {
 	votes     map[voteKey]chain.Hash
 	proposals map[voteKey]chain.Hash // kind 0: the trustee's own proposals
 	reports   map[uint64]chain.Hash
+	commits   map[uint64]chain.Hash // the blocks it committed, by height
 }
 
 // read adds the records of the WAL in dataDir to l; it returns how many there were,
@@ -230,10 +230,15 @@ func (l *signedLog) read(dataDir string) (int, error) {
 	n := 0
 	err = st.WAL().Range(0, func(seq uint64, raw []byte) error {
 		n++
-		rec, err := ibft.DecodeRecord(raw)
+		wr, err := trustee.DecodeWALRecord(raw)
 		if err != nil {
 			return fmt.Errorf("WAL record %d: %w", seq, err)
 		}
+		if c := wr.Commit; c != nil {
+			h := c.Block.Header.Epoch
+			return agree(l.commits, h, c.Block.Hash(), fmt.Sprintf("commits of block %d", h))
+		}
+		rec := wr.Signed
 		switch {
 		case rec.Report != nil:
 			r := rec.Report
@@ -388,6 +393,7 @@ func TestCrashRestart(t *testing.T) {
 	others := []int{1, 2, 3}
 	signed := &signedLog{
 		self: victim.key, votes: map[voteKey]chain.Hash{}, proposals: map[voteKey]chain.Hash{}, reports: map[uint64]chain.Hash{},
+		commits: map[uint64]chain.Hash{},
 	}
 	net.waitUntil("all four certify height 5", func() bool { return slices.Min(net.heights(0, 1, 2, 3)) >= 5 })
 

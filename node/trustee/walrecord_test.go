@@ -1,0 +1,205 @@
+package trustee
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/store"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// commitChain builds blocks certified by four trustees of a chaintest chain.
+func commitChain(t *testing.T, blocks int) (*chain.Genesis, []*chaintest.Committed) {
+	t.Helper()
+	cfg := chaintest.Config{Trustees: 4}
+	n, err := chaintest.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := n.Run(blocks, chaintest.Step{Transfers: 3, Tickets: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Genesis(), cs
+}
+
+// storeWith returns a store at genesis g with the first stored blocks of cs in its
+// database and a commit record of each of logged in its WAL.
+func storeWith(t *testing.T, g *chain.Genesis, cs []*chaintest.Committed, stored int, logged ...*chaintest.Committed) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Init(g); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs[:stored] {
+		if err := st.CommitBlock(c.Block, c.Cert, c.State); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range logged {
+		if _, err := st.WAL().Append(encodeCommitRecord(c.Block, c.Cert)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// soloNet is a network of one host, enough for New.
+func soloNet(t *testing.T, chainID string) Net {
+	t.Helper()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	priv, err := p2p.PrivKey(chaintest.TrusteeKey(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := mn.AddPeer(priv, ma.StringCast("/ip4/10.0.0.1/tcp/4001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := p2p.New(h, p2p.Config{ChainID: chainID, PingInterval: -1, ReconnectInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	return nw
+}
+
+// TestReplayCommits stops a trustee, in effect, between writing commit records and
+// storing their blocks: New stores the blocks the database lacks, in order, and
+// skips those it holds; a commit record that does not check stops it with
+// ErrBadWALRecord and leaves the database as it was.
+func TestReplayCommits(t *testing.T) {
+	g, cs := commitChain(t, 4)
+	forged := *cs[2].Cert
+	forged.Sigs = forged.Sigs[:2] // below the quorum of four
+	wrongBody := *cs[2]
+	wrongBlock := *cs[2].Block
+	wrongBlock.Payload = nil // the header's payload root no longer matches
+	wrongBody.Block = &wrongBlock
+	tests := []struct {
+		name    string
+		stored  int
+		logged  []*chaintest.Committed
+		height  uint64 // after New
+		wantErr bool
+	}{
+		{"nothing to replay", 2, nil, 2, false},
+		{"two missing", 2, cs[:4], 4, false},
+		{"all held", 4, cs[1:4], 4, false},
+		{"from genesis", 0, cs[:3], 3, false},
+		{"a gap", 1, cs[2:4], 1, true},
+		{"too few signatures", 2, []*chaintest.Committed{{Block: cs[2].Block, Cert: &forged}}, 2, true},
+		{"a body that does not match", 2, []*chaintest.Committed{&wrongBody}, 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := storeWith(t, g, cs, tc.stored, tc.logged...)
+			tr, err := New(Options{Key: chaintest.TrusteeKey(0), Store: st, Net: soloNet(t, g.ChainID)})
+			if tc.wantErr != (err != nil) || (err != nil && !errors.Is(err, ErrBadWALRecord)) {
+				t.Fatalf("New: %v, want an error: %v", err, tc.wantErr)
+			}
+			height, hash, err := st.Tip()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if height != tc.height {
+				t.Fatalf("database at %d, want %d", height, tc.height)
+			}
+			if height > 0 && hash != cs[height-1].Block.Hash() {
+				t.Fatalf("database tip %s, want block %d %s", hash.Short(), height, cs[height-1].Block.Hash().Short())
+			}
+			if tr == nil {
+				return
+			}
+			if s := tr.Status(); s.Height != tc.height || s.Epoch != tc.height+1 {
+				t.Fatalf("trustee at height %d epoch %d, want %d", s.Height, s.Epoch, tc.height)
+			}
+			loaded, err := st.LoadState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if height > 0 && loaded.Root() != cs[height-1].State.Root() {
+				t.Fatalf("state root %s after replay, want %s", loaded.Root().Short(), cs[height-1].State.Root().Short())
+			}
+			// The records are dropped with the first commit after the replay.
+			tr.pruneWAL(height)
+			if len(tr.marks) != 0 || (len(tc.logged) > 0 && tr.pruneTo == 0) {
+				t.Fatalf("marks %v, prune to %d after the replay", tr.marks, tr.pruneTo)
+			}
+		})
+	}
+}
+
+// TestWALRecordRoundTrip checks that both kinds of record decode to what was written.
+func TestWALRecordRoundTrip(t *testing.T) {
+	_, cs := commitChain(t, 1)
+	c := cs[0]
+	got, err := DecodeWALRecord(encodeCommitRecord(c.Block, c.Cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Signed != nil || got.Commit == nil || got.Commit.Block.Hash() != c.Block.Hash() || got.Epoch() != 1 {
+		t.Fatalf("commit record decoded as %+v", got)
+	}
+	v := vote(chain.Precommit, c.Block.Hash())
+	got, err = DecodeWALRecord(ibft.EncodeRecord(&ibft.Record{Vote: v}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Commit != nil || got.Signed == nil || got.Signed.Vote == nil || got.Epoch() != 1 {
+		t.Fatalf("vote record decoded as %+v", got)
+	}
+	for _, bad := range [][]byte{nil, {commitRecordTag}, {commitRecordTag, 0x83}, {0x83}} {
+		if _, err := DecodeWALRecord(bad); !errors.Is(err, ErrBadWALRecord) {
+			t.Fatalf("%x: %v", bad, err)
+		}
+	}
+}
+
+func FuzzDecodeWALRecord(f *testing.F) {
+	cfg := chaintest.Config{Trustees: 4}
+	n, err := chaintest.New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	c, err := n.Next(chaintest.Step{Transfers: 2, Tickets: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encodeCommitRecord(c.Block, c.Cert))
+	v := vote(chain.Prevote, c.Block.Hash())
+	f.Add(ibft.EncodeRecord(&ibft.Record{Vote: v}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, err := DecodeWALRecord(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadWALRecord) {
+				t.Fatalf("decode error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		if (rec.Signed == nil) == (rec.Commit == nil) {
+			t.Fatalf("decoded %+v: want exactly one kind", rec)
+		}
+		if rec.Commit != nil && rec.Commit.Cert.Block != rec.Commit.Block.Hash() {
+			t.Fatal("accepted a commit whose certificate is of another block")
+		}
+	})
+}
+
+// vote is trustee 0's vote of epoch 1, round 0.
+func vote(kind chain.VoteKind, block chain.Hash) *chain.Vote {
+	v := &chain.Vote{Kind: kind, ChainID: chaintest.DefaultChainID, Epoch: 1, Block: block, Time: 1}
+	v.Sign(chaintest.TrusteeKey(0))
+	return v
+}
