@@ -361,7 +361,7 @@ setpriv --reuid=daoli-trustee --regid=daoli-trustee --init-groups --no-new-privs
 	sh -c 'umask 0077; exec "$@"' sh "$@" 2>/run/test/trustee.log &
 pid=$!
 i=0
-until grep -q 'msg="block certified".* height=2 ' /run/test/trustee.log; do
+until grep -qs 'msg="block certified".* height=2 ' /run/test/trustee.log; do
 	i=$((i+1))
 	if [ $i -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
 		echo "no height 2 within a minute"; kill $pid 2>/dev/null || true; exit 1
