@@ -188,10 +188,11 @@ func (l *latencies) report(b *testing.B) {
 
 // BenchmarkCloseToCommit measures, for n trustees on loopback libp2p (TCP on
 // 127.0.0.1) in one process, the time from a trustee closing an epoch's collect window
-// (CloseEpoch) to its committing the epoch's certified block to its store, over every
-// trustee and epoch: ms/epoch-p50 and ms/epoch-p90. It covers the I-BFT rounds with
-// every signature and ticket checked, chain.Apply, the write-ahead log's fsyncs and the
-// block's commit. Four miners submit a ticket each per epoch. The waiting window
+// (CloseEpoch) to its committing the epoch's certified block (its commit record on disk
+// in the write-ahead log), over every trustee and epoch: ms/epoch-p50 and
+// ms/epoch-p90. It covers the I-BFT rounds with every signature and ticket checked,
+// chain.Apply and the write-ahead log's fsyncs; the database's transaction that follows
+// the commit record is not on the measured path. Four miners submit a ticket each per epoch. The waiting window
 // before the close is not measured, but is in ns/op, the epoch period; cpu-ms/epoch is
 // the CPU all trustees used per epoch. All n trustees share this machine's cores, so
 // each latency includes the others' work. The process runs with the processors a
