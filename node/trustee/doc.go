@@ -19,8 +19,9 @@
 //     at once), closes the epoch when the DCC admission window (Φ + Δ from its own
 //     receipt of the previous block) ends, and acts on the machine's Ready: it appends the
 //     records to the write-ahead log (store.WAL, durable) before a vote that carries
-//     them is sent (reports and proposals go out while the write runs), commits certified blocks to the store and publishes them on the
-//     blocks topic. Inputs that arrive together are handled together, so one Ready and
+//     them is sent (reports and proposals go out while the write runs), commits a
+//     certified block by a record of it in the same log (walrecord.go) and then stores
+//     it in the database, and publishes it on the blocks topic. Inputs that arrive together are handled together, so one Ready and
 //     one write to the log answer them all. A consensus message the machine refuses as
 //     invalid in itself (a bad signature, another chain, a signer outside the set)
 //     costs the peer that sent it, as invalid bytes do at the edge.
