@@ -22,7 +22,6 @@ import (
 	"github.com/daolicloud/daoli/node/ibft"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
-	"github.com/daolicloud/daoli/node/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -238,14 +237,7 @@ func newBadNet(t *testing.T, rogue host.Host) *badNet {
 		}
 	}
 	for i := range honest {
-		st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Init(g); err != nil {
-			t.Fatal(err)
-		}
+		st := genesisStore(t, g)
 		// The attacker leads one round in four and never proposes: a short propose
 		// timeout moves those rounds on.
 		cs, err := content.OpenStore(filepath.Join(t.TempDir(), "content"))

@@ -3,7 +3,6 @@ package trustee
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/p2p"
-	"github.com/daolicloud/daoli/node/store"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -56,14 +54,7 @@ func newLoopback(tb testing.TB, n int, phi, delta, cycle time.Duration) *loopbac
 		g.Trustees[i].Addrs = addrs
 	}
 	for i := range n {
-		st, err := store.Open(filepath.Join(tb.TempDir(), DBFile), nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { st.Close() })
-		if err := st.Init(g); err != nil {
-			tb.Fatal(err)
-		}
+		st := genesisStore(tb, g)
 		tr, err := New(Options{Key: chaintest.TrusteeKey(i), Store: st, Net: lb.nets[i]})
 		if err != nil {
 			tb.Fatal(err)

@@ -45,6 +45,21 @@ func fastGossip() *pubsub.GossipSubParams {
 	return &p
 }
 
+// genesisStore opens a store in a temporary directory, closed at the end of the test,
+// and initializes it with g.
+func genesisStore(tb testing.TB, g *chain.Genesis) *store.Store {
+	tb.Helper()
+	st, err := store.Open(filepath.Join(tb.TempDir(), DBFile), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Init(g); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // mockTrustees builds n trustees of a chaintest chain on injected mocknet hosts,
 // all connected, with short DCC windows.
 func mockTrustees(t *testing.T, n int) []*Trustee {
@@ -70,14 +85,7 @@ func mockTrustees(t *testing.T, n int) []*Trustee {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { nw.Close() })
-		st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Init(g); err != nil {
-			t.Fatal(err)
-		}
+		st := genesisStore(t, g)
 		tr, err := New(Options{Key: k, Store: st, Net: nw})
 		if err != nil {
 			t.Fatal(err)

@@ -2,7 +2,6 @@ package trustee
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -33,14 +32,7 @@ func commitChain(t *testing.T, blocks int) (*chain.Genesis, []*chaintest.Committ
 // database and a commit record of each of logged in its WAL.
 func storeWith(t *testing.T, g *chain.Genesis, cs []*chaintest.Committed, stored int, logged ...*chaintest.Committed) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Init(g); err != nil {
-		t.Fatal(err)
-	}
+	st := genesisStore(t, g)
 	for _, c := range cs[:stored] {
 		if err := st.CommitBlock(c.Block, c.Cert, c.State); err != nil {
 			t.Fatal(err)
