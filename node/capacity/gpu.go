@@ -38,9 +38,11 @@ type SystemGPUProbe struct {
 }
 
 // GPUs lists the GPUs found. The list is empty only when a source could look and
-// found none: the DRM class of sysfs exists, or nvidia-smi answered. With neither, as
-// on a VM without a DRM driver or outside Linux without an NVIDIA GPU, it returns
-// ErrUnknown rather than claim there is no GPU.
+// found none: the DRM class of sysfs exists, nvidia-smi answered, or the PCI bus in
+// sysfs lists no display controller of a GPU maker (a VM without a graphics device; a
+// GPU is on that bus whether or not a driver is loaded). With none of these, as
+// outside Linux without an NVIDIA GPU, it returns ErrUnknown rather than claim there
+// is no GPU.
 func (p SystemGPUProbe) GPUs(ctx context.Context) ([]GPU, error) {
 	gpus := []GPU{}
 	looked := false
@@ -71,8 +73,11 @@ func (p SystemGPUProbe) GPUs(ctx context.Context) ([]GPU, error) {
 			gpus = append(gpus, g)
 		}
 	}
+	if !looked && p.SysRoot != "" && len(gpus) == 0 {
+		looked = p.noPCIDisplay()
+	}
 	if !looked {
-		return nil, fmt.Errorf("no GPU source (nvidia-smi, sysfs DRM): %w", ErrUnknown)
+		return nil, fmt.Errorf("no GPU source (nvidia-smi, sysfs DRM, sysfs PCI): %w", ErrUnknown)
 	}
 	return gpus, nil
 }
@@ -162,6 +167,27 @@ func (p SystemGPUProbe) drmGPUs() (gpus []GPU, readable bool, err error) {
 		gpus = append(gpus, g)
 	}
 	return gpus, true, nil
+}
+
+// noPCIDisplay reports whether the PCI bus in sysfs is readable and lists no display
+// controller (class 0x03) of a GPU maker: then the machine has no GPU, driver or not.
+func (p SystemGPUProbe) noPCIDisplay() bool {
+	dir := filepath.Join(p.SysRoot, "bus", "pci", "devices")
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, e := range entries {
+		class := readTrimmed(filepath.Join(dir, e.Name(), "class"))
+		if class == "" {
+			return false // a device it cannot read might be the GPU
+		}
+		vendor := strings.TrimPrefix(readTrimmed(filepath.Join(dir, e.Name(), "vendor")), "0x")
+		if _, known := vendorNames[vendor]; known && strings.HasPrefix(class, "0x03") {
+			return false
+		}
+	}
+	return true
 }
 
 func (p SystemGPUProbe) pciIDFiles() []string {

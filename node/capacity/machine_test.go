@@ -7,7 +7,9 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,8 +56,25 @@ func TestProbesOnThisMachine(t *testing.T) {
 	}
 	_, drmErr := os.Stat("/sys/class/drm")
 	_, smiErr := exec.LookPath("nvidia-smi")
-	if runtime.GOOS == "linux" && errors.Is(drmErr, os.ErrNotExist) && smiErr != nil && s.GPUs.IsKnown() {
-		t.Errorf("no DRM class and no nvidia-smi, yet GPUs are known: %+v", s.GPUs)
+	if runtime.GOOS == "linux" && errors.Is(drmErr, os.ErrNotExist) && smiErr != nil {
+		// Only the PCI bus can tell, and only that there is no GPU.
+		classes, _ := filepath.Glob("/sys/bus/pci/devices/*/class")
+		display := false
+		for _, c := range classes {
+			class, _ := os.ReadFile(c)
+			vendor, _ := os.ReadFile(filepath.Join(filepath.Dir(c), "vendor"))
+			switch strings.TrimSpace(string(vendor)) {
+			case "0x10de", "0x1002", "0x8086":
+				display = display || strings.HasPrefix(string(class), "0x03")
+			}
+		}
+		gpus, known := s.GPUs.Get()
+		switch {
+		case len(classes) > 0 && !display && (!known || len(gpus) != 0):
+			t.Errorf("no GPU maker's display controller on the PCI bus, yet GPUs %+v", s.GPUs)
+		case (len(classes) == 0 || display) && s.GPUs.IsKnown():
+			t.Errorf("no DRM class, no nvidia-smi and a PCI bus that cannot tell, yet GPUs are known: %+v", s.GPUs)
+		}
 	}
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" &&
 		os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && s.UserIdle.IsKnown() {

@@ -209,6 +209,29 @@ func TestSystemGPUProbe(t *testing.T) {
 	if _, err := (SystemGPUProbe{SysRoot: t.TempDir(), NvidiaSMI: "/nonexistent/nvidia-smi"}).GPUs(context.Background()); !errors.Is(err, ErrUnknown) {
 		t.Errorf("no DRM class and no nvidia-smi: %v, want ErrUnknown", err)
 	}
+	// No DRM class, but a PCI bus with no GPU maker's display controller (a VM's
+	// devices, an AMD network card): known none. An NVIDIA display controller without
+	// a driver, or a device whose class cannot be read: unknown.
+	const pci = "bus/pci/devices/"
+	vm := writeTree(t, map[string]string{
+		pci + "0000:00:00.0/class": "0x060000", pci + "0000:00:00.0/vendor": "0x8086",
+		pci + "0000:00:02.0/class": "0x030000", pci + "0000:00:02.0/vendor": "0x1af4",
+		pci + "0000:00:03.0/class": "0x020000", pci + "0000:00:03.0/vendor": "0x1022",
+	})
+	if got, err := (SystemGPUProbe{SysRoot: vm, NvidiaSMI: "/nonexistent/nvidia-smi"}).GPUs(context.Background()); err != nil || len(got) != 0 {
+		t.Errorf("VM PCI bus without a GPU: %+v, %v", got, err)
+	}
+	for name, tree := range map[string]map[string]string{
+		"an NVIDIA display controller without a driver": {
+			pci + "0000:00:00.0/class": "0x060000", pci + "0000:00:00.0/vendor": "0x8086",
+			pci + "0000:01:00.0/class": "0x030000", pci + "0000:01:00.0/vendor": "0x10de",
+		},
+		"a device without a class": {pci + "0000:00:00.0/vendor": "0x8086"},
+	} {
+		if _, err := (SystemGPUProbe{SysRoot: writeTree(t, tree), NvidiaSMI: "/nonexistent/nvidia-smi"}).GPUs(context.Background()); !errors.Is(err, ErrUnknown) {
+			t.Errorf("%s: %v, want ErrUnknown", name, err)
+		}
+	}
 	// A DRM class without GPUs: known none.
 	none := writeTree(t, map[string]string{drm + "card0/device/vendor": "0x1234"})
 	if got, err := (SystemGPUProbe{SysRoot: none, NvidiaSMI: "/nonexistent/nvidia-smi"}).GPUs(context.Background()); err != nil || len(got) != 0 {
