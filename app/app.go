@@ -44,12 +44,7 @@ func Run(opts RunOptions) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if opts.Network == "" {
-		// A network file chosen in Settings, kept in the data directory.
-		if chosen := filepath.Join(dir, ChosenNetworkFile); fileExists(chosen) {
-			opts.Network = chosen
-		}
-	}
+	opts.Network = networkFileOf(dir, opts.Network)
 	a := fyneapp.NewWithID(ID)
 	ui.ApplyTheme(a.Preferences().StringWithFallback(prefTheme, ui.ThemeSystem))
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)

@@ -514,6 +514,19 @@ func restoreKeystore(dataDir string, current keys.Address, backup, pass []byte, 
 // directory; without it (and without --network) the app runs the local demo network.
 const ChosenNetworkFile = "network.json"
 
+// networkFileOf is the network file a start in dataDir joins: the one named on the
+// command line, else the one chosen in Settings, else "" for the local demo network.
+// The window and `daoli node` both start this way.
+func networkFileOf(dataDir, named string) string {
+	if named != "" {
+		return named
+	}
+	if chosen := filepath.Join(dataDir, ChosenNetworkFile); fileExists(chosen) {
+		return chosen
+	}
+	return ""
+}
+
 // nextNetwork names the network the next start joins: the chosen file's, or "" for
 // the local demo network (an unreadable choice names itself).
 func (b *uiBackend) nextNetwork() string {

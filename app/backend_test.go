@@ -103,7 +103,14 @@ func TestChooseNetwork(t *testing.T) {
 	if f, err := network.Load(filepath.Join(dir, ChosenNetworkFile)); err != nil || f.Name != name {
 		t.Fatalf("the kept file: %v", err)
 	}
-	if _, err := chooseNetwork(dir, nil); err != nil || fileExists(filepath.Join(dir, ChosenNetworkFile)) {
+	// The next start joins it, unless the command line names another.
+	if got := networkFileOf(dir, ""); got != filepath.Join(dir, ChosenNetworkFile) {
+		t.Fatalf("a start without --network joins %q", got)
+	}
+	if got := networkFileOf(dir, "other.json"); got != "other.json" {
+		t.Fatalf("a start with --network other.json joins %q", got)
+	}
+	if _, err := chooseNetwork(dir, nil); err != nil || fileExists(filepath.Join(dir, ChosenNetworkFile)) || networkFileOf(dir, "") != "" {
 		t.Fatalf("back to the demo network: %v", err)
 	}
 	if _, err := chooseNetwork(dir, nil); err != nil {

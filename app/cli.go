@@ -23,7 +23,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	dataDir := fs.String("data", "", "data directory (default: the per-user data directory)")
-	network := fs.String("network", "", "network file to join (default: the embedded local demo network)")
+	network := fs.String("network", "", "network file to join (default: the one chosen in Settings, else the embedded local demo network)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()

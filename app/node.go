@@ -81,7 +81,8 @@ func openNetwork(ctx context.Context, path, dataDir string, log *slog.Logger) (*
 const nodeUsage = `Usage: daoli node [--data DIR] [--network FILE] [--mine=false] [--passphrase-file F]
 Runs the light node without a window: follows the chain, mines when allowed, keeps the
 wallet's ledger and serves the control API the other commands use. Without --network
-it runs the embedded local demo network too.
+it joins the network chosen in the app's Settings, and with none chosen it runs the
+embedded local demo network too.
 `
 
 func cmdNode(args []string, stdout, stderr io.Writer) int {
@@ -149,7 +150,7 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *lig
 	if err != nil {
 		return err
 	}
-	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: c.network, Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
+	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: networkFileOf(dir, c.network), Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
 		Market: mc, Worker: selfWorker(dir, mc.CacheDir),
 		OnDecision: func(d capacity.Decision) { log.Info("sharing", "run", d.Run, "reason", d.Reason) }})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/store"
 )
 
@@ -123,12 +124,29 @@ func shareAlways(t *testing.T, dir string) {
 }
 
 func newLight(t *testing.T, networkFile string) *lightProc {
+	return newLightChosen(t, networkFile, false)
+}
+
+// newLightChosen is newLight; with chosen, the network is chosen as the app's
+// Settings screen chooses it (a copy kept in the data directory) and the node starts
+// without --network.
+func newLightChosen(t *testing.T, networkFile string, chosen bool) *lightProc {
 	t.Helper()
 	p := &lightProc{dir: t.TempDir(), log: new(procLog)}
 	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 		t.Fatalf("wallet new: %v\n%s", err, out)
 	}
 	shareAlways(t, p.dir)
+	if chosen {
+		data, err := os.ReadFile(networkFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chooseNetwork(p.dir, data); err != nil {
+			t.Fatal(err)
+		}
+		networkFile = ""
+	}
 	p.start(t, networkFile)
 	t.Cleanup(func() {
 		if p.cmd != nil {
@@ -139,9 +157,15 @@ func newLight(t *testing.T, networkFile string) *lightProc {
 	return p
 }
 
+// start runs `daoli node` on networkFile, or with "" on the network its data
+// directory chose.
 func (p *lightProc) start(t *testing.T, networkFile string) {
 	t.Helper()
-	p.cmd = daoliCmd("node", "--data", p.dir, "--network", networkFile, "--listen", "/ip4/127.0.0.1/tcp/0")
+	args := []string{"node", "--data", p.dir, "--listen", "/ip4/127.0.0.1/tcp/0"}
+	if networkFile != "" {
+		args = append(args, "--network", networkFile)
+	}
+	p.cmd = daoliCmd(args...)
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -224,20 +248,33 @@ func waitUntil(t *testing.T, what string, cond func() bool, dump func()) {
 }
 
 // TestLightNodesEndToEnd runs four daoli-trustee processes and three `daoli node`
-// processes with fresh wallets for 200 epochs: every light node wins epochs and earns
+// processes with fresh wallets (one joining the network chosen in its data directory,
+// not named on its command line) for 200 epochs: every light node wins epochs and earns
 // payroll wages, and each ledger adds up exactly to the balance the trustees prove.
 // Then one light node is SIGKILLed at random moments and restarted 20 times: it reopens
 // with its keystore, chain and ledger consistent, and its ledger still adds up exactly,
 // so no earning was lost or counted twice.
 func TestLightNodesEndToEnd(t *testing.T) {
 	tn := startTrustees(t, 4)
-	nodes := []*lightProc{newLight(t, tn.networkFile), newLight(t, tn.networkFile), newLight(t, tn.networkFile)}
+	// The third node takes the network chosen in its data directory, as after a choice
+	// in the app's Settings, rather than --network.
+	nodes := []*lightProc{newLight(t, tn.networkFile), newLight(t, tn.networkFile), newLightChosen(t, tn.networkFile, true)}
 	dump := func() {
 		for i, l := range tn.logs {
 			t.Logf("trustee %d:\n%s", i, l.String())
 		}
 		for i, n := range nodes {
 			t.Logf("light node %d:\n%s", i, n.log.String())
+		}
+	}
+	want, err := network.Load(tn.networkFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes {
+		waitUntil(t, "the light node to serve", func() bool { _, ok := n.status(); return ok }, dump)
+		if s, _ := n.status(); s.Demo || s.ChainID != want.ChainID || s.Network != want.Name {
+			t.Fatalf("light node %d follows %q, chain %q (demo: %v); want %q, chain %q", i, s.Network, s.ChainID, s.Demo, want.Name, want.ChainID)
 		}
 	}
 	start := time.Now()

@@ -37,7 +37,7 @@ type cliFlags struct {
 
 func (c *cliFlags) register(fs *flag.FlagSet, passphrase bool) {
 	fs.StringVar(&c.data, "data", "", "data directory (default: the per-user data directory)")
-	fs.StringVar(&c.network, "network", "", "network file (default: the embedded local demo network)")
+	fs.StringVar(&c.network, "network", "", "network file (default: the one chosen in Settings, else the embedded local demo network)")
 	fs.BoolVar(&c.json, "json", false, "machine-readable output")
 	if passphrase {
 		fs.StringVar(&c.passFile, "passphrase-file", "", "read the wallet passphrase from this file (default: $"+PassphraseEnv+" or a prompt)")
