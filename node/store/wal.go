@@ -373,16 +373,11 @@ func (w *WAL) prepare(f *os.File) error {
 	return datasync(f)
 }
 
-// rotate starts a new segment at the next sequence; the caller holds mu. The segment
-// it leaves is cut to its frames first: only the last one may end in preallocated
+// rotate starts a new segment at the next sequence; the caller holds mu. A segment
+// rotates once its frames reach segmentMax, its preallocated length, so the one it
+// leaves holds frames to its end: only the last segment may end in preallocated
 // space, which opening the log reads as the end of the log.
 func (w *WAL) rotate() error {
-	if err := w.f.Truncate(w.size); err != nil {
-		return fmt.Errorf("cut segment: %w", err)
-	}
-	if err := datasync(w.f); err != nil {
-		return fmt.Errorf("cut segment: %w", err)
-	}
 	sg := segment{w.next, filepath.Join(w.path, segmentName(w.next))}
 	f, err := os.OpenFile(sg.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -420,7 +420,7 @@ func TestWALPreallocated(t *testing.T) {
 	last := filepath.Join(path+".wal", segmentName(1))
 	if st, err := os.Stat(last); err != nil {
 		t.Fatal(err)
-	} else if runtime.GOOS == "linux" && st.Size() != segmentMax {
+	} else if runtime.GOOS == "linux" && canPreallocate(t) && st.Size() != segmentMax {
 		t.Fatalf("segment of %d bytes, want it preallocated to %d", st.Size(), segmentMax)
 	}
 	for round := range 3 {
@@ -444,4 +444,15 @@ func TestWALPreallocated(t *testing.T) {
 	if frames := int64(5 * (frameHeader + len(rec))); st.Size() != frames {
 		t.Fatalf("rotated segment of %d bytes, want its %d bytes of frames", st.Size(), frames)
 	}
+}
+
+// canPreallocate reports whether the file system of the test's temporary directory
+// preallocates; where it cannot, the log works without.
+func canPreallocate(t *testing.T) bool {
+	f, err := os.Create(filepath.Join(t.TempDir(), "probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return preallocate(f, 4096) == nil
 }
