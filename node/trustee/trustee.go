@@ -460,19 +460,21 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 		}
 	}
 	if len(rd.Persist) > 0 || len(rd.Committed) > 0 {
-		// What it signed and what it committed, in one write and one sync.
+		// What it committed and what it signed, in one write and one sync. The
+		// commits go first: a Ready that commits epoch h may sign in h+1 too, and
+		// pruning deletes records only below the first one still needed.
 		raw := make([][]byte, 0, len(rd.Persist)+len(rd.Committed))
 		marks := make([]uint64, 0, cap(raw))
+		for _, c := range rd.Committed {
+			raw = append(raw, encodeCommitRecord(c.Block, c.Cert))
+			marks = append(marks, c.Block.Header.Epoch)
+		}
 		for i := range rd.Persist {
 			raw = append(raw, ibft.EncodeRecord(&rd.Persist[i]))
 			marks = append(marks, rd.Persist[i].Epoch())
 			if v := rd.Persist[i].Vote; v != nil {
 				t.metrics.votes.WithLabelValues(voteKind(v.Kind)).Inc()
 			}
-		}
-		for _, c := range rd.Committed {
-			raw = append(raw, encodeCommitRecord(c.Block, c.Cert))
-			marks = append(marks, c.Block.Header.Epoch)
 		}
 		first, err := t.store.WAL().AppendTruncate(t.pruneTo, raw...)
 		if err != nil {

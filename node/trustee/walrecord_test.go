@@ -1,8 +1,14 @@
 package trustee
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
@@ -194,4 +200,120 @@ func vote(kind chain.VoteKind, block chain.Hash) *chain.Vote {
 	v := &chain.Vote{Kind: kind, ChainID: chaintest.DefaultChainID, Epoch: 1, Block: block, Time: 1}
 	v.Sign(chaintest.TrusteeKey(0))
 	return v
+}
+
+// TestCommitRecordBeforeStore runs four trustees and, at the moment trustee 0 counts
+// a block as committed, checks that the block's commit record is in its log and the
+// block not yet in its database, and copies both: a crash there. A trustee started
+// from the copy stores the block from its own log.
+func TestCommitRecordBeforeStore(t *testing.T) {
+	ts := mockTrustees(t, 4)
+	tr := ts[0]
+	const at = 3
+	snap := t.TempDir()
+	var (
+		mu     sync.Mutex
+		failed error
+		copied bool
+	)
+	tr.onCommit = func(h uint64, _, _ time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if copied || h < at || failed != nil {
+			return
+		}
+		found := false
+		failed = tr.store.WAL().Range(0, func(_ uint64, raw []byte) error {
+			rec, err := DecodeWALRecord(raw)
+			if err == nil && rec.Commit != nil && rec.Commit.Block.Header.Epoch == h {
+				found = true
+			}
+			return err
+		})
+		tip, _, err := tr.store.Tip()
+		switch {
+		case failed != nil:
+		case err != nil:
+			failed = err
+		case !found:
+			failed = fmt.Errorf("block %d counted as committed without its commit record in the log", h)
+		case tip != h-1:
+			failed = fmt.Errorf("block %d counted as committed with the database at %d", h, tip)
+		default:
+			// The state goroutine, the only writer of both, is here.
+			failed = copyTree(tr.store.Path(), filepath.Join(snap, DBFile))
+			if failed == nil {
+				failed = copyTree(tr.store.Path()+".wal", filepath.Join(snap, DBFile+".wal"))
+			}
+			copied = true
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, tr := range ts {
+		wg.Go(func() { _ = tr.Run(ctx) })
+	}
+	poll(t, "a copy at the commit", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return copied || failed != nil
+	})
+	cancel()
+	wg.Wait()
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	st, err := store.Open(filepath.Join(snap, DBFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before, _, err := st.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := New(Options{Key: chaintest.TrusteeKey(0), Store: st, Net: soloNet(t, tr.chainID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, hash, err := st.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ts[1].store.Block(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before+1 || restarted.Status().Height != after || hash != want.Hash() {
+		t.Fatalf("database at %d before the start, %d %s after (trustee at %d); want %d %s",
+			before, after, hash.Short(), restarted.Status().Height, before+1, want.Hash().Short())
+	}
+}
+
+// copyTree copies a file, or a directory of files, from src to dst.
+func copyTree(src, dst string) error {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o600)
+	}
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := copyTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
