@@ -88,8 +88,8 @@ func BenchmarkWALAppend(b *testing.B) {
 			var wg sync.WaitGroup
 			for _, w := range ws {
 				wg.Go(func() {
-					// Each log takes its share of b.N; the time per append is the
-					// whole time over the appends one log made.
+					// Each log makes b.N appends, so ns/op is the time of one
+					// append as its caller waits for it while the others append too.
 					for range b.N {
 						if _, err := w.Append(rec); err != nil {
 							b.Error(err)

@@ -182,9 +182,10 @@ func (l *latencies) report(b *testing.B) {
 // (CloseEpoch) to its committing the epoch's certified block (its commit record on disk
 // in the write-ahead log), over every trustee and epoch: ms/epoch-p50 and
 // ms/epoch-p90. It covers the I-BFT rounds with every signature and ticket checked,
-// chain.Apply and the write-ahead log's fsyncs; the database's transaction that follows
-// the commit record is not on the measured path. Four miners submit a ticket each per epoch. The waiting window
-// before the close is not measured, but is in ns/op, the epoch period; cpu-ms/epoch is
+// chain.Apply and the write-ahead log's fsyncs; the database's transaction that
+// follows the commit record is not on the measured path. Four miners submit a ticket
+// each per epoch. The waiting window before the close is not measured, but is in
+// ns/op, the epoch period; cpu-ms/epoch is
 // the CPU all trustees used per epoch. All n trustees share this machine's cores, so
 // each latency includes the others' work. The process runs with the processors a
 // trustee process sets for itself (Procs: twice the cores; the name's -2 is the

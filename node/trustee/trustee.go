@@ -459,14 +459,16 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	committed := make([][]byte, len(rd.Committed)) // their commit records
 	if len(rd.Persist) > 0 || len(rd.Committed) > 0 {
 		// What it committed and what it signed, in one write and one sync. The
 		// commits go first: a Ready that commits epoch h may sign in h+1 too, and
 		// pruning deletes records only below the first one still needed.
 		raw := make([][]byte, 0, len(rd.Persist)+len(rd.Committed))
 		marks := make([]uint64, 0, cap(raw))
-		for _, c := range rd.Committed {
-			raw = append(raw, encodeCommitRecord(c.Block, c.Cert))
+		for i, c := range rd.Committed {
+			committed[i] = encodeCommitRecord(c.Block, c.Cert)
+			raw = append(raw, committed[i])
 			marks = append(marks, c.Block.Header.Epoch)
 		}
 		for i := range rd.Persist {
@@ -485,8 +487,8 @@ func (t *Trustee) ready(ctx context.Context, now time.Time) error {
 			t.marks = append(t.marks, walMark{seq: first + uint64(i), epoch: e})
 		}
 	}
-	for _, c := range rd.Committed {
-		if err := t.commit(ctx, c, now); err != nil {
+	for i, c := range rd.Committed {
+		if err := t.commit(ctx, c, committed[i], now); err != nil {
 			return err
 		}
 	}
@@ -530,9 +532,10 @@ func voteKind(k chain.VoteKind) string {
 }
 
 // commit stores a certified block, moves the mempool and the DCC to it, prunes the
-// WAL and publishes the block. Its commit record is in the WAL already (ready wrote
-// it), so the block is committed when commit begins: certification is timed to here.
-func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Time) error {
+// WAL and publishes the block. Its commit record, rec, is in the WAL already (ready
+// wrote it), so the block is committed when commit begins: certification is timed to
+// here.
+func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, rec []byte, now time.Time) error {
 	parent := t.tipv.Load()
 	parentSet := parent.header.TrusteeSetHash
 	h := c.Block.Header.Epoch
@@ -569,11 +572,11 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, now time.Ti
 		t.metrics.blocks.WithLabelValues("left").Inc()
 		return nil
 	}
-	cb := &CertifiedBlock{Block: *c.Block, Cert: *c.Cert}
+	data := certifiedBlockOf(rec)
 	if c.Block.Header.TrusteeSetHash != parentSet {
-		cb.Trustees = c.State.Registry().CertifiedBy // a membership boundary: light nodes need the new set
+		// A membership boundary: light nodes need the new set.
+		data = Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert, Trustees: c.State.Registry().CertifiedBy})
 	}
-	data := Encode(cb)
 	publisher := blockPublisher(parent.state.Active(), h, c.Cert.Round)
 	t.wg.Add(1)
 	go func() {

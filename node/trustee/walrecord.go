@@ -43,6 +43,11 @@ func encodeCommitRecord(b *chain.Block, cert *chain.Cert) []byte {
 	return append(append(rec, commitRecordTag), enc...)
 }
 
+// certifiedBlockOf is the CertifiedBlock encoding, without a trustee set, inside a
+// commit record: what the blocks topic carries outside membership boundaries, so a
+// committed block is encoded once for both.
+func certifiedBlockOf(rec []byte) []byte { return rec[1:] }
+
 // DecodeWALRecord parses one record of a trustee's write-ahead log, rejecting
 // malformed, oversized and non-canonical input.
 func DecodeWALRecord(raw []byte) (*WALRecord, error) {
@@ -57,7 +62,7 @@ func DecodeWALRecord(raw []byte) (*WALRecord, error) {
 		return &WALRecord{Signed: rec}, nil
 	}
 	cb := new(CertifiedBlock)
-	if err := Decode(raw[1:], cb, blockTopicLimit); err != nil {
+	if err := Decode(certifiedBlockOf(raw), cb, blockTopicLimit); err != nil {
 		return nil, fmt.Errorf("%w: commit: %w", ErrBadWALRecord, err)
 	}
 	if err := cb.ValidateBasic(); err != nil {

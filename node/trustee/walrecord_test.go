@@ -1,6 +1,7 @@
 package trustee
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -149,6 +150,10 @@ func TestWALRecordRoundTrip(t *testing.T) {
 	}
 	if got.Signed != nil || got.Commit == nil || got.Commit.Block.Hash() != c.Block.Hash() || got.Epoch() != 1 {
 		t.Fatalf("commit record decoded as %+v", got)
+	}
+	// The blocks topic carries the same bytes outside membership boundaries.
+	if rec := encodeCommitRecord(c.Block, c.Cert); !bytes.Equal(certifiedBlockOf(rec), Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert})) {
+		t.Fatal("the certified block inside a commit record is not the blocks topic's encoding")
 	}
 	v := vote(chain.Precommit, c.Block.Hash())
 	got, err = DecodeWALRecord(ibft.EncodeRecord(&ibft.Record{Vote: v}))
