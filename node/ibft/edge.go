@@ -6,6 +6,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/luck"
 )
 
 // accept checks a message at the edge and, if it passes, takes it in. On error nothing
@@ -99,13 +100,13 @@ func (m *Machine) verifyReport(r *Report) error {
 	if err := r.verifySig(m.sigs); err != nil {
 		return err
 	}
-	var prev ticket
+	var prev luck.Ticket
 	for i := range r.Tickets {
 		t, err := m.ticket(&r.Tickets[i])
 		if err != nil {
 			return fmt.Errorf("%w: ticket %d: %w", ErrBadReport, i, err)
 		}
-		if i > 0 && compareTickets(prev, t) >= 0 {
+		if i > 0 && luck.Compare(prev, t) >= 0 {
 			return fmt.Errorf("%w: ticket %d is not less lucky than the one before", ErrBadReport, i)
 		}
 		prev = t
@@ -121,7 +122,7 @@ const maxLuckCache = 1 << 14
 
 // ticket verifies a KeyBlock for the current epoch (signature, VRF, work under the
 // target) once, and returns it with its luck and hash.
-func (m *Machine) ticket(kb *chain.KeyBlock) (ticket, error) {
+func (m *Machine) ticket(kb *chain.KeyBlock) (luck.Ticket, error) {
 	h := kb.Hash()
 	res, ok := m.ep.luck[h]
 	if !ok {
@@ -130,7 +131,7 @@ func (m *Machine) ticket(kb *chain.KeyBlock) (ticket, error) {
 			m.ep.luck[h] = res
 		}
 	}
-	return ticket{kb: kb, luck: res.luck, hash: h}, res.err
+	return luck.Ticket{KeyBlock: kb, Luck: res.luck, Hash: h}, res.err
 }
 
 func (m *Machine) acceptProposal(p *Proposal) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/luck"
 )
 
 // Step is where a trustee is within the current round.
@@ -210,15 +211,15 @@ func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock) error {
 		return fmt.Errorf("%w: this trustee does not vote in epoch %d", ErrNotTrustee, epoch)
 	}
 	tickets = slices.Clone(tickets)
-	var valid []ticket
+	var valid []luck.Ticket
 	for i := range tickets {
 		if t, err := m.ticket(&tickets[i]); err == nil {
 			valid = append(valid, t)
 		}
 	}
 	r := &Report{ChainID: m.chainID, Epoch: ep.number, Parent: m.state.Tip()}
-	for _, t := range luckiest(valid, int(m.state.Params().Payroll)+1) {
-		r.Tickets = append(r.Tickets, *t.kb)
+	for _, t := range luck.Luckiest(valid, int(m.state.Params().Payroll)+1) {
+		r.Tickets = append(r.Tickets, *t.KeyBlock)
 	}
 	r.Sign(m.key)
 	ep.ownReport = r

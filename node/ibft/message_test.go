@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/luck"
 )
 
 // wireSamples are valid encodings of every wire and log type, from a real epoch.
@@ -103,6 +104,8 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// TestSelectWinner drives the rule through the path consensus takes, verified reports
+// of real tickets, including an equivocating key.
 func TestSelectWinner(t *testing.T) {
 	bed := newTestbed(t, 4, 5)
 	m, err := New(Config{Key: bed.trustees[0], State: bed.state0}, nil)
@@ -110,7 +113,7 @@ func TestSelectWinner(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := bed.ticketsFor(bed.state0, 5)
-	var ts []ticket
+	var ts []luck.Ticket
 	for i := range all {
 		tk, err := m.ticket(&all[i])
 		if err != nil {
@@ -121,7 +124,7 @@ func TestSelectWinner(t *testing.T) {
 	// A second ticket of user 0's key for the same epoch: equivocation.
 	second := all[0]
 	second.Nonce += 1 << 40
-	for !chain.Admitted(chain.Work(chain.WorkPrefix(second.ChainID, 1, second.Parent, second.Miner, ts[0].luck[:]), second.Nonce), bed.state0.Meta().Target) {
+	for !chain.Admitted(chain.Work(chain.WorkPrefix(second.ChainID, 1, second.Parent, second.Miner, ts[0].Luck[:]), second.Nonce), bed.state0.Meta().Target) {
 		second.Nonce++
 	}
 	second.Sign(bed.users[0])
@@ -129,27 +132,34 @@ func TestSelectWinner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sorted := luckiest(ts, 10)
-	sel := selectWinner([][]ticket{ts[:3], ts[2:]}, 3)
-	if sel.tickets != 5 || sel.winner.Hash() != sorted[0].hash || len(sel.payroll) != 3 || sel.payroll[2].Hash() != sorted[3].hash {
-		t.Fatalf("selection of 5 tickets: %d tickets, winner %s", sel.tickets, sel.winner.Hash().Short())
+	report := func(ts []luck.Ticket) Report {
+		var r Report
+		for _, tk := range ts {
+			r.Tickets = append(r.Tickets, *tk.KeyBlock)
+		}
+		return r
 	}
-	if again := selectWinner([][]ticket{ts[2:], ts[:3]}, 3); again.winner.Hash() != sel.winner.Hash() {
-		t.Fatal("the order of the sets changed the winner")
+	sorted := luck.Luckiest(ts, 10)
+	sel := m.selection([]Report{report(ts[:3]), report(ts[2:])})
+	if sel.Tickets != 5 || sel.winner().Hash() != sorted[0].Hash || len(sel.Payroll) != 3 || sel.Payroll[2].Hash != sorted[3].Hash {
+		t.Fatalf("selection of 5 tickets: %d tickets, winner %s", sel.Tickets, sel.winner().Hash().Short())
 	}
-	sel = selectWinner([][]ticket{ts, {dup}}, 3)
-	if sel.tickets != 4 {
-		t.Fatalf("%d tickets counted with an equivocating key, want 4", sel.tickets)
+	if again := m.selection([]Report{report(ts[2:]), report(ts[:3])}); again.winner().Hash() != sel.winner().Hash() {
+		t.Fatal("the order of the reports changed the winner")
 	}
-	for _, kb := range append(sel.payroll, *sel.winner) {
+	sel = m.selection([]Report{report(ts), report([]luck.Ticket{dup})})
+	if sel.Tickets != 4 {
+		t.Fatalf("%d tickets counted with an equivocating key, want 4", sel.Tickets)
+	}
+	for _, kb := range append(sel.payroll(), *sel.winner()) {
 		if kb.Miner == bed.users[0].Public() {
 			t.Fatal("an equivocating key was paid")
 		}
 	}
-	if got := luckiest(append(ts, dup), 10); len(got) != 4 {
+	if got := luck.Luckiest(append(ts, dup), 10); len(got) != 4 {
 		t.Fatalf("a report keeps %d tickets with an equivocating key, want 4", len(got))
 	}
-	if sel := selectWinner(nil, 3); sel.winner != nil || sel.tickets != 0 {
+	if sel := m.selection(nil); sel.winner() != nil || sel.Tickets != 0 {
 		t.Fatal("a winner without tickets")
 	}
 }

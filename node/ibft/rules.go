@@ -8,6 +8,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/luck"
 )
 
 // The rules of Tendermint's Algorithm 1, one function each, named after the lines of
@@ -128,10 +129,10 @@ func (m *Machine) buildProposal() (*Proposal, *candidate) {
 	sel := m.selection(reports)
 	cp := chain.Proposal{
 		Time:     m.state.Params().GenesisTime,
-		Winner:   sel.winner,
-		Payroll:  sel.payroll,
+		Winner:   sel.winner(),
+		Payroll:  sel.payroll(),
 		LastCert: m.lastCert,
-		Tickets:  sel.tickets,
+		Tickets:  sel.Tickets,
 	}
 	if m.mempool != nil {
 		cp.Payload = m.mempool.Payload(m.state, m.maxPayload)
@@ -152,7 +153,7 @@ func (m *Machine) buildProposal() (*Proposal, *candidate) {
 
 // selection applies the luck rule to verified reports.
 func (m *Machine) selection(reports []Report) selection {
-	sets := make([][]ticket, len(reports))
+	sets := make([][]luck.Ticket, len(reports))
 	for i := range reports {
 		for j := range reports[i].Tickets {
 			t, err := m.ticket(&reports[i].Tickets[j])
@@ -162,7 +163,11 @@ func (m *Machine) selection(reports []Report) selection {
 			sets[i] = append(sets[i], t)
 		}
 	}
-	return selectWinner(sets, int(m.state.Params().Payroll))
+	sel, err := luck.SelectWinner(sets, int(m.state.Params().Payroll))
+	if err != nil {
+		panic(fmt.Sprintf("ibft: verified reports of one epoch mix lotteries: %v", err))
+	}
+	return selection{sel}
 }
 
 // tryPrevote is lines 22–33: in step propose, prevote the round's proposal if it is

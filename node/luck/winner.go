@@ -62,3 +62,28 @@ func SelectWinner(sets [][]Ticket, payroll int) (Selection, error) {
 	sel.Payroll = all[1:min(len(all), 1+max(payroll, 0))]
 	return sel, nil
 }
+
+// Luckiest is what an honest trustee reports from the tickets it admitted: distinct
+// tickets by hash, both tickets of a key that made two dropped, the rest ordered by
+// Compare, at most limit of them. The tickets must have been verified against one
+// lottery.
+func Luckiest(tickets []Ticket, limit int) []Ticket {
+	byMiner := map[keys.PublicKey]chain.Hash{}
+	dropped := map[keys.PublicKey]bool{}
+	seen := map[chain.Hash]bool{}
+	var distinct []Ticket
+	for _, t := range tickets {
+		if seen[t.Hash] {
+			continue
+		}
+		seen[t.Hash] = true
+		if h, ok := byMiner[t.KeyBlock.Miner]; ok && h != t.Hash {
+			dropped[t.KeyBlock.Miner] = true
+		}
+		byMiner[t.KeyBlock.Miner] = t.Hash
+		distinct = append(distinct, t)
+	}
+	out := slices.DeleteFunc(distinct, func(t Ticket) bool { return dropped[t.KeyBlock.Miner] })
+	slices.SortFunc(out, Compare)
+	return out[:min(len(out), max(limit, 0))]
+}

@@ -74,6 +74,8 @@ func selectionOrder(s Selection) []chain.Hash {
 	return out
 }
 
+// TestSelectWinnerAgainstReference checks the one rule consensus uses (node/ibft
+// calls SelectWinner and Luckiest) against the brute-force reference.
 func TestSelectWinnerAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	var withEquivocation, withTies int
@@ -134,6 +136,16 @@ func TestSelectWinnerAgainstReference(t *testing.T) {
 		again, _ := SelectWinner(sets, payroll)
 		if !slices.Equal(selectionOrder(again), want) {
 			t.Fatalf("trial %d: shuffled reports change the result", trial)
+		}
+		// A report is the same rule on one trustee's tickets, cut at P+1.
+		limit := 1 + max(payroll, 0)
+		wantReport, _ := referenceSelect(sets[:1], limit-1)
+		var gotReport []chain.Hash
+		for _, tk := range Luckiest(sets[0], limit) {
+			gotReport = append(gotReport, tk.Hash)
+		}
+		if !slices.Equal(gotReport, wantReport) {
+			t.Fatalf("trial %d: report %v, reference %v", trial, gotReport, wantReport)
 		}
 	}
 	if withEquivocation < 50 || withTies < 50 {
