@@ -37,9 +37,13 @@ type Config struct {
 	// Wallet is the unlocked key whose balance, earnings and tickets the node keeps;
 	// nil follows the chain without a wallet and does not mine.
 	Wallet *keys.Key
-	// Mine mines a ticket each epoch with Wallet while Gate (if any) is open.
-	Mine         bool
-	Gate         *capacity.Gate
+	// Mine mines a ticket each epoch with Wallet. With a Gate, the miner's workers
+	// hold the gate's throttles: they run on the cores and at the duty the governor
+	// allows, and not at all while it pauses.
+	Mine bool
+	Gate *capacity.Gate
+	// MinerWorkers is how many goroutines hash; 0 is one per core the Go runtime
+	// uses, of which the gate lets work as many as its decision allows.
 	MinerWorkers int
 	// Listen addresses of the node's libp2p host (default: TCP and QUIC on every
 	// interface, ports chosen by the system).
@@ -234,7 +238,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.cfg.Poll = cfg.Poll
 	}
 	if cfg.Mine && cfg.Wallet != nil {
-		n.miner = luck.NewMiner(luck.MinerConfig{Workers: cfg.MinerWorkers})
+		n.miner = newMiner(cfg)
 	}
 	if cfg.Market != nil && cfg.Wallet != nil {
 		if n.mkt, err = newMarket(n, *cfg.Market); err != nil {
@@ -270,6 +274,17 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	return n, nil
+}
+
+// newMiner makes the node's miner. With a gate, each worker slot holds its throttle
+// of the gate, so the miner runs on the gate's cores at its duty; Start also has the
+// gate pause it (Follow), which keeps its hash rate to the time it may work.
+func newMiner(cfg Config) *luck.Miner {
+	mc := luck.MinerConfig{Workers: cfg.MinerWorkers}
+	if g := cfg.Gate; g != nil {
+		mc.Throttle = func(slot int) luck.Throttle { return g.Throttle(slot) }
+	}
+	return luck.NewMiner(mc)
 }
 
 // watchGate turns the governor's decisions into events, so the app shows why sharing

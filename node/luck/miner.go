@@ -18,10 +18,22 @@ import (
 // while the checks cost nothing measurable.
 const batch = 1024
 
+// Throttle holds one miner worker to what the sharing governor allows: Checkpoint
+// returns once the worker may hash its next batch, and blocks while sharing is
+// paused, while the worker's slot is beyond the allowed cores, and for the rest of
+// each duty period. capacity.Gate's throttles are the production ones.
+type Throttle interface {
+	Checkpoint(ctx context.Context) error
+}
+
 // MinerConfig configures a Miner.
 type MinerConfig struct {
-	Workers int              // goroutines that hash; 0 or less means GOMAXPROCS
-	Now     func() time.Time // clock for the hash rate; nil means time.Now
+	Workers int // goroutines that hash; 0 or less means GOMAXPROCS
+	// Throttle, when set, gives the worker in slot (0-based) the throttle it passes
+	// before each batch, so the miner runs on as many cores and at the duty the
+	// governor allows. A new throttle is asked for at each Mine call.
+	Throttle func(slot int) Throttle
+	Now      func() time.Time // clock for the hash rate; nil means time.Now
 }
 
 // MinerStats is a snapshot of a miner's work.
@@ -39,6 +51,7 @@ type MinerStats struct {
 // Stats may be called from any goroutine.
 type Miner struct {
 	workers  int
+	throttle func(slot int) Throttle
 	now      func() time.Time
 	attempts atomic.Uint64
 	parked   atomic.Int32
@@ -54,7 +67,7 @@ type Miner struct {
 
 // NewMiner returns an idle, unpaused miner.
 func NewMiner(cfg MinerConfig) *Miner {
-	m := &Miner{workers: cfg.Workers, now: cfg.Now}
+	m := &Miner{workers: cfg.Workers, throttle: cfg.Throttle, now: cfg.Now}
 	if m.workers <= 0 {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
@@ -88,8 +101,12 @@ func (m *Miner) Mine(ctx context.Context, prefix []byte, target chain.Hash) (uin
 		if i == m.workers-1 {
 			hi = math.MaxUint64
 		}
+		var th Throttle
+		if m.throttle != nil {
+			th = m.throttle(i)
+		}
 		wg.Go(func() {
-			if n, ok := m.search(ctx, newMidstate(prefix), lo, hi, target); ok && found.CompareAndSwap(false, true) {
+			if n, ok := m.search(ctx, th, newMidstate(prefix), lo, hi, target); ok && found.CompareAndSwap(false, true) {
 				nonce = n
 				stop()
 			}
@@ -106,13 +123,18 @@ func (m *Miner) Mine(ctx context.Context, prefix []byte, target chain.Hash) (uin
 	return 0, ErrExhausted
 }
 
-// search is one worker: nonces lo..hi in batches, looking at the context and the gate
-// between batches.
-func (m *Miner) search(ctx context.Context, s *midstate, lo, hi uint64, target chain.Hash) (uint64, bool) {
+// search is one worker: nonces lo..hi in batches, looking at the context, the pause
+// gate and the throttle th (if any) between batches.
+func (m *Miner) search(ctx context.Context, th Throttle, s *midstate, lo, hi uint64, target chain.Hash) (uint64, bool) {
 	for n := lo; ; {
 		// Look again after every wake-up: the gate may have closed anew meanwhile.
 		for m.closed.Load() {
 			if !m.wait(ctx) {
+				return 0, false
+			}
+		}
+		if th != nil {
+			if th.Checkpoint(ctx) != nil {
 				return 0, false
 			}
 		}

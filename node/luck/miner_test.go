@@ -81,7 +81,7 @@ func TestSearchExhausted(t *testing.T) {
 	m := NewMiner(MinerConfig{Workers: 1})
 	s := newMidstate(make([]byte, 64))
 	for _, span := range []uint64{1, batch - 1, batch, batch + 1, 3 * batch} {
-		if _, ok := m.search(t.Context(), s, math.MaxUint64-span+1, math.MaxUint64, chain.Hash{}); ok {
+		if _, ok := m.search(t.Context(), nil, s, math.MaxUint64-span+1, math.MaxUint64, chain.Hash{}); ok {
 			t.Fatal("found a nonce under a zero target")
 		}
 	}
@@ -280,5 +280,60 @@ func TestLuckIndependentOfNonce(t *testing.T) {
 	}
 	if sha256.Sum256(a.KeyBlock.VRFProof) != sha256.Sum256(b.KeyBlock.VRFProof) {
 		t.Fatal("the VRF proof depends on the nonce")
+	}
+}
+
+// passThrottle lets its worker through a fixed number of checkpoints, then holds it
+// until the context ends.
+type passThrottle struct {
+	passes  int
+	blocked chan<- int
+	slot    int
+}
+
+func (p *passThrottle) Checkpoint(ctx context.Context) error {
+	if p.passes > 0 {
+		p.passes--
+		return nil
+	}
+	p.blocked <- p.slot
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Every batch of every worker waits for the worker's throttle: a throttle that lets
+// each worker through k times allows exactly k batches each, and a held worker hashes
+// nothing more.
+func TestMinerHoldsThrottles(t *testing.T) {
+	const workers, passes = 3, 5
+	blocked := make(chan int, workers)
+	var asked sync.Map
+	m := NewMiner(MinerConfig{Workers: workers, Throttle: func(slot int) Throttle {
+		asked.Store(slot, true)
+		return &passThrottle{passes: passes, blocked: blocked, slot: slot}
+	}})
+	cancel, done := startMining(t, m)
+	defer cancel()
+	seen := map[int]bool{}
+	deadline := time.After(10 * time.Second) // turns a hang into a failure
+	for len(seen) < workers {
+		select {
+		case slot := <-blocked:
+			seen[slot] = true
+		case <-deadline:
+			t.Fatalf("workers %v held by their throttles, want all %d; %d attempts", seen, workers, m.Stats().Attempts)
+		}
+	}
+	for slot := range workers {
+		if _, ok := asked.Load(slot); !ok || !seen[slot] {
+			t.Errorf("worker slot %d has no throttle of its own", slot)
+		}
+	}
+	if got, want := m.Stats().Attempts, uint64(workers*passes*batch); got != want {
+		t.Fatalf("%d attempts through %d checkpoints each, want %d", got, passes, want)
+	}
+	cancel()
+	if err := waitDone(t, done, time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Mine returned %v, want context.Canceled", err)
 	}
 }

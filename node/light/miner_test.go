@@ -1,0 +1,34 @@
+package light
+
+import (
+	"context"
+	"crypto/sha256"
+	"testing"
+
+	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
+)
+
+// TestNodeMinerHoldsGate: the miner a node makes works on the gate's cores only and
+// parks every worker at a closed gate, so the governor's cores and duty apply to it.
+func TestNodeMinerHoldsGate(t *testing.T) {
+	gate := capacity.NewGate(nil)
+	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 1, Reason: "Running: 1 of 3 cores"})
+	m := newMiner(Config{Gate: gate, MinerWorkers: 3})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Mine(ctx, make([]byte, sha256.BlockSize), chain.Hash{}) // a zero target admits nothing
+		done <- err
+	}()
+	defer func() { cancel(); <-done }()
+
+	poll(t, "two of three workers parked beyond the gate's one core", func() bool {
+		return gate.Parked() == 2 && m.Stats().Attempts > 0
+	})
+	gate.Pause("Paused: you are using the computer")
+	poll(t, "every worker parked at the closed gate", func() bool { return gate.Parked() == 3 })
+	frozen := m.Stats().Attempts
+	gate.Apply(capacity.Decision{Run: true, Cores: 3, Duty: 1, Reason: "Running: 3 of 3 cores"})
+	poll(t, "every worker hashing", func() bool { return gate.Parked() == 0 && m.Stats().Attempts > frozen })
+}
