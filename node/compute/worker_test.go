@@ -89,6 +89,43 @@ func TestWorkerPauses(t *testing.T) {
 	}
 }
 
+// TestWorkerThreadsLowestPriority: every thread of a worker running a job is at nice
+// 19, not only its main thread (Linux keeps a nice value per thread).
+func TestWorkerThreadsLowestPriority(t *testing.T) {
+	loop := Job{Module: hostile(t, "loop"), Limits: Limits{MemoryBytes: 64 << 20, WallTime: time.Minute, OutputBytes: 1024}}
+	p, err := testWorker().Start(loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		p.Kill()
+		_, _ = p.Wait(context.Background())
+	}()
+	deadline := time.Now().Add(30 * time.Second) // turns a hang into a failure
+	for p.compiling() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the job did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	dir := "/proc/" + strconv.Itoa(p.Pid()) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var off []string
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		if nice := procStat(t, tid, 19); nice != "19" {
+			off = append(off, task.Name()+" at nice "+nice)
+		}
+	}
+	if len(off) > 0 {
+		t.Fatalf("%d of the worker's %d threads are not at nice 19: %s", len(off), len(tasks), strings.Join(off, ", "))
+	}
+	t.Logf("all %d threads of the worker at nice 19", len(tasks))
+}
+
 func TestWorkerKilled(t *testing.T) {
 	p, err := testWorker().Start(Job{Module: hostile(t, "loop"), Limits: testLimits})
 	if err != nil {

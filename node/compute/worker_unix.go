@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// lowerPriority makes the worker the last thing the OS schedules: nice 19.
-func lowerPriority() { _ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, 19) }
+// workerNice is the worker's nice value: the lowest priority.
+const workerNice = 19
 
 // setProcessGroup keeps a terminal's Ctrl-C from reaching the worker directly: the app
 // decides when a job ends.
