@@ -10,8 +10,10 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
@@ -665,9 +667,16 @@ func (m *agent) hostOnTrustees(ctx context.Context, h content.Hash, size int) er
 // fetchWait bounds one blob transfer.
 const fetchWait = 2 * time.Minute
 
+// truncate cuts s to at most n bytes of valid UTF-8: a reason goes on chain, which
+// refuses text that is not UTF-8, so a cut never splits a character, and bytes that
+// were not UTF-8 to begin with (an error can quote anything) become U+FFFD.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
