@@ -36,7 +36,8 @@ func TestRuleLines(t *testing.T) {
 // TestBackupRestore: a backup needs the passphrase; restoring another wallet keeps the
 // one it replaces beside it; restoring the wallet in use changes nothing.
 func TestBackupRestore(t *testing.T) {
-	cheap := keys.WithKDFParams(keys.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+	// The cheapest costs a restore (an import) accepts.
+	cheap := keys.WithKDFParams(keys.KDFParams{Time: keys.MinImportKDFTime, MemoryKiB: keys.MinImportKDFMemoryKiB, Threads: 1})
 	dir, other := t.TempDir(), t.TempDir()
 	mine, _ := keys.Generate(rand.Reader)
 	theirs, _ := keys.Generate(rand.Reader)

@@ -19,6 +19,9 @@ var (
 	ErrBadKeystore = errors.New("invalid keystore")
 	// ErrBadKDFParams reports key-derivation costs outside the accepted range.
 	ErrBadKDFParams = errors.New("invalid KDF parameters")
+	// ErrWeakKDFParams reports an imported keystore whose key-derivation costs are
+	// below MinImportKDFMemoryKiB or MinImportKDFTime.
+	ErrWeakKDFParams = errors.New("key-derivation costs too weak for an imported keystore")
 	// ErrKeystoreExists reports a save or import that would replace an existing file.
 	ErrKeystoreExists = errors.New("keystore file already exists")
 )

@@ -54,6 +54,16 @@ const (
 	MaxKDFThreads   = 16
 )
 
+// The floor on the KDF costs of an imported keystore: the minimum OWASP's Password
+// Storage Cheat Sheet gives for Argon2id (19 MiB, 2 passes). A file written elsewhere
+// may carry costs as low as Argon2 allows (8 KiB a lane, 1 pass), which would make its
+// passphrase cheap to guess once the file is copied from this machine; ImportKeystore
+// refuses it (docs/keys.md).
+const (
+	MinImportKDFMemoryKiB = 19 << 10 // 19 MiB
+	MinImportKDFTime      = 2
+)
+
 const (
 	kdfName          = "argon2id"
 	cipherName       = "xchacha20-poly1305"
@@ -96,6 +106,15 @@ func (p KDFParams) check(limits kdfLimits) error {
 		// Argon2 needs at least 8 KiB per lane (RFC 9106 §3.1).
 		return fmt.Errorf("%w: memory_kib %d, want %d to %d", ErrBadKDFParams,
 			p.MemoryKiB, 8*uint32(p.Threads), limits.maxMemoryKiB)
+	}
+	return nil
+}
+
+// checkImportFloor reports costs below the floor an imported keystore must meet.
+func (p KDFParams) checkImportFloor() error {
+	if p.MemoryKiB < MinImportKDFMemoryKiB || p.Time < MinImportKDFTime {
+		return fmt.Errorf("%w: memory_kib %d and time %d, want at least %d and %d",
+			ErrWeakKDFParams, p.MemoryKiB, p.Time, MinImportKDFMemoryKiB, MinImportKDFTime)
 	}
 	return nil
 }

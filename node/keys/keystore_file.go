@@ -87,13 +87,22 @@ func ExportKeystore(path string, passphrase, newPassphrase []byte, opts ...Keyst
 }
 
 // ImportKeystore checks that backup (from ExportKeystore) opens with passphrase, then
-// writes it unchanged to path the way SaveKeystore does, and returns the key.
+// writes it unchanged to path the way SaveKeystore does, and returns the key. A backup
+// whose Argon2id costs are below MinImportKDFMemoryKiB or MinImportKDFTime is refused
+// with ErrWeakKDFParams, before the passphrase is tried.
 func ImportKeystore(path string, backup, passphrase []byte, opts ...KeystoreOption) (*Key, error) {
 	o := applyKeystoreOptions(opts)
 	if !o.overwrite {
 		if _, err := os.Lstat(path); err == nil {
 			return nil, fmt.Errorf("import keystore %s: %w", path, ErrKeystoreExists)
 		}
+	}
+	f, err := decodeKeystore(backup, fileKDFLimits)
+	if err != nil {
+		return nil, fmt.Errorf("import keystore %s: %w", path, err)
+	}
+	if err := f.params().checkImportFloor(); err != nil {
+		return nil, fmt.Errorf("import keystore %s: %w", path, err)
 	}
 	k, err := DecryptKey(backup, passphrase)
 	if err != nil {

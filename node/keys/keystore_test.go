@@ -486,7 +486,7 @@ func TestExportImportKeystore(t *testing.T) {
 	}
 
 	newPassphrase := []byte("a different passphrase for the backup")
-	backup, err := ExportKeystore(path, testPassphrase, newPassphrase, WithKDFParams(testKDF))
+	backup, err := ExportKeystore(path, testPassphrase, newPassphrase, WithKDFParams(importFloorKDF))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,6 +523,51 @@ func TestExportImportKeystore(t *testing.T) {
 	}
 	if _, err := LoadKeystore(path, newPassphrase); err != nil {
 		t.Fatalf("overwritten keystore does not open with the new passphrase: %v", err)
+	}
+}
+
+// importFloorKDF are the cheapest costs ImportKeystore accepts.
+var importFloorKDF = KDFParams{MemoryKiB: MinImportKDFMemoryKiB, Time: MinImportKDFTime, Threads: 1}
+
+// TestImportRefusesWeakKDF: a backup whose Argon2id costs are below the floor is
+// refused with ErrWeakKDFParams, whatever the passphrase, and leaves no file; one at
+// the floor imports.
+func TestImportRefusesWeakKDF(t *testing.T) {
+	k := testKey(t, 9)
+	for _, tc := range []struct {
+		name string
+		kdf  KDFParams
+		weak bool
+	}{
+		{"the least Argon2 allows", KDFParams{MemoryKiB: 8, Time: 1, Threads: 1}, true},
+		{"8 KiB a lane", KDFParams{MemoryKiB: 32, Time: 3, Threads: 4}, true},
+		{"memory below the floor", KDFParams{MemoryKiB: MinImportKDFMemoryKiB - 1, Time: MinImportKDFTime, Threads: 1}, true},
+		{"one pass", KDFParams{MemoryKiB: 64 << 10, Time: 1, Threads: 4}, true},
+		{"the floor", importFloorKDF, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backup, err := EncryptKey(k, testPassphrase, WithKDFParams(tc.kdf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "wallet.key")
+			got, err := ImportKeystore(path, backup, testPassphrase)
+			if !tc.weak {
+				if err != nil || got.Public() != k.Public() {
+					t.Fatalf("import at the floor: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrWeakKDFParams) {
+				t.Fatalf("import of %+v: %v, want ErrWeakKDFParams", tc.kdf, err)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Fatal("a refused import left a file behind")
+			}
+			if _, err := ImportKeystore(path, backup, []byte("wrong")); !errors.Is(err, ErrWeakKDFParams) {
+				t.Fatalf("weak costs are refused before the passphrase is tried: %v", err)
+			}
+		})
 	}
 }
 
