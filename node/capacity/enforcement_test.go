@@ -21,6 +21,8 @@ func (p *activityProbe) IdleTime(context.Context) (time.Duration, error) {
 	return time.Since(time.Unix(0, p.lastInput.Load())), nil
 }
 
+func (p *activityProbe) touch(at time.Time) { p.lastInput.Store(at.UnixNano()) }
+
 // quietSampler reports a calm machine on mains, with the idle time of its probe.
 type quietSampler struct {
 	idle  *activityProbe
@@ -44,130 +46,105 @@ func (s quietSampler) IdleTime(ctx context.Context) (time.Duration, error) {
 	return s.idle.IdleTime(ctx)
 }
 
-// TestMinerPausesOnUserActivity is the real-time check of enforcement on this
-// machine: a SHA-256 worker per core (the miner's stand-in) runs under the governor
-// with the real clock; the test simulates input and measures how long until every
-// worker is parked, then how much CPU the process uses while paused.
+// governed is a governor with the real clock on a calm machine whose user the test
+// plays, and its gate.
+type governed struct {
+	probe *activityProbe
+	gate  *Gate
+	gov   *Governor
+}
+
+// startGoverned runs a governor until ctx ends; the user was last seen ten minutes ago.
+func startGoverned(t *testing.T, ctx context.Context, wg *sync.WaitGroup, settings Settings, cores int) governed {
+	t.Helper()
+	g := governed{probe: &activityProbe{}, gate: NewGate(nil)}
+	g.probe.touch(time.Now().Add(-10 * time.Minute))
+	var err error
+	g.gov, err = NewGovernor(GovernorConfig{Settings: settings, Sampler: quietSampler{idle: g.probe, cores: cores}, Gate: g.gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { _ = g.gov.Run(ctx) })
+	return g
+}
+
+// startMiner runs node/luck's miner as a light node makes it with a gate (see
+// light.newMiner): one worker per core the Go runtime uses, each holding its throttle
+// of the gate, and the gate's pause switch followed; it mines under a target it never
+// meets until ctx ends.
+func startMiner(ctx context.Context, wg *sync.WaitGroup, gate *Gate) *luck.Miner {
+	m := luck.NewMiner(luck.MinerConfig{Throttle: func(slot int) luck.Throttle { return gate.Throttle(slot) }})
+	wg.Go(func() { gate.Follow(ctx, m) })
+	prefix := make([]byte, sha256.BlockSize)
+	wg.Go(func() { _, _ = m.Mine(ctx, prefix, chain.Hash{}) }) // the zero target admits nothing
+	return m
+}
+
+// parked counts the miner's workers held: at the gate's throttles or at the miner's
+// own pause switch, which the gate also closes.
+func parked(gate *Gate, m *luck.Miner) int { return gate.Parked() + m.Stats().Parked }
+
+// TestMinerDutyCycle drives the real miner's workers through duty periods on the
+// fake clock: at duty 0.5 every worker hashes for the first 50 ms of a period, then
+// rests, hashing nothing, until the next period begins.
+func TestMinerDutyCycle(t *testing.T) {
+	clock := newFakeClock(monday)
+	gate := NewGate(clock)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	miner := startMiner(ctx, &wg, gate)
+	workers := miner.Stats().Workers
+	gate.Apply(Decision{Run: true, Cores: workers, Duty: 0.5, Reason: "Running at 50 %"})
+	waitFor(t, "the miner to hash", func() bool { return miner.Stats().Attempts > 0 })
+
+	for period := range 3 {
+		clock.Advance(60 * time.Millisecond) // past the work share of the period
+		waitFor(t, "every worker resting", func() bool { return clock.pending() == workers })
+		rested := miner.Stats().Attempts
+		for range 1000 {
+			runtime.Gosched()
+		}
+		if n := miner.Stats().Attempts - rested; n != 0 {
+			t.Fatalf("period %d: %d attempts during the rest", period, n)
+		}
+		clock.Advance(40 * time.Millisecond) // the next period begins
+		waitFor(t, "the miner to hash again", func() bool { return miner.Stats().Attempts > rested })
+	}
+}
+
+// TestMinerPausesOnUserActivity runs node/luck's real miner, as a light node makes it,
+// under the governor with the real clock on every core; the test simulates input and
+// measures how long until every worker is parked, and the CPU the process uses while
+// paused.
 func TestMinerPausesOnUserActivity(t *testing.T) {
 	cores := runtime.NumCPU()
 	settings := PresetSettings(Balanced, cores)
 	settings.Preset, settings.Idle = Custom, Share{Cores: cores, Duty: 1}
-
-	probe := &activityProbe{}
-	probe.lastInput.Store(time.Now().Add(-10 * time.Minute).UnixNano())
-	gate := NewGate(nil)
-	var decisions sync.Map
-	gov, err := NewGovernor(GovernorConfig{
-		Settings: settings, Sampler: quietSampler{idle: probe, cores: cores}, Gate: gate,
-		OnDecision: func(d Decision) { decisions.Store(d.Reason, true) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = gov.Run(ctx) }()
+	g := startGoverned(t, ctx, &wg, settings, cores)
+	miner := startMiner(ctx, &wg, g.gate)
+	workers := miner.Stats().Workers
 
-	// The miner's stand-in: hashes in batches of 4096 between checkpoints, about a
-	// millisecond of work.
-	var hashes atomic.Uint64
-	for slot := range cores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			th := gate.Throttle(slot)
-			var block [64]byte
-			for th.Checkpoint(ctx) == nil {
-				for range 4096 {
-					sum := sha256.Sum256(block[:])
-					copy(block[:], sum[:])
-				}
-				hashes.Add(4096)
-			}
-		}()
+	waitFor(t, "the miner to hash", func() bool { return g.gate.State().Run && miner.Stats().Attempts > 100_000 })
+	reason := g.gov.Decision().Reason
+	if want := "Running: idle for 10 min, " + describeCores(cores, cores, 1); reason != want {
+		t.Errorf("reason %q, want %q", reason, want)
 	}
-	waitFor(t, "the miner to run", func() bool { return gate.State().Run && hashes.Load() > 100_000 })
-
 	touched := time.Now()
-	probe.lastInput.Store(touched.UnixNano())
-	waitFor(t, "every worker parked", func() bool { return gate.Parked() == cores })
+	g.probe.touch(touched)
+	waitFor(t, "every miner worker parked", func() bool { return parked(g.gate, miner) == workers })
 	timeToPause := time.Since(touched)
 	if timeToPause >= time.Second {
 		t.Errorf("time to pause %v, want under 1 s", timeToPause)
 	}
-	if st := gate.State(); st.Run {
-		t.Errorf("gate open after input: %+v", st)
-	}
 
-	// Paused: the hash count stands still and the process uses almost no CPU. The
+	// Paused: the attempts stand still and the process uses almost no CPU. The
 	// governor keeps sampling meanwhile; that is part of what is measured.
-	const window = time.Second
-	cpuBefore, ok := processCPUTime()
-	hashesBefore, wallBefore := hashes.Load(), time.Now()
-	time.Sleep(window) // the measurement window, not a synchronisation
-	cpuAfter, _ := processCPUTime()
-	wall := time.Since(wallBefore)
-	if n := hashes.Load() - hashesBefore; n != 0 {
-		t.Errorf("%d hashes while paused", n)
-	}
-	share := 0.0
-	if ok {
-		share = 100 * float64(cpuAfter-cpuBefore) / float64(wall)
-		if share > 2 {
-			t.Errorf("paused miner used %.2f %% of one core", share)
-		}
-	}
-	reason := gov.Decision().Reason
-	t.Logf("%d workers; time to pause %v; CPU while paused %.2f %% of one core over %v; reason %q",
-		cores, timeToPause.Round(time.Millisecond), share, wall.Round(time.Millisecond), reason)
-	if _, seen := decisions.Load("Running: idle for 10 min, " + describeCores(cores, cores, 1)); !seen {
-		t.Errorf("no running decision with its reason was reported")
-	}
-
-	// The user leaves: after "in use" expires the miner resumes by itself.
-	probe.lastInput.Store(time.Now().Add(-time.Hour).UnixNano())
-	waitFor(t, "the miner to resume", func() bool { return gate.Parked() == 0 && hashes.Load() > hashesBefore })
-}
-
-// TestLuckMinerFollowsGovernor runs node/luck's real miner, with one worker per core
-// and a target it never meets, under the governor through Gate.Follow, and measures
-// the time from simulated input until every worker is parked and the CPU the paused
-// miner uses.
-func TestLuckMinerFollowsGovernor(t *testing.T) {
-	cores := runtime.NumCPU()
-	settings := PresetSettings(Balanced, cores)
-	settings.Preset, settings.Idle = Custom, Share{Cores: cores, Duty: 1}
-	probe := &activityProbe{}
-	probe.lastInput.Store(time.Now().Add(-10 * time.Minute).UnixNano())
-	gate := NewGate(nil)
-	gov, err := NewGovernor(GovernorConfig{Settings: settings, Sampler: quietSampler{idle: probe, cores: cores}, Gate: gate})
-	if err != nil {
-		t.Fatal(err)
-	}
-	miner := luck.NewMiner(luck.MinerConfig{Workers: cores})
-	miner.Pause() // until the governor's first decision
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Go(func() { _ = gov.Run(ctx) })
-	wg.Go(func() { gate.Follow(ctx, miner) })
-	prefix := make([]byte, sha256.BlockSize)
-	wg.Go(func() { _, _ = miner.Mine(ctx, prefix, chain.Hash{}) }) // the zero target admits nothing
-
-	waitFor(t, "the miner to hash", func() bool { return miner.Stats().Attempts > 1_000_000 })
-	touched := time.Now()
-	probe.lastInput.Store(touched.UnixNano())
-	waitFor(t, "every miner worker parked", func() bool { return miner.Stats().Parked == cores })
-	timeToPause := time.Since(touched)
-	if timeToPause >= time.Second {
-		t.Errorf("time to pause %v, want under 1 s", timeToPause)
-	}
-
 	const window = time.Second
 	cpuBefore, ok := processCPUTime()
 	attempts, wallBefore := miner.Stats().Attempts, time.Now()
@@ -184,9 +161,10 @@ func TestLuckMinerFollowsGovernor(t *testing.T) {
 			t.Errorf("paused miner used %.2f %% of one core", share)
 		}
 	}
-	t.Logf("luck miner, %d workers: time to pause %v; CPU while paused %.2f %% of one core; reason %q",
-		cores, timeToPause.Round(time.Millisecond), share, gov.Decision().Reason)
+	t.Logf("luck miner, %d workers: time to pause %v; CPU while paused %.2f %% of one core over %v; then %q",
+		workers, timeToPause.Round(time.Millisecond), share, wall.Round(time.Millisecond), g.gov.Decision().Reason)
 
-	probe.lastInput.Store(time.Now().Add(-time.Hour).UnixNano())
-	waitFor(t, "the miner to resume", func() bool { return miner.Stats().Attempts > attempts })
+	// The user leaves: after "in use" expires the miner resumes by itself.
+	g.probe.touch(time.Now().Add(-time.Hour))
+	waitFor(t, "the miner to resume", func() bool { return parked(g.gate, miner) == 0 && miner.Stats().Attempts > attempts })
 }

@@ -7,8 +7,15 @@ import (
 	"fmt"
 )
 
-// SuperviseProcess is not available on this platform: the job worker must follow the
-// gate itself (see Gate.Changed).
-func SuperviseProcess(ctx context.Context, gate *Gate, pid int) error {
-	return fmt.Errorf("supervise process %d: %w", pid, ErrUnsupported)
+// Supervised is a process that SuperviseProcess would hold to the gate.
+type Supervised interface {
+	Pid() int
+	Pause()
+	Resume()
+}
+
+// SuperviseProcess is not available on this platform: the job worker is neither
+// paused nor throttled here (see docs/capacity.md).
+func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
+	return fmt.Errorf("supervise process %d: %w", p.Pid(), ErrUnsupported)
 }

@@ -4,107 +4,102 @@ package capacity
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"syscall"
 	"time"
 )
 
+// Supervised is a process that SuperviseProcess holds to the gate: a job worker
+// (compute.Process). Pause stops it where it is (SIGSTOP), Resume continues it; both
+// do nothing once its job is over, so the process ID is not signalled after that.
+type Supervised interface {
+	Pid() int
+	Pause()
+	Resume()
+}
+
 // SuperviseProcess makes another process obey the gate until ctx ends: the job
-// worker, whose WebAssembly code cannot stop at a checkpoint of ours. It sends
-// SIGSTOP while the gate is closed, alternates SIGCONT and SIGSTOP over each duty
-// period, and on Linux pins the process's threads to as many CPUs as the gate allows.
-// On return the process runs again. It returns os.ErrProcessDone when the process
-// has gone.
-func SuperviseProcess(ctx context.Context, gate *Gate, pid int) error {
-	s := &processSupervisor{pid: pid, clock: gate.clock, appliedCores: -1}
-	defer s.setStopped(false)
-	for {
-		st := gate.state.Load()
-		if err := s.follow(ctx, st, gate.period); err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return nil
-			}
-			return err
+// worker, whose WebAssembly code cannot stop at a checkpoint of ours. It stops the
+// process while the gate is closed, continues and stops it over each duty period
+// (work for Duty of the period, then stopped for the rest), and on Linux pins all
+// its threads to as many CPUs as the gate allows. On return the process runs again,
+// on every CPU this process may use.
+func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
+	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1}
+	defer func() {
+		s.setStopped(false)
+		if s.appliedCores > 0 {
+			// The worker may run a job next that the gate does not hold (a buyer's
+			// check of a result).
+			_ = limitProcessCPUs(p.Pid(), 0)
 		}
+	}()
+	for ctx.Err() == nil {
+		s.follow(ctx, gate.state.Load(), gate.period)
 	}
+	return nil
 }
 
 type processSupervisor struct {
-	pid          int
+	p            Supervised
 	clock        Clock
 	stopped      bool
 	appliedCores int
 }
 
 // follow enforces one gate state until it changes or ctx ends.
-func (s *processSupervisor) follow(ctx context.Context, st *gateState, period time.Duration) error {
+func (s *processSupervisor) follow(ctx context.Context, st *gateState, period time.Duration) {
 	if !st.Run {
-		if err := s.setStopped(true); err != nil {
-			return err
-		}
-		return waitChange(ctx, st)
+		s.setStopped(true)
+		waitChange(ctx, st)
+		return
 	}
 	if st.Cores != s.appliedCores {
-		// Pinning is best effort: a process that cannot be pinned still pauses.
-		_ = limitProcessCPUs(s.pid, st.Cores)
+		// Pinning is best effort: a process that cannot be pinned still pauses and
+		// keeps the duty.
+		_ = limitProcessCPUs(s.p.Pid(), st.Cores)
 		s.appliedCores = st.Cores
 	}
-	if err := s.setStopped(false); err != nil {
-		return err
-	}
+	s.setStopped(false)
 	if st.Duty >= 1 {
-		return waitChange(ctx, st)
+		waitChange(ctx, st)
+		return
 	}
 	work := time.Duration(st.Duty * float64(period))
-	if changed, err := s.sleep(ctx, st, work); changed || err != nil {
-		return err
+	if s.sleep(ctx, st, work) {
+		return
 	}
-	if err := s.setStopped(true); err != nil {
-		return err
-	}
-	_, err := s.sleep(ctx, st, period-work)
-	return err
+	s.setStopped(true)
+	s.sleep(ctx, st, period-work)
 }
 
-// sleep waits d, or less if the gate changes (changed) or ctx ends.
-func (s *processSupervisor) sleep(ctx context.Context, st *gateState, d time.Duration) (changed bool, err error) {
+// sleep waits d, or less if the gate changes or ctx ends; it reports whether it was
+// cut short.
+func (s *processSupervisor) sleep(ctx context.Context, st *gateState, d time.Duration) bool {
 	timer := s.clock.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C():
-		return false, nil
+		return false
 	case <-st.changed:
-		return true, nil
 	case <-ctx.Done():
-		return false, ctx.Err()
 	}
+	return true
 }
 
-func waitChange(ctx context.Context, st *gateState) error {
+func waitChange(ctx context.Context, st *gateState) {
 	select {
 	case <-st.changed:
-		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
-func (s *processSupervisor) setStopped(stop bool) error {
+func (s *processSupervisor) setStopped(stop bool) {
 	if s.stopped == stop {
-		return nil
+		return
 	}
-	sig := syscall.SIGCONT
 	if stop {
-		sig = syscall.SIGSTOP
-	}
-	if err := syscall.Kill(s.pid, sig); err != nil {
-		if errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("process %d: %w", s.pid, os.ErrProcessDone)
-		}
-		return fmt.Errorf("signal process %d: %w", s.pid, err)
+		s.p.Pause()
+	} else {
+		s.p.Resume()
 	}
 	s.stopped = stop
-	return nil
 }

@@ -555,6 +555,13 @@ func (p *Process) untilCap() time.Duration {
 	return p.limit + capGrace - p.ran - time.Since(p.since)
 }
 
+// Started reports whether the job's module has begun to run: its compiling is over.
+func (p *Process) Started() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running
+}
+
 // compiling is how long the worker has been preparing its job, 0 once it runs.
 func (p *Process) compiling() time.Duration {
 	p.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
@@ -531,8 +532,8 @@ func (m *agent) run(ctx context.Context, r *providerRun) {
 	m.poke()
 }
 
-// execute runs a provider's job in a worker process the governor pauses and resumes,
-// or in this process when there is no worker.
+// execute runs a provider's job in a worker process that the governor holds to its
+// cores and duty and pauses, or in this process when there is no worker.
 func (m *agent) execute(ctx context.Context, r *providerRun, job compute.Job) (compute.Result, error) {
 	return m.runJob(ctx, job, func(p *compute.Process) (release func()) {
 		m.mu.Lock()
@@ -546,22 +547,15 @@ func (m *agent) execute(ctx context.Context, r *providerRun, job compute.Job) (c
 		if g == nil {
 			return func() {}
 		}
+		// The governor holds the worker to its cores and duty, and stops it while it
+		// pauses; where it cannot (Windows), the job runs as it is.
+		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
-			for {
-				if g.State().Run {
-					p.Resume()
-				} else {
-					p.Pause()
-				}
-				select {
-				case <-g.Changed():
-				case <-done:
-					return
-				}
-			}
+			defer close(done)
+			_ = capacity.SuperviseProcess(sctx, g, p)
 		}()
-		return func() { close(done) }
+		return func() { cancel(); <-done }
 	})
 }
 

@@ -3,11 +3,24 @@ package light
 import (
 	"context"
 	"crypto/sha256"
+	"os"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 )
+
+// workerEnv makes the test binary a `daoli worker` (compute.WorkerMain) with the
+// variable's value as its module cache.
+const workerEnv = "DAOLI_LIGHT_WORKER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(workerEnv); dir != "" {
+		os.Exit(compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir))
+	}
+	os.Exit(m.Run())
+}
 
 // TestNodeMinerHoldsGate: the miner a node makes works on the gate's cores only and
 // parks every worker at a closed gate, so the governor's cores and duty apply to it.
