@@ -10,6 +10,11 @@ var (
 	ErrBadBlock = errors.New("block refused")
 	// ErrTrusteeSet: the block names a trustee set the follower cannot verify.
 	ErrTrusteeSet = errors.New("trustee set not verifiable")
+	// ErrStale: the block is at or below the trusted tip.
+	ErrStale = errors.New("block not newer than the trusted tip")
+	// ErrUnverifiable: the block is further ahead than the follower can check: the
+	// set that certifies it is not known yet.
+	ErrUnverifiable = errors.New("block not verifiable yet")
 )
 
 // ErrCorrupt: a stored record does not decode; the data directory is damaged.

@@ -26,11 +26,18 @@ type Follower struct {
 	tip     chain.Header
 	tipHash chain.Hash
 	set     []chain.Trustee // certified the tip; hashes to tip.TrusteeSetHash
-	// signers are the trustees whose precommits the certificates of the blocks
-	// verified last carry, oldest first, up to recentCerts blocks: how often each
-	// trustee votes. (A quorum of each certificate's signatures is verified; one
-	// beyond the quorum is counted as the certificate lists it.)
+	// interval is the chain's MembershipInterval: the set changes only after a block
+	// whose epoch is a multiple of it.
+	interval uint64
+	// signers are the trustees whose precommits the follower verified in the
+	// certificates of the blocks it accepted last, oldest first, up to recentCerts
+	// blocks: how often each trustee votes. A quorum of each certificate's signatures
+	// is verified; a signature beyond it is not counted.
 	signers [][]keys.PublicKey
+	// cache remembers the signatures verified already (nil: none), shared with the
+	// node's gossip validator so that a certificate checked on arrival is not checked
+	// again when its block is applied.
+	cache *keys.SigCache
 }
 
 // recentCerts is how many certificates the follower remembers the signers of.
@@ -43,17 +50,23 @@ func NewFollower(g *chain.Genesis) (*Follower, error) {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	b := g.Block(st)
-	return &Follower{chainID: g.ChainID, tip: b.Header, tipHash: b.Hash(), set: st.Active()}, nil
+	return &Follower{chainID: g.ChainID, tip: b.Header, tipHash: b.Hash(), set: st.Active(), interval: g.Params.MembershipInterval}, nil
 }
 
 // ResumeFollower starts at a header verified before, with the set that certified it
-// (as Set returned then).
-func ResumeFollower(tip chain.Header, set []chain.Trustee) (*Follower, error) {
+// (as Set returned then), on a chain whose MembershipInterval is interval.
+func ResumeFollower(tip chain.Header, set []chain.Trustee, interval uint64) (*Follower, error) {
 	if got := chain.TrusteeSetHash(set); got != tip.TrusteeSetHash {
 		return nil, fmt.Errorf("%w: set hashes to %s, header %d names %s", ErrTrusteeSet, got.Short(), tip.Epoch, tip.TrusteeSetHash.Short())
 	}
-	return &Follower{chainID: tip.ChainID, tip: tip, tipHash: tip.Hash(), set: set}, nil
+	if interval == 0 {
+		return nil, fmt.Errorf("%w: membership interval 0", ErrTrusteeSet)
+	}
+	return &Follower{chainID: tip.ChainID, tip: tip, tipHash: tip.Hash(), set: set, interval: interval}, nil
 }
+
+// UseCache makes the follower look signatures up in, and add them to, c.
+func (f *Follower) UseCache(c *keys.SigCache) { f.cache = c }
 
 // Tip is the newest verified header.
 func (f *Follower) Tip() chain.Header { return f.tip }
@@ -74,6 +87,7 @@ type pending struct {
 	hash           chain.Hash
 	set            []chain.Trustee
 	firstSig, sigs int
+	signers        []keys.PublicKey // whose signatures are verified
 }
 
 // Verify checks links in order and moves the tip over every one that extends it. It
@@ -102,30 +116,88 @@ func (f *Follower) Verify(links []Link) (int, error) {
 		queued = append(queued, p)
 		tip, tipHash, set = p.next, p.hash, p.set
 	}
-	bad := verifySigs(sigs)
+	bad := verifySigs(sigs, f.cache)
 	for i, p := range queued {
 		if bad >= 0 && bad < p.firstSig+p.sigs {
 			return i, fmt.Errorf("block %d: %w: %w: %w", p.next.Epoch, ErrBadBlock, chain.ErrBadCert, chain.ErrBadSignature)
 		}
 		f.tip, f.tipHash, f.set = p.next, p.hash, p.set
-		f.noteSigners(links[i].Cert)
+		f.noteSigners(p.signers)
 	}
 	return len(queued), firstErr
 }
 
-func (f *Follower) noteSigners(c *chain.Cert) {
-	ks := make([]keys.PublicKey, len(c.Sigs))
-	for i, s := range c.Sigs {
-		ks[i] = s.Trustee
+// VerifyCert checks, without moving the tip, that l's block is one the follower can
+// vouch for: the block after the tip passing every rule Verify applies, or a block
+// further ahead whose body matches its header and whose certificate a quorum of the
+// set the follower trusts signed, when no membership boundary lies between the tip
+// and it (so that set is the one that certifies it). It returns nil for such a block;
+// ErrStale for one at or below the tip; ErrUnverifiable for one the follower cannot
+// check yet; ErrNotNext for a block after the tip that does not link to it; and
+// ErrBadBlock or ErrTrusteeSet for one that is forged.
+func (f *Follower) VerifyCert(l *Link) error {
+	if l.Block == nil || l.Cert == nil {
+		return fmt.Errorf("%w: block or certificate missing", ErrBadBlock)
 	}
+	h := &l.Block.Header
+	switch {
+	case h.ChainID != f.chainID:
+		return fmt.Errorf("%w: chain %q, following %q", ErrBadBlock, h.ChainID, f.chainID)
+	case h.Epoch <= f.tip.Epoch:
+		return fmt.Errorf("%w: block %d, trusted tip %d", ErrStale, h.Epoch, f.tip.Epoch)
+	case h.Epoch == f.tip.Epoch+1:
+		_, refs, err := f.check(l, &f.tip, f.tipHash, f.set)
+		if err != nil {
+			return err
+		}
+		if verifySigs(refs, f.cache) >= 0 {
+			return fmt.Errorf("%w: %w: %w", ErrBadBlock, chain.ErrBadCert, chain.ErrBadSignature)
+		}
+		return nil
+	}
+	// The set that certifies block k is the one after block k−1; it changes only
+	// after a block whose epoch is a multiple of the interval.
+	boundary := (f.tip.Epoch/f.interval + 1) * f.interval
+	switch {
+	case f.tip.NextTrusteeSetHash != f.tip.TrusteeSetHash:
+		return fmt.Errorf("%w: block %d, and the set that certifies block %d is not known yet", ErrUnverifiable, h.Epoch, f.tip.Epoch+1)
+	case h.Epoch > boundary:
+		return fmt.Errorf("%w: block %d is past the membership boundary at %d", ErrUnverifiable, h.Epoch, boundary)
+	case h.TrusteeSetHash != f.tip.TrusteeSetHash:
+		// Before the boundary only the trusted set certifies blocks.
+		return fmt.Errorf("%w: block %d names set %s, the trusted set is %s", ErrTrusteeSet, h.Epoch, h.TrusteeSetHash.Short(), f.tip.TrusteeSetHash.Short())
+	}
+	if err := l.Block.CheckBody(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadBlock, err)
+	}
+	col := new(sigCollector)
+	if err := l.Cert.AddTo(col, f.chainID, h.Epoch, l.Block.Hash(), f.set); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadBlock, err)
+	}
+	if verifySigs(col.refs[:chain.Quorum(len(f.set))], f.cache) >= 0 {
+		return fmt.Errorf("%w: %w: %w", ErrBadBlock, chain.ErrBadCert, chain.ErrBadSignature)
+	}
+	return nil
+}
+
+func (f *Follower) noteSigners(ks []keys.PublicKey) {
 	// A new slice each time: a Follower is copied to verify ahead (Node.apply), and
 	// the copy must not write into the original's.
 	drop := max(len(f.signers)+1-recentCerts, 0)
 	f.signers = append(slices.Clip(f.signers[drop:]), ks)
 }
 
-// Signed is how many of the certificates verified last (of) carry trustee k's
-// precommit.
+// TipSigners is how many signatures of the tip's certificate the follower verified
+// (0 at the block it started from).
+func (f *Follower) TipSigners() int {
+	if len(f.signers) == 0 {
+		return 0
+	}
+	return len(f.signers[len(f.signers)-1])
+}
+
+// Signed is how many of the certificates verified last (of) carry a precommit of
+// trustee k that the follower verified.
 func (f *Follower) Signed(k keys.PublicKey) (signed, of int) {
 	for _, ks := range f.signers {
 		for _, s := range ks {
@@ -178,7 +250,12 @@ func (f *Follower) check(l *Link, tip *chain.Header, tipHash chain.Hash, set []c
 	// the certificate's other signatures (up to n) add nothing to that, so only a quorum
 	// is checked. The trustees themselves check all of them when the certificate comes
 	// back as the next block's LastCert.
-	return pending{next: *h, hash: hash, set: set}, col.refs[:chain.Quorum(len(set))], nil
+	refs := col.refs[:chain.Quorum(len(set))]
+	signers := make([]keys.PublicKey, len(refs))
+	for i, r := range refs {
+		signers[i] = r.pub
+	}
+	return pending{next: *h, hash: hash, set: set, signers: signers}, refs, nil
 }
 
 // sigRef is one signature to verify.
@@ -195,9 +272,9 @@ func (c *sigCollector) Add(pub keys.PublicKey, msg, sig []byte) {
 	c.refs = append(c.refs, sigRef{pub, msg, sig})
 }
 
-// verifySigs batch-verifies sigs on every core and returns the index of the first bad
-// one, or -1.
-func verifySigs(sigs []sigRef) int {
+// verifySigs batch-verifies sigs on every core, skipping those cache knows (nil:
+// none), and returns the index of the first bad one, or -1.
+func verifySigs(sigs []sigRef, cache *keys.SigCache) int {
 	if len(sigs) == 0 {
 		return -1
 	}
@@ -209,7 +286,7 @@ func verifySigs(sigs []sigRef) int {
 		lo, hi := w*chunk, min((w+1)*chunk, len(sigs))
 		firstBad[w] = -1
 		wg.Go(func() {
-			bv := keys.NewBatchVerifier(hi - lo)
+			bv := keys.NewCachedBatchVerifier(hi-lo, cache)
 			for _, s := range sigs[lo:hi] {
 				bv.Add(s.pub, s.msg, s.sig)
 			}

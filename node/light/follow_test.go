@@ -223,10 +223,10 @@ func TestFollowerMembership(t *testing.T) {
 	}
 
 	// A follower resumed from the tip and its set goes on; one given another set does not start.
-	if _, err := ResumeFollower(f.Tip(), all[0].State.Active()); !errors.Is(err, ErrTrusteeSet) {
+	if _, err := ResumeFollower(f.Tip(), all[0].State.Active(), net.Genesis.Params.MembershipInterval); !errors.Is(err, ErrTrusteeSet) {
 		t.Fatalf("resume with the old set: %v", err)
 	}
-	g, err := ResumeFollower(f.Tip(), f.Set())
+	g, err := ResumeFollower(f.Tip(), f.Set(), net.Genesis.Params.MembershipInterval)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,9 +258,10 @@ func TestFollowerChecksAQuorum(t *testing.T) {
 	}
 }
 
-// TestFollowerCountsSigners: the follower tallies who signed the certificates of the
-// last recentCerts blocks it accepted, and a copy verifying ahead leaves the
-// original's tally alone.
+// TestFollowerCountsSigners: the follower tallies whose signatures it verified in the
+// certificates of the last recentCerts blocks it accepted — a quorum of each, not the
+// signatures beyond it, which it never checked — and a copy verifying ahead leaves
+// the original's tally alone.
 func TestFollowerCountsSigners(t *testing.T) {
 	net, ls := testChain(t, chaintest.Config{Trustees: 4}, recentCerts+5)
 	f := newFollower(t, net)
@@ -269,10 +270,17 @@ func TestFollowerCountsSigners(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[keys.PublicKey]int{}
+	q := chain.Quorum(len(set))
 	for _, l := range ls[:10] {
-		for _, s := range l.Cert.Sigs {
+		if len(l.Cert.Sigs) <= q {
+			t.Fatalf("block %d: a certificate of %d signatures has none beyond the quorum", l.Block.Header.Epoch, len(l.Cert.Sigs))
+		}
+		for _, s := range l.Cert.Sigs[:q] {
 			want[s.Trustee]++
 		}
+	}
+	if f.TipSigners() != q {
+		t.Fatalf("the tip's certificate: %d signatures verified, want %d", f.TipSigners(), q)
 	}
 	for _, tr := range set {
 		if signed, of := f.Signed(tr.Key); signed != want[tr.Key] || of != 10 {
@@ -292,5 +300,70 @@ func TestFollowerCountsSigners(t *testing.T) {
 	var outsider keys.PublicKey
 	if signed, _ := ahead.Signed(outsider); signed != 0 {
 		t.Fatalf("a key outside the set signed %d", signed)
+	}
+}
+
+// TestFollowerVerifyCert: what the gossip validator asks of a block. The block after
+// the tip passes every rule; one further ahead passes when a quorum of the trusted
+// set certified it and no membership boundary lies between; one past the boundary,
+// whatever height it claims, cannot be checked yet; a forged one is refused.
+func TestFollowerVerifyCert(t *testing.T) {
+	net, ls := testChain(t, chaintest.Config{Trustees: 4, Interval: 5}, 6)
+	f := newFollower(t, net)
+	f.UseCache(keys.NewSigCache(64))
+	if _, err := f.Verify(ls[:1]); err != nil {
+		t.Fatal(err)
+	}
+	outsiders := []*keys.Key{chaintest.Key("outsider", 0), chaintest.Key("outsider", 1), chaintest.Key("outsider", 2)}
+	certify := func(b *chain.Block, by []*keys.Key) *chain.Cert {
+		c, err := chaintest.Certify(net.Config.ChainID, b, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	far := clone(t, ls[3].Block)
+	far.Header.Epoch = 1 << 40
+	farForged := clone(t, ls[3].Block)
+	farForged.Header.Epoch = 1 << 40
+	farForged.Header.TrusteeSetHash = chain.Hash{7}
+	otherSet := clone(t, ls[3].Block)
+	otherSet.Header.TrusteeSetHash = chain.Hash{7}
+	cases := []struct {
+		name string
+		l    Link
+		want []error // nil: verified
+	}{
+		{"the tip", ls[0], []error{ErrStale}},
+		{"the next block", ls[1], nil},
+		{"a block ahead", ls[3], nil},
+		{"the boundary block", ls[4], nil},
+		{"past the boundary", ls[5], []error{ErrUnverifiable}},
+		{"flipped signature ahead", Link{Block: ls[3].Block, Cert: func() *chain.Cert {
+			c := cloneCert(t, ls[3].Cert)
+			c.Sigs[0].Sig[3] ^= 1
+			return c
+		}()}, []error{ErrBadBlock, chain.ErrBadSignature}},
+		{"non-trustees ahead", Link{Block: ls[3].Block, Cert: certify(ls[3].Block, outsiders)}, []error{ErrBadBlock, chain.ErrBadCert}},
+		{"another set before the boundary", Link{Block: otherSet, Cert: certify(otherSet, net.Trustees)}, []error{ErrTrusteeSet}},
+		{"height 2⁴⁰ signed by the trustees", Link{Block: far, Cert: certify(far, net.Trustees)}, []error{ErrUnverifiable}},
+		{"height 2⁴⁰ of an unknown set", Link{Block: farForged, Cert: certify(farForged, outsiders)}, []error{ErrUnverifiable}},
+		{"the next block without a certificate", Link{Block: ls[1].Block}, []error{ErrBadBlock}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := f.VerifyCert(&c.l)
+			if c.want == nil && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			for _, w := range c.want {
+				if !errors.Is(err, w) {
+					t.Fatalf("got %v, want %v", err, w)
+				}
+			}
+		})
+	}
+	if f.Height() != 1 {
+		t.Fatalf("VerifyCert moved the tip to %d", f.Height())
 	}
 }

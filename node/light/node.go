@@ -24,6 +24,7 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -61,6 +62,9 @@ type Config struct {
 	// Market, with a wallet, makes the node a buyer and (while providing) a provider
 	// in the compute market.
 	Market *MarketConfig
+	// Host, when set, is the libp2p host the node runs on instead of one of its own
+	// (Listen is then unused; tests pass mocknet hosts). The node closes it on Stop.
+	Host host.Host
 }
 
 // Node is a running light node.
@@ -80,13 +84,18 @@ type Node struct {
 	fol  *Follower
 	cal  *dcc.Calibrator
 	cert *chain.Cert // the tip's certificate; nil at genesis
+	// certSigned is how many of cert's signatures the follower verified.
+	certSigned int
 	// For the dashboard's lottery: the newest headers verified (up to recentHeaders),
 	// the tip's draw as seen from this node, and the epoch of its last ticket.
 	recent     []chain.Header
 	won        []bool // parallel to recent: this node won that epoch
 	draw       Draw
 	ticketedAt uint64
-	target     uint64 // highest height a trustee reported
+	// target is the highest height the node knows the chain has reached: from a
+	// certificate it verified, or claimed by enough trustees that one is honest.
+	target uint64
+	sigs   *keys.SigCache // signatures verified, shared by the gossip validator and fol
 
 	miner  *luck.Miner
 	gossip chan gossipBlock
@@ -119,7 +128,7 @@ type Status struct {
 	Height    uint64 // newest verified block
 	Tip       chain.Hash
 	Time      time.Time // BFT time of the tip
-	Target    uint64    // highest height a trustee reported
+	Target    uint64    // highest height the node knows the chain has reached (see Node.target)
 	Synced    bool
 	Peers     int
 	Trustees  int // trustees connected
@@ -133,7 +142,8 @@ type Status struct {
 	Mining    bool
 	Tickets   int // tickets submitted
 	LastError string
-	// The tip's certificate: its round, and how many of the set signed it.
+	// The tip's certificate: its round, and how many of the set's signatures on it the
+	// node verified.
 	CertRound            uint32
 	CertSigners, SetSize int
 	// The DCC's calibration (DESIGN §3.2): the global cycle and this computer's
@@ -184,9 +194,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if n.fol, err = ResumeFollower(tip, set); err != nil {
+	if n.fol, err = ResumeFollower(tip, set, n.params.MembershipInterval); err != nil {
 		return fail(err)
 	}
+	n.sigs = keys.NewSigCache(sigCacheSize)
+	n.fol.UseCache(n.sigs)
 	if n.cal, err = dcc.New(dcc.ConfigOf(&n.params)); err != nil {
 		return fail(err)
 	}
@@ -200,19 +212,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return fail(err)
 		}
 	}
-	hostKey, err := keys.Generate(cryptorand.Reader)
-	if err != nil {
-		return fail(err)
-	}
 	boot, err := p2p.ParseAddrInfos(cfg.Network.BootstrapAddrs())
 	if err != nil {
 		return fail(err)
 	}
 	box := p2p.NewPenaltyBox(p2p.PenaltyConfig{})
-	h, err := p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: cfg.Listen, Gater: box,
-		RelayClient: true, StaticRelays: boot, UserAgent: "daoli"})
-	if err != nil {
-		return fail(err)
+	h := cfg.Host
+	if h == nil {
+		hostKey, err := keys.Generate(cryptorand.Reader)
+		if err != nil {
+			return fail(err)
+		}
+		h, err = p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: cfg.Listen, Gater: box,
+			RelayClient: true, StaticRelays: boot, UserAgent: "daoli"})
+		if err != nil {
+			return fail(err)
+		}
 	}
 	dht := p2p.DHTClient
 	if cfg.NoDHT {
@@ -337,7 +352,7 @@ func (n *Node) Network() *network.File { return n.cfg.Network }
 func (n *Node) publishStatus(lastErr string) {
 	n.mu.Lock()
 	tip, tipHash, target := n.fol.Tip(), n.fol.TipHash(), n.target
-	cert, setSize := n.cert, len(n.fol.Set())
+	cert, certSigned, setSize := n.cert, n.certSigned, len(n.fol.Set())
 	gc, pc, blocks := n.cal.GlobalCycle(), n.cal.PrivateCycle(), len(n.cal.Samples())
 	n.mu.Unlock()
 	w := n.wallet.snapshot()
@@ -347,7 +362,7 @@ func (n *Node) publishStatus(lastErr string) {
 		Wins: w.wins, Payrolls: w.payrolls, Earned: w.earned, Tickets: w.tickets, LastError: lastErr,
 		SetSize: setSize, GlobalCycle: gc, PrivateCycle: pc, CycleBlocks: blocks}
 	if cert != nil {
-		s.CertRound, s.CertSigners = cert.Round, len(cert.Sigs)
+		s.CertRound, s.CertSigners = cert.Round, certSigned
 	}
 	old := n.status.Load()
 	if old != nil && lastErr == "" {
@@ -485,9 +500,16 @@ func (n *Node) trusteePeers() []peer.ID {
 	return ids
 }
 
-// validateBlock is the blocks topic's validator: well-formed certified blocks pass on;
-// whether one extends the chain is the sync goroutine's business.
-func (n *Node) validateBlock(_ context.Context, _ peer.ID, data []byte) (any, p2p.ValidationResult) {
+// sigCacheSize is how many verified signatures the node remembers: those of the
+// certificates the gossip validator checked, until their blocks are applied.
+const sigCacheSize = 1 << 12
+
+// validateBlock is the blocks topic's validator. The node relays only what it
+// verified: a block whose certificate a quorum of the trustee set it trusts signed
+// (Follower.VerifyCert) is accepted; a forged one is rejected, which penalizes the
+// peer that sent it; one at or below the tip, or too far ahead to check yet, is
+// ignored: neither relayed nor taken as a sync target.
+func (n *Node) validateBlock(_ context.Context, from peer.ID, data []byte) (any, p2p.ValidationResult) {
 	cb := new(trustee.CertifiedBlock)
 	if err := trustee.Decode(data, cb, p2p.BlockTopicLimit); err != nil {
 		return nil, p2p.Reject
@@ -495,7 +517,19 @@ func (n *Node) validateBlock(_ context.Context, _ peer.ID, data []byte) (any, p2
 	if err := cb.ValidateBasic(); err != nil {
 		return nil, p2p.Reject
 	}
-	return cb, p2p.Accept
+	n.mu.Lock()
+	fol := *n.fol
+	n.mu.Unlock()
+	err := fol.VerifyCert(&Link{Block: &cb.Block, Cert: &cb.Cert, Trustees: cb.Trustees})
+	switch {
+	case err == nil:
+		return cb, p2p.Accept
+	case errors.Is(err, ErrStale), errors.Is(err, ErrUnverifiable), errors.Is(err, ErrNotNext):
+		return nil, p2p.Ignore
+	default:
+		n.log.Warn("gossiped block rejected", "from", from.String(), "height", cb.Block.Header.Epoch, "err", err)
+		return nil, p2p.Reject
+	}
 }
 
 func (n *Node) onBlock(ctx context.Context, msg p2p.Message) {
@@ -551,26 +585,51 @@ func (n *Node) refreshBalance(ctx context.Context) {
 	})
 }
 
+// onGossip takes a block the validator accepted: the next one is applied; one further
+// ahead, verified against the trusted set again (the signatures come from the cache),
+// raises the sync target and starts a catch-up. Only a verified certificate moves the
+// target, so a header claiming any height cannot leave the node "not synced".
 func (n *Node) onGossip(ctx context.Context, gb gossipBlock) {
 	h := gb.cb.Block.Header.Epoch
+	link := Link{Block: &gb.cb.Block, Cert: &gb.cb.Cert, Trustees: gb.cb.Trustees}
 	n.mu.Lock()
-	height := n.fol.Height()
-	n.target = max(n.target, h)
+	fol := *n.fol
 	n.mu.Unlock()
 	switch {
-	case h <= height:
+	case h <= fol.Height():
 		return
-	case h > height+1:
-		n.catchUp(ctx)
+	case h == fol.Height()+1:
+		if _, err := n.apply([]Link{link}, gb.recv); err != nil {
+			n.refused(gb.from, err)
+			return
+		}
+		n.raiseTarget(h)
 		return
 	}
-	link := Link{Block: &gb.cb.Block, Cert: &gb.cb.Cert, Trustees: gb.cb.Trustees}
-	if _, err := n.apply([]Link{link}, gb.recv); err != nil {
+	if err := fol.VerifyCert(&link); err != nil {
+		if errors.Is(err, ErrUnverifiable) {
+			n.log.Debug("block not verifiable yet", "height", h, "err", err)
+			return
+		}
 		n.refused(gb.from, err)
+		return
+	}
+	n.raiseTarget(h)
+	n.catchUp(ctx)
+}
+
+// raiseTarget raises the sync target to h, a height the node knows the chain reached.
+func (n *Node) raiseTarget(h uint64) {
+	n.mu.Lock()
+	raised := h > n.target
+	n.target = max(n.target, h)
+	n.mu.Unlock()
+	if raised {
+		n.publishStatus("")
 	}
 }
 
-// runLength is how many blocks one sync request run fetches before verifying them.
+// runLength is how many verified blocks a catch-up stores in one transaction.
 const runLength = 64
 
 // catchUp asks trustees for their height and fetches what the node lacks.
@@ -580,48 +639,138 @@ func (n *Node) catchUp(ctx context.Context) {
 		n.publishStatus("no trustee connected yet")
 		return
 	}
-	var best uint64
-	for _, id := range ids[:min(len(ids), 3)] {
-		s, err := n.rem.clock(ctx, id)
-		if err != nil {
-			continue
-		}
-		best = max(best, s.Height)
-	}
 	n.mu.Lock()
-	n.target = max(n.target, best)
-	target, height := n.target, n.fol.Height()
+	setSize, height := len(n.fol.Set()), n.fol.Height()
 	n.mu.Unlock()
-	for height < target && ctx.Err() == nil {
-		var links []Link
-		var from peer.ID
-		for h := height + 1; h <= min(target, height+runLength); h++ {
+	claims := n.askHeights(ctx, ids, setSize)
+	n.raiseTarget(vouchedHeight(claims, setSize))
+	// Fetching up to the highest claim costs little when it is a lie: every block is
+	// verified as it arrives, and the first that does not come ends the run.
+	if len(claims) > 0 && slices.Max(claims) > height {
+		n.fetchRun(ctx, ids, height+1, slices.Max(claims))
+	}
+	n.publishStatus("")
+}
+
+// askHeights asks some of the trustees ids, at once, for their certified height: enough
+// of them that the answers can outvote the faulty ones a set of setSize tolerates.
+func (n *Node) askHeights(ctx context.Context, ids []peer.ID, setSize int) []uint64 {
+	ask := ids[:min(len(ids), max(3, (setSize-1)/3+2))]
+	heights := make([]uint64, len(ask))
+	answered := make([]bool, len(ask))
+	var wg sync.WaitGroup
+	for i, id := range ask {
+		wg.Go(func() {
+			s, err := n.rem.clock(ctx, id)
+			if err != nil {
+				n.log.Debug("clock", "trustee", id.String(), "err", err)
+				return
+			}
+			heights[i], answered[i] = s.Height, true
+		})
+	}
+	wg.Wait()
+	var out []uint64
+	for i, ok := range answered {
+		if ok {
+			out = append(out, heights[i])
+		}
+	}
+	return out
+}
+
+// vouchedHeight is the highest height that at least f+1 of the claims reach, f being
+// how many faulty trustees a set of setSize tolerates: at least one honest trustee
+// has certified it. 0 when fewer than f+1 answered.
+func vouchedHeight(claims []uint64, setSize int) uint64 {
+	f := max(setSize-1, 0) / 3
+	if len(claims) <= f {
+		return 0
+	}
+	sorted := slices.Clone(claims)
+	slices.SortFunc(sorted, func(a, b uint64) int { return cmp.Compare(b, a) })
+	return sorted[f]
+}
+
+// fetched is a block as the sync protocol brought it, not verified yet.
+type fetched struct {
+	cb   *trustee.CertifiedBlock
+	from peer.ID
+	recv time.Duration
+}
+
+// fetchRun fetches the blocks from..to from trustees and verifies each as it arrives:
+// the fetcher runs at most one block ahead of the verifier (one block waiting, one
+// being fetched), so a trustee that sends junk costs a couple of blocks of memory,
+// never a run. Verified blocks are stored runLength at a time; the first block that
+// does not come, or does not verify, ends the run.
+func (n *Node) fetchRun(ctx context.Context, ids []peer.ID, from, to uint64) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	arrived := make(chan fetched, 1)
+	go func() {
+		defer close(arrived)
+		for h := from; h <= to; h++ {
 			cb, id, err := n.fetch(ctx, ids, h)
 			if err != nil {
 				n.log.Debug("fetch block", "height", h, "err", err)
-				break
+				return
 			}
-			from = id
-			links = append(links, Link{Block: &cb.Block, Cert: &cb.Cert, Trustees: cb.Trustees})
+			select {
+			case arrived <- fetched{cb: cb, from: id, recv: time.Since(n.base)}:
+			case <-ctx.Done():
+				return
+			}
 		}
-		if len(links) == 0 {
-			break
+	}()
+	n.mu.Lock()
+	next := *n.fol
+	n.mu.Unlock()
+	var (
+		run  []Link
+		last fetched
+	)
+	save := func(recv time.Duration) bool {
+		if len(run) == 0 {
+			return true
 		}
-		// Only the block at the trustees' tip, fetched now, times the clock.
-		recv := time.Duration(-1)
-		if links[len(links)-1].Block.Header.Epoch == target {
-			recv = time.Since(n.base)
+		if err := n.commit(next, run, recv); err != nil {
+			n.log.Warn("store blocks", "err", err)
+			n.publishStatus(err.Error())
+			return false
 		}
-		accepted, err := n.apply(links, recv)
-		if err != nil {
-			n.refused(from, err)
-		}
-		if accepted == 0 {
-			break
-		}
-		height += uint64(accepted)
+		run = nil
+		return true
 	}
-	n.publishStatus("")
+	for f := range arrived {
+		link := Link{Block: &f.cb.Block, Cert: &f.cb.Cert, Trustees: f.cb.Trustees}
+		if _, err := next.Verify([]Link{link}); err != nil {
+			n.refused(f.from, err)
+			if errors.Is(err, ErrNotNext) {
+				// Asked for the block after a verified tip, a trustee has no excuse
+				// for one that does not extend it.
+				n.net.Penalize(f.from, penaltyBadBlock, "sent a block that does not extend the verified tip")
+			}
+			break
+		}
+		run, last = append(run, link), f
+		if len(run) == runLength && !save(-1) {
+			break
+		}
+	}
+	cancel()
+	for range arrived {
+		// Wait for the fetcher to stop; what it still brings is dropped.
+	}
+	// Only the block at the network's tip, fetched now, times the clock.
+	recv := time.Duration(-1)
+	n.mu.Lock()
+	target := n.target
+	n.mu.Unlock()
+	if len(run) > 0 && run[len(run)-1].Block.Header.Epoch >= target {
+		recv = last.recv
+	}
+	save(recv)
 }
 
 func (n *Node) fetch(ctx context.Context, ids []peer.ID, h uint64) (*trustee.CertifiedBlock, peer.ID, error) {
@@ -636,12 +785,16 @@ func (n *Node) fetch(ctx context.Context, ids []peer.ID, h uint64) (*trustee.Cer
 	return nil, "", last
 }
 
+// penaltyBadBlock is what sending a forged certified block costs a peer: two get it
+// banned.
+const penaltyBadBlock = 50
+
 // refused logs why a block was not accepted and penalizes the peer that sent it when
 // the block was invalid rather than merely not next.
 func (n *Node) refused(from peer.ID, err error) {
 	n.log.Warn("block refused", "from", from.String(), "err", err)
 	if from != "" && !errors.Is(err, ErrNotNext) {
-		n.net.Penalize(from, 50, "invalid certified block")
+		n.net.Penalize(from, penaltyBadBlock, "invalid certified block")
 	}
 	n.events.publish(Event{Kind: EventRefused, Err: err})
 	n.publishStatus(err.Error())
@@ -654,15 +807,30 @@ func (n *Node) refused(from peer.ID, err error) {
 func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 	n.mu.Lock()
 	next := *n.fol
-	parentSet := n.fol.Set()
 	n.mu.Unlock()
 	accepted, verr := next.Verify(links)
 	if accepted == 0 {
 		return 0, verr
 	}
+	if accepted < len(links) {
+		recv = -1
+	}
+	if err := n.commit(next, links[:accepted], recv); err != nil {
+		return 0, err
+	}
+	return accepted, verr
+}
+
+// commit stores links, which next verified from the node's tip, with the wallet's
+// ledger entries, moves the tip to next and tells the app; recv is as for apply.
+func (n *Node) commit(next Follower, links []Link, recv time.Duration) error {
+	n.mu.Lock()
+	parentSet := n.fol.Set()
+	n.mu.Unlock()
+	accepted := len(links)
 	fs := make([]store.Followed, accepted)
 	var entries [][]Entry
-	for i, l := range links[:accepted] {
+	for i, l := range links {
 		set := parentSet
 		if l.Trustees != nil {
 			set = l.Trustees
@@ -672,7 +840,7 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 			es, err := Entries(&n.params, l.Block, parentSet, n.me, n.book)
 			if err != nil {
 				n.book.discard()
-				return 0, fmt.Errorf("ledger of block %d: %w", l.Block.Header.Epoch, err)
+				return fmt.Errorf("ledger of block %d: %w", l.Block.Header.Epoch, err)
 			}
 			for j := range es {
 				fs[i].Earnings = append(fs[i].Earnings, EncodeEntry(&es[j]))
@@ -688,7 +856,7 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 		if n.book != nil {
 			n.book.discard()
 		}
-		return 0, err
+		return err
 	}
 	if n.book != nil {
 		n.book.commit()
@@ -696,7 +864,8 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 	n.mu.Lock()
 	*n.fol = next
 	n.cert = links[accepted-1].Cert
-	for _, l := range links[:accepted] {
+	n.certSigned = next.TipSigners()
+	for _, l := range links {
 		n.noteDraw(l.Block)
 	}
 	n.mu.Unlock()
@@ -723,11 +892,11 @@ func (n *Node) apply(links []Link, recv time.Duration) (int, error) {
 	if n.mkt != nil {
 		n.mkt.poke()
 	}
-	if recv >= 0 && accepted == len(links) {
+	if recv >= 0 {
 		n.observe(last, recv)
 	}
 	n.publishStatus("")
-	return accepted, verr
+	return nil
 }
 
 // observe calibrates the DCC with the network's newest block and hands it to the miner.
@@ -832,6 +1001,14 @@ func (n *Node) Height() uint64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.fol.Height()
+}
+
+// Target is the highest height the node knows the chain has reached: from a
+// certificate it verified, or claimed by enough trustees that one of them is honest.
+func (n *Node) Target() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return max(n.target, n.fol.Height())
 }
 
 // Kick asks the node to check the trustees' height now.
