@@ -32,6 +32,11 @@ var (
 	ErrBehind = errors.New("not synced to the block of the answer")
 	// ErrBadProof: a trustee's proof does not check against the verified header.
 	ErrBadProof = errors.New("proof does not verify")
+	// ErrStaleProof: a trustee answered about a block older than the verified tip.
+	ErrStaleProof = errors.New("proof older than the verified tip")
+	// ErrAhead: a trustee answered about a height the chain is not known to have
+	// reached.
+	ErrAhead = errors.New("proof at a height the chain is not known to have reached")
 	// ErrAmount: an amount that cannot be sent.
 	ErrAmount = errors.New("amount not available")
 	// ErrNotTaken: no trustee took the transaction.

@@ -332,3 +332,48 @@ func TestHostileTrusteeClaim(t *testing.T) {
 		t.Fatalf("block %d of %d, synced %v; the honest trustees are at %d", s.Height, s.Target, s.Synced, tip)
 	}
 }
+
+// TestHostileTrusteeProofs: a trustee's proof of a block older than the node's tip,
+// or one labelled with a height the chain has not reached, is refused whether that
+// trustee is the only one connected or not, and the wallet gets its balance from
+// another trustee.
+func TestHostileTrusteeProofs(t *testing.T) {
+	m, cs, liar, honest := hostileSetup(t)
+	tip := uint64(len(cs))
+	n := m.light
+	user := m.chain.Users[0]
+
+	// With only the liar connected, no answer of its is taken.
+	m.disconnect(honest[0].Host().ID())
+	m.disconnect(honest[1].Host().ID())
+	poll(t, "only the liar connected", func() bool { return n.Status().Trustees == 1 })
+	if acct, err := n.Balance(t.Context()); !errors.Is(err, ErrStaleProof) {
+		t.Fatalf("a proof of block %d with the tip at %d: %+v, %v", tip-1, tip, acct, err)
+	}
+	liar.mu.Lock()
+	liar.proof = proveAt(cs, tip, 1<<40)
+	liar.mu.Unlock()
+	if acct, err := n.Balance(t.Context()); !errors.Is(err, ErrAhead) {
+		t.Fatalf("a proof claiming height 2⁴⁰: %+v, %v", acct, err)
+	}
+	if s := n.Status(); s.Target != tip {
+		t.Fatalf("after the liar's proofs: target %d, want %d", s.Target, tip)
+	}
+
+	// With an honest trustee connected too, the wallet asks it.
+	m.connect(honest[0].Host().ID())
+	poll(t, "an honest trustee connected again", func() bool { return n.Status().Trustees == 2 })
+	want, _ := cs[tip-1].State.ProveAccount(user.Address())
+	for _, stale := range []bool{true, false} {
+		liar.mu.Lock()
+		liar.proof = proveAt(cs, tip, 1<<40)
+		if stale {
+			liar.proof = proveAt(cs, tip-1, tip-1)
+		}
+		liar.mu.Unlock()
+		acct, err := n.Balance(t.Context())
+		if err != nil || acct.Height != tip || acct.Account != want {
+			t.Fatalf("stale liar %v: balance %+v, %v; want %+v proven at %d", stale, acct, err, want, tip)
+		}
+	}
+}

@@ -82,7 +82,8 @@ const waitSynced = 10 * time.Second
 
 // Balance asks a trustee for the wallet's account and checks the answer against the
 // state root of a header the node verified itself. A trustee cannot lie about the
-// balance; at worst it refuses to answer, and the next one is asked.
+// balance; at worst it refuses to answer, or answers about an older block than the
+// node's tip or a height the chain has not reached, and the next one is asked.
 func (n *Node) Balance(ctx context.Context) (Account, error) {
 	if n.me == (keys.Address{}) {
 		return Account{}, ErrNoWallet
@@ -98,12 +99,19 @@ func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
 	}
 	var last error
 	for _, id := range ids {
+		asked := n.Height()
 		resp, err := n.rem.account(ctx, id, a)
 		if err != nil {
 			last = err
 			continue
 		}
 		acct, err := n.verifyAccount(ctx, a, resp)
+		if errors.Is(err, ErrStaleProof) && n.Height() > resp.Height && resp.Height >= asked {
+			// The node verified a block while the trustee answered: ask it again.
+			if resp, err = n.rem.account(ctx, id, a); err == nil {
+				acct, err = n.verifyAccount(ctx, a, resp)
+			}
+		}
 		if err != nil {
 			n.log.Warn("account proof refused", "trustee", id.String(), "err", err)
 			last = err
@@ -123,8 +131,19 @@ func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
 	return Account{}, fmt.Errorf("prove account %s: %w", a, last)
 }
 
+// verifyAccount checks a trustee's answer. Only an answer about the node's tip is
+// current: one about an older block is refused (ErrStaleProof), and one about a
+// height the node has not verified yet is waited for only when the node knows the
+// chain reached it (a certificate it verified, or enough trustees' answers that one is
+// honest); otherwise it is refused (ErrAhead) at once.
 func (n *Node) verifyAccount(ctx context.Context, a keys.Address, resp *trustee.ProofResponse) (Account, error) {
+	if tip := n.Height(); resp.Height < tip {
+		return Account{}, fmt.Errorf("%w: proof at height %d, verified tip %d", ErrStaleProof, resp.Height, tip)
+	}
 	if resp.Height > n.Height() {
+		if resp.Height > n.knownHeight(ctx, resp.Height) {
+			return Account{}, fmt.Errorf("%w: proof at height %d, the chain is known to have reached %d", ErrAhead, resp.Height, n.Target())
+		}
 		n.Kick()
 		deadline := time.Now().Add(waitSynced)
 		for n.Height() < resp.Height {
@@ -150,6 +169,21 @@ func (n *Node) verifyAccount(ctx context.Context, a keys.Address, resp *trustee.
 		return Account{}, fmt.Errorf("%w: the account sent is not the one proven", ErrBadProof)
 	}
 	return Account{Account: acct, Height: resp.Height}, nil
+}
+
+// knownHeight is the highest height the node knows the chain has reached; when that
+// is below h, it asks the trustees for their heights first.
+func (n *Node) knownHeight(ctx context.Context, h uint64) uint64 {
+	if t := n.Target(); t >= h {
+		return t
+	}
+	n.mu.Lock()
+	setSize := len(n.fol.Set())
+	n.mu.Unlock()
+	if ids := n.trusteePeers(); len(ids) > 0 {
+		n.raiseTarget(vouchedHeight(n.askHeights(ctx, ids, setSize), setSize))
+	}
+	return n.Target()
 }
 
 // Send transfers amount to the address to, paying fee, and returns the transaction's
