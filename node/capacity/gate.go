@@ -26,8 +26,15 @@ func (s GateState) Allows(slot int) bool { return s.Run && slot < s.Cores }
 // gateState is one published state; changed is closed when the next one replaces it.
 type gateState struct {
 	GateState
-	changed chan struct{}
+	// reserved is how many of the cores the job workers take (SuperviseProcess): one
+	// each, as a job is one thread. The miner works on the rest, so that together
+	// they stay within the share the reason line states.
+	reserved int
+	changed  chan struct{}
 }
+
+// allows reports whether the worker in slot may work, beside the reserved cores.
+func (s *gateState) allows(slot int) bool { return s.Allows(slot + s.reserved) }
 
 // Gate carries the governor's decision to the workers: the miner's goroutines and the
 // job worker. The governor calls Apply; each worker goroutine holds a Throttle and
@@ -76,7 +83,17 @@ func (g *Gate) set(s GateState) {
 	if old.GateState == s {
 		return
 	}
-	g.state.Store(&gateState{GateState: s, changed: make(chan struct{})})
+	g.state.Store(&gateState{GateState: s, reserved: old.reserved, changed: make(chan struct{})})
+	close(old.changed)
+}
+
+// reserve takes n cores of the share for a job worker (n < 0 gives them back), and
+// wakes the throttles to look again.
+func (g *Gate) reserve(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	old := g.state.Load()
+	g.state.Store(&gateState{GateState: old.GateState, reserved: old.reserved + n, changed: make(chan struct{})})
 	close(old.changed)
 }
 
@@ -87,7 +104,8 @@ func (g *Gate) State() GateState { return g.state.Load().GateState }
 // follow the gate with their own pause switch.
 func (g *Gate) Changed() <-chan struct{} { return g.state.Load().changed }
 
-// Parked counts the workers blocked at a closed gate or outside the allowed cores.
+// Parked counts the workers blocked at a closed gate or outside the allowed cores
+// (those job workers take included).
 func (g *Gate) Parked() int { return int(g.parked.Load()) }
 
 // Wait blocks while the gate is closed; it returns the context's error if the context
@@ -116,7 +134,8 @@ func (g *Gate) park(ctx context.Context, st *gateState) error {
 }
 
 // Throttle returns the throttle for the worker goroutine in slot (0-based); slots at
-// or above the allowed core count park. A Throttle belongs to one goroutine.
+// or above the allowed core count, less the cores job workers take, park. A Throttle
+// belongs to one goroutine.
 func (g *Gate) Throttle(slot int) *Throttle { return &Throttle{gate: g, slot: slot} }
 
 // Throttle keeps one worker goroutine within the gate: parked while paused or while
@@ -136,7 +155,7 @@ func (t *Throttle) Checkpoint(ctx context.Context) error {
 			return err
 		}
 		st := t.gate.state.Load()
-		if !st.Allows(t.slot) {
+		if !st.allows(t.slot) {
 			t.periodStart = time.Time{}
 			if err := t.gate.park(ctx, st); err != nil {
 				return err

@@ -187,22 +187,32 @@ func cpuTimes(t *testing.T, pid int) (used, ran, waited time.Duration) {
 // processor.
 type cpuUse struct{ Run, Demand, Held float64 }
 
-// measureCPU measures a process's cpuUse over window.
-func measureCPU(t *testing.T, pid int, window time.Duration) cpuUse {
+// measureCPU measures the cpuUse of processes over the same window.
+func measureCPU(t *testing.T, window time.Duration, pids ...int) []cpuUse {
 	t.Helper()
-	used0, ran0, wait0 := cpuTimes(t, pid)
-	held0 := heldTime()
+	type times struct{ used, ran, waited time.Duration }
+	read := func() []times {
+		ts := make([]times, len(pids))
+		for i, pid := range pids {
+			ts[i].used, ts[i].ran, ts[i].waited = cpuTimes(t, pid)
+		}
+		return ts
+	}
+	before, held0 := read(), heldTime()
 	start := time.Now()
 	time.Sleep(window) // the measurement window, not a synchronisation
-	used1, ran1, wait1 := cpuTimes(t, pid)
-	held1 := heldTime()
+	after, held1 := read(), heldTime()
 	wall := time.Since(start).Seconds()
 	machine := float64(runtime.NumCPU()) * wall
-	return cpuUse{
-		Run:    100 * (used1 - used0).Seconds() / machine,
-		Demand: 100 * (ran1 - ran0 + wait1 - wait0).Seconds() / machine,
-		Held:   (held1 - held0) / wall,
+	uses := make([]cpuUse, len(pids))
+	for i := range pids {
+		uses[i] = cpuUse{
+			Run:    100 * (after[i].used - before[i].used).Seconds() / machine,
+			Demand: 100 * (after[i].ran - before[i].ran + after[i].waited - before[i].waited).Seconds() / machine,
+			Held:   (held1 - held0) / wall,
+		}
 	}
+	return uses
 }
 
 // heldTime is the time this process's goroutines have held the runtime's processors,
@@ -230,14 +240,14 @@ func TestSuperviseProcess(t *testing.T) {
 
 	gate.Pause("Paused: you are using the computer")
 	waitFor(t, "the worker stopped", func() bool { state, _ := procStat(t, pid); return state == 'T' })
-	if use := measureCPU(t, pid, 500*time.Millisecond); use.Run > 1 {
+	if use := measureCPU(t, 500*time.Millisecond, pid)[0]; use.Run > 1 {
 		t.Errorf("stopped worker used %.1f %% of the machine", use.Run)
 	}
 
 	// Duty 0.3: stopped and continued every period.
 	gate.Apply(Decision{Run: true, Cores: runtime.NumCPU(), Duty: 0.3, Reason: "Running at 30 %"})
 	stops0, starts0 := p.cycles()
-	use := measureCPU(t, pid, time.Second)
+	use := measureCPU(t, time.Second, pid)[0]
 	stops1, starts1 := p.cycles()
 	t.Logf("worker at duty 0.3: %d stops and %d continues in a second, %.0f %% of the machine", stops1-stops0, starts1-starts0, use.Run)
 	if stops1-stops0 < 2 || starts1-starts0 < 2 { // 10 each on a calm machine; timers run late on a busy one
@@ -272,4 +282,40 @@ func TestSuperviseProcess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// noProcess stands for a job worker whose process is gone: signals and pinning find
+// nothing, which SuperviseProcess tolerates.
+type noProcess struct{}
+
+func (noProcess) Pid() int { return -1 }
+func (noProcess) Pause()   {}
+func (noProcess) Resume()  {}
+
+// TestSupervisedJobTakesACore: while a job worker is supervised, the miner's throttles
+// allow one worker fewer, so job and miner together stay within the gate's cores.
+func TestSupervisedJobTakesACore(t *testing.T) {
+	gate := NewGate(nil)
+	gate.Apply(Decision{Run: true, Cores: 2, Duty: 1, Reason: "Running: 2 of 2 cores"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	for slot := range 2 {
+		th := gate.Throttle(slot)
+		wg.Go(func() {
+			for th.Checkpoint(ctx) == nil {
+				time.Sleep(time.Millisecond) // a piece of work
+			}
+		})
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- SuperviseProcess(sctx, gate, noProcess{}) }()
+	waitFor(t, "one worker parked for the job", func() bool { return gate.Parked() == 1 })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both workers back once the job ends", func() bool { return gate.Parked() == 0 })
 }

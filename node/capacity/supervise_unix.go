@@ -20,10 +20,13 @@ type Supervised interface {
 // worker, whose WebAssembly code cannot stop at a checkpoint of ours. It stops the
 // process while the gate is closed, continues and stops it over each duty period
 // (work for Duty of the period, then stopped for the rest), and on Linux pins all
-// its threads to as many CPUs as the gate allows. On return the process runs again,
-// on every CPU this process may use.
+// its threads to as many CPUs as the gate allows. The job takes one of the gate's
+// cores meanwhile: the miner's throttles allow one worker fewer. On return the
+// process runs again, on every CPU this process may use.
 func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1}
+	gate.reserve(1)
+	defer gate.reserve(-1)
 	defer func() {
 		s.setStopped(false)
 		if s.appliedCores > 0 {
