@@ -31,8 +31,10 @@
 // Governor runs the loop: a full sample every second, a look at the idle time every
 // 200 ms while sharing runs on an idle computer, and the decision applied to a Gate.
 // The miner's goroutines hold Throttles of the gate and call Checkpoint between
-// batches; the job worker process is held by SuperviseProcess (SIGSTOP/SIGCONT and
-// CPU affinity). Settings persist through a SettingsStore.
+// batches, so they work on the allowed cores at the duty; the job worker process is
+// held by SuperviseProcess (stopped while paused, stopped and continued over each
+// duty period, every thread pinned to the allowed CPUs on Linux) and takes one of the
+// cores from the miner while it runs. Settings persist through a SettingsStore.
 //
 // Capacity check. RunCheck times single-core and all-core throughput of SHA-256
 // compressions (the miner's inner step) and of a floating-point kernel (the jobs'),
