@@ -36,9 +36,9 @@ var presetCases = []presetCase{{Quiet, false}, {Balanced, false}, {Max, false}, 
 func applyPreset(t *testing.T, g governed, c presetCase, cores int) Decision {
 	t.Helper()
 	settings := PresetSettings(c.preset, cores)
-	share := settings.Idle
+	share, cause := settings.Idle, CauseIdle
 	if c.inUse {
-		share = settings.InUse
+		share, cause = settings.InUse, CauseInUse
 		g.probe.touch(time.Now())
 	} else {
 		g.probe.touch(time.Now().Add(-10 * time.Minute))
@@ -50,7 +50,7 @@ func applyPreset(t *testing.T, g governed, c presetCase, cores int) Decision {
 	waitFor(t, "the preset's share at the gate", func() bool {
 		d = g.gov.Decision()
 		st := g.gate.State()
-		return d.Run && d.Cores == share.Cores && d.Duty == share.Duty && st.Run && st.Cores == d.Cores && st.Duty == d.Duty
+		return d.Run && d.Cause == cause && d.Cores == share.Cores && d.Duty == share.Duty && st.Run && st.Cores == d.Cores && st.Duty == d.Duty
 	})
 	if want := describeCores(d.Cores, cores, d.Duty); !strings.Contains(d.Reason, want) {
 		t.Fatalf("%v: reason %q does not say %q", c, d.Reason, want)
@@ -59,19 +59,15 @@ func applyPreset(t *testing.T, g governed, c presetCase, cores int) Decision {
 }
 
 // checkUse holds a measured use to the share a reason line states, in percent of the
-// machine. The bound that matters, the CPU used, is strict (within 5 points above);
-// on a busy machine the process gets less than its share, so the time it was
-// runnable (its demand, what it would have used on an idle machine) is held only to
-// half the share, enough to show the work was done: the duty cycle's rests run late
-// there, and the Go runtime's own threads wait for the CPU too.
+// machine: the CPU used is at most the share, with 5 points to spare. That bound
+// holds on any machine; a busy one gives the process less than its share, and the
+// time it was runnable (its demand) is logged, not held to anything: the duty
+// cycle's rests run late there, and the Go runtime's threads wait for the CPU too.
 func checkUse(t *testing.T, what string, use cpuUse, share float64) {
 	t.Helper()
 	t.Logf("%s: %.1f %% of the machine used, %.1f %% runnable, share %.1f %%", what, use.Run, use.Demand, share)
 	if use.Run > share+5 {
 		t.Errorf("%s used %.1f %% of the machine, over the share of %.1f %%", what, use.Run, share)
-	}
-	if use.Demand < share/2 {
-		t.Errorf("%s was runnable %.1f %% of the machine, under half the share of %.1f %%", what, use.Demand, share)
 	}
 }
 
@@ -107,13 +103,13 @@ func TestMinerHoldsPresets(t *testing.T) {
 }
 
 // TestWorkerHoldsPresets runs the example job pi in a real job worker held by
-// SuperviseProcess under each preset, with the real miner beside it as a providing
-// node runs them, and measures the worker's and this process's CPU over a window from
-// /proc. A job is one thread (WebAssembly without threads), so it uses one of the
-// allowed cores, at min(cores, 1) × duty of the machine; the miner works on the
-// cores left, so that both together stay within what the reason line says. Below
-// full duty the worker is stopped and continued every period, which the test
-// counts: at nice 19 on a busy machine the worker gets too little CPU to tell more.
+// SuperviseProcess under each preset, first alone and then with the real miner
+// beside it as a providing node runs them, and measures the worker's and this
+// process's CPU over a window from /proc. A job is one thread (WebAssembly without
+// threads), so it uses one of the allowed cores, at min(cores, 1) × duty of the
+// machine; the miner works on the cores left, so that both together stay within what
+// the reason line says. Below full duty the worker is stopped and continued every
+// period, which the test sees; at full duty it is not stopped.
 func TestWorkerHoldsPresets(t *testing.T) {
 	cores := runtime.NumCPU()
 	proc := startJob(t)
@@ -124,26 +120,37 @@ func TestWorkerHoldsPresets(t *testing.T) {
 	defer cancel()
 	g := startGoverned(t, ctx, &wg, PresetSettings(Quiet, cores), cores)
 	wg.Go(func() { _ = SuperviseProcess(ctx, g.gate, p) })
-	startMiner(ctx, &wg, g.gate)
-	for _, c := range presetCases {
-		d := applyPreset(t, g, c, cores)
-		stops0, starts0 := p.cycles()
-		uses := measureCPU(t, *measureWindow, p.Pid(), os.Getpid())
-		stops1, starts1 := p.cycles()
-		stops, starts := stops1-stops0, starts1-starts0
-		worker, miner := uses[0], uses[1]
-		checkUse(t, c.String()+", worker ("+d.Reason+")", worker, 100*float64(min(d.Cores, 1))*d.Duty/float64(cores))
-		share := 100 * float64(d.Cores) * d.Duty / float64(cores)
-		both := worker.Run + miner.Run
-		t.Logf("%v, worker and miner: %.1f %% of the machine used (miner %.1f %%), share %.1f %%", c, both, miner.Run, share)
-		if both > share+5 {
-			t.Errorf("%v: worker and miner used %.1f %% of the machine, over the share of %.1f %%", c, both, share)
+	for _, mining := range []bool{false, true} {
+		if mining {
+			startMiner(ctx, &wg, g.gate)
 		}
-		switch {
-		case d.Duty < 1 && (stops < 2 || starts < 2):
-			t.Errorf("%v: at duty %v the worker was stopped %d and continued %d times", c, d.Duty, stops, starts)
-		case d.Duty >= 1 && stops > 0:
-			t.Errorf("%v: at full duty the worker was stopped %d times", c, stops)
+		for _, c := range presetCases {
+			d := applyPreset(t, g, c, cores)
+			stops0, starts0 := p.cycles()
+			uses := measureCPU(t, *measureWindow, p.Pid(), os.Getpid())
+			stops1, starts1 := p.cycles()
+			stops, starts := stops1-stops0, starts1-starts0
+			worker, miner := uses[0], uses[1]
+			what := c.String() + ", worker"
+			if mining {
+				what += " beside the miner"
+			}
+			checkUse(t, what+" ("+d.Reason+")", worker, 100*float64(min(d.Cores, 1))*d.Duty/float64(cores))
+			switch {
+			case d.Duty < 1 && (stops == 0 || starts == 0): // 10 a second on a calm machine
+				t.Errorf("%s: at duty %v the worker was stopped %d and continued %d times", what, d.Duty, stops, starts)
+			case d.Duty >= 1 && stops > 0:
+				t.Errorf("%s: at full duty the worker was stopped %d times", what, stops)
+			}
+			if !mining {
+				continue
+			}
+			share := 100 * float64(d.Cores) * d.Duty / float64(cores)
+			both := worker.Run + miner.Run
+			t.Logf("%v, worker and miner: %.1f %% of the machine used (miner %.1f %%), share %.1f %%", c, both, miner.Run, share)
+			if both > share+5 {
+				t.Errorf("%v: worker and miner used %.1f %% of the machine, over the share of %.1f %%", c, both, share)
+			}
 		}
 	}
 }

@@ -250,7 +250,7 @@ func TestSuperviseProcess(t *testing.T) {
 	use := measureCPU(t, time.Second, pid)[0]
 	stops1, starts1 := p.cycles()
 	t.Logf("worker at duty 0.3: %d stops and %d continues in a second, %.0f %% of the machine", stops1-stops0, starts1-starts0, use.Run)
-	if stops1-stops0 < 2 || starts1-starts0 < 2 { // 10 each on a calm machine; timers run late on a busy one
+	if stops1-stops0 == 0 || starts1-starts0 == 0 { // 10 each on a calm machine; timers run late on a busy one
 		t.Errorf("worker at duty 0.3 stopped %d and continued %d times in a second", stops1-stops0, starts1-starts0)
 	}
 	if limit := 30/float64(runtime.NumCPU()) + 5; use.Run > limit {
