@@ -49,7 +49,7 @@ var debFiles = map[string]map[string]string{
 // the unit does, removes and purges both, and wants nothing left behind.
 func TestDebPackages(t *testing.T) {
 	t.Parallel()
-	need(t, "dpkg", "dpkg-deb", "objdump", "xz", "tar", "unshare", "mount", "chroot", "ip",
+	need(t, "dpkg", "dpkg-deb", "dpkg-query", "ldd", "objdump", "xz", "tar", "unshare", "mount", "chroot", "ip",
 		"setpriv", "useradd", "deb-systemd-helper", "systemd-analyze", "desktop-file-validate", "appstreamcli")
 	if os.Geteuid() != 0 {
 		t.Fatal("this test installs packages into an overlay root with unshare, mount and chroot, which takes root; run it as root")
@@ -159,7 +159,9 @@ func isParent(dir string, files map[string]string) bool {
 }
 
 // checkAppDepends wants the package of every library the app links against among the
-// daoli package's dependencies.
+// daoli package's dependencies. The package is the one that holds the file the loader
+// resolves the library to (ldd), not any file of that name: with libc6-i386 installed
+// (clang and Wine bring it), /lib32/libm.so.6 is one too.
 func checkAppDepends(t *testing.T, bin, depends string) {
 	t.Helper()
 	f, err := elf.Open(bin)
@@ -175,13 +177,70 @@ func checkAppDepends(t *testing.T, bin, depends string) {
 	for _, d := range strings.Split(depends, ",") {
 		names = append(names, strings.Fields(d)[0])
 	}
+	loaded := resolvedLibraries(command(t, nil, "ldd", bin))
 	for _, lib := range libs {
-		owner := strings.TrimSpace(command(t, nil, "dpkg-query", "--search", "*/"+lib))
-		pkg, _, _ := strings.Cut(strings.Split(owner, "\n")[0], ":")
+		path, ok := loaded[lib]
+		if !ok {
+			t.Errorf("daoli links %s, which the loader does not find (ldd %s)", lib, bin)
+			continue
+		}
+		pkg, err := packageOwning(path)
+		if err != nil {
+			t.Errorf("daoli links %s (%s): %v", lib, path, err)
+			continue
+		}
+		t.Logf("daoli links %s: %s, from %s", lib, path, pkg)
 		if !slices.Contains(names, pkg) {
-			t.Errorf("daoli links %s, from %s, which is not in its Depends (%s)", lib, pkg, depends)
+			t.Errorf("daoli links %s, %s from %s, which is not in its Depends (%s)", lib, path, pkg, depends)
 		}
 	}
+}
+
+// resolvedLibraries reads ldd's lines "libm.so.6 => /lib/x86_64-linux-gnu/libm.so.6
+// (0x…)" into library → path.
+func resolvedLibraries(ldd string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(ldd, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/") {
+			m[f[0]] = f[2]
+		}
+	}
+	return m
+}
+
+// packageOwning names the package dpkg records for path. The loader may name a file
+// by a spelling dpkg does not record: /lib/x86_64-linux-gnu/libGL.so.1 where the
+// package installed /usr/lib/… (merged /usr makes /lib a link to usr/lib), or a link
+// the package did not ship; so the other spelling, then the file the link leads to,
+// are tried too.
+func packageOwning(path string) (string, error) {
+	candidates := []string{path}
+	if rest, ok := strings.CutPrefix(path, "/usr/"); ok {
+		candidates = append(candidates, "/"+rest)
+	} else {
+		candidates = append(candidates, "/usr"+path)
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		candidates = append(candidates, real)
+		if rest, ok := strings.CutPrefix(real, "/usr/"); ok {
+			candidates = append(candidates, "/"+rest)
+		}
+	}
+	for _, c := range candidates {
+		out, err := exec.Command("dpkg-query", "--search", c).Output()
+		if err != nil {
+			continue // "no path found matching pattern"
+		}
+		line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		owner, _, ok := strings.Cut(line, ": ")
+		if !ok {
+			return "", fmt.Errorf("dpkg-query --search %s: cannot read %q", c, line)
+		}
+		pkg, _, _ := strings.Cut(owner, ":") // libc6:amd64
+		return pkg, nil
+	}
+	return "", fmt.Errorf("no package holds it (tried %s)", strings.Join(candidates, ", "))
 }
 
 // checkTarball wants fyne's tarball to hold the binary, the desktop entry, the icon and

@@ -17,7 +17,7 @@ const repoRoot = ".."
 // message when one is missing (packaging/build-deps.sh test installs them all).
 var packageOf = map[string]string{
 	"git": "git", "objdump": "binutils", "xz": "xz-utils", "tar": "tar",
-	"dpkg": "dpkg", "dpkg-deb": "dpkg", "unshare": "util-linux", "setpriv": "util-linux",
+	"dpkg": "dpkg", "dpkg-deb": "dpkg", "dpkg-query": "dpkg", "ldd": "libc-bin", "unshare": "util-linux", "setpriv": "util-linux",
 	"mount": "mount", "chroot": "coreutils", "ip": "iproute2",
 	"systemd-analyze": "systemd", "desktop-file-validate": "desktop-file-utils",
 	"appstreamcli": "appstream", "useradd": "passwd", "deb-systemd-helper": "init-system-helpers",
