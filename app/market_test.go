@@ -87,8 +87,10 @@ func TestMarketEndToEnd(t *testing.T) {
 		}
 		return true
 	}, dump)
-	buyer.share(t, false)
-	// Mining funds everyone: the buyer's escrow and the providers' deposits.
+	// Mining funds everyone: the buyer's escrow and the providers' deposits. The buyer
+	// mines too until it holds its escrow, and only then stops sharing (so that it
+	// never provides): once sharing is off it earns nothing more, so stopping earlier
+	// would leave it with what it happened to earn before, however little that is.
 	waitUntil(t, "every node earning enough to trade", func() bool {
 		for i, n := range nodes {
 			s, ok := n.status()
@@ -98,6 +100,7 @@ func TestMarketEndToEnd(t *testing.T) {
 		}
 		return true
 	}, dump)
+	buyer.share(t, false)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
