@@ -2,13 +2,56 @@ package packaging
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if release.dir != "" {
+		os.RemoveAll(release.dir)
+	}
+	os.Exit(code)
+}
+
+// release holds the release binaries of the working tree, built once by
+// packaging/release.sh for every test that needs them: the app's release build
+// compiles Fyne and GLFW without the race detector and with -trimpath, which no other
+// build shares, and two tests building it at once would compile it all twice.
+var release struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// releaseBinaries returns the directory of the release binaries (daoli,
+// daoli-trustee, SHA256SUMS), building them on first use.
+func releaseBinaries(t *testing.T) string {
+	t.Helper()
+	release.once.Do(func() {
+		dir, err := os.MkdirTemp("", "daoli-release")
+		if err != nil {
+			release.err = err
+			return
+		}
+		release.dir = dir
+		cmd := exec.Command("packaging/release.sh", dir)
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			release.err = fmt.Errorf("packaging/release.sh: %v\n%s", err, tail(string(out)))
+		}
+	})
+	if release.err != nil {
+		t.Fatal(release.err)
+	}
+	return release.dir
+}
 
 // repoRoot is the repository, seen from this package's directory.
 const repoRoot = ".."

@@ -9,7 +9,8 @@
 #
 # The fyne CLI and nfpm come from the Go module proxy at the versions pinned in
 # packaging/tools/go.mod, built into OUT/tools; the Go build cache makes that quick
-# after the first time.
+# after the first time. DAOLI_RELEASE_BIN=DIR takes the release binaries from DIR, made
+# by packaging/release.sh, instead of building them.
 set -eu
 out=${1:?usage: packaging/package.sh OUT}
 GO=${GO:-go}
@@ -26,7 +27,13 @@ echo "== tools (packaging/tools/go.mod)"
 	GOFLAGS= $GO build -o "$out/tools/nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm)
 
 echo "== release binaries"
-GO=$GO packaging/release.sh "$out/bin"
+if [ -n "${DAOLI_RELEASE_BIN:-}" ]; then
+	# Built already by packaging/release.sh (the tests build them once for every check).
+	mkdir -p "$out/bin"
+	cp "$DAOLI_RELEASE_BIN/daoli" "$DAOLI_RELEASE_BIN/daoli-trustee" "$DAOLI_RELEASE_BIN/SHA256SUMS" "$out/bin/"
+else
+	GO=$GO packaging/release.sh "$out/bin"
+fi
 
 echo "== fyne package"
 # fyne package reads FyneApp.toml and the icon from its source directory and, when it
