@@ -85,6 +85,11 @@ it joins the network chosen in the app's Settings, and with none chosen it runs 
 embedded local demo network too.
 `
 
+// nodeTestFlags, when set, registers flags of `daoli node` that only this package's
+// tests have (a provider that cheats, in fault_test.go) and returns the check of their
+// values after parsing. It is nil in the daoli binary, which has no such flag.
+var nodeTestFlags func(fs *flag.FlagSet, mc *light.MarketConfig) func() error
+
 func cmdNode(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("daoli node", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -99,20 +104,19 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing")
 	fs.Float64Var(&mc.Recheck, "recheck", light.DefaultRecheck, "probability of re-executing a bought job's result before paying (1 checks every one)")
 	fs.StringVar(&mc.CacheDir, "wasm-cache", "", "directory of compiled job modules (default: in the data directory); nodes of one user may share one")
-	fault := fs.String("provider-fault", "", "misbehave as a provider, to test mediation and timeouts: wrong-output or silent")
+	var testFlags func() error
+	if nodeTestFlags != nil {
+		testFlags = nodeTestFlags(fs, &mc)
+	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}
 	mc.Slots = uint32(min(*slots, chain.MaxSlots))
-	switch *fault {
-	case "":
-	case "wrong-output":
-		mc.Fault = light.FaultWrongOutput
-	case "silent":
-		mc.Fault = light.FaultSilent
-	default:
-		fmt.Fprintf(stderr, "daoli node: --provider-fault %q: want wrong-output or silent\n", *fault)
-		return 2
+	if testFlags != nil {
+		if err := testFlags(); err != nil {
+			fmt.Fprintln(stderr, "daoli node:", err)
+			return 2
+		}
 	}
 	if mc.Recheck == 0 {
 		mc.Recheck = -1 // asked never to re-check

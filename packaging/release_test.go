@@ -1,0 +1,33 @@
+package packaging
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReleaseBinaryHasNoTestFlags runs the release binary: `daoli node --help` does not
+// offer --provider-fault (the end-to-end tests' cheating provider, which only the
+// app's test binary has), and `daoli node --provider-fault …` is refused as a flag
+// it does not know.
+func TestReleaseBinaryHasNoTestFlags(t *testing.T) {
+	t.Parallel()
+	trackInputs(t)
+	daoli := filepath.Join(releaseBinaries(t), "daoli")
+	help, err := exec.Command(daoli, "node", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(help), "-wasm-cache") {
+		t.Fatalf("daoli node --help: %v\n%s", err, help)
+	}
+	if strings.Contains(string(help), "provider-fault") {
+		t.Errorf("daoli node --help offers --provider-fault:\n%s", help)
+	}
+	for _, fault := range []string{"wrong-output", "silent"} {
+		cmd := exec.Command(daoli, "node", "--provider-fault", fault, "--data", t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 ||
+			!strings.Contains(string(out), "flag provided but not defined: -provider-fault") {
+			t.Errorf("daoli node --provider-fault %s: %v, want exit status 2 and an unknown flag\n%s", fault, err, tail(string(out)))
+		}
+	}
+}
