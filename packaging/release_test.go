@@ -31,3 +31,28 @@ func TestReleaseBinaryHasNoTestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseDeps lists the packages the daoli binary is built from, with the flags
+// packaging/release.sh builds it with: Fyne's test driver is not among them (the
+// screenshots, which draw with it, are packaging/screenshots, a command of their
+// own); that command's list has it, so the list is the real one.
+func TestReleaseDeps(t *testing.T) {
+	t.Parallel()
+	modfile := strings.TrimSpace(command(t, nil, "packaging/fyne/prepare.sh"))
+	const driver = "fyne.io/fyne/v2/test"
+	deps := func(pkg string) []string {
+		return strings.Fields(command(t, []string{"GOFLAGS="}, "go", "list", "-deps", "-tags", "no_emoji", modfile, pkg))
+	}
+	for _, p := range deps(".") {
+		if p == driver {
+			t.Errorf("the daoli binary links %s", driver)
+		}
+	}
+	found := false
+	for _, p := range deps("./packaging/screenshots") {
+		found = found || p == driver
+	}
+	if !found {
+		t.Errorf("packaging/screenshots does not list %s: the list is not what the build links", driver)
+	}
+}
