@@ -93,67 +93,132 @@ func (t *Trustee) fetcher() *content.Fetcher {
 		Punish: func(p peer.ID, reason string) { t.net.Penalize(p, p2p.PenaltyBadInput, reason) }}
 }
 
-// mediation tracks the disputes this trustee has taken up, so each is re-executed once.
+// mediation tracks the disputes this trustee mediates: an attempt at a ruling is
+// under way, failed (to be tried again after a backoff) or done. An entry lives while
+// its deal is disputed and is forgotten once the deal is settled or timed out.
 type mediation struct {
 	mu    sync.Mutex
-	doing map[chain.Hash]bool
+	deals map[chain.Hash]*mediationState
 }
 
-// mediate starts re-executing every disputed deal of st whose mediator is this
-// trustee and that it has not taken up yet. It runs after each commit.
-func (t *Trustee) mediate(ctx context.Context, st *chain.State) {
+type mediationState struct {
+	running  bool
+	done     bool   // the verdict was sent
+	attempts int    // attempts begun
+	next     uint64 // the height from which a failed attempt is tried again
+}
+
+// maxMediationBackoff caps the epochs between two attempts: a dispute is open for
+// chain.VerdictWindow (12) epochs, so a mediator whose fetches fail for a while (the
+// blobs' holders offline, a partition) still tries several times before the deadline.
+const maxMediationBackoff = 4
+
+// mediationBackoff is the wait after the attempts-th failed attempt: 1, 2, 4, 4, …
+// epochs.
+func mediationBackoff(attempts int) uint64 {
+	return min(uint64(1)<<min(attempts-1, 8), maxMediationBackoff)
+}
+
+// due returns the deals of disputed (the disputes this trustee mediates at height h)
+// on which an attempt should begin now, marked running; and forgets every deal not in
+// disputed any more.
+func (m *mediation) due(h uint64, disputed []chain.Deal) []chain.Deal {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open := make(map[chain.Hash]bool, len(disputed))
+	var start []chain.Deal
+	for _, d := range disputed {
+		open[d.ID] = true
+		st := m.deals[d.ID]
+		if st == nil {
+			st = &mediationState{}
+			m.deals[d.ID] = st
+		}
+		if st.running || st.done || h < st.next {
+			continue
+		}
+		st.running = true
+		st.attempts++
+		st.next = h + mediationBackoff(st.attempts)
+		start = append(start, d)
+	}
+	for id := range m.deals {
+		if !open[id] {
+			delete(m.deals, id)
+		}
+	}
+	return start
+}
+
+// finished records the end of an attempt on deal id: done when err is nil, else
+// tried again from the height due set.
+func (m *mediation) finished(id chain.Hash, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.deals[id]
+	if st == nil {
+		return // the deal closed meanwhile
+	}
+	st.running = false
+	st.done = err == nil
+}
+
+// mediate begins an attempt at a ruling on each disputed deal of st whose mediator is
+// this trustee and that has none under way, done, or failed too recently. It runs
+// after each commit, h being the committed height.
+func (t *Trustee) mediate(ctx context.Context, h uint64, st *chain.State) {
 	if t.market == nil {
 		return
 	}
 	me := t.key.Public()
+	var disputed []chain.Deal
 	for _, id := range st.Market().Live {
-		d, ok := st.Deal(id)
-		if !ok || d.Phase != chain.PhaseDisputed || d.Mediator != me {
-			continue
+		if d, ok := st.Deal(id); ok && d.Phase == chain.PhaseDisputed && d.Mediator == me {
+			disputed = append(disputed, d)
 		}
-		t.mediating.mu.Lock()
-		busy := t.mediating.doing[id]
-		if !busy {
-			t.mediating.doing[id] = true
-		}
-		t.mediating.mu.Unlock()
-		if busy {
-			continue
-		}
+	}
+	for _, d := range t.mediating.due(h, disputed) {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
-			t.rule(ctx, &d)
+			err := t.rule(ctx, h, &d)
+			if err != nil {
+				t.log.Warn("mediation: no verdict yet; trying again on a later block", "deal", d.ID.Short(), "err", err)
+			}
+			t.mediating.finished(d.ID, err)
 		}()
 	}
 }
 
 // rule re-executes a disputed deal and sends the verdict: the provider is at fault
-// when its posted output or status differs from the re-execution's.
-func (t *Trustee) rule(ctx context.Context, d *chain.Deal) {
-	log := t.log.With("deal", d.ID.Short())
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(chain.VerdictWindow)*t.cycle())
+// when its posted output or status differs from the re-execution's. It gives up when
+// the dispute's window closes.
+func (t *Trustee) rule(ctx context.Context, h uint64, d *chain.Deal) error {
+	epochs := uint64(1)
+	if end := d.Disputed + chain.VerdictWindow; end > h {
+		epochs = end - h
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(epochs)*t.cycle())
 	defer cancel()
 	job, err := t.fetchJob(ctx, d)
 	if err != nil {
-		// Without the module or input nobody can rule; the parties time the deal out.
-		log.Warn("mediation: cannot fetch the job", "err", err)
-		return
+		// Without the module or input nobody can rule; the parties time the deal out
+		// unless a later attempt finds them.
+		return fmt.Errorf("fetch the job: %w", err)
 	}
 	res, err := t.market.Sandbox.Run(ctx, job)
 	if err != nil {
-		log.Warn("mediation: re-execution", "err", err)
-		return
+		return fmt.Errorf("re-execute: %w", err)
 	}
 	out := market.OutputHash(res.Stdout)
 	status := market.StatusOf(res.Status)
 	v := &chain.Verdict{Deal: d.ID, Output: out, ProviderAtFault: out != d.Output || status != d.Status}
 	tx := chain.NewTx(t.key, t.chainID, t.mempool.NextNonce(t.key.Address()), 0, v)
 	if _, err := t.SubmitTx(ctx, tx); err != nil {
-		log.Warn("mediation: verdict", "err", err)
-		return
+		return fmt.Errorf("send the verdict: %w", err)
 	}
-	log.Info("mediation: verdict sent", "provider_at_fault", v.ProviderAtFault, "status", res.Status)
+	t.log.Info("mediation: verdict sent", "deal", d.ID.Short(), "provider_at_fault", v.ProviderAtFault, "status", res.Status)
+	return nil
 }
 
 // fetchJob gathers a deal's module and input, from this trustee's store or the other

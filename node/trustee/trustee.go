@@ -213,7 +213,7 @@ func New(opts Options) (*Trustee, error) {
 		peers:     map[keys.PublicKey]peer.ID{},
 		senders:   map[peer.ID]chan []byte{},
 		market:    opts.Market,
-		mediating: mediation{doing: map[chain.Hash]bool{}},
+		mediating: mediation{deals: map[chain.Hash]*mediationState{}},
 	}
 	t.marks = marks
 	t.m, err = ibft.New(ibft.Config{
@@ -556,7 +556,7 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, rec []byte,
 	}
 	t.setTip(c.State, c.Block.Header, c.Cert)
 	t.mempool.Update(c.State)
-	t.mediate(ctx, c.State)
+	t.mediate(ctx, h, c.State)
 	t.observe(c.Block.Header, now.Sub(t.base))
 	t.pruneWAL(h)
 
