@@ -2,7 +2,9 @@ package capacity
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -318,4 +320,35 @@ func TestSupervisedJobTakesACore(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "both workers back once the job ends", func() bool { return gate.Parked() == 0 })
+}
+
+// TestPinningNamesOneProcess: a process ID is pinned only while it names the process
+// that was supervised, not a later one that got the ID after it ended.
+func TestPinningNamesOneProcess(t *testing.T) {
+	many := runtime.NumCPU() > 1 // on one CPU, pinned and not look the same
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	pid := cmd.Process.Pid
+	started := processStart(pid)
+	if started == 0 {
+		t.Fatal("no start time for a running process")
+	}
+	if err := limitProcessCPUs(pid, started+1, 1); !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("pinning another process with the ID = %v", err)
+	}
+	if lists := allowedCPUs(t, pid); many && !strings.ContainsAny(lists[0], "-,") {
+		t.Fatalf("another process pinned: CPUs %s", lists[0])
+	}
+	if err := limitProcessCPUs(pid, started, 1); err != nil {
+		t.Fatal(err)
+	}
+	if lists := allowedCPUs(t, pid); many && strings.ContainsAny(lists[0], "-,") {
+		t.Fatalf("the process not pinned: CPUs %s", lists[0])
+	}
 }

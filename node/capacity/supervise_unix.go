@@ -24,7 +24,7 @@ type Supervised interface {
 // cores meanwhile: the miner's throttles allow one worker fewer. On return the
 // process runs again, on every CPU this process may use.
 func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
-	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1}
+	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1, started: processStart(p.Pid())}
 	gate.reserve(1)
 	defer gate.reserve(-1)
 	defer func() {
@@ -32,7 +32,7 @@ func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 		if s.appliedCores > 0 {
 			// The worker may run a job next that the gate does not hold (a buyer's
 			// check of a result).
-			_ = limitProcessCPUs(p.Pid(), 0)
+			_ = limitProcessCPUs(p.Pid(), s.started, 0)
 		}
 	}()
 	for ctx.Err() == nil {
@@ -46,6 +46,7 @@ type processSupervisor struct {
 	clock        Clock
 	stopped      bool
 	appliedCores int
+	started      uint64 // processStart of the process, so that no later one with its ID is pinned
 }
 
 // follow enforces one gate state until it changes or ctx ends.
@@ -58,7 +59,7 @@ func (s *processSupervisor) follow(ctx context.Context, st *gateState, period ti
 	if st.Cores != s.appliedCores {
 		// Pinning is best effort: a process that cannot be pinned still pauses and
 		// keeps the duty.
-		_ = limitProcessCPUs(s.p.Pid(), st.Cores)
+		_ = limitProcessCPUs(s.p.Pid(), s.started, st.Cores)
 		s.appliedCores = st.Cores
 	}
 	s.setStopped(false)
