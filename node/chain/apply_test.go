@@ -346,7 +346,6 @@ func TestBlockRejections(t *testing.T) {
 				p.Winner, p.Payroll = &kb, nil
 			})
 		}},
-		{"fewer tickets than paid", func() *Block { return mutate(func(p *Proposal) { p.Tickets = 2 }) }},
 	}
 	root := n.state.Root()
 	for _, tc := range tests {
@@ -361,6 +360,27 @@ func TestBlockRejections(t *testing.T) {
 	}
 	if _, _, err := Apply(n.state, good); err != nil {
 		t.Fatalf("the unmodified block is refused: %v", err)
+	}
+	// The header's count is the epoch's admitted count, which node/ibft checks against
+	// the reports: it may be below the tickets the block pays (the quorum's trustees saw
+	// fewer than the union of their reports holds) or above zero without a winner (every
+	// ticket came from a key that made two), and the next target follows it.
+	for _, tc := range []struct {
+		name string
+		edit func(p *Proposal)
+	}{
+		{"fewer tickets counted than paid", func(p *Proposal) { p.Tickets = 1 }},
+		{"tickets counted without a winner", func(p *Proposal) { p.Winner, p.Payroll, p.Tickets = nil, nil, 3 }},
+		{"many tickets counted", func(p *Proposal) { p.Tickets = 10_000 }},
+	} {
+		var count uint32
+		st, _, err := Apply(n.state, mutate(func(p *Proposal) { tc.edit(p); count = p.Tickets }))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if want := Retarget(n.state.meta.Target, count, n.state.params.KStar); st.meta.Target != want {
+			t.Fatalf("%s: next target %s, want %s", tc.name, st.meta.Target.Short(), want.Short())
+		}
 	}
 }
 

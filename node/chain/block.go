@@ -19,7 +19,7 @@ type Header struct {
 	NextTrusteeSetHash Hash // the set that certifies the next one
 	LastCertHash       Hash
 	Target             Hash   // admission target of this epoch's tickets
-	Tickets            uint32 // distinct admitted tickets the winner was drawn from; drives retargeting
+	Tickets            uint32 // admitted tickets of the epoch: the median of the counts in the reports behind the block; drives retargeting
 }
 
 // Block is one epoch's block: the winning ticket, the payroll, the payload of

@@ -7,7 +7,8 @@ var maxTarget = func() *big.Int {
 	return m.Sub(m, big.NewInt(1))
 }()
 
-// Retarget is the admission target after an epoch that saw `observed` admitted tickets:
+// Retarget is the admission target after an epoch that counted `observed` admitted
+// tickets (the header's Tickets):
 // Target × clamp(K*/observed, ½, 2), kept within [1, 2²⁵⁶−1]. It uses only certified
 // data, so every node derives the same target.
 func Retarget(target Hash, observed, kstar uint32) Hash {

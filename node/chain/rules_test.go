@@ -500,7 +500,6 @@ func TestMoreBlockRejections(t *testing.T) {
 	}{
 		{"first block with a certificate", func() *State { return genesis }, func(p *Proposal) { p.LastCert = other.lastCert }, ErrBadBlock},
 		{"first block not at genesis time", func() *State { return genesis }, func(p *Proposal) { p.Time++ }, ErrBadBlock},
-		{"tickets without a winner", func() *State { return genesis }, func(p *Proposal) { p.Tickets = 3 }, ErrBadBlock},
 		{"empty certificate", func() *State { n.step(nil, nil); return n.state }, func(p *Proposal) {
 			p.LastCert = &Cert{Epoch: 1, Block: n.state.Tip()}
 		}, ErrBadCert},

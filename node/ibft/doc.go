@@ -7,7 +7,7 @@
 //   - Step(msg): a Report, Proposal or Vote from another trustee, or a Certified block.
 //     Every message passes ValidateBasic, the signature check and the membership check
 //     at the edge; invalid input returns an error and changes nothing.
-//   - CloseEpoch(epoch, tickets): the collect window of the epoch (Φ + Δ by the
+//   - CloseEpoch(epoch, tickets, admitted): the collect window of the epoch (Φ + Δ by the
 //     trustee's own decentralized clock) has closed; the machine reports its luckiest
 //     tickets and starts round 0.
 //   - Tick(now): time. Timeouts are deadlines computed from the last now and grow with

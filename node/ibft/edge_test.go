@@ -146,11 +146,15 @@ func TestStepRejects(t *testing.T) {
 		{"report out of luck order", Message{Report: fx.resignedReport(2, func(r *Report) { slices.Reverse(r.Tickets) })}, ErrBadReport},
 		{"report with too many tickets", Message{Report: fx.resignedReport(2, func(r *Report) {
 			r.Tickets = fx.bed.ticketsFor(fx.bed.state0, 6) // P+1 = 4
+			r.Admitted = 6
 		})}, ErrBadReport},
 		{"report of another parent", Message{Report: fx.resignedReport(2, func(r *Report) {
 			r.Parent = chain.Hash{7}
 			r.Tickets = nil
 		})}, ErrBadReport},
+		{"report counting fewer admitted than it lists", Message{Report: fx.resignedReport(2, func(r *Report) {
+			r.Admitted = uint32(len(r.Tickets) - 1)
+		})}, ErrBadMessage},
 		{"report with a ticket twice", Message{Report: fx.resignedReport(2, func(r *Report) {
 			r.Tickets = append(r.Tickets, r.Tickets[0])
 		})}, ErrBadMessage},
@@ -239,13 +243,13 @@ func TestInputsReject(t *testing.T) {
 	m := net.ms[0]
 	for _, e := range []uint64{0, 2} {
 		before := fingerprint(m)
-		if err := m.CloseEpoch(e, nil); err == nil || fingerprint(m) != before {
+		if err := m.CloseEpoch(e, nil, 0); err == nil || fingerprint(m) != before {
 			t.Fatalf("CloseEpoch(%d) at epoch 1: %v", e, err)
 		}
 	}
 	net.closeAll(t, 2)
 	before := fingerprint(m)
-	if err := m.CloseEpoch(1, nil); !errors.Is(err, ErrEpochClosed) || fingerprint(m) != before {
+	if err := m.CloseEpoch(1, nil, 0); !errors.Is(err, ErrEpochClosed) || fingerprint(m) != before {
 		t.Fatalf("CloseEpoch twice: %v", err)
 	}
 	// A machine whose key is not in the set follows but does not vote.
@@ -253,7 +257,7 @@ func TestInputsReject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := outsider.CloseEpoch(1, nil); !errors.Is(err, ErrNotTrustee) {
+	if err := outsider.CloseEpoch(1, nil, 0); !errors.Is(err, ErrNotTrustee) {
 		t.Fatalf("CloseEpoch of an outsider: %v", err)
 	}
 	net.settle()

@@ -34,7 +34,7 @@ func Example() {
 	}
 	for _, m := range machines {
 		m.Tick(now) // time enters only here
-		if err := m.CloseEpoch(1, tickets); err != nil {
+		if err := m.CloseEpoch(1, tickets, len(tickets)); err != nil {
 			panic(err)
 		}
 	}

@@ -118,7 +118,7 @@ func (n *lockstep) closeAll(tb testing.TB, tickets int) {
 	tb.Helper()
 	for _, m := range n.ms {
 		st := m.State()
-		if err := m.CloseEpoch(st.Epoch()+1, n.bed.ticketsFor(st, tickets)); err != nil {
+		if err := m.CloseEpoch(st.Epoch()+1, n.bed.ticketsFor(st, tickets), 0); err != nil {
 			tb.Fatal(err)
 		}
 	}

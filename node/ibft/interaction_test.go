@@ -22,7 +22,10 @@ import (
 // Commands (trustees are numbered from 1 in lineup order, miners from m0):
 //
 //	init n=4 [miners=3] [equivocate=(4)] [mempool]
-//	close [ids=(1,2)] [miners=(0,2)]   CloseEpoch with the tickets of these miners
+//	close [ids=(1,2)] [miners=(0,2)] [admitted=(9,40)]
+//	                                   CloseEpoch with the tickets of these miners and
+//	                                   the admitted counts the trustees state (one for
+//	                                   all, or one per id; default the tickets handed in)
 //	stabilize                          process Ready and deliver until quiet
 //	process-ready [ids=(…)]            handle the nodes' Ready: save, commit, send
 //	deliver [ids=(…)]                  step the nodes with the messages sent to them
@@ -146,7 +149,11 @@ func (e *env) run(t *testing.T, d *datadriven.TestData) {
 	switch d.Cmd {
 	case "close":
 		miners := intsArg(t, d, "miners")
-		for _, id := range ids {
+		admitted := intsArg(t, d, "admitted")
+		if len(admitted) > 1 && len(admitted) != len(ids) {
+			d.Fatalf(t, "%d admitted counts for %d trustees", len(admitted), len(ids))
+		}
+		for k, id := range ids {
 			nd := e.node(id)
 			st := nd.m.State()
 			all := e.bed.ticketsFor(st, len(e.bed.users))
@@ -156,7 +163,11 @@ func (e *env) run(t *testing.T, d *datadriven.TestData) {
 					kbs = append(kbs, kb)
 				}
 			}
-			if err := nd.m.CloseEpoch(st.Epoch()+1, kbs); err != nil {
+			count := 0
+			if len(admitted) > 0 {
+				count = admitted[min(k, len(admitted)-1)]
+			}
+			if err := nd.m.CloseEpoch(st.Epoch()+1, kbs, count); err != nil {
 				fmt.Fprintf(&e.out, "%d close: %v\n", id, err)
 			}
 		}
@@ -484,7 +495,7 @@ func (e *env) trustees(ks []keys.PublicKey) string {
 func (e *env) msgString(m *Message) string {
 	switch {
 	case m.Report != nil:
-		return fmt.Sprintf("Report e%d %s", m.Report.Epoch, e.tickets(m.Report.Tickets))
+		return fmt.Sprintf("Report e%d %s of %d", m.Report.Epoch, e.tickets(m.Report.Tickets), m.Report.Admitted)
 	case m.Proposal != nil:
 		p := m.Proposal
 		var by []keys.PublicKey
@@ -496,9 +507,9 @@ func (e *env) msgString(m *Message) string {
 			winner = e.tickets([]chain.KeyBlock{*p.Block.Winner})
 			winner = winner[1 : len(winner)-1]
 		}
-		return fmt.Sprintf("Proposal e%d r%d %s vr=%d winner %s payroll %s txs %d reports %s",
+		return fmt.Sprintf("Proposal e%d r%d %s vr=%d winner %s payroll %s tickets %d txs %d reports %s",
 			p.Epoch, p.Round, e.blockName(p.Block.Hash(), p.Epoch), p.ValidRound, winner,
-			e.tickets(p.Block.Payroll), len(p.Block.Payload), e.trustees(by))
+			e.tickets(p.Block.Payroll), p.Block.Header.Tickets, len(p.Block.Payload), e.trustees(by))
 	case m.Certified != nil:
 		c := m.Certified
 		return fmt.Sprintf("Certified e%d %s r%d signers %s", c.Block.Header.Epoch,
@@ -532,9 +543,9 @@ func (e *env) commitString(c CommittedBlock) string {
 		winner = e.tickets([]chain.KeyBlock{*b.Winner})
 		winner = winner[1 : len(winner)-1]
 	}
-	return fmt.Sprintf("e%d %s r%d signers %s winner %s payroll %s txs %d time +%s",
+	return fmt.Sprintf("e%d %s r%d signers %s winner %s payroll %s tickets %d txs %d time +%s",
 		b.Header.Epoch, e.blockName(b.Hash(), b.Header.Epoch), c.Cert.Round, e.trustees(c.Cert.Signers()),
-		winner, e.tickets(b.Payroll), len(b.Payload), time.Duration(c.Cert.MedianTime()-e.bed.start().UnixNano()))
+		winner, e.tickets(b.Payroll), b.Header.Tickets, len(b.Payload), time.Duration(c.Cert.MedianTime()-e.bed.start().UnixNano()))
 }
 
 func intsArg(t *testing.T, d *datadriven.TestData, key string) []int {

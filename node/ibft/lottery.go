@@ -12,6 +12,11 @@ import (
 // selection is the outcome of the rule on the reports that justify a block.
 type selection struct {
 	luck.Selection
+	// admitted is the header's Tickets: the median of the reports' admitted counts,
+	// which f Byzantine reports among a quorum cannot move outside the honest ones'
+	// range. The union of the reports holds at most a quorum times P+1 tickets, so its
+	// size (Selection.Tickets) is no count of the epoch's tickets.
+	admitted uint32
 }
 
 // matches reports whether block b carries exactly sel's winner, payroll and count.
@@ -20,7 +25,7 @@ func (sel selection) matches(b *chain.Block) bool {
 	if sel.Winner != nil {
 		winner = sel.Winner.KeyBlock
 	}
-	if chain.WinnerHash(winner) != chain.WinnerHash(b.Winner) || sel.Tickets != b.Header.Tickets || len(sel.Payroll) != len(b.Payroll) {
+	if chain.WinnerHash(winner) != chain.WinnerHash(b.Winner) || sel.admitted != b.Header.Tickets || len(sel.Payroll) != len(b.Payroll) {
 		return false
 	}
 	for i := range sel.Payroll {

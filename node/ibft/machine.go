@@ -2,6 +2,7 @@ package ibft
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -195,10 +196,12 @@ func (m *Machine) Step(msg Message) error {
 }
 
 // CloseEpoch tells the machine that its collect window for epoch has closed, with the
-// admitted tickets it holds. The machine reports the P+1 luckiest to every trustee and
-// starts round 0. Tickets that do not verify, and both tickets of a key that made two,
-// are left out.
-func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock) error {
+// admitted tickets it holds (at least its P+1 luckiest) and how many it admitted in
+// all (its pool's count: one per key, equivocators left out). The machine reports the
+// P+1 luckiest and the count to every trustee and starts round 0. Tickets that do not
+// verify, and both tickets of a key that made two, are left out; the count is never
+// less than the valid tickets handed in.
+func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock, admitted int) error {
 	ep := m.ep
 	switch {
 	case epoch < ep.number:
@@ -218,9 +221,11 @@ func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock) error {
 		}
 	}
 	r := &Report{ChainID: m.chainID, Epoch: ep.number, Parent: m.state.Tip()}
-	for _, t := range luck.Luckiest(valid, int(m.state.Params().Payroll)+1) {
+	best := luck.Luckiest(valid, len(valid))
+	for _, t := range best[:min(len(best), int(m.state.Params().Payroll)+1)] {
 		r.Tickets = append(r.Tickets, *t.KeyBlock)
 	}
+	r.Admitted = uint32(min(max(admitted, len(best)), math.MaxUint32))
 	r.Sign(m.key)
 	ep.ownReport = r
 	ep.reports[m.self] = r

@@ -9,15 +9,18 @@ import (
 )
 
 // Report is a trustee's candidate set for an epoch: the luckiest valid tickets it
-// admitted before its collect window closed (DESIGN §3.4 step 2).
+// admitted before its collect window closed (DESIGN §3.4 step 2), and how many it
+// admitted in all. The tickets are at most P+1, so only the count, signed with them,
+// tells retargeting how many were admitted (docs/ibft.md).
 type Report struct {
-	_       struct{} `cbor:",toarray"`
-	ChainID string
-	Epoch   uint64
-	Parent  chain.Hash       // the block the epoch builds on
-	Tickets []chain.KeyBlock // at most P+1, luckiest first (luck, then ticket hash)
-	Trustee keys.PublicKey
-	Sig     []byte
+	_        struct{} `cbor:",toarray"`
+	ChainID  string
+	Epoch    uint64
+	Parent   chain.Hash       // the block the epoch builds on
+	Tickets  []chain.KeyBlock // at most P+1, luckiest first (luck, then ticket hash)
+	Admitted uint32           // tickets admitted in the epoch, one per key, equivocators left out; at least len(Tickets)
+	Trustee  keys.PublicKey
+	Sig      []byte
 }
 
 // EncodeReport returns the canonical encoding of r.
@@ -60,8 +63,8 @@ func (r *Report) verifySig(c *keys.SigCache) error {
 }
 
 // ValidateBasic checks what needs no state: sizes, that every ticket belongs to the
-// report's chain, epoch and parent, that no ticket appears twice, and the shape of the
-// signature. Luck order, ticket validity and the signature itself need the epoch.
+// report's chain, epoch and parent, that no ticket appears twice, that the admitted
+// count holds the tickets, and the shape of the signature. Luck order, ticket validity and the signature itself need the epoch.
 func (r *Report) ValidateBasic() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: report: %s", ErrBadMessage, fmt.Sprintf(format, a...))
@@ -73,6 +76,8 @@ func (r *Report) ValidateBasic() error {
 		return bad("epoch 0 is genesis")
 	case len(r.Tickets) > chain.MaxPayroll+1:
 		return bad("%d tickets, at most %d", len(r.Tickets), chain.MaxPayroll+1)
+	case uint64(len(r.Tickets)) > uint64(r.Admitted):
+		return bad("%d tickets of %d admitted", len(r.Tickets), r.Admitted)
 	case len(r.Sig) != keys.SignatureSize:
 		return bad("signature of %d bytes", len(r.Sig))
 	}

@@ -101,7 +101,7 @@ func (n *crashNet) step() {
 		if !n.closes[i].IsZero() && !n.closes[i].After(n.now) {
 			n.closes[i] = time.Time{}
 			st := m.State()
-			_ = m.CloseEpoch(st.Epoch()+1, n.bed.ticketsFor(st, 3))
+			_ = m.CloseEpoch(st.Epoch()+1, n.bed.ticketsFor(st, 3), 0)
 		}
 		m.Tick(n.now)
 		n.handle(i)

@@ -132,7 +132,7 @@ func (m *Machine) buildProposal() (*Proposal, *candidate) {
 		Winner:   sel.winner(),
 		Payroll:  sel.payroll(),
 		LastCert: m.lastCert,
-		Tickets:  sel.Tickets,
+		Tickets:  sel.admitted,
 	}
 	if m.mempool != nil {
 		cp.Payload = m.mempool.Payload(m.state, m.maxPayload)
@@ -151,10 +151,13 @@ func (m *Machine) buildProposal() (*Proposal, *candidate) {
 	return p, &candidate{next: next, receipts: rec}
 }
 
-// selection applies the luck rule to verified reports.
+// selection applies the luck rule to verified reports and counts the epoch's admitted
+// tickets from them.
 func (m *Machine) selection(reports []Report) selection {
 	sets := make([][]luck.Ticket, len(reports))
+	counts := make([]uint32, len(reports))
 	for i := range reports {
+		counts[i] = reports[i].Admitted
 		for j := range reports[i].Tickets {
 			t, err := m.ticket(&reports[i].Tickets[j])
 			if err != nil {
@@ -167,7 +170,7 @@ func (m *Machine) selection(reports []Report) selection {
 	if err != nil {
 		panic(fmt.Sprintf("ibft: verified reports of one epoch mix lotteries: %v", err))
 	}
-	return selection{sel}
+	return selection{Selection: sel, admitted: luck.AdmittedCount(counts)}
 }
 
 // tryPrevote is lines 22–33: in step propose, prevote the round's proposal if it is
@@ -326,8 +329,8 @@ func (m *Machine) validFrom(c *candidate, hp *heldProposal) bool {
 }
 
 // justify checks that a proposal carries a quorum of valid reports from distinct
-// trustees of the set and that its block's winner, payroll and ticket count are what
-// the luck rule yields on their union.
+// trustees of the set, that its block's winner and payroll are what the luck rule
+// yields on their union, and that its ticket count is the median of their counts.
 func (m *Machine) justify(p *Proposal) error {
 	if len(p.Reports) != m.quorum {
 		return fmt.Errorf("%w: %d reports, quorum is %d", ErrBadReport, len(p.Reports), m.quorum)

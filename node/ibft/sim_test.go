@@ -319,7 +319,7 @@ func (s *sim) step() {
 					kbs = append(kbs, kb)
 				}
 			}
-			_ = nd.m.CloseEpoch(st.Epoch()+1, kbs) // closed already after a restart: fine
+			_ = nd.m.CloseEpoch(st.Epoch()+1, kbs, 0) // closed already after a restart: fine
 		}
 		nd.m.Tick(s.now)
 		s.handle(nd)

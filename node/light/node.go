@@ -381,7 +381,7 @@ const recentHeaders = 32
 type Draw struct {
 	Epoch   uint64       // 0: no block verified since the node started
 	Winner  keys.Address // zero when the epoch had no valid ticket
-	Tickets uint32       // admitted tickets the winner was drawn from
+	Tickets uint32       // admitted tickets of the epoch: the header's count, the median of the trustees' counts
 	// Mine: this node sent a ticket for the epoch. Rank is its place by luck when the
 	// block pays it: 1 the winner, 2… the payroll; 0 when it was not paid.
 	Mine bool

@@ -89,7 +89,7 @@ func TestChainRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := chain.Proposal{Time: params.GenesisTime, LastCert: lastCert, Tickets: sel.Tickets}
+		p := chain.Proposal{Time: params.GenesisTime, LastCert: lastCert, Tickets: uint32(pool.Len())}
 		if sel.Winner != nil {
 			p.Winner = sel.Winner.KeyBlock
 		}

@@ -22,7 +22,7 @@ type OddsInput struct {
 // Odds are a key's expected wins. The dashboard shows them beside the actual ones.
 type Odds struct {
 	Admission    float64 // chance that the key's ticket is admitted within Φ
-	Tickets      float64 // average admitted tickets per epoch in the recent blocks
+	Tickets      float64 // admitted tickets per epoch: the median of the recent blocks' counts
 	PerEpoch     float64 // chance to win one epoch
 	PayrollEpoch float64 // chance to be on one epoch's payroll
 	EpochsPerDay float64
@@ -34,19 +34,21 @@ type Odds struct {
 // certified blocks. Luck is uniform over the admitted tickets, so a key that holds one
 // of T wins with probability 1/T whatever its hash rate; the hash rate only decides
 // whether its ticket is admitted in time: 1 − (1 − p)^(rate·Φ) with p = (target+1)/2²⁵⁶.
+// T is the median of the recent headers' counts (each the median of the counts the
+// trustees stated, AdmittedCount): after the population jumps, retargeting takes a few
+// epochs to bring the count back near K*, and a mean would carry those epochs' counts
+// for as long as they stay among the recent ones.
 func ExpectedWins(in OddsInput) Odds {
 	var o Odds
-	var sum, n float64
+	var counts []uint32
 	for i := range in.Recent {
-		if in.Recent[i].Epoch == 0 {
-			continue
+		if in.Recent[i].Epoch != 0 {
+			counts = append(counts, in.Recent[i].Tickets)
 		}
-		sum += float64(in.Recent[i].Tickets)
-		n++
 	}
 	o.Tickets = float64(in.KStar)
-	if n > 0 {
-		o.Tickets = sum / n
+	if len(counts) > 0 {
+		o.Tickets = float64(AdmittedCount(counts))
 	}
 	o.Admission = admission(in.Target, in.HashRate*in.Phi.Seconds())
 	// The recent counts include this key when it mined; at least its own ticket

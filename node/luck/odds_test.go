@@ -27,7 +27,7 @@ func TestExpectedWins(t *testing.T) {
 	}{
 		{"eight rivals", OddsInput{Recent: headersWithTickets(8, 8, 8, 8), Target: easy, HashRate: 1000, Phi: time.Second, Cycle: 2 * time.Second, Payroll: 3},
 			1, 1.0 / 8, 3.0 / 8},
-		{"average of varying counts", OddsInput{Recent: headersWithTickets(2, 6, 4), Target: easy, HashRate: 1000, Phi: time.Second, Cycle: 2 * time.Second, Payroll: 64},
+		{"median of varying counts", OddsInput{Recent: headersWithTickets(2, 6, 4, 10_000, 3), Target: easy, HashRate: 1000, Phi: time.Second, Cycle: 2 * time.Second, Payroll: 64},
 			1, 1.0 / 4, 3.0 / 4},
 		{"genesis skipped", OddsInput{Recent: append(headersWithTickets(10), genesis), Target: easy, HashRate: 1, Phi: time.Second, Cycle: time.Second},
 			1, 1.0 / 10, 0},

@@ -134,3 +134,41 @@ func TestRetargetConvergesToKStar(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmittedCount checks the median against every way f false counts among a
+// quorum of 2f+1 or more can be placed: it stays within the honest counts' range.
+func TestAdmittedCount(t *testing.T) {
+	for _, tc := range []struct {
+		counts []uint32
+		want   uint32
+	}{
+		{nil, 0},
+		{[]uint32{7}, 7},
+		{[]uint32{40, 50, 60}, 50},
+		{[]uint32{60, 1 << 30, 40}, 60},
+		{[]uint32{4, 50, 40}, 40},
+		{[]uint32{10, 20, 30, 40}, 20}, // the lower median
+	} {
+		if got := AdmittedCount(tc.counts); got != tc.want {
+			t.Errorf("AdmittedCount(%v) = %d, want %d", tc.counts, got, tc.want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 2000 {
+		f := rng.IntN(5)
+		q := 2*f + 1 + rng.IntN(3)
+		counts := make([]uint32, q)
+		lo, hi := uint32(math.MaxUint32), uint32(0)
+		for i := range q - f {
+			counts[i] = 100 + rng.Uint32N(50)
+			lo, hi = min(lo, counts[i]), max(hi, counts[i])
+		}
+		for i := q - f; i < q; i++ {
+			counts[i] = []uint32{0, 1, lo - 1, hi + 1, math.MaxUint32}[rng.IntN(5)]
+		}
+		rng.Shuffle(q, func(i, j int) { counts[i], counts[j] = counts[j], counts[i] })
+		if got := AdmittedCount(counts); got < lo || got > hi {
+			t.Fatalf("trial %d: %d of %v is outside the honest range [%d, %d] with f = %d", trial, got, counts, lo, hi, f)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 type Selection struct {
 	Winner       *Ticket          // nil when no valid ticket
 	Payroll      []Ticket         // the next up to P luckiest, in order
-	Tickets      uint32           // distinct valid tickets drawn from: the header's Tickets
+	Tickets      uint32           // distinct valid tickets in the union, equivocators left out
 	Equivocators []keys.PublicKey // keys dropped for two tickets in the union, sorted
 }
 

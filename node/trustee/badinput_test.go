@@ -1552,12 +1552,13 @@ func consensusBloat(size int) []byte {
 	const tickets = 1 << 17
 	report := func() []byte {
 		var b []byte
-		b = append(b, cborHead(4, 6)...)
+		b = append(b, cborHead(4, 7)...)
 		b = append(b, cborHead(3, 1)...)
 		b = append(b, 'x', 0x01)
 		b = append(b, cborHead(2, 32)...)
 		b = append(b, make([]byte, 32)...)
 		b = append(b, emptyItems(tickets)...)
+		b = append(b, 0x00) // admitted
 		b = append(b, cborHead(2, 32)...)
 		b = append(b, make([]byte, 32)...)
 		b = append(b, cborHead(2, 64)...)

@@ -430,12 +430,12 @@ func (t *Trustee) step(ctx context.Context) error {
 		}
 		// Certification is timed from here, not from the tick: ticking may have worked.
 		closedAt := t.clock.Now()
-		if err := t.m.CloseEpoch(st.Epoch, kbs); err != nil && !errors.Is(err, ibft.ErrEpochClosed) {
+		if err := t.m.CloseEpoch(st.Epoch, kbs, t.pool.Len()); err != nil && !errors.Is(err, ibft.ErrEpochClosed) {
 			t.log.Warn("close epoch", "epoch", st.Epoch, "err", err)
 		}
 		t.closed = st.Epoch
 		t.closedAt[st.Epoch] = closedAt
-		t.log.Debug("epoch closed", "epoch", st.Epoch, "tickets", len(kbs))
+		t.log.Debug("epoch closed", "epoch", st.Epoch, "tickets", len(kbs), "admitted", t.pool.Len())
 	}
 	for t.m.HasReady() {
 		if err := t.ready(ctx, now); err != nil {
