@@ -21,8 +21,10 @@
 //   - ExpectedWins: a key's chance to win per epoch and per day from recent certified
 //     blocks, for the dashboard to show beside the actual wins.
 //
-// Luck does not depend on the nonce, so hashing more never makes a ticket luckier: a
-// fast machine and a slow one that both get a ticket admitted have the same chance.
+// Luck does not depend on the nonce, so hashing more never makes a ticket luckier:
+// among the tickets admitted in an epoch each wins with the same chance. Hashing more
+// does make admission likelier, 1 − (1 − p)^attempts, until it is near certain
+// (TestLuckNotHashPower measures both at the target retargeting converges to).
 //
 // Apart from the miner's workers the package starts no goroutines and does no I/O;
 // time comes in as arguments or through an injected clock.
