@@ -30,9 +30,9 @@ import (
 // It checks what retargeting on the header's count gives: from 15 epochs after each
 // step to the next, the expected admitted count at the chain's target stays inside
 // [K*/2, 2·K*], and so does the median of the counted ones; and over those epochs
-// each hash-rate class of keys (and each of the ten keys that mine throughout) wins
-// within 3σ of what luck.ExpectedWins, fed the certified headers as the dashboard is,
-// told them.
+// each hash-rate class of keys, each of the ten keys that mine throughout and each key
+// told to expect at least one win wins within 3σ of what luck.ExpectedWins, fed the
+// certified headers as the dashboard is, told them.
 func TestPopulation(t *testing.T) {
 	steps := []int{10, 10_000, 100}
 	if raceEnabled || testing.Short() {
@@ -195,11 +195,21 @@ func (p *population) checkWins(t *testing.T) {
 		g.sigma = math.Sqrt(v)
 		groups = append(groups, g)
 	}
-	for i, m := range p.miners[:p.steps[0]] {
-		groups = append(groups, group{name: fmt.Sprintf("key %d (%.1f attempts)", i, m.attempts), wins: m.wins, expected: m.expected, sigma: math.Sqrt(m.variance)})
+	// Keys one at a time: those that mine throughout, and every key ExpectedWins gave
+	// at least one win. Below that a single win is a rare event whose tail chance is
+	// under the 3σ one for thousands of keys together, so those count in their class.
+	checked := 0
+	for i, m := range p.miners {
+		if i < p.steps[0] || m.expected >= 1 {
+			groups = append(groups, group{name: fmt.Sprintf("key %d (%.1f attempts)", i, m.attempts), wins: m.wins, expected: m.expected, sigma: math.Sqrt(m.variance)})
+			checked++
+		}
 	}
+	t.Logf("%d keys checked one at a time", checked)
 	for _, g := range groups {
-		t.Logf("%s: won %d, expected %.1f ± %.1f (3σ)", g.name, g.wins, g.expected, 3*g.sigma)
+		if g.name[:3] != "key" || g.wins > 0 || g.expected >= 1 {
+			t.Logf("%s: won %d, expected %.1f ± %.1f (3σ)", g.name, g.wins, g.expected, 3*g.sigma)
+		}
 		if !withinThreeSigma(g.wins, g.expected, g.sigma) {
 			t.Errorf("%s won %d epochs, ExpectedWins says %.1f ± %.1f", g.name, g.wins, g.expected, 3*g.sigma)
 		}
