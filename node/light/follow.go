@@ -1,6 +1,7 @@
 package light
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -133,8 +134,9 @@ func (f *Follower) Verify(links []Link) (int, error) {
 // set the follower trusts signed, when no membership boundary lies between the tip
 // and it (so that set is the one that certifies it). It returns nil for such a block;
 // ErrStale for one at or below the tip; ErrUnverifiable for one the follower cannot
-// check yet; ErrNotNext for a block after the tip that does not link to it; and
-// ErrBadBlock or ErrTrusteeSet for one that is forged.
+// check yet; ErrNotNext for a block at the next height that does not link to the tip
+// but carries a valid certificate of the trusted set; and ErrBadBlock or
+// ErrTrusteeSet for one that is forged.
 func (f *Follower) VerifyCert(l *Link) error {
 	if l.Block == nil || l.Cert == nil {
 		return fmt.Errorf("%w: block or certificate missing", ErrBadBlock)
@@ -147,6 +149,14 @@ func (f *Follower) VerifyCert(l *Link) error {
 		return fmt.Errorf("%w: block %d, trusted tip %d", ErrStale, h.Epoch, f.tip.Epoch)
 	case h.Epoch == f.tip.Epoch+1:
 		_, refs, err := f.check(l, &f.tip, f.tipHash, f.set)
+		if errors.Is(err, ErrNotNext) {
+			// It does not extend the tip; whether its sender forged it is what its
+			// certificate says.
+			if cerr := f.certifiedByTrusted(l); cerr != nil && !errors.Is(cerr, ErrUnverifiable) {
+				return cerr
+			}
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -155,6 +165,14 @@ func (f *Follower) VerifyCert(l *Link) error {
 		}
 		return nil
 	}
+	return f.certifiedByTrusted(l)
+}
+
+// certifiedByTrusted checks that l's block, above the tip, matches its header and
+// that a quorum of the trusted set signed it, when no membership boundary lies
+// between the tip and it (ErrUnverifiable otherwise).
+func (f *Follower) certifiedByTrusted(l *Link) error {
+	h := &l.Block.Header
 	// The set that certifies block k is the one after block k−1; it changes only
 	// after a block whose epoch is a multiple of the interval.
 	boundary := (f.tip.Epoch/f.interval + 1) * f.interval

@@ -327,6 +327,8 @@ func TestFollowerVerifyCert(t *testing.T) {
 	farForged := clone(t, ls[3].Block)
 	farForged.Header.Epoch = 1 << 40
 	farForged.Header.TrusteeSetHash = chain.Hash{7}
+	wrongParent := clone(t, ls[1].Block)
+	wrongParent.Header.Parent = chain.Hash{9}
 	otherSet := clone(t, ls[3].Block)
 	otherSet.Header.TrusteeSetHash = chain.Hash{7}
 	cases := []struct {
@@ -349,6 +351,8 @@ func TestFollowerVerifyCert(t *testing.T) {
 		{"height 2⁴⁰ signed by the trustees", Link{Block: far, Cert: certify(far, net.Trustees)}, []error{ErrUnverifiable}},
 		{"height 2⁴⁰ of an unknown set", Link{Block: farForged, Cert: certify(farForged, outsiders)}, []error{ErrUnverifiable}},
 		{"the next block without a certificate", Link{Block: ls[1].Block}, []error{ErrBadBlock}},
+		{"the next height on another parent, signed by the trustees", Link{Block: wrongParent, Cert: certify(wrongParent, net.Trustees)}, []error{ErrNotNext}},
+		{"the next height on another parent, signed by others", Link{Block: wrongParent, Cert: certify(wrongParent, outsiders)}, []error{ErrBadBlock, chain.ErrBadCert}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
