@@ -436,3 +436,16 @@ func BenchmarkCatchUp(b *testing.B) {
 		})
 	}
 }
+
+// TestSyncFromOneTrustee: one trustee's claim alone is no target, but the blocks the
+// node verified are: connected to a single honest trustee, the node catches up and
+// is synced at its height.
+func TestSyncFromOneTrustee(t *testing.T) {
+	c, cs := runChain(t, 8)
+	m := newMesh(t, c, nil)
+	m.trustee(3, &fakeTrustee{claim: uint64(len(cs)), block: serve(cs)})
+	waitStatus(t, m.light, "synced", func(s Status) bool { return s.Height == uint64(len(cs)) && s.Synced })
+	if s := m.light.Status(); s.Target != uint64(len(cs)) {
+		t.Fatalf("block %d of %d", s.Height, s.Target)
+	}
+}

@@ -762,12 +762,16 @@ func (n *Node) fetchRun(ctx context.Context, ids []peer.ID, from, to uint64) {
 	for range arrived {
 		// Wait for the fetcher to stop; what it still brings is dropped.
 	}
-	// Only the block at the network's tip, fetched now, times the clock.
-	recv := time.Duration(-1)
+	// Only the block at the network's tip, fetched now, times the clock: the height
+	// the trustees vouch for or, without one, the highest they claim.
+	tipAt := to
 	n.mu.Lock()
-	target := n.target
+	if t := n.target; t > 0 && t < to {
+		tipAt = t
+	}
 	n.mu.Unlock()
-	if len(run) > 0 && run[len(run)-1].Block.Header.Epoch >= target {
+	recv := time.Duration(-1)
+	if len(run) > 0 && run[len(run)-1].Block.Header.Epoch >= tipAt {
 		recv = last.recv
 	}
 	save(recv)
@@ -863,6 +867,7 @@ func (n *Node) commit(next Follower, links []Link, recv time.Duration) error {
 	}
 	n.mu.Lock()
 	*n.fol = next
+	n.target = max(n.target, next.Height()) // a verified block: the chain reached it
 	n.cert = links[accepted-1].Cert
 	n.certSigned = next.TipSigners()
 	for _, l := range links {
