@@ -3,6 +3,8 @@ package ibft
 import (
 	"errors"
 	"testing"
+
+	"github.com/daolicloud/daoli/node/chain"
 )
 
 // The fuzz targets feed the decoders arbitrary bytes. Whatever comes in, a decoder
@@ -111,4 +113,28 @@ func stepFuzzed(t *testing.T, bed *testbed, msg Message) {
 	m.Tick(bed.start().Add(10e9))
 	_ = m.Ready()
 	m.Advance()
+}
+
+func FuzzDecodeLegacyRecord(f *testing.F) {
+	fuzzSeeds(f, func(w *wireSamples) [][]byte {
+		var out [][]byte
+		for _, raw := range w.records {
+			if r, err := DecodeRecord(raw); err == nil {
+				out = append(out, legacyEncode(*r))
+			}
+		}
+		return out
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, epoch, err := DecodeLegacyRecord(data)
+		if err != nil {
+			if !isDecodeError(err) {
+				t.Fatalf("not a decoding error: %v", err)
+			}
+			return
+		}
+		if rec != nil && (rec.Vote == nil || rec.Vote.Kind != chain.Precommit || rec.block == nil || rec.block.Hash() != rec.Vote.Block || rec.Vote.Epoch != epoch) {
+			t.Fatalf("kept %+v of epoch %d: want a precommit beside the block it names", rec, epoch)
+		}
+	})
 }

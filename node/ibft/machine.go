@@ -200,7 +200,8 @@ func (m *Machine) Step(msg Message) error {
 // all (its pool's count: one per key, equivocators left out). The machine reports the
 // P+1 luckiest and the count to every trustee and starts round 0. Tickets that do not
 // verify, and both tickets of a key that made two, are left out; the count is never
-// less than the valid tickets handed in.
+// less than the valid tickets handed in. An epoch restored without its report takes
+// one.
 func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock, admitted int) error {
 	ep := m.ep
 	switch {
@@ -208,7 +209,7 @@ func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock, admitted in
 		return fmt.Errorf("%w: close epoch %d at epoch %d", ErrPastEpoch, epoch, ep.number)
 	case epoch > ep.number:
 		return fmt.Errorf("%w: close epoch %d at epoch %d", ErrFutureEpoch, epoch, ep.number)
-	case ep.closed:
+	case ep.closed && ep.ownReport != nil:
 		return fmt.Errorf("%w: %d", ErrEpochClosed, epoch)
 	case !m.member:
 		return fmt.Errorf("%w: this trustee does not vote in epoch %d", ErrNotTrustee, epoch)
@@ -232,8 +233,12 @@ func (m *Machine) CloseEpoch(epoch uint64, tickets []chain.KeyBlock, admitted in
 	ep.reportOK[r.Hash()] = true
 	m.out.Persist = append(m.out.Persist, Record{Report: r})
 	m.sendReport(r)
-	ep.closed = true
-	m.startRound(0)
+	// An epoch restored from a log whose report was dropped (DecodeLegacyRecord) is
+	// in its rounds already: it only lacked the report.
+	if !ep.closed {
+		ep.closed = true
+		m.startRound(0)
+	}
 	m.settle()
 	return nil
 }

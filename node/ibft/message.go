@@ -402,6 +402,9 @@ type Record struct {
 	Report   *Report
 	Proposal *Proposal // the trustee's own proposal, or beside a precommit the block it locks on
 	Vote     *chain.Vote
+	// block is the block a precommit of a legacy record locks on, without the proposal
+	// that carried it (DecodeLegacyRecord); never encoded.
+	block *chain.Block
 }
 
 // EncodeRecord returns the canonical encoding of r, for the write-ahead log.

@@ -92,7 +92,19 @@ func (m *Machine) restoreEpoch() {
 				continue
 			}
 			precommitted[v.Round] = true
+			if v.Block.IsZero() {
+				continue
+			}
 			if rec.Proposal == nil {
+				// Only a legacy record (DecodeLegacyRecord) lost the proposal: the lock
+				// holds all the same, and the block can still be decided by the
+				// precommits for it; unjustified, it is not the valid block.
+				if rec.block != nil && ep.blocks[v.Block] == nil {
+					ep.blocks[v.Block] = &candidate{block: rec.block}
+				}
+				if int64(v.Round) > ep.lockedRound {
+					ep.lockedRound, ep.lockedBlock = int64(v.Round), v.Block
+				}
 				continue
 			}
 			if p := rec.Proposal; m.leader(p.Round) == p.Proposer {

@@ -170,9 +170,10 @@ func New(opts Options) (*Trustee, error) {
 		if err != nil {
 			return fmt.Errorf("WAL record %d: %w", seq, err)
 		}
-		if rec.Commit != nil {
+		switch {
+		case rec.Commit != nil:
 			commits = append(commits, rec.Commit)
-		} else {
+		case rec.Signed != nil:
 			signed = append(signed, *rec.Signed)
 		}
 		marks = append(marks, walMark{seq: seq, epoch: rec.Epoch()})

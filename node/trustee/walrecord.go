@@ -20,20 +20,25 @@ import (
 // record is that byte followed by the CertifiedBlock's encoding.
 const commitRecordTag = 'C'
 
-// WALRecord is one record of a trustee's write-ahead log: exactly one of Signed and
-// Commit is set.
+// WALRecord is one record of a trustee's write-ahead log: at most one of Signed and
+// Commit is set. Neither is for a record of the release before reports stated their
+// admitted count that holds nothing to keep (ibft.DecodeLegacyRecord).
 type WALRecord struct {
 	Signed *ibft.Record
 	Commit *CertifiedBlock
+	epoch  uint64 // of a legacy record
 }
 
 // Epoch is the epoch the record belongs to; a record is dropped once a block of that
 // epoch or a later one is in the database.
 func (r *WALRecord) Epoch() uint64 {
-	if r.Commit != nil {
+	switch {
+	case r.Commit != nil:
 		return r.Commit.Block.Header.Epoch
+	case r.Signed != nil:
+		return r.Signed.Epoch()
 	}
-	return r.Signed.Epoch()
+	return r.epoch
 }
 
 // encodeCommitRecord returns the commit record of a block and its certificate.
@@ -56,10 +61,16 @@ func DecodeWALRecord(raw []byte) (*WALRecord, error) {
 	}
 	if raw[0] != commitRecordTag {
 		rec, err := ibft.DecodeRecord(raw)
-		if err != nil {
+		if err == nil {
+			return &WALRecord{Signed: rec}, nil
+		}
+		// The previous release's report and proposal records: the vote they hold is
+		// kept, the rest may be signed again (docs/operators.md, Upgrades).
+		legacy, epoch, lerr := ibft.DecodeLegacyRecord(raw)
+		if lerr != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadWALRecord, err)
 		}
-		return &WALRecord{Signed: rec}, nil
+		return &WALRecord{Signed: legacy, epoch: epoch}, nil
 	}
 	cb := new(CertifiedBlock)
 	if err := Decode(certifiedBlockOf(raw), cb, blockTopicLimit); err != nil {
