@@ -407,7 +407,7 @@ func (n *jobNames) name(id, module chain.Hash) string {
 	return "module " + module.Short()
 }
 
-// ruleLines writes the governor's settings (DESIGN §5) for the Share screen.
+// ruleLines writes the governor's settings (docs/capacity.md) for the Share screen.
 func ruleLines(s capacity.Settings) []string {
 	share := func(sh capacity.Share) string {
 		if sh.Cores == 0 {

@@ -33,7 +33,7 @@ const demoTrustees = 4
 // demoTiming is the embedded network's epoch: five seconds, so that a new user sees
 // blocks and earnings within seconds while four trustees, three miners and the app
 // stay light on a laptop when idle. An epoch lasts Φ + Δ from the parent block (a
-// trustee closes it then and commits the next block at once; DESIGN §3.2), so Φ + Δ
+// trustee closes it then and commits the next block at once; docs/dcc.md), so Φ + Δ
 // is the epoch, and the genesis cycle the same.
 var demoTiming = devnet.Options{Phi: 4 * time.Second, Delta: time.Second, Cycle: 5 * time.Second}
 

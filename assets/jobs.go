@@ -12,9 +12,9 @@ import (
 	"sort"
 )
 
-// The example job modules (DESIGN §4), built from jobs/<name>/main.go with
-// GOOS=wasip1 GOARCH=wasm by `make jobs`, stored gzipped, with a manifest of their
-// hashes and the Go toolchain that built them.
+// The example job modules (docs/compute.md §Example jobs), built from
+// jobs/<name>/main.go with GOOS=wasip1 GOARCH=wasm by `make jobs`, stored gzipped, with
+// a manifest of their hashes and the Go toolchain that built them.
 //
 //go:embed jobs/*/*.wasm.gz jobs/manifest.json
 var jobFS embed.FS

@@ -226,8 +226,8 @@ type ActivityView struct {
 	Runs     []RunView
 }
 
-// SharingDetail is the governor's detail under the presets (DESIGN §5). Percentages
-// are 0–100; zero switches a threshold off.
+// SharingDetail is the governor's detail under the presets (docs/capacity.md).
+// Percentages are 0–100; zero switches a threshold off.
 type SharingDetail struct {
 	Mode                  string // auto, always or never
 	InUseAfter            time.Duration

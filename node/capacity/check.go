@@ -24,7 +24,7 @@ type Workload struct {
 }
 
 // MinerWorkload counts SHA-256 compressions, the inner step of the miner's nonce
-// search (one compression per attempt from a shared midstate, DESIGN §3.3).
+// search (one compression per attempt from a shared midstate, as luck.Miner hashes).
 func MinerWorkload() Workload {
 	return Workload{Name: "sha256", Unit: "compressions/s", New: func() func(int) {
 		h := sha256.New()

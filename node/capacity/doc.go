@@ -1,5 +1,5 @@
 // Package capacity measures the machine and decides when it may share: the hardware
-// and idle probes, a capacity check, and the sharing governor of DESIGN §5.
+// and idle probes, a capacity check, and the sharing governor (docs/capacity.md).
 //
 // Probes. Each measurement sits behind a small interface (IdleProbe, PowerProbe,
 // TemperatureProbe, LoadProbe, ProgramProbe, GPUProbe) with one implementation per

@@ -64,8 +64,9 @@ func DetectCPU() CPUInfo {
 	return info
 }
 
-// Hardware is what the capacity probe reports about the machine: the provider spec
-// of DESIGN §4 and the input of the capacity check's fingerprint.
+// Hardware is what the capacity probe reports about the machine: the source of the
+// provider spec a node registers in the market (docs/market.md) and the input of the
+// capacity check's fingerprint.
 type Hardware struct {
 	CPU CPUInfo `json:"cpu"`
 	// UsableCores is the number of logical CPUs this process may run on.

@@ -53,8 +53,8 @@ type GPUSettings struct {
 	TempResume float64 `json:"temp_resume"`
 }
 
-// Settings are the user's sharing preferences (DESIGN §5). Zero numbers switch a rule
-// off, except where a field says otherwise.
+// Settings are the user's sharing preferences (docs/capacity.md). Zero numbers switch a
+// rule off, except where a field says otherwise.
 type Settings struct {
 	Preset Preset  `json:"preset"`
 	Mode   RunMode `json:"mode"`

@@ -387,8 +387,9 @@ func slash(s *State, ev *Evidence, rec *Receipts, c *keys.SigCache) error {
 	return fmt.Errorf("%w: %w", ErrBadEvidence, ErrNotTrustee)
 }
 
-// payRewards mints the reward split of DESIGN §3.4 and pays the fees. Integer remainders
-// are not minted (rewards) or are burned (fees), so the supply invariant is exact.
+// payRewards mints the reward split of docs/rewards.md and pays the fees. Integer
+// remainders are not minted (rewards) or are burned (fees), so the supply invariant is
+// exact.
 func payRewards(s *State, b *Block, rec *Receipts) error {
 	fees, minted, err := Credits(&s.params, b, s.reg.CertifiedBy)
 	if err != nil {

@@ -9,9 +9,9 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 )
 
-// KeyBlock is a miner's lottery ticket for one epoch (DESIGN §3.3). Its luck is the VRF
-// output over the epoch's seed, so it does not depend on the nonce; the nonce only buys
-// admission (work ≤ target).
+// KeyBlock is a miner's lottery ticket for one epoch (docs/design.md §Tickets). Its
+// luck is the VRF output over the epoch's seed, so it does not depend on the nonce; the
+// nonce only buys admission (work ≤ target).
 type KeyBlock struct {
 	_        struct{} `cbor:",toarray"`
 	ChainID  string

@@ -8,7 +8,7 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 )
 
-// The compute market's rules (DESIGN §4). Every coin the market moves is moved by a
+// The compute market's rules (docs/market.md). Every coin the market moves is moved by a
 // transaction: DealOpen escrows, DealAccept escrows the provider's deposit and returns
 // what the buyer over-escrowed, and ResultAccept, Verdict and DealTimeout settle. What
 // the chain does by itself each block is matching (offering open deals to providers,

@@ -1,6 +1,6 @@
-// Package compute runs buyers' WebAssembly jobs (DESIGN §4): WASI preview 1 modules in
-// wazero's compiler, sealed off from the host and deterministic, so that a mediator's
-// re-execution is bit-identical to the provider's.
+// Package compute runs buyers' WebAssembly jobs (docs/compute.md): WASI preview 1
+// modules in wazero's compiler, sealed off from the host and deterministic, so that a
+// mediator's re-execution is bit-identical to the provider's.
 //
 // A job sees its arguments, its input (on standard input and as the file /input) and
 // nothing else of the machine: no network, no host files, no environment. Its clocks

@@ -1,4 +1,4 @@
-// Package content is the compute market's content directory (DESIGN §4): modules,
+// Package content is the compute market's content directory (docs/compute.md): modules,
 // inputs and outputs addressed by their SHA-256, kept on disk by whoever has them and
 // served to peers over the content protocol of node/p2p in chunks.
 //

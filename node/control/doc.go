@@ -1,4 +1,4 @@
-// Package control is the local control API of DESIGN §1: a running light node (inside
+// Package control is the local control API (docs/light.md): a running light node (inside
 // the desktop app or as `daoli node`) serves it on a Unix socket in its data directory,
 // and the CLI's commands are its clients, the way BOINC's command-line tool talks to
 // its client.

@@ -1,4 +1,4 @@
-// Package dcc is the decentralized clock cycle of DESIGN §3.2: it calibrates a node's
+// Package dcc is the decentralized clock cycle (docs/dcc.md): it calibrates a node's
 // own monotonic clock against the certified timestamps of the chain, so that no node
 // needs NTP to know when an epoch's mining window (Φ) and admission window (Φ + Δ)
 // close.

@@ -1,5 +1,5 @@
 // Package ibft is I-BFT, the agreement among trustees on one block per epoch
-// (DESIGN §3.4), written as a pure state machine in the style of etcd's raft: it starts
+// (docs/ibft.md), written as a pure state machine in the style of etcd's raft: it starts
 // no goroutines, reads no clock, opens no socket and touches no disk.
 //
 // A trustee's driver (node/trustee) feeds it four kinds of input:

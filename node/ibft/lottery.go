@@ -5,9 +5,9 @@ import (
 	"github.com/daolicloud/daoli/node/luck"
 )
 
-// The winner-and-payroll rule of DESIGN §3.3 is luck.SelectWinner and a report's
-// tickets are luck.Luckiest: consensus and everything else that reads a block use one
-// implementation, checked there against a brute-force reference.
+// The winner-and-payroll rule (docs/rewards.md §Who wins) is luck.SelectWinner and a
+// report's tickets are luck.Luckiest: consensus and everything else that reads a block
+// use one implementation, checked there against a brute-force reference.
 
 // selection is the outcome of the rule on the reports that justify a block.
 type selection struct {

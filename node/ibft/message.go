@@ -9,7 +9,7 @@ import (
 )
 
 // Report is a trustee's candidate set for an epoch: the luckiest valid tickets it
-// admitted before its collect window closed (DESIGN §3.4 step 2), and how many it
+// admitted before its collect window closed (Φ + Δ by its clock), and how many it
 // admitted in all. The tickets are at most P+1, so only the count, signed with them,
 // tells retargeting how many were admitted (docs/ibft.md).
 type Report struct {
@@ -100,7 +100,7 @@ func (r *Report) ValidateBasic() error {
 }
 
 // Proposal is a leader's block for one round of an epoch, with the reports its winner
-// and payroll were drawn from (DESIGN §3.4 step 3).
+// and payroll were drawn from (docs/ibft.md).
 type Proposal struct {
 	_          struct{} `cbor:",toarray"`
 	Epoch      uint64

@@ -1,4 +1,4 @@
-// Package keys holds Daoli identities (DESIGN §3.1).
+// Package keys holds Daoli identities (docs/keys.md).
 //
 // Every participant (miner, provider, buyer, trustee) is an ed25519 Key; its
 // PublicKey signs, and BatchVerifier checks many signatures at once for certificate

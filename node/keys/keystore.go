@@ -17,7 +17,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// A keystore file holds one key encrypted under a passphrase (DESIGN §3.1). It is JSON
+// A keystore file holds one key encrypted under a passphrase (docs/keys.md). It is JSON
 // so a person can see what it is:
 //
 //	{

@@ -1,4 +1,4 @@
-// Package light is the light node of DESIGN §1 and §3.7: it follows the certified
+// Package light is the light node (docs/light.md): it follows the certified
 // chain by verifying trustee certificates (never re-executing blocks), mines a ticket
 // each epoch when the governor allows, holds the user's wallet and keeps the earnings
 // ledger, and offers all of it to the desktop app and the CLI as one Go API.

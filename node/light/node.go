@@ -146,7 +146,7 @@ type Status struct {
 	// node verified.
 	CertRound            uint32
 	CertSigners, SetSize int
-	// The DCC's calibration (DESIGN §3.2): the global cycle and this computer's
+	// The DCC's calibration (docs/dcc.md): the global cycle and this computer's
 	// private cycle, from CycleBlocks blocks (fewer than two: the genesis cycle).
 	GlobalCycle, PrivateCycle time.Duration
 	CycleBlocks               int
@@ -398,9 +398,9 @@ type Lottery struct {
 	Won, Epochs int
 }
 
-// Lottery reports the last draw and this node's expected wins (DESIGN §6): its
-// ticket's chance to be admitted at its measured hash rate, and to be the luckiest
-// among as many tickets as recent blocks admitted.
+// Lottery reports the last draw and this node's expected wins (the Dashboard's lottery,
+// docs/app.md): its ticket's chance to be admitted at its measured hash rate, and to be
+// the luckiest among as many tickets as recent blocks admitted.
 func (n *Node) Lottery() Lottery {
 	var rate float64
 	if n.miner != nil {

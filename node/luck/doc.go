@@ -1,5 +1,5 @@
-// Package luck is the Consensus of Luck of DESIGN §3.3: KeyBlock tickets whose luck is a
-// VRF output, admitted by an eased proof of work, one per key per epoch.
+// Package luck is the Consensus of Luck (docs/design.md §Tickets): KeyBlock tickets
+// whose luck is a VRF output, admitted by an eased proof of work, one per key per epoch.
 //
 // It builds on node/chain, which defines the KeyBlock, its encoding, its signature and
 // VRF checks, the work function and the retargeting step. This package adds what uses

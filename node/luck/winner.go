@@ -18,9 +18,9 @@ type Selection struct {
 	Equivocators []keys.PublicKey // keys dropped for two tickets in the union, sorted
 }
 
-// SelectWinner applies the winner-and-payroll rule (DESIGN §3.3) to the union of the
-// candidate sets that a quorum of trustees reported. The tickets must have been
-// verified against one lottery. The union is taken by ticket hash; a key with two
+// SelectWinner applies the winner-and-payroll rule (docs/rewards.md §Who wins) to the
+// union of the candidate sets that a quorum of trustees reported. The tickets must have
+// been verified against one lottery. The union is taken by ticket hash; a key with two
 // different tickets in it equivocated and is dropped; the rest are ordered by Compare.
 // The result depends only on the union, never on the order of the sets or tickets.
 func SelectWinner(sets [][]Ticket, payroll int) (Selection, error) {

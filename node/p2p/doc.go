@@ -1,8 +1,8 @@
-// Package p2p is the wire layer of every Daoli node (DESIGN §3.8): trustees, light nodes
-// and, later, providers. It moves bytes between peers and keeps misbehaving peers out;
-// it knows nothing of blocks, votes or balances. Callers (node/trustee, node/light) plug
-// in the decoding and the judgement: topic validators, request handlers and one-way
-// message handlers.
+// Package p2p is the wire layer of every Daoli node (docs/p2p.md): trustees and light
+// nodes, the market's buyers and providers among them. It moves bytes between peers and
+// keeps misbehaving peers out; it knows nothing of blocks, votes or balances. Callers
+// (node/trustee, node/light) plug in the decoding and the judgement: topic validators,
+// request handlers and one-way message handlers.
 //
 // The pieces:
 //

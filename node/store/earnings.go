@@ -6,7 +6,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Earnings is the light node's earnings ledger (DESIGN §3.7): one record per luck win,
+// Earnings is the light node's earnings ledger (docs/light.md): one record per luck win,
 // payroll wage, compute sale, purchase or fee, keyed by the height of the block that
 // proves it and an index within that block. Records are opaque to the store.
 type Earnings struct{ s *Store }

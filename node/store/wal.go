@@ -17,7 +17,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// WAL is the consensus write-ahead log of a trustee (DESIGN §3.4): every vote it signs
+// WAL is the consensus write-ahead log of a trustee (docs/ibft.md): every vote it signs
 // is appended here, durably, before it is sent, and replayed after a crash so that it
 // never signs a conflicting vote. Records are opaque to the store. Each gets the next
 // sequence number, which is never reused, not even after Truncate.

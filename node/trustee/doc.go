@@ -1,4 +1,4 @@
-// Package trustee is the full node that trustee operators run (DESIGN §3.4, §3.7): it
+// Package trustee is the full node that trustee operators run (docs/trustee.md): it
 // drives the I-BFT state machine of node/ibft over the network, certifies one block per
 // epoch, keeps the chain in node/store and serves light nodes.
 //

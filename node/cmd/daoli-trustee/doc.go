@@ -1,6 +1,6 @@
-// Command daoli-trustee is the headless full node that trustee operators run (DESIGN
-// §1): it certifies blocks with the other trustees and serves light nodes. It is pure
-// Go, so CGO_ENABLED=0 builds it.
+// Command daoli-trustee is the headless full node that trustee operators run
+// (docs/trustee.md): it certifies blocks with the other trustees and serves light
+// nodes. It is pure Go, so CGO_ENABLED=0 builds it.
 //
 //	daoli-trustee init --dir D [--network FILE] [--listen ADDR]...   make a key and a configuration
 //	daoli-trustee devnet --trustees N --dir D [--start]             make (and run) a local demo network
