@@ -17,7 +17,9 @@
 //   - Miner: the eased proof of work. It hashes from a SHA-256 midstate (the fixed
 //     prefix once, then one compression per nonce), stops at the first admitted nonce,
 //     splits the nonce space over its workers, reports its hash rate, stops when its
-//     context is cancelled and parks its workers while paused.
+//     context is cancelled and parks its workers while paused. Each worker passes its
+//     Throttle (the sharing governor's) before every batch, so the miner keeps to the
+//     cores and duty the governor allows.
 //   - ExpectedWins: a key's chance to win per epoch and per day from recent certified
 //     blocks, for the dashboard to show beside the actual wins.
 //
