@@ -32,6 +32,8 @@
 //   - Services (services.go) answer light nodes: certified blocks by height, account
 //     proofs against the certified state, submission of transactions and KeyBlocks, and
 //     a clock sample. Their bytes are the canonical CBOR of the types in wire.go.
+//     market.go adds the market's part: state proofs of providers and deals, the
+//     content directory (and keeping blobs for their owners) and mediation.
 //
 // # Files of a trustee
 //
