@@ -3,12 +3,14 @@ package light
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
+	"github.com/daolicloud/daoli/node/internal/fuzzbudget"
 )
 
 // workerEnv makes the test binary a `daoli worker` (compute.WorkerMain) with the
@@ -18,6 +20,10 @@ const workerEnv = "DAOLI_LIGHT_WORKER"
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(workerEnv); dir != "" {
 		os.Exit(compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir))
+	}
+	if err := fuzzbudget.Bound(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	os.Exit(m.Run())
 }
@@ -44,4 +50,12 @@ func TestNodeMinerHoldsGate(t *testing.T) {
 	frozen := m.Stats().Attempts
 	gate.Apply(capacity.Decision{Run: true, Cores: 3, Duty: 1, Reason: "Running: 3 of 3 cores"})
 	poll(t, "every worker hashing", func() bool { return gate.Parked() == 0 && m.Stats().Attempts > frozen })
+}
+
+// TestFuzzMinimizeBounded: this binary's fuzz targets run with the bounded
+// minimization of node/internal/fuzzbudget.
+func TestFuzzMinimizeBounded(t *testing.T) {
+	if !fuzzbudget.Bounded() {
+		t.Fatal("TestMain did not bound the fuzzer's minimization")
+	}
 }
