@@ -27,7 +27,12 @@ func testLogger() *slog.Logger {
 
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
+	pollUntil(t, time.Now().Add(waitFor), what, cond)
+}
+
+// pollUntil is poll with its own deadline.
+func pollUntil(t *testing.T, deadline time.Time, what string, cond func() bool) {
+	t.Helper()
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
