@@ -10,7 +10,7 @@ import (
 // The test binary, run as `daoli node` by the end-to-end tests, has --provider-fault:
 // a provider that misbehaves, to test mediation and timeouts. Only test files set
 // nodeTestFlags, so the daoli binary has no such flag (packaging's
-// TestReleaseBinaryFlags runs it to check).
+// TestDebPackages/release_flags runs it to check).
 func init() {
 	nodeTestFlags = func(fs *flag.FlagSet, mc *light.MarketConfig) func() error {
 		fault := fs.String("provider-fault", "", "misbehave as a provider, to test mediation and timeouts: wrong-output or silent")

@@ -46,7 +46,8 @@ var debFiles = map[string]map[string]string{
 // runs), checks what they hold, installs both into a throwaway root (an overlay over
 // this machine's root, in a mount and network namespace of its own, where systemd is
 // not running), checks the installed files and the unit, starts the trustee the way
-// the unit does, removes and purges both, and wants nothing left behind.
+// the unit does, removes and purges both, and wants nothing left behind. It also runs
+// the packaged daoli to see that it has none of the test binary's flags.
 func TestDebPackages(t *testing.T) {
 	t.Parallel()
 	need(t, "dpkg", "dpkg-deb", "dpkg-query", "ldd", "objdump", "xz", "tar", "unshare", "mount", "chroot", "ip",
@@ -80,6 +81,7 @@ func TestDebPackages(t *testing.T) {
 
 	root := newThrowawayRoot(t, work)
 	root.run(t, "dpkg --install /run/test/out/daoli-trustee_*.deb /run/test/out/daoli_*.deb")
+	t.Run("release flags", func(t *testing.T) { checkReleaseFlags(t, filepath.Join(out, "bin", "daoli")) })
 	t.Run("installed", func(t *testing.T) { checkInstalled(t, root) })
 	t.Run("validators", func(t *testing.T) { checkValidators(t, root, version) })
 	t.Run("start", func(t *testing.T) { checkStart(t, root, work, filepath.Join(out, "bin", "daoli-trustee")) })

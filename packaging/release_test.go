@@ -2,19 +2,15 @@ package packaging
 
 import (
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestReleaseBinaryHasNoTestFlags runs the release binary: `daoli node --help` does not
-// offer --provider-fault (the end-to-end tests' cheating provider, which only the
-// app's test binary has), and `daoli node --provider-fault …` is refused as a flag
-// it does not know.
-func TestReleaseBinaryHasNoTestFlags(t *testing.T) {
-	t.Parallel()
-	trackInputs(t)
-	daoli := filepath.Join(releaseBinaries(t), "daoli")
+// checkReleaseFlags runs the release binary: `daoli node --help` does not offer
+// --provider-fault (the end-to-end tests' cheating provider, which only the app's test
+// binary has), and `daoli node --provider-fault …` is refused as a flag it does not
+// know. TestDebPackages runs it on the binary it packages.
+func checkReleaseFlags(t *testing.T, daoli string) {
 	help, err := exec.Command(daoli, "node", "--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(help), "-wasm-cache") {
 		t.Fatalf("daoli node --help: %v\n%s", err, help)
@@ -36,8 +32,10 @@ func TestReleaseBinaryHasNoTestFlags(t *testing.T) {
 // packaging/release.sh builds it with: Fyne's test driver is not among them (the
 // screenshots, which draw with it, are packaging/screenshots, a command of their
 // own); that command's list has it, so the list is the real one.
+//
+// It is not parallel: it takes a second or two, and each parallel test of this package
+// holds one of the few slots (-parallel, the number of processors) the long ones need.
 func TestReleaseDeps(t *testing.T) {
-	t.Parallel()
 	modfile := strings.TrimSpace(command(t, nil, "packaging/fyne/prepare.sh"))
 	const driver = "fyne.io/fyne/v2/test"
 	deps := func(pkg string) []string {
