@@ -48,6 +48,16 @@ func init() {
 	}
 }
 
+// EncMode is the canonical encoder. Packages whose values nest this package's (the
+// consensus messages of node/ibft, the service messages of node/wire) encode with it, so
+// a nested block, vote or ticket encodes as here and its hash and signature carry over.
+func EncMode() cbor.EncMode { return encMode }
+
+// DecMode is the strict decoder: bounded nesting and lengths, no indefinite lengths, no
+// tags, no unknown fields, valid UTF-8 only. It checks neither size nor canonical form;
+// callers bound the input first.
+func DecMode() cbor.DecMode { return decMode }
+
 // encode returns the canonical encoding of v. Every type of this package encodes, so a
 // failure is a broken invariant.
 func encode(v any) []byte {

@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/fxamacker/cbor/v2"
 )
 
 // Size limits of encoded messages; a decoder rejects anything larger before parsing.
@@ -23,35 +22,15 @@ const (
 	MaxRecordSize = MaxProposalSize + 2*chain.MaxVoteSize
 )
 
-// The encoding is node/chain's: CBOR in its core deterministic form with structs as
-// arrays, strict decoding, and a re-encode check so each value has one encoding. Chain
-// types nested in messages (blocks, tickets, votes) therefore encode here exactly as
-// node/chain encodes them, and their hashes and signatures carry over.
+// The encoding is node/chain's own modes (chain.EncMode, chain.DecMode): CBOR in its
+// core deterministic form with structs as arrays, strict decoding, and a re-encode check
+// so each value has one encoding. Chain types nested in messages (blocks, tickets,
+// votes) therefore encode here exactly as node/chain encodes them, and their hashes and
+// signatures carry over.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = chain.EncMode()
+	decMode = chain.DecMode()
 )
-
-func init() {
-	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		panic("ibft: cbor encoder options: " + err.Error())
-	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		MaxNestedLevels:   16,
-		MaxArrayElements:  1 << 17,
-		MaxMapPairs:       1 << 10,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		panic("ibft: cbor decoder options: " + err.Error())
-	}
-}
 
 // encode returns the canonical encoding of v. Every type of this package encodes, so a
 // failure is a broken invariant.
