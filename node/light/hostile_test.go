@@ -14,7 +14,7 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
-	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
@@ -114,9 +114,9 @@ func (m *mesh) disconnect(id peer.ID) {
 // fields say.
 type fakeTrustee struct {
 	mu      sync.Mutex
-	claim   uint64                                          // the height its clock reports
-	block   func(h uint64) (*trustee.CertifiedBlock, error) // what it serves by sync
-	proof   func(a keys.Address) (*trustee.ProofResponse, error)
+	claim   uint64                                       // the height its clock reports
+	block   func(h uint64) (*wire.CertifiedBlock, error) // what it serves by sync
+	proof   func(a keys.Address) (*wire.ProofResponse, error)
 	highest atomic.Uint64 // the highest height asked of it by sync
 }
 
@@ -132,11 +132,11 @@ func (m *mesh) trustee(i int, ft *fakeTrustee) *p2p.Network {
 	must(nw.Handle(protos.Clock, func(context.Context, peer.ID, []byte) ([]byte, error) {
 		ft.mu.Lock()
 		defer ft.mu.Unlock()
-		return trustee.Encode(&trustee.ClockSample{Time: time.Now().UnixNano(), Height: ft.claim}), nil
+		return wire.Encode(&wire.ClockSample{Time: time.Now().UnixNano(), Height: ft.claim}), nil
 	}))
 	must(nw.Handle(protos.Sync, func(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-		var r trustee.SyncRequest
-		if err := trustee.Decode(req, &r, 64); err != nil {
+		var r wire.SyncRequest
+		if err := wire.Decode(req, &r, 64); err != nil {
 			return nil, err
 		}
 		for {
@@ -149,18 +149,18 @@ func (m *mesh) trustee(i int, ft *fakeTrustee) *p2p.Network {
 		if err != nil {
 			return nil, err
 		}
-		return trustee.Encode(cb), nil
+		return wire.Encode(cb), nil
 	}))
 	must(nw.Handle(protos.Proof, func(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-		var r trustee.ProofRequest
-		if err := trustee.Decode(req, &r, p2p.ProofRequestLimit); err != nil {
+		var r wire.ProofRequest
+		if err := wire.Decode(req, &r, p2p.ProofRequestLimit); err != nil {
 			return nil, err
 		}
 		resp, err := ft.proof(r.Address)
 		if err != nil {
 			return nil, err
 		}
-		return trustee.Encode(resp), nil
+		return wire.Encode(resp), nil
 	}))
 	return nw
 }
@@ -168,22 +168,22 @@ func (m *mesh) trustee(i int, ft *fakeTrustee) *p2p.Network {
 var errNoBlock = errors.New("no such block")
 
 // serve is a fakeTrustee's sync answer from the committed chain cs.
-func serve(cs []*chaintest.Committed) func(uint64) (*trustee.CertifiedBlock, error) {
-	return func(h uint64) (*trustee.CertifiedBlock, error) {
+func serve(cs []*chaintest.Committed) func(uint64) (*wire.CertifiedBlock, error) {
+	return func(h uint64) (*wire.CertifiedBlock, error) {
 		if h == 0 || h > uint64(len(cs)) {
 			return nil, errNoBlock
 		}
 		c := cs[h-1]
-		return &trustee.CertifiedBlock{Block: *c.Block, Cert: *c.Cert}, nil
+		return &wire.CertifiedBlock{Block: *c.Block, Cert: *c.Cert}, nil
 	}
 }
 
 // proveAt is a fakeTrustee's proof answer from the state after block height of cs,
 // labelled as of claimed.
-func proveAt(cs []*chaintest.Committed, height, claimed uint64) func(keys.Address) (*trustee.ProofResponse, error) {
-	return func(a keys.Address) (*trustee.ProofResponse, error) {
+func proveAt(cs []*chaintest.Committed, height, claimed uint64) func(keys.Address) (*wire.ProofResponse, error) {
+	return func(a keys.Address) (*wire.ProofResponse, error) {
 		acct, proof := cs[height-1].State.ProveAccount(a)
-		return &trustee.ProofResponse{Height: claimed, Account: acct, Proof: proof}, nil
+		return &wire.ProofResponse{Height: claimed, Account: acct, Proof: proof}, nil
 	}
 }
 
@@ -250,17 +250,17 @@ func TestHostileGossipPeer(t *testing.T) {
 	}
 	forged := []struct {
 		name    string
-		cb      trustee.CertifiedBlock
+		cb      wire.CertifiedBlock
 		penalty bool
 	}{
-		{"a flipped signature", trustee.CertifiedBlock{Block: *genuine.Block, Cert: *badSig}, true},
-		{"a certificate by non-trustees", trustee.CertifiedBlock{Block: *genuine.Block, Cert: *outsiderCert}, true},
-		{"height 2⁴⁰", trustee.CertifiedBlock{Block: *far, Cert: *farCert}, false},
+		{"a flipped signature", wire.CertifiedBlock{Block: *genuine.Block, Cert: *badSig}, true},
+		{"a certificate by non-trustees", wire.CertifiedBlock{Block: *genuine.Block, Cert: *outsiderCert}, true},
+		{"height 2⁴⁰", wire.CertifiedBlock{Block: *far, Cert: *farCert}, false},
 	}
 	box := n.net.PenaltyBox()
 	for _, f := range forged {
 		before := box.Score(hostile.Host().ID())
-		if err := hostile.Publish(t.Context(), topic, trustee.Encode(&f.cb)); err != nil {
+		if err := hostile.Publish(t.Context(), topic, wire.Encode(&f.cb)); err != nil {
 			t.Fatalf("%s: publish: %v", f.name, err)
 		}
 		if f.penalty {
@@ -269,7 +269,7 @@ func TestHostileGossipPeer(t *testing.T) {
 	}
 	// The genuine block, published last, reaches the witness only through the light
 	// node; everything the witness heard before it would have come the same way.
-	data := trustee.Encode(&trustee.CertifiedBlock{Block: *genuine.Block, Cert: *genuine.Cert})
+	data := wire.Encode(&wire.CertifiedBlock{Block: *genuine.Block, Cert: *genuine.Cert})
 	if err := hostile.Publish(t.Context(), topic, data); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestCatchUpVerifiesAsBlocksArrive(t *testing.T) {
 	m := newMesh(t, c, nil)
 	n := m.light
 	genuine := serve(cs)
-	liar := &fakeTrustee{claim: 100, block: func(h uint64) (*trustee.CertifiedBlock, error) {
+	liar := &fakeTrustee{claim: 100, block: func(h uint64) (*wire.CertifiedBlock, error) {
 		cb, err := genuine(h)
 		if err != nil {
 			return nil, err
@@ -323,7 +323,7 @@ func hostileSetup(t *testing.T) (m *mesh, cs []*chaintest.Committed, liar *fakeT
 	c, cs := runChain(t, 8)
 	m = newMesh(t, c, c.Users[0])
 	tip := uint64(len(cs))
-	liar = &fakeTrustee{claim: 1 << 40, block: func(uint64) (*trustee.CertifiedBlock, error) { return nil, errNoBlock },
+	liar = &fakeTrustee{claim: 1 << 40, block: func(uint64) (*wire.CertifiedBlock, error) { return nil, errNoBlock },
 		proof: proveAt(cs, tip-1, tip-1)}
 	m.trustee(0, liar)
 	for i := 1; i <= 2; i++ {

@@ -21,7 +21,7 @@ import (
 	"github.com/daolicloud/daoli/node/content"
 	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/p2p"
-	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -217,7 +217,7 @@ func (m *agent) pass(ctx context.Context) error {
 		}
 	}
 	for len(ids) > 0 {
-		batch := ids[:min(len(ids), trustee.MaxStateKeys)]
+		batch := ids[:min(len(ids), wire.MaxStateKeys)]
 		ids = ids[len(batch):]
 		keys := make([]chain.Hash, len(batch))
 		for i, id := range batch {
@@ -889,8 +889,8 @@ func (n *Node) proveState(ctx context.Context, ks []chain.Hash) ([][]byte, uint6
 	}
 	var last error
 	for _, id := range ids {
-		resp := new(trustee.StateResponse)
-		if err := n.rem.ask(ctx, id, n.rem.protos.State, &trustee.StateRequest{Keys: ks}, resp, p2p.ProofResponseLimit); err != nil {
+		resp := new(wire.StateResponse)
+		if err := n.rem.ask(ctx, id, n.rem.protos.State, &wire.StateRequest{Keys: ks}, resp, p2p.ProofResponseLimit); err != nil {
 			last = err
 			continue
 		}
@@ -965,7 +965,7 @@ func (n *Node) sendTx(ctx context.Context, fee uint64, body chain.Body) (chain.H
 	if _, err := tx.ValidateBasic(n.cfg.Network.ChainID); err != nil {
 		return chain.Hash{}, err
 	}
-	if took, err := n.submit(ctx, &trustee.SubmitRequest{Tx: tx}); took == 0 {
+	if took, err := n.submit(ctx, &wire.SubmitRequest{Tx: tx}); took == 0 {
 		return chain.Hash{}, fmt.Errorf("%s: %w: %v", tx.Kind, ErrNotTaken, err)
 	}
 	n.wallet.mu.Lock()

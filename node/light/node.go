@@ -23,7 +23,7 @@ import (
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
-	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -117,7 +117,7 @@ type Node struct {
 }
 
 type gossipBlock struct {
-	cb   *trustee.CertifiedBlock
+	cb   *wire.CertifiedBlock
 	from peer.ID
 	recv time.Duration
 }
@@ -510,8 +510,8 @@ const sigCacheSize = 1 << 12
 // peer that sent it; one at or below the tip, or too far ahead to check yet, is
 // ignored: neither relayed nor taken as a sync target.
 func (n *Node) validateBlock(_ context.Context, from peer.ID, data []byte) (any, p2p.ValidationResult) {
-	cb := new(trustee.CertifiedBlock)
-	if err := trustee.Decode(data, cb, p2p.BlockTopicLimit); err != nil {
+	cb := new(wire.CertifiedBlock)
+	if err := wire.Decode(data, cb, p2p.BlockTopicLimit); err != nil {
 		return nil, p2p.Reject
 	}
 	if err := cb.ValidateBasic(); err != nil {
@@ -533,7 +533,7 @@ func (n *Node) validateBlock(_ context.Context, from peer.ID, data []byte) (any,
 }
 
 func (n *Node) onBlock(ctx context.Context, msg p2p.Message) {
-	cb, ok := msg.Value.(*trustee.CertifiedBlock)
+	cb, ok := msg.Value.(*wire.CertifiedBlock)
 	if !ok {
 		return
 	}
@@ -694,7 +694,7 @@ func vouchedHeight(claims []uint64, setSize int) uint64 {
 
 // fetched is a block as the sync protocol brought it, not verified yet.
 type fetched struct {
-	cb   *trustee.CertifiedBlock
+	cb   *wire.CertifiedBlock
 	from peer.ID
 	recv time.Duration
 }
@@ -777,7 +777,7 @@ func (n *Node) fetchRun(ctx context.Context, ids []peer.ID, from, to uint64) {
 	save(recv)
 }
 
-func (n *Node) fetch(ctx context.Context, ids []peer.ID, h uint64) (*trustee.CertifiedBlock, peer.ID, error) {
+func (n *Node) fetch(ctx context.Context, ids []peer.ID, h uint64) (*wire.CertifiedBlock, peer.ID, error) {
 	var last error
 	for _, id := range ids {
 		cb, err := n.rem.block(ctx, id, h)
@@ -960,7 +960,7 @@ func (n *Node) mineLoop(ctx context.Context) {
 const submitFanout = 3
 
 func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
-	ok, _ := n.submit(ctx, &trustee.SubmitRequest{KeyBlock: kb})
+	ok, _ := n.submit(ctx, &wire.SubmitRequest{KeyBlock: kb})
 	if ok == 0 {
 		n.log.Info("ticket not taken", "epoch", kb.Epoch)
 		return
@@ -975,7 +975,7 @@ func (n *Node) submitTicket(ctx context.Context, kb *chain.KeyBlock) {
 
 // submit sends req to up to submitFanout trustees at once and returns how many took it,
 // and when none did, the last refusal.
-func (n *Node) submit(ctx context.Context, req *trustee.SubmitRequest) (int, error) {
+func (n *Node) submit(ctx context.Context, req *wire.SubmitRequest) (int, error) {
 	ids := n.trusteePeers()
 	ids = ids[:min(len(ids), submitFanout)]
 	var wg sync.WaitGroup

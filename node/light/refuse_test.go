@@ -16,7 +16,7 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
-	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 )
 
 type syncBuffer struct {
@@ -70,7 +70,7 @@ func TestNodeRefusesForgedGossip(t *testing.T) {
 	logs := new(syncBuffer)
 	n := offlineNode(t, net, logs)
 	for _, l := range ls[:2] {
-		n.onGossip(t.Context(), gossipBlock{cb: &trustee.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}, recv: -1})
+		n.onGossip(t.Context(), gossipBlock{cb: &wire.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}, recv: -1})
 	}
 	if n.Height() != 2 {
 		t.Fatalf("height %d after two genuine blocks", n.Height())
@@ -79,30 +79,30 @@ func TestNodeRefusesForgedGossip(t *testing.T) {
 	good := ls[2]
 	forged := []struct {
 		name, why string
-		cb        trustee.CertifiedBlock
+		cb        wire.CertifiedBlock
 	}{
-		{"bad signature", "bad signature", func() trustee.CertifiedBlock {
+		{"bad signature", "bad signature", func() wire.CertifiedBlock {
 			c := *cloneCert(t, good.Cert)
 			c.Sigs[0].Sig[0] ^= 1
-			return trustee.CertifiedBlock{Block: *good.Block, Cert: c}
+			return wire.CertifiedBlock{Block: *good.Block, Cert: c}
 		}()},
-		{"certificate from non-trustees", "is not a trustee", func() trustee.CertifiedBlock {
+		{"certificate from non-trustees", "is not a trustee", func() wire.CertifiedBlock {
 			c, err := chaintest.Certify(net.Config.ChainID, good.Block, []*keys.Key{chaintest.Key("x", 0), chaintest.Key("x", 1), chaintest.Key("x", 2)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			return trustee.CertifiedBlock{Block: *good.Block, Cert: *c}
+			return wire.CertifiedBlock{Block: *good.Block, Cert: *c}
 		}()},
-		{"certificate of another block", "certifies epoch", func() trustee.CertifiedBlock {
+		{"certificate of another block", "certifies epoch", func() wire.CertifiedBlock {
 			b := clone(t, good.Block)
 			b.Payload = b.Payload[1:]
 			b.Header.PayloadRoot = chain.PayloadRoot(b.Payload)
-			return trustee.CertifiedBlock{Block: *b, Cert: *good.Cert}
+			return wire.CertifiedBlock{Block: *b, Cert: *good.Cert}
 		}()},
-		{"reordered payroll", "payroll root", func() trustee.CertifiedBlock {
+		{"reordered payroll", "payroll root", func() wire.CertifiedBlock {
 			b := clone(t, good.Block)
 			b.Payroll[0], b.Payroll[1] = b.Payroll[1], b.Payroll[0]
-			return trustee.CertifiedBlock{Block: *b, Cert: *good.Cert}
+			return wire.CertifiedBlock{Block: *b, Cert: *good.Cert}
 		}()},
 	}
 	for _, f := range forged {
@@ -120,7 +120,7 @@ func TestNodeRefusesForgedGossip(t *testing.T) {
 	if after := n.wallet.snapshot(); after != before {
 		t.Fatalf("forged blocks changed the wallet: %+v → %+v", before, after)
 	}
-	n.onGossip(t.Context(), gossipBlock{cb: &trustee.CertifiedBlock{Block: *good.Block, Cert: *good.Cert}, recv: -1})
+	n.onGossip(t.Context(), gossipBlock{cb: &wire.CertifiedBlock{Block: *good.Block, Cert: *good.Cert}, recv: -1})
 	if n.Height() != 3 {
 		t.Fatal("the genuine block was not accepted after the forgeries")
 	}
@@ -134,12 +134,12 @@ func FuzzValidateBlock(f *testing.F) {
 	n := offlineNode(f, net, new(syncBuffer))
 	n.log = slog.New(slog.DiscardHandler)
 	for _, l := range ls {
-		f.Add(trustee.Encode(&trustee.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}))
+		f.Add(wire.Encode(&wire.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}))
 		c := *l.Cert
 		c.Sigs = append([]chain.CertSig(nil), c.Sigs...)
 		c.Sigs[0].Sig = append([]byte(nil), c.Sigs[0].Sig...)
 		c.Sigs[0].Sig[0] ^= 1
-		f.Add(trustee.Encode(&trustee.CertifiedBlock{Block: *l.Block, Cert: c}))
+		f.Add(wire.Encode(&wire.CertifiedBlock{Block: *l.Block, Cert: c}))
 	}
 	set := n.fol.Set()
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -147,7 +147,7 @@ func FuzzValidateBlock(f *testing.F) {
 		if verdict != p2p.Accept {
 			return
 		}
-		cb := v.(*trustee.CertifiedBlock)
+		cb := v.(*wire.CertifiedBlock)
 		if e := cb.Block.Header.Epoch; e == 0 || e > uint64(len(ls)) {
 			t.Fatalf("accepted a block at height %d", e)
 		}

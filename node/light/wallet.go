@@ -10,7 +10,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/store"
-	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 )
 
 // walletState is the in-memory summary of the ledger and the last proven balance.
@@ -136,7 +136,7 @@ func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
 // height the node has not verified yet is waited for only when the node knows the
 // chain reached it (a certificate it verified, or enough trustees' answers that one is
 // honest); otherwise it is refused (ErrAhead) at once.
-func (n *Node) verifyAccount(ctx context.Context, a keys.Address, resp *trustee.ProofResponse) (Account, error) {
+func (n *Node) verifyAccount(ctx context.Context, a keys.Address, resp *wire.ProofResponse) (Account, error) {
 	if tip := n.Height(); resp.Height < tip {
 		return Account{}, fmt.Errorf("%w: proof at height %d, verified tip %d", ErrStaleProof, resp.Height, tip)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/daolicloud/daoli/node/ibft"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -656,10 +657,10 @@ type protoCases struct {
 // test: a new protocol needs its cases.
 func streamCases(p p2p.Protocols, f *forger) map[protocol.ID]protoCases {
 	wrongType := func(v any) msgCase {
-		return msgCase{name: fmt.Sprintf("valid CBOR of the wrong type (%T)", v), build: func() []byte { return Encode(v) }}
+		return msgCase{name: fmt.Sprintf("valid CBOR of the wrong type (%T)", v), build: func() []byte { return wire.Encode(v) }}
 	}
 	consensus := []msgCase{
-		wrongType(&SyncRequest{Height: 1}),
+		wrongType(&wire.SyncRequest{Height: 1}),
 		{name: "bloated CBOR: 2 MiB of nested empty arrays", build: func() []byte { return consensusBloat(2 << 20) }},
 		{name: "vote signed with the wrong key", build: f.voteWrongKey, retry: true},
 		{name: "vote signed by a non-trustee", build: f.voteStranger, retry: true},
@@ -676,56 +677,56 @@ func streamCases(p p2p.Protocols, f *forger) map[protocol.ID]protoCases {
 	}
 	notInMempool := func(t *testing.T, data []byte) {
 		t.Helper()
-		var r SubmitRequest
-		if err := Decode(data, &r, submitRequestLimit); err != nil {
+		var r wire.SubmitRequest
+		if err := wire.Decode(data, &r, p2p.SubmitRequestLimit); err != nil {
 			t.Fatal(err)
 		}
 		if r.Tx != nil && f.tr.mempool.Has(r.Tx.Hash()) {
 			t.Fatalf("forged transaction %s entered the mempool", r.Tx.Hash().Short())
 		}
 	}
-	submit := func(name string, build func() *SubmitRequest) msgCase {
-		return msgCase{name: name, build: func() []byte { return Encode(build()) }, check: notInMempool}
+	submit := func(name string, build func() *wire.SubmitRequest) msgCase {
+		return msgCase{name: name, build: func() []byte { return wire.Encode(build()) }, check: notInMempool}
 	}
 	return map[protocol.ID]protoCases{
 		// Sync, proof and clock requests carry nothing signed: a height, an address.
 		p.Sync: {served: true, msgs: []msgCase{
-			wrongType(&ProofRequest{}),
-			{name: "CBOR with trailing bytes", build: func() []byte { return append(Encode(&SyncRequest{Height: 1}), 0) }},
+			wrongType(&wire.ProofRequest{}),
+			{name: "CBOR with trailing bytes", build: func() []byte { return append(wire.Encode(&wire.SyncRequest{Height: 1}), 0) }},
 		}},
-		p.Proof: {served: true, msgs: []msgCase{wrongType(&SyncRequest{Height: 1})}},
-		p.Clock: {served: true, msgs: []msgCase{wrongType(&SyncRequest{Height: 1})}},
+		p.Proof: {served: true, msgs: []msgCase{wrongType(&wire.SyncRequest{Height: 1})}},
+		p.Clock: {served: true, msgs: []msgCase{wrongType(&wire.SyncRequest{Height: 1})}},
 		p.Submit: {served: true, msgs: []msgCase{
-			wrongType(&SyncRequest{Height: 1}),
+			wrongType(&wire.SyncRequest{Height: 1}),
 			{name: "both a transaction and a KeyBlock", build: func() []byte {
 				kb, _ := chaintest.MineTicket(f.user, f.tr.tipv.Load().state)
-				return Encode(&SubmitRequest{Tx: f.txWrongKey(), KeyBlock: kb})
+				return wire.Encode(&wire.SubmitRequest{Tx: f.txWrongKey(), KeyBlock: kb})
 			}},
-			submit("transaction signed with the wrong key", func() *SubmitRequest { return &SubmitRequest{Tx: f.txWrongKey()} }),
-			submit("transaction for another chain", func() *SubmitRequest { return &SubmitRequest{Tx: f.txOtherChain()} }),
-			submit("KeyBlock signed with the wrong key", func() *SubmitRequest { return &SubmitRequest{KeyBlock: f.keyBlockWrongKey()} }),
-			submit("KeyBlock for another chain", func() *SubmitRequest { return &SubmitRequest{KeyBlock: f.keyBlockOtherChain()} }),
+			submit("transaction signed with the wrong key", func() *wire.SubmitRequest { return &wire.SubmitRequest{Tx: f.txWrongKey()} }),
+			submit("transaction for another chain", func() *wire.SubmitRequest { return &wire.SubmitRequest{Tx: f.txOtherChain()} }),
+			submit("KeyBlock signed with the wrong key", func() *wire.SubmitRequest { return &wire.SubmitRequest{KeyBlock: f.keyBlockWrongKey()} }),
+			submit("KeyBlock for another chain", func() *wire.SubmitRequest { return &wire.SubmitRequest{KeyBlock: f.keyBlockOtherChain()} }),
 		}},
 		p.Consensus:       {served: true, membersOnly: true, msgs: consensus},
 		p.ConsensusStream: {served: true, membersOnly: true, msgs: consensus},
 		// The content directory: a request for no bytes, or a host request for more
 		// than a blob may hold.
 		p.Content: {served: true, msgs: []msgCase{
-			wrongType(&SyncRequest{Height: 1}),
+			wrongType(&wire.SyncRequest{Height: 1}),
 			{name: "request of zero bytes", build: func() []byte {
-				return Encode(&content.Request{Hash: content.HashOf([]byte("x"))})
+				return wire.Encode(&content.Request{Hash: content.HashOf([]byte("x"))})
 			}},
 		}},
 		p.ContentHost: {served: true, msgs: []msgCase{
-			wrongType(&SyncRequest{Height: 1}),
+			wrongType(&wire.SyncRequest{Height: 1}),
 			{name: "host request over the blob limit", build: func() []byte {
-				return Encode(&content.HostRequest{Hash: content.HashOf([]byte("x")), Size: content.MaxBlobSize + 1})
+				return wire.Encode(&content.HostRequest{Hash: content.HashOf([]byte("x")), Size: content.MaxBlobSize + 1})
 			}},
 		}},
 		p.State: {served: true, msgs: []msgCase{
-			wrongType(&SyncRequest{Height: 1}),
-			{name: "no keys", build: func() []byte { return Encode(&StateRequest{}) }},
-			{name: "more keys than allowed", build: func() []byte { return Encode(&StateRequest{Keys: make([]chain.Hash, MaxStateKeys+1)}) }},
+			wrongType(&wire.SyncRequest{Height: 1}),
+			{name: "no keys", build: func() []byte { return wire.Encode(&wire.StateRequest{}) }},
+			{name: "more keys than allowed", build: func() []byte { return wire.Encode(&wire.StateRequest{Keys: make([]chain.Hash, wire.MaxStateKeys+1)}) }},
 		}},
 	}
 }
@@ -814,7 +815,7 @@ func topicCases(p p2p.Protocols, f *forger) map[string]topicCase {
 		return []msgCase{
 			{name: "random garbage", build: func() []byte { return garbage(512, f.next()) }},
 			{name: "one byte over the topic limit", build: func() []byte { return garbage(limit+1, f.next()) }},
-			{name: "valid CBOR of the wrong type", build: func() []byte { return Encode(&SyncRequest{Height: f.next()}) }},
+			{name: "valid CBOR of the wrong type", build: func() []byte { return wire.Encode(&wire.SyncRequest{Height: f.next()}) }},
 			{name: "truncated encoding", build: func() []byte { b := valid(); return b[:len(b)/2] }},
 		}
 	}
@@ -1044,7 +1045,7 @@ func silentStreams(t *testing.T, a *attacker, p p2p.Protocols) {
 		// One stream more is refused at once.
 		refused := false
 		for !refused && time.Since(opened) < badStreamTimeout/2 {
-			_, err := a.exchange(p.Clock, frame(Encode(&ClockRequest{})))
+			_, err := a.exchange(p.Clock, frame(wire.Encode(&wire.ClockRequest{})))
 			refused = err != nil
 		}
 		wg.Wait()
@@ -1068,7 +1069,7 @@ func silentStreams(t *testing.T, a *attacker, p p2p.Protocols) {
 		t.Logf("round %d: the silent streams were not all held before the first timed out; again", round)
 	}
 	within(t, caseWait, "the trustee serving the peer again", func() bool {
-		resp, err := a.exchange(p.Clock, frame(Encode(&ClockRequest{})))
+		resp, err := a.exchange(p.Clock, frame(wire.Encode(&wire.ClockRequest{})))
 		if err != nil {
 			return false
 		}
@@ -1102,7 +1103,7 @@ func persistBanned(t *testing.T, a *attacker, p p2p.Protocols) {
 			return a.h.Network().Connectedness(a.target.ID) != network.Connected
 		})
 	}
-	if _, err := a.exchange(p.Clock, frame(Encode(&ClockRequest{}))); err == nil {
+	if _, err := a.exchange(p.Clock, frame(wire.Encode(&wire.ClockRequest{}))); err == nil {
 		t.Fatal("a banned peer was served")
 	}
 	t.Logf("banned after %d bad frames", sent)
@@ -1209,7 +1210,7 @@ func volume(t *testing.T, a *attacker, p p2p.Protocols, f *forger, base int64) {
 		go func() {
 			defer wg.Done()
 			for i := range 60 {
-				resp, err := a.exchange(p.Sync, frame(Encode(&SyncRequest{Height: 1<<40 + uint64(w*100+i)})))
+				resp, err := a.exchange(p.Sync, frame(wire.Encode(&wire.SyncRequest{Height: 1<<40 + uint64(w*100+i)})))
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -1470,17 +1471,17 @@ func (f *forger) certifiedOtherChain() []byte {
 
 func (f *forger) blockStrangers() []byte {
 	b, c := f.certified(f.chainID, strangers(), nil)
-	return Encode(&CertifiedBlock{Block: *b, Cert: *c})
+	return wire.Encode(&wire.CertifiedBlock{Block: *b, Cert: *c})
 }
 
 func (f *forger) blockWrongKeys() []byte {
 	b, c := f.certified(f.chainID, strangers(), trustees())
-	return Encode(&CertifiedBlock{Block: *b, Cert: *c})
+	return wire.Encode(&wire.CertifiedBlock{Block: *b, Cert: *c})
 }
 
 func (f *forger) blockOtherChain() []byte {
 	b, c := f.certified(otherChain, trustees(), nil)
-	return Encode(&CertifiedBlock{Block: *b, Cert: *c})
+	return wire.Encode(&wire.CertifiedBlock{Block: *b, Cert: *c})
 }
 
 // staleVote is a vote the attacker's trustee key signs for epoch 1, long decided: the
@@ -1495,7 +1496,7 @@ func (f *forger) staleVote(round uint32) []byte {
 func (f *forger) staleBlock(round uint32) []byte {
 	b := chain.Block{Header: chain.Header{ChainID: f.chainID, Epoch: 1, StateRoot: f.hash()}}
 	c := chain.Cert{Epoch: 1, Round: round, Block: b.Hash(), Sigs: []chain.CertSig{{Sig: make([]byte, keys.SignatureSize)}}}
-	return Encode(&CertifiedBlock{Block: b, Cert: c})
+	return wire.Encode(&wire.CertifiedBlock{Block: b, Cert: c})
 }
 
 func (f *forger) transfer(chainID string, signer *keys.Key) *chain.Tx {
@@ -1596,7 +1597,7 @@ func blockBloat(h chain.Header, n int) []byte {
 	var b []byte
 	b = append(b, cborHead(4, 3)...) // the certified block
 	b = append(b, cborHead(4, 5)...) // the block
-	b = append(b, Encode(&h)...)
+	b = append(b, wire.Encode(&h)...)
 	b = append(b, 0xf6)
 	b = append(b, emptyItems(n)...)
 	b = append(b, emptyItems(n)...)

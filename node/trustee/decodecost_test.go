@@ -3,15 +3,14 @@ package trustee
 import (
 	"context"
 	"errors"
-	"reflect"
 	"runtime"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/ibft"
-	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire"
 )
 
 // allocated returns the bytes f allocates.
@@ -24,10 +23,9 @@ func allocated(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// TestDecodeCostRefusesBloat checks that encodings of nested empty arrays, which the
-// CBOR decoder would make into slices of large structs (a 2 MiB consensus message
-// into a Proposal of 460 MiB) before it reports an error, are refused as bad input
-// without being decoded.
+// TestDecodeCostRefusesBloat checks that a consensus message of nested empty arrays,
+// which the CBOR decoder would make into a Proposal of 460 MiB before it reports an
+// error, is refused as bad input without being decoded (wire.CheckDecodeCost).
 func TestDecodeCostRefusesBloat(t *testing.T) {
 	tr := mockTrustees(t, 4)[0]
 	msg := consensusBloat(2 << 20)
@@ -35,21 +33,8 @@ func TestDecodeCostRefusesBloat(t *testing.T) {
 	if n := allocated(func() { err = tr.onConsensus(context.Background(), "", msg) }); n > 8<<20 {
 		t.Fatalf("refusing a bloated consensus message of %d bytes allocated %d bytes", len(msg), n)
 	}
-	if !errors.Is(err, ErrBloated) || !errors.Is(err, p2p.ErrBadInput) {
+	if !errors.Is(err, wire.ErrBloated) || !errors.Is(err, p2p.ErrBadInput) {
 		t.Fatalf("bloated consensus message: %v", err)
-	}
-
-	block := blockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 1<<17)
-	if n := allocated(func() { err = Decode(block, new(CertifiedBlock), blockTopicLimit) }); n > 8<<20 {
-		t.Fatalf("refusing a bloated block of %d bytes allocated %d bytes", len(block), n)
-	}
-	if !errors.Is(err, ErrBloated) || !errors.Is(err, ErrBadRequest) {
-		t.Fatalf("bloated block: %v", err)
-	}
-	// Its header alone, the rest left raw, decodes: the blocks topic reads it first.
-	var head certifiedHead
-	if err := Decode(block, &head, blockTopicLimit); err != nil || head.Block.Header.Epoch != 1 {
-		t.Fatalf("header of a bloated block: %v", err)
 	}
 
 	// Data that is not well formed is the decoder's to refuse, unless it is bloated
@@ -57,70 +42,10 @@ func TestDecodeCostRefusesBloat(t *testing.T) {
 	vote := &chain.Vote{Kind: chain.Prevote, ChainID: chaintest.DefaultChainID, Epoch: 1}
 	vote.Sign(chaintest.TrusteeKey(0))
 	cut := ibft.EncodeMessage(&ibft.Message{Vote: vote})
-	if err := checkDecodeCost(cut[:len(cut)/2], messageType); err != nil {
+	if err := wire.CheckDecodeCost(cut[:len(cut)/2], messageType); err != nil {
 		t.Fatalf("truncated vote: %v", err)
 	}
-	if err := checkDecodeCost(msg[:len(msg)/2], messageType); !errors.Is(err, ErrBloated) {
+	if err := wire.CheckDecodeCost(msg[:len(msg)/2], messageType); !errors.Is(err, wire.ErrBloated) {
 		t.Fatalf("truncated bloated message: %v", err)
-	}
-}
-
-// TestDecodeCostPassesValid checks that valid values, large and small, stay well under
-// the bound: they take about their encoding's size once decoded.
-func TestDecodeCostPassesValid(t *testing.T) {
-	const id = chaintest.DefaultChainID
-	user, to := chaintest.UserKey(0), chaintest.UserKey(1)
-	b := &chain.Block{Header: chain.Header{ChainID: id, Epoch: 7}}
-	for i := range 2000 {
-		b.Payload = append(b.Payload, *chain.NewTx(user, id, uint64(i), 1, &chain.Transfer{To: to.Address(), Amount: 1}))
-	}
-	var tickets []chain.KeyBlock
-	for i := range chain.MaxPayroll + 1 {
-		kb, _ := chain.NewKeyBlock(chaintest.Key("miner", i), id, 7, chain.Hash{}, user.Address())
-		kb.Sign(chaintest.Key("miner", i))
-		tickets = append(tickets, *kb)
-	}
-	b.Payroll = tickets
-	var signers []*keys.Key
-	for i := range 16 {
-		signers = append(signers, chaintest.TrusteeKey(i))
-	}
-	cert, err := chaintest.Certify(id, b, signers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reports []ibft.Report
-	for _, k := range signers {
-		r := ibft.Report{ChainID: id, Epoch: 7, Tickets: tickets}
-		r.Sign(k)
-		reports = append(reports, r)
-	}
-	vote := &chain.Vote{Kind: chain.Precommit, ChainID: id, Epoch: 7, Block: b.Hash()}
-	vote.Sign(user)
-	for _, c := range []struct {
-		name string
-		v    any
-	}{
-		{"certified block of 2000 transfers", &CertifiedBlock{Block: *b, Cert: *cert}},
-		{"proposal", &ibft.Message{Proposal: &ibft.Proposal{Epoch: 7, ValidRound: ibft.NoRound, Block: *b, Reports: reports}}},
-		{"report", &ibft.Message{Report: &reports[0]}},
-		{"vote", &ibft.Message{Vote: vote}},
-		{"certified", &ibft.Message{Certified: &ibft.Certified{Block: *b, Cert: *cert}}},
-		{"submission", &SubmitRequest{Tx: &b.Payload[0]}},
-		{"clock request", &ClockRequest{}},
-	} {
-		data := Encode(c.v)
-		w := costWalker{data: data, budget: 1 << 62}
-		if !w.value(reflect.TypeOf(c.v).Elem(), 0) {
-			t.Fatalf("%s: walk failed", c.name)
-		}
-		ratio := float64(w.spent) / float64(len(data))
-		t.Logf("%s: %d bytes decode to %d (%.2f×)", c.name, len(data), w.spent, ratio)
-		if len(data) > decodeSlack && ratio > maxDecodeRatio/2 {
-			t.Fatalf("%s: decodes to %.2f times its %d bytes, close to the bound of %d", c.name, ratio, len(data), maxDecodeRatio)
-		}
-		if err := checkDecodeCost(data, reflect.TypeOf(c.v).Elem()); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
 	}
 }

@@ -6,7 +6,7 @@
 //
 //   - Reactors (reactor.go) run on the network's goroutines. They decode every message
 //     (refusing first any encoding that would decode far larger than it is, see
-//     decodecost.go), run ValidateBasic and the cheap checks at the edge, penalize peers
+//     wire.CheckDecodeCost), run ValidateBasic and the cheap checks at the edge, penalize peers
 //     that send invalid bytes, and hand what is left to the state goroutine over one
 //     channel.
 //     Consensus messages to each trustee go out in order on one long-lived stream.
@@ -31,7 +31,7 @@
 //     ibft.Mempool.
 //   - Services (services.go) answer light nodes: certified blocks by height, account
 //     proofs against the certified state, submission of transactions and KeyBlocks, and
-//     a clock sample. Their bytes are the canonical CBOR of the types in wire.go.
+//     a clock sample. Their bytes are the canonical CBOR of node/wire's messages.
 //     market.go adds the market's part: state proofs of providers and deals, the
 //     content directory (and keeping blobs for their owners) and mediation.
 //

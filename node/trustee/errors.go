@@ -19,11 +19,6 @@ var (
 	ErrInvalidTx = errors.New("invalid transaction")
 	// ErrNotFound reports a block or certificate the trustee does not hold.
 	ErrNotFound = errors.New("not found")
-	// ErrBadRequest reports a service request that does not decode or makes no sense.
-	ErrBadRequest = errors.New("bad request")
-	// ErrBloated reports an encoding that would take far more memory decoded than its
-	// size, as long arrays of empty items do; no valid message is like that.
-	ErrBloated = errors.New("encoding would decode far larger than its size")
 	// ErrBadWALRecord reports a write-ahead log record that does not decode, or a
 	// commit record whose block does not follow the database's tip or does not check.
 	ErrBadWALRecord = errors.New("invalid write-ahead log record")

@@ -11,6 +11,7 @@ import (
 	"github.com/daolicloud/daoli/node/content"
 	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -27,46 +28,21 @@ type Market struct {
 // DefaultContentQuota is the disk a trustee gives to blobs others ask it to keep.
 const DefaultContentQuota = 2 << 30
 
-// MaxStateKeys bounds the keys one state request may ask for.
-const MaxStateKeys = 16
-
-// StateRequest asks for state keys (chain.ProviderKey, chain.DealKey, …) with their
-// proofs against the certified tip.
-type StateRequest struct {
-	_    struct{} `cbor:",toarray"`
-	Keys []chain.Hash
-}
-
-// StateResponse carries one proof per key asked for, against the state root of the
-// certified block Height (verify with chain.VerifyProof).
-type StateResponse struct {
-	_      struct{} `cbor:",toarray"`
-	Height uint64
-	Proofs []chain.Proof
-}
-
-// ValidateBasic checks the shape of a request.
-func (r *StateRequest) ValidateBasic() error {
-	if len(r.Keys) == 0 || len(r.Keys) > MaxStateKeys {
-		return fmt.Errorf("%w: %d keys, want 1 to %d", ErrBadRequest, len(r.Keys), MaxStateKeys)
-	}
-	return nil
-}
-
+// serveState answers state keys with their proofs against the certified tip.
 func (t *Trustee) serveState(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-	var r StateRequest
-	if err := Decode(req, &r, proofRequestLimit); err != nil {
+	var r wire.StateRequest
+	if err := wire.Decode(req, &r, p2p.ProofRequestLimit); err != nil {
 		return nil, badInput(err)
 	}
 	if err := r.ValidateBasic(); err != nil {
 		return nil, badInput(err)
 	}
 	tp := t.tipv.Load()
-	resp := StateResponse{Height: tp.header.Epoch}
+	resp := wire.StateResponse{Height: tp.header.Epoch}
 	for _, k := range r.Keys {
 		resp.Proofs = append(resp.Proofs, tp.state.Prove(k))
 	}
-	return Encode(&resp), nil
+	return wire.Encode(&resp), nil
 }
 
 // startMarket serves the content directory and the state service.

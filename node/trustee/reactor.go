@@ -10,6 +10,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/ibft"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -88,7 +89,7 @@ func (t *Trustee) deliver(ctx context.Context, in input) bool {
 var messageType = reflect.TypeFor[ibft.Message]()
 
 func (t *Trustee) onConsensus(ctx context.Context, from peer.ID, data []byte) error {
-	if err := checkDecodeCost(data, messageType); err != nil {
+	if err := wire.CheckDecodeCost(data, messageType); err != nil {
 		return fmt.Errorf("%w: %w", p2p.ErrBadInput, err)
 	}
 	msg, err := ibft.DecodeMessage(data)
@@ -122,8 +123,8 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 	tp := t.tipv.Load()
 	// Most blocks on the topic are ones this trustee has committed already: their
 	// header tells, without building the block's transactions.
-	var head certifiedHead
-	if Decode(data, &head, blockTopicLimit) == nil && head.Block.Header.Epoch != tp.header.Epoch+1 {
+	var head wire.CertifiedHead
+	if wire.Decode(data, &head, p2p.BlockTopicLimit) == nil && head.Block.Header.Epoch != tp.header.Epoch+1 {
 		if e := head.Block.Header.Epoch; e == tp.header.Epoch && e > t.heardBlock.Load() && head.Block.Header.Hash() == tp.header.Hash() {
 			// The copy only counts if light nodes can use it: a proposer that sent
 			// the block under a certificate that does not verify must not keep the
@@ -131,15 +132,15 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 			// the block, which differs only at a membership boundary: there a good
 			// copy is not counted, and this trustee publishes one more.)
 			var cert chain.Cert
-			if Decode(head.Cert, &cert, blockTopicLimit) == nil &&
+			if wire.Decode(head.Cert, &cert, p2p.BlockTopicLimit) == nil &&
 				cert.VerifyWith(t.chainID, e, tp.header.Hash(), tp.state.Active(), t.sigs) == nil {
 				t.noteHeard(e)
 			}
 		}
 		return nil, p2p.Ignore // old, or too far ahead to check here
 	}
-	c := new(CertifiedBlock)
-	if err := Decode(data, c, blockTopicLimit); err != nil {
+	c := new(wire.CertifiedBlock)
+	if err := wire.Decode(data, c, p2p.BlockTopicLimit); err != nil {
 		return nil, p2p.Reject
 	}
 	if err := c.ValidateBasic(); err != nil {
@@ -156,7 +157,7 @@ func (t *Trustee) validateBlock(_ context.Context, from peer.ID, data []byte) (a
 }
 
 func (t *Trustee) onBlock(ctx context.Context, msg p2p.Message) {
-	if c, ok := msg.Value.(*CertifiedBlock); ok {
+	if c, ok := msg.Value.(*wire.CertifiedBlock); ok {
 		t.deliver(ctx, input{certified: c, gossiped: true})
 	}
 }
@@ -367,10 +368,10 @@ func (t *Trustee) startCatchUp(ctx context.Context, target uint64) {
 }
 
 // fetch asks the peers in turn for the certified block at height h.
-func (t *Trustee) fetch(ctx context.Context, ids []peer.ID, h uint64) (*CertifiedBlock, error) {
+func (t *Trustee) fetch(ctx context.Context, ids []peer.ID, h uint64) (*wire.CertifiedBlock, error) {
 	var last error = ErrNotFound
 	for _, id := range ids {
-		c, err := RequestBlock(ctx, t.net, t.protos, id, h)
+		c, err := requestBlock(ctx, t.net, t.protos, id, h)
 		if err == nil {
 			return c, nil
 		}
@@ -379,25 +380,23 @@ func (t *Trustee) fetch(ctx context.Context, ids []peer.ID, h uint64) (*Certifie
 	return nil, last
 }
 
-// RequestBlock asks peer id for the certified block at height h and checks that the
+// requestBlock asks peer id for the certified block at height h and checks that the
 // answer is that block with its certificate (the caller verifies the signatures
 // against the trustee set it trusts).
-func RequestBlock(ctx context.Context, r p2p.Requester, protos p2p.Protocols, id peer.ID, h uint64) (*CertifiedBlock, error) {
+func requestBlock(ctx context.Context, r p2p.Requester, protos p2p.Protocols, id peer.ID, h uint64) (*wire.CertifiedBlock, error) {
 	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
 	defer cancel()
-	resp, err := r.Request(ctx, id, protos.Sync, Encode(&SyncRequest{Height: h}))
+	req := &wire.SyncRequest{Height: h}
+	resp, err := r.Request(ctx, id, protos.Sync, wire.Encode(req))
 	if err != nil {
 		return nil, err
 	}
-	c := new(CertifiedBlock)
-	if err := Decode(resp, c, syncResponseLimit); err != nil {
+	c := new(wire.CertifiedBlock)
+	if err := wire.Decode(resp, c, p2p.SyncResponseLimit); err != nil {
 		return nil, err
 	}
-	if err := c.ValidateBasic(); err != nil {
+	if err := req.CheckAnswer(c); err != nil {
 		return nil, err
-	}
-	if c.Block.Header.Epoch != h {
-		return nil, fmt.Errorf("%w: asked for block %d, got %d", ErrBadRequest, h, c.Block.Header.Epoch)
 	}
 	return c, nil
 }

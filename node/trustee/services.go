@@ -9,6 +9,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -19,8 +20,8 @@ func badInput(err error) error { return fmt.Errorf("%w: %w", p2p.ErrBadInput, er
 
 // serveSync answers a height with the certified block at it.
 func (t *Trustee) serveSync(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-	var r SyncRequest
-	if err := Decode(req, &r, syncRequestLimit); err != nil {
+	var r wire.SyncRequest
+	if err := wire.Decode(req, &r, p2p.SyncRequestLimit); err != nil {
 		return nil, badInput(err)
 	}
 	if r.Height == 0 || r.Height > t.tipv.Load().header.Epoch {
@@ -38,7 +39,7 @@ func (t *Trustee) serveSync(_ context.Context, _ peer.ID, req []byte) ([]byte, e
 	if err != nil {
 		return nil, notFound(r.Height, err)
 	}
-	return Encode(&CertifiedBlock{Block: *b, Cert: *cert, Trustees: set}), nil
+	return wire.Encode(&wire.CertifiedBlock{Block: *b, Cert: *cert, Trustees: set}), nil
 }
 
 func notFound(h uint64, err error) error {
@@ -51,37 +52,37 @@ func notFound(h uint64, err error) error {
 // serveProof answers an address with its account at the certified tip and the proof
 // against the tip's state root.
 func (t *Trustee) serveProof(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-	var r ProofRequest
-	if err := Decode(req, &r, proofRequestLimit); err != nil {
+	var r wire.ProofRequest
+	if err := wire.Decode(req, &r, p2p.ProofRequestLimit); err != nil {
 		return nil, badInput(err)
 	}
 	tp := t.tipv.Load()
 	acct, proof := tp.state.ProveAccount(r.Address)
-	return Encode(&ProofResponse{Height: tp.header.Epoch, Account: acct, Proof: proof}), nil
+	return wire.Encode(&wire.ProofResponse{Height: tp.header.Epoch, Account: acct, Proof: proof}), nil
 }
 
 // serveSubmit takes one transaction into the mempool, or one KeyBlock into the ticket
 // pool, and relays what it accepted to the other trustees by gossip.
 func (t *Trustee) serveSubmit(ctx context.Context, _ peer.ID, req []byte) ([]byte, error) {
-	var r SubmitRequest
-	if err := Decode(req, &r, submitRequestLimit); err != nil {
+	var r wire.SubmitRequest
+	if err := wire.Decode(req, &r, p2p.SubmitRequestLimit); err != nil {
 		return nil, badInput(err)
 	}
-	switch {
-	case (r.Tx == nil) == (r.KeyBlock == nil):
-		return nil, badInput(fmt.Errorf("%w: submit exactly one transaction or KeyBlock", ErrBadRequest))
-	case r.Tx != nil:
+	if err := r.ValidateBasic(); err != nil {
+		return nil, badInput(err)
+	}
+	if r.Tx != nil {
 		h, err := t.SubmitTx(ctx, r.Tx)
 		if err != nil {
 			return nil, err
 		}
-		return Encode(&SubmitResponse{Hash: h}), nil
+		return wire.Encode(&wire.SubmitResponse{Hash: h}), nil
 	}
 	h, err := t.SubmitKeyBlock(ctx, r.KeyBlock)
 	if err != nil {
 		return nil, err
 	}
-	return Encode(&SubmitResponse{Hash: h}), nil
+	return wire.Encode(&wire.SubmitResponse{Hash: h}), nil
 }
 
 // SubmitTx admits tx to the mempool and relays it. A transaction that is invalid in
@@ -104,15 +105,15 @@ func (t *Trustee) SubmitTx(ctx context.Context, tx *chain.Tx) (chain.Hash, error
 // an honest miner's ticket may simply come late.
 func (t *Trustee) SubmitKeyBlock(ctx context.Context, kb *chain.KeyBlock) (chain.Hash, error) {
 	if kb.ChainID != t.chainID {
-		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock of chain %q", ErrBadRequest, kb.ChainID))
+		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock of chain %q", wire.ErrBadRequest, kb.ChainID))
 	}
 	// The ticket pool checks the signature again, but finds it in the cache.
 	if !t.sigs.Verify(kb.Miner, kb.SignBytes(), kb.Sig) {
-		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock %s: %w", ErrBadRequest, kb.Hash().Short(), chain.ErrBadSignature))
+		return chain.Hash{}, badInput(fmt.Errorf("%w: KeyBlock %s: %w", wire.ErrBadRequest, kb.Hash().Short(), chain.ErrBadSignature))
 	}
 	tp := t.tipv.Load()
 	if kb.Epoch != tp.header.Epoch+1 || kb.Parent != tp.state.Tip() {
-		return chain.Hash{}, fmt.Errorf("%w: KeyBlock for epoch %d, the open epoch is %d", ErrBadRequest, kb.Epoch, tp.header.Epoch+1)
+		return chain.Hash{}, fmt.Errorf("%w: KeyBlock for epoch %d, the open epoch is %d", wire.ErrBadRequest, kb.Epoch, tp.header.Epoch+1)
 	}
 	reply := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(ctx, submitWait)
@@ -142,9 +143,9 @@ func (t *Trustee) relay(ctx context.Context, topic string, data []byte) {
 
 // serveClock answers with the trustee's time and certified height.
 func (t *Trustee) serveClock(_ context.Context, _ peer.ID, req []byte) ([]byte, error) {
-	var r ClockRequest
-	if err := Decode(req, &r, clockRequestLimit); err != nil {
+	var r wire.ClockRequest
+	if err := wire.Decode(req, &r, p2p.ClockRequestLimit); err != nil {
 		return nil, badInput(err)
 	}
-	return Encode(&ClockSample{Time: t.clock.Now().UnixNano(), Height: t.tipv.Load().header.Epoch}), nil
+	return wire.Encode(&wire.ClockSample{Time: t.clock.Now().UnixNano(), Height: t.tipv.Load().header.Epoch}), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/trustee"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -39,11 +40,11 @@ type client struct {
 
 func (c *client) request(proto p2p.StreamSpec, req, resp any, limit int) error {
 	c.t.Helper()
-	raw, err := c.net.Request(context.Background(), c.server, proto.ID, trustee.Encode(req))
+	raw, err := c.net.Request(context.Background(), c.server, proto.ID, wire.Encode(req))
 	if err != nil {
 		return err
 	}
-	return trustee.Decode(raw, resp, limit)
+	return wire.Decode(raw, resp, limit)
 }
 
 // TestServices runs one trustee and uses every service a light node needs: submit a
@@ -87,9 +88,9 @@ func TestServices(t *testing.T) {
 	submitSpec := p2p.StreamSpec{ID: c.protos.Submit}
 	clockSpec := p2p.StreamSpec{ID: c.protos.Clock}
 
-	clock := func() trustee.ClockSample {
-		var s trustee.ClockSample
-		if err := c.request(clockSpec, &trustee.ClockRequest{}, &s, p2p.ClockResponseLimit); err != nil {
+	clock := func() wire.ClockSample {
+		var s wire.ClockSample
+		if err := c.request(clockSpec, &wire.ClockRequest{}, &s, p2p.ClockResponseLimit); err != nil {
 			t.Fatal(err)
 		}
 		return s
@@ -109,23 +110,23 @@ func TestServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := chain.NewTx(user0, nf.ChainID, 0, 1, &chain.Transfer{To: user1.Address(), Amount: 7})
-	var ack trustee.SubmitResponse
-	if err := c.request(submitSpec, &trustee.SubmitRequest{Tx: tx}, &ack, p2p.SubmitResponseLimit); err != nil {
+	var ack wire.SubmitResponse
+	if err := c.request(submitSpec, &wire.SubmitRequest{Tx: tx}, &ack, p2p.SubmitResponseLimit); err != nil {
 		t.Fatal(err)
 	}
 	if ack.Hash != tx.Hash() {
 		t.Fatalf("acknowledged %s, submitted %s", ack.Hash.Short(), tx.Hash().Short())
 	}
 	// The same transaction again is refused, and a forged one is refused as bad input.
-	if err := c.request(submitSpec, &trustee.SubmitRequest{Tx: tx}, &ack, p2p.SubmitResponseLimit); !errors.Is(err, p2p.ErrRemote) {
+	if err := c.request(submitSpec, &wire.SubmitRequest{Tx: tx}, &ack, p2p.SubmitResponseLimit); !errors.Is(err, p2p.ErrRemote) {
 		t.Fatalf("second submission: %v", err)
 	}
 
 	// The account proof shows the transfer once it is certified, and verifies against
 	// the certified header of its height.
-	var pr trustee.ProofResponse
+	var pr wire.ProofResponse
 	poll(t, "the transfer certified", func() bool {
-		if err := c.request(proofSpec, &trustee.ProofRequest{Address: user1.Address()}, &pr, p2p.ProofResponseLimit); err != nil {
+		if err := c.request(proofSpec, &wire.ProofRequest{Address: user1.Address()}, &pr, p2p.ProofResponseLimit); err != nil {
 			t.Fatal(err)
 		}
 		return pr.Account.Balance == devnet.DefaultBalance+7
@@ -135,8 +136,8 @@ func TestServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := genesis.Active()
-	var cb trustee.CertifiedBlock
-	if err := c.request(syncSpec, &trustee.SyncRequest{Height: pr.Height}, &cb, p2p.SyncResponseLimit); err != nil {
+	var cb wire.CertifiedBlock
+	if err := c.request(syncSpec, &wire.SyncRequest{Height: pr.Height}, &cb, p2p.SyncResponseLimit); err != nil {
 		t.Fatal(err)
 	}
 	if err := cb.Cert.Verify(nf.ChainID, pr.Height, cb.Block.Hash(), set); err != nil {
@@ -153,8 +154,8 @@ func TestServices(t *testing.T) {
 	// Every block up to that height syncs and chains to its parent.
 	parent := nf.Genesis.Block(genesis).Hash()
 	for height := uint64(1); height <= pr.Height; height++ {
-		var b trustee.CertifiedBlock
-		if err := c.request(syncSpec, &trustee.SyncRequest{Height: height}, &b, p2p.SyncResponseLimit); err != nil {
+		var b wire.CertifiedBlock
+		if err := c.request(syncSpec, &wire.SyncRequest{Height: height}, &b, p2p.SyncResponseLimit); err != nil {
 			t.Fatal(err)
 		}
 		if b.Block.Header.Parent != parent {
@@ -162,7 +163,7 @@ func TestServices(t *testing.T) {
 		}
 		parent = b.Block.Hash()
 	}
-	if err := c.request(syncSpec, &trustee.SyncRequest{Height: 1 << 40}, &cb, p2p.SyncResponseLimit); !errors.Is(err, p2p.ErrRemote) {
+	if err := c.request(syncSpec, &wire.SyncRequest{Height: 1 << 40}, &cb, p2p.SyncResponseLimit); !errors.Is(err, p2p.ErrRemote) {
 		t.Fatalf("sync beyond the tip: %v", err)
 	}
 
@@ -170,8 +171,8 @@ func TestServices(t *testing.T) {
 	won := false
 	for attempt := 0; attempt < 5 && !won; attempt++ {
 		tipH := clock().Height
-		var tip trustee.CertifiedBlock
-		if err := c.request(syncSpec, &trustee.SyncRequest{Height: tipH}, &tip, p2p.SyncResponseLimit); err != nil {
+		var tip wire.CertifiedBlock
+		if err := c.request(syncSpec, &wire.SyncRequest{Height: tipH}, &tip, p2p.SyncResponseLimit); err != nil {
 			t.Fatal(err)
 		}
 		l := luck.LotteryAfter(&tip.Block.Header, nf.Genesis.Params.KStar)
@@ -181,12 +182,12 @@ func TestServices(t *testing.T) {
 			kb.Nonce++
 		}
 		kb.Sign(user0)
-		if err := c.request(submitSpec, &trustee.SubmitRequest{KeyBlock: kb}, &ack, p2p.SubmitResponseLimit); err != nil {
+		if err := c.request(submitSpec, &wire.SubmitRequest{KeyBlock: kb}, &ack, p2p.SubmitResponseLimit); err != nil {
 			continue // the epoch closed meanwhile; mine for the next
 		}
 		poll(t, "the ticket's epoch certified", func() bool { return clock().Height >= l.Epoch })
-		var b trustee.CertifiedBlock
-		if err := c.request(syncSpec, &trustee.SyncRequest{Height: l.Epoch}, &b, p2p.SyncResponseLimit); err != nil {
+		var b wire.CertifiedBlock
+		if err := c.request(syncSpec, &wire.SyncRequest{Height: l.Epoch}, &b, p2p.SyncResponseLimit); err != nil {
 			t.Fatal(err)
 		}
 		if b.Block.Winner == nil || b.Block.Winner.Hash() != kb.Hash() {

@@ -16,6 +16,7 @@ import (
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -68,7 +69,7 @@ type input struct {
 	msg       *ibft.Message
 	from      peer.ID // the peer that sent msg
 	ticket    *chain.KeyBlock
-	certified *CertifiedBlock
+	certified *wire.CertifiedBlock
 	gossiped  bool // the certified block came on the blocks topic
 	recv      time.Time
 	reply     chan error // for a submitted ticket: the pool's verdict
@@ -162,7 +163,7 @@ func New(opts Options) (*Trustee, error) {
 	// state is loaded.
 	var (
 		signed  []ibft.Record
-		commits []*CertifiedBlock
+		commits []*wire.CertifiedBlock
 		marks   []walMark
 	)
 	err := opts.Store.WAL().Range(0, func(seq uint64, raw []byte) error {
@@ -410,7 +411,7 @@ func invalidMessage(err error, msgEpoch, epoch uint64) bool {
 
 func (t *Trustee) admit(kb *chain.KeyBlock, recv time.Time) error {
 	if t.pool == nil {
-		return fmt.Errorf("%w: no open epoch", ErrBadRequest)
+		return fmt.Errorf("%w: no open epoch", wire.ErrBadRequest)
 	}
 	if _, err := t.pool.Add(kb, recv.Sub(t.base)); err != nil {
 		return err
@@ -576,7 +577,7 @@ func (t *Trustee) commit(ctx context.Context, c ibft.CommittedBlock, rec []byte,
 	data := certifiedBlockOf(rec)
 	if c.Block.Header.TrusteeSetHash != parentSet {
 		// A membership boundary: light nodes need the new set.
-		data = Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert, Trustees: c.State.Registry().CertifiedBy})
+		data = wire.Encode(&wire.CertifiedBlock{Block: *c.Block, Cert: *c.Cert, Trustees: c.State.Registry().CertifiedBy})
 	}
 	publisher := blockPublisher(parent.state.Active(), h, c.Cert.Round)
 	t.wg.Add(1)

@@ -16,6 +16,7 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/wire"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -165,7 +166,7 @@ func TestMocknetCertifies(t *testing.T) {
 // refused at the edge as bad input, which penalizes the sender.
 func TestConsensusEdge(t *testing.T) {
 	tr := mockTrustees(t, 4)[0]
-	for _, data := range [][]byte{nil, {0xff}, Encode(&SyncRequest{Height: 1})} {
+	for _, data := range [][]byte{nil, {0xff}, wire.Encode(&wire.SyncRequest{Height: 1})} {
 		if err := tr.onConsensus(context.Background(), "", data); !errors.Is(err, p2p.ErrBadInput) {
 			t.Fatalf("%x: %v", data, err)
 		}
@@ -233,7 +234,7 @@ func TestSubmitKeyBlockBadInput(t *testing.T) {
 		{"for a later epoch", late, false},
 	} {
 		_, err := tr.SubmitKeyBlock(context.Background(), c.kb)
-		if !errors.Is(err, ErrBadRequest) || errors.Is(err, p2p.ErrBadInput) != c.bad {
+		if !errors.Is(err, wire.ErrBadRequest) || errors.Is(err, p2p.ErrBadInput) != c.bad {
 			t.Fatalf("KeyBlock %s: %v", c.name, err)
 		}
 	}

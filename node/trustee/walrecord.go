@@ -2,10 +2,12 @@ package trustee
 
 import (
 	"fmt"
+	"github.com/daolicloud/daoli/node/p2p"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/ibft"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/wire"
 )
 
 // A trustee's write-ahead log holds two kinds of record. What it signed is an
@@ -17,7 +19,7 @@ import (
 // stores the block then (replayCommits).
 //
 // An ibft.Record is a CBOR array, whose first byte is never commitRecordTag; a commit
-// record is that byte followed by the CertifiedBlock's encoding.
+// record is that byte followed by the wire.CertifiedBlock's encoding.
 const commitRecordTag = 'C'
 
 // WALRecord is one record of a trustee's write-ahead log: at most one of Signed and
@@ -25,7 +27,7 @@ const commitRecordTag = 'C'
 // admitted count that holds nothing to keep (ibft.DecodeLegacyRecord).
 type WALRecord struct {
 	Signed *ibft.Record
-	Commit *CertifiedBlock
+	Commit *wire.CertifiedBlock
 	epoch  uint64 // of a legacy record
 }
 
@@ -43,12 +45,12 @@ func (r *WALRecord) Epoch() uint64 {
 
 // encodeCommitRecord returns the commit record of a block and its certificate.
 func encodeCommitRecord(b *chain.Block, cert *chain.Cert) []byte {
-	enc := Encode(&CertifiedBlock{Block: *b, Cert: *cert})
+	enc := wire.Encode(&wire.CertifiedBlock{Block: *b, Cert: *cert})
 	rec := make([]byte, 0, 1+len(enc))
 	return append(append(rec, commitRecordTag), enc...)
 }
 
-// certifiedBlockOf is the CertifiedBlock encoding, without a trustee set, inside a
+// certifiedBlockOf is the wire.CertifiedBlock encoding, without a trustee set, inside a
 // commit record: what the blocks topic carries outside membership boundaries, so a
 // committed block is encoded once for both.
 func certifiedBlockOf(rec []byte) []byte { return rec[1:] }
@@ -72,8 +74,8 @@ func DecodeWALRecord(raw []byte) (*WALRecord, error) {
 		}
 		return &WALRecord{Signed: legacy, epoch: epoch}, nil
 	}
-	cb := new(CertifiedBlock)
-	if err := Decode(certifiedBlockOf(raw), cb, blockTopicLimit); err != nil {
+	cb := new(wire.CertifiedBlock)
+	if err := wire.Decode(certifiedBlockOf(raw), cb, p2p.BlockTopicLimit); err != nil {
 		return nil, fmt.Errorf("%w: commit: %w", ErrBadWALRecord, err)
 	}
 	if err := cb.ValidateBasic(); err != nil {
@@ -90,7 +92,7 @@ func DecodeWALRecord(raw []byte) (*WALRecord, error) {
 // state it extends and its body by applying it. It returns the state after the last.
 // Records of blocks the database holds are skipped; a gap is corruption, since a
 // commit record is dropped only after its block is stored.
-func replayCommits(db *store.Store, st *chain.State, commits []*CertifiedBlock) (*chain.State, error) {
+func replayCommits(db *store.Store, st *chain.State, commits []*wire.CertifiedBlock) (*chain.State, error) {
 	for _, cb := range commits {
 		h := cb.Block.Header.Epoch
 		switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/daolicloud/daoli/node/wire"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -153,7 +154,7 @@ func TestWALRecordRoundTrip(t *testing.T) {
 		t.Fatalf("commit record decoded as %+v", got)
 	}
 	// The blocks topic carries the same bytes outside membership boundaries.
-	if rec := encodeCommitRecord(c.Block, c.Cert); !bytes.Equal(certifiedBlockOf(rec), Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert})) {
+	if rec := encodeCommitRecord(c.Block, c.Cert); !bytes.Equal(certifiedBlockOf(rec), wire.Encode(&wire.CertifiedBlock{Block: *c.Block, Cert: *c.Cert})) {
 		t.Fatal("the certified block inside a commit record is not the blocks topic's encoding")
 	}
 	v := vote(chain.Precommit, c.Block.Hash())
@@ -186,7 +187,7 @@ func TestWALRecordRoundTrip(t *testing.T) {
 		Proposal *oldReport // always nil here
 		Vote     *chain.Vote
 	}
-	old := Encode(&oldRecord{Report: &oldReport{ChainID: chaintest.DefaultChainID, Epoch: 3, Sig: make([]byte, keys.SignatureSize)}})
+	old := wire.Encode(&oldRecord{Report: &oldReport{ChainID: chaintest.DefaultChainID, Epoch: 3, Sig: make([]byte, keys.SignatureSize)}})
 	if _, err := ibft.DecodeRecord(old); err == nil {
 		t.Fatal("an old report record decodes as a current one")
 	}

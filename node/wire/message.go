@@ -1,17 +1,12 @@
-package trustee
+package wire
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
-	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/fxamacker/cbor/v2"
 )
-
-// The bytes of the services and of the blocks topic: canonical CBOR of the types
-// below, decoded with the limits of the protocol they travel on.
 
 // CertifiedBlock is a block with the certificate that makes it final. It is what the
 // blocks topic carries and what the sync service answers. Trustees is the set that
@@ -43,16 +38,18 @@ func (c *CertifiedBlock) ValidateBasic() error {
 	return nil
 }
 
-// certifiedHead is a CertifiedBlock with only its header decoded; the rest is left as
-// raw CBOR, which is checked for shape but not built.
-type certifiedHead struct {
+// CertifiedHead is a CertifiedBlock with only its header decoded; the rest is left as
+// raw CBOR, which is checked for shape but not built. A trustee reads it first off the
+// blocks topic, where most blocks are ones it has committed already.
+type CertifiedHead struct {
 	_        struct{} `cbor:",toarray"`
-	Block    blockHead
+	Block    BlockHead
 	Cert     cbor.RawMessage
 	Trustees cbor.RawMessage
 }
 
-type blockHead struct {
+// BlockHead is a chain.Block with only its header decoded.
+type BlockHead struct {
 	_        struct{} `cbor:",toarray"`
 	Header   chain.Header
 	Winner   cbor.RawMessage
@@ -65,6 +62,19 @@ type blockHead struct {
 type SyncRequest struct {
 	_      struct{} `cbor:",toarray"`
 	Height uint64
+}
+
+// CheckAnswer checks that c answers r: the block at the height asked for, with its
+// certificate (ValidateBasic). The asker verifies the signatures against the trustee set
+// it trusts.
+func (r *SyncRequest) CheckAnswer(c *CertifiedBlock) error {
+	if err := c.ValidateBasic(); err != nil {
+		return err
+	}
+	if c.Block.Header.Epoch != r.Height {
+		return fmt.Errorf("%w: asked for block %d, got %d", ErrBadRequest, r.Height, c.Block.Header.Epoch)
+	}
+	return nil
 }
 
 // ProofRequest asks for an account with its proof against the certified state.
@@ -89,6 +99,14 @@ type SubmitRequest struct {
 	KeyBlock *chain.KeyBlock
 }
 
+// ValidateBasic checks that the request carries exactly one transaction or KeyBlock.
+func (r *SubmitRequest) ValidateBasic() error {
+	if (r.Tx == nil) == (r.KeyBlock == nil) {
+		return fmt.Errorf("%w: submit exactly one transaction or KeyBlock", ErrBadRequest)
+	}
+	return nil
+}
+
 // SubmitResponse acknowledges a submission the trustee accepted.
 type SubmitResponse struct {
 	_    struct{} `cbor:",toarray"`
@@ -108,64 +126,28 @@ type ClockRequest struct {
 	_ struct{} `cbor:",toarray"`
 }
 
-var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
-)
+// MaxStateKeys bounds the keys one state request may ask for.
+const MaxStateKeys = 16
 
-func init() {
-	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
-		panic("trustee: cbor encoder options: " + err.Error())
-	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		MaxNestedLevels:   16,
-		MaxArrayElements:  1 << 17,
-		MaxMapPairs:       1 << 10,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		panic("trustee: cbor decoder options: " + err.Error())
-	}
+// StateRequest asks for state keys (chain.ProviderKey, chain.DealKey, …) with their
+// proofs against the certified tip.
+type StateRequest struct {
+	_    struct{} `cbor:",toarray"`
+	Keys []chain.Hash
 }
 
-// Encode returns the canonical encoding of one of the wire types.
-func Encode(v any) []byte {
-	b, err := encMode.Marshal(v)
-	if err != nil {
-		// Every wire type encodes; failing here is a programming error.
-		panic(fmt.Sprintf("trustee: encode %T: %v", v, err))
-	}
-	return b
-}
-
-// Decode parses data of at most limit bytes into v, one of the wire types.
-func Decode(data []byte, v any, limit int) error {
-	if len(data) > limit {
-		return fmt.Errorf("%w: %T of %d bytes, limit %d", ErrBadRequest, v, len(data), limit)
-	}
-	if err := checkDecodeCost(data, reflect.TypeOf(v).Elem()); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	if err := decMode.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %T: %v", ErrBadRequest, v, err)
+// ValidateBasic checks the shape of a request.
+func (r *StateRequest) ValidateBasic() error {
+	if len(r.Keys) == 0 || len(r.Keys) > MaxStateKeys {
+		return fmt.Errorf("%w: %d keys, want 1 to %d", ErrBadRequest, len(r.Keys), MaxStateKeys)
 	}
 	return nil
 }
 
-// Limits of the service messages, from the protocol table of node/p2p.
-const (
-	syncRequestLimit    = p2p.SyncRequestLimit
-	syncResponseLimit   = p2p.SyncResponseLimit
-	proofRequestLimit   = p2p.ProofRequestLimit
-	proofResponseLimit  = p2p.ProofResponseLimit
-	submitRequestLimit  = p2p.SubmitRequestLimit
-	submitResponseLimit = p2p.SubmitResponseLimit
-	clockRequestLimit   = p2p.ClockRequestLimit
-	clockResponseLimit  = p2p.ClockResponseLimit
-	blockTopicLimit     = p2p.BlockTopicLimit
-)
+// StateResponse carries one proof per key asked for, against the state root of the
+// certified block Height (verify with chain.VerifyProof).
+type StateResponse struct {
+	_      struct{} `cbor:",toarray"`
+	Height uint64
+	Proofs []chain.Proof
+}

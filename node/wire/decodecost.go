@@ -1,4 +1,4 @@
-package trustee
+package wire
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // decoded into a slice of large structs (a KeyBlock takes 168 bytes) thus takes about
 // two hundred times its encoding: a 2 MiB consensus message of nested empty arrays
 // became a Proposal of 460 MiB, and a message at the consensus limit would take
-// gigabytes, all before the decoder reports the first error. checkDecodeCost walks an
+// gigabytes, all before the decoder reports the first error. CheckDecodeCost walks an
 // encoding against the Go type it will fill, allocating nothing, and bounds what
 // decoding it allocates; data whose bound is far beyond what a valid value takes is
 // refused before it is decoded.
@@ -30,10 +30,10 @@ const (
 	maxCostDepth = 32
 )
 
-// checkDecodeCost refuses data that would take more than maxDecodeRatio times its size
+// CheckDecodeCost refuses data that would take more than maxDecodeRatio times its size
 // once decoded into a value of type t. Data that is not well formed passes: the decoder
 // refuses it before it allocates anything.
-func checkDecodeCost(data []byte, t reflect.Type) error {
+func CheckDecodeCost(data []byte, t reflect.Type) error {
 	w := costWalker{data: data, budget: maxDecodeRatio*int64(len(data)) + decodeSlack}
 	if !w.value(t, 0) && w.over {
 		return fmt.Errorf("%w: %d bytes would decode into %s of more than %d bytes", ErrBloated, len(data), t, w.budget)
