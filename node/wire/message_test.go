@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -28,6 +29,38 @@ func TestCertifiedHead(t *testing.T) {
 		}
 		if head.Block.Header.Hash() != c.Block.Hash() {
 			t.Fatal("the header read is not the block's")
+		}
+	}
+}
+
+// TestCheckAnswer checks that a sync answer is taken only when it is the block asked
+// for with its own certificate.
+func TestCheckAnswer(t *testing.T) {
+	n, err := chaintest.New(chaintest.Config{Trustees: 4, Users: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := n.Next(chaintest.Step{Transfers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := n.Next(chaintest.Step{Transfers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		ask  uint64
+		cb   CertifiedBlock
+		ok   bool
+	}{
+		{"the block asked for", 1, CertifiedBlock{Block: *c1.Block, Cert: *c1.Cert}, true},
+		{"another height", 2, CertifiedBlock{Block: *c1.Block, Cert: *c1.Cert}, false},
+		{"another block's certificate", 1, CertifiedBlock{Block: *c1.Block, Cert: *c2.Cert}, false},
+	} {
+		err := (&SyncRequest{Height: c.ask}).CheckAnswer(&c.cb)
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrBadRequest)) {
+			t.Errorf("%s: %v", c.name, err)
 		}
 	}
 }
