@@ -18,7 +18,6 @@ import (
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
-	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // SessionConfig says what a session runs.
@@ -196,7 +195,7 @@ const demoMiners = 2
 func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger, worker *compute.Worker) error {
 	dir := filepath.Dir(s.Network.Path)
 	for i := range demoMiners {
-		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
 		if err != nil {
 			return fmt.Errorf("demo miner %d: %w", i, err)
 		}

@@ -146,7 +146,7 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := trustee.SaveKey(UserKeyFile(dir, i), k); err != nil {
+		if err := keys.SaveKeyFile(UserKeyFile(dir, i), k); err != nil {
 			return nil, err
 		}
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: opts.Balance})
@@ -161,7 +161,7 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 	}
 	for i := range n {
 		d := TrusteeDir(dir, i)
-		if err := trustee.SaveKey(filepath.Join(d, KeyFile), tkeys[i]); err != nil {
+		if err := keys.SaveKeyFile(filepath.Join(d, KeyFile), tkeys[i]); err != nil {
 			return nil, err
 		}
 		cfg := &trustee.Config{

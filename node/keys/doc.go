@@ -15,4 +15,8 @@
 // ExportKeystore, ImportKeystore). Files are written whole or not at all, with mode
 // 0600, and never over an existing keystore unless asked. Readers bound the file size
 // and the KDF costs a file may ask for.
+//
+// A key that a process must read unattended (a trustee's, a development network's
+// funded users') lives in a key file instead: the seed in the clear, mode 0600, refused
+// when others may read it (SaveKeyFile, LoadKeyFile; keyfile.go).
 package keys

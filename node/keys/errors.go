@@ -22,6 +22,10 @@ var (
 	// ErrWeakKDFParams reports an imported keystore whose key-derivation costs are
 	// below MinImportKDFMemoryKiB or MinImportKDFTime.
 	ErrWeakKDFParams = errors.New("key-derivation costs too weak for an imported keystore")
+	// ErrBadKeyFile reports a key file that is malformed or readable by others.
+	ErrBadKeyFile = errors.New("invalid key file")
+	// ErrKeyFileExists reports a key file save that would replace an existing file.
+	ErrKeyFileExists = errors.New("key file already exists")
 	// ErrKeystoreExists reports a save or import that would replace an existing file.
 	ErrKeystoreExists = errors.New("keystore file already exists")
 )

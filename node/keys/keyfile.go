@@ -1,4 +1,4 @@
-package trustee
+package keys
 
 import (
 	"encoding/hex"
@@ -9,22 +9,33 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-
-	"github.com/daolicloud/daoli/node/keys"
 )
 
-// keyFile is the JSON form of a trustee key file (see the package doc).
+// A key file holds a key's ed25519 seed unencrypted, like CometBFT's
+// priv_validator_key.json: a trustee's key, which its process must read unattended,
+// and the funded users of a development network.
+//
+//	{
+//	  "type": "ed25519",
+//	  "public_key": "<64 hex digits>",
+//	  "seed": "<64 hex digits>"
+//	}
+//
+// It is written with mode 0600, and LoadKeyFile refuses a file that others may read
+// (on systems with Unix permissions): whoever holds the seed signs in the key's name.
+
+// keyFile is the JSON form of a key file.
 type keyFile struct {
-	Type      string         `json:"type"`
-	PublicKey keys.PublicKey `json:"public_key"`
-	Seed      string         `json:"seed"`
+	Type      string    `json:"type"`
+	PublicKey PublicKey `json:"public_key"`
+	Seed      string    `json:"seed"`
 }
 
 const keyType = "ed25519"
 
-// SaveKey writes k's seed to path with mode 0600. It refuses to overwrite a file: a
-// trustee key replaced by mistake cannot be recovered.
-func SaveKey(path string, k *keys.Key) error {
+// SaveKeyFile writes k's seed to path with mode 0600. It refuses to overwrite a file:
+// a key replaced by mistake cannot be recovered.
+func SaveKeyFile(path string, k *Key) error {
 	data, err := json.MarshalIndent(keyFile{Type: keyType, PublicKey: k.Public(), Seed: hex.EncodeToString(k.Seed())}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save key: %w", err)
@@ -34,7 +45,7 @@ func SaveKey(path string, k *keys.Key) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("save key %s: %w", path, ErrExists)
+		return fmt.Errorf("save key %s: %w", path, ErrKeyFileExists)
 	}
 	if err != nil {
 		return fmt.Errorf("save key: %w", err)
@@ -53,8 +64,8 @@ func SaveKey(path string, k *keys.Key) error {
 	return nil
 }
 
-// LoadKey reads a key file written by SaveKey.
-func LoadKey(path string) (*keys.Key, error) {
+// LoadKeyFile reads a key file written by SaveKeyFile.
+func LoadKeyFile(path string) (*Key, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load key: %w", err)
@@ -77,7 +88,7 @@ func LoadKey(path string) (*keys.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load key %s: %w: seed: %v", path, ErrBadKeyFile, err)
 	}
-	k, err := keys.FromSeed(seed)
+	k, err := FromSeed(seed)
 	if err != nil {
 		return nil, fmt.Errorf("load key %s: %w: %w", path, ErrBadKeyFile, err)
 	}

@@ -86,7 +86,7 @@ func TestMarketDeals(t *testing.T) {
 	}
 	t.Cleanup(func() { cancel(); d.Stop() })
 	user := func(i int) *keys.Key {
-		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func BenchmarkDealOpenToRunning(b *testing.B) {
 	}
 	defer func() { cancel(); d.Stop() }()
 	key := func(i int) *keys.Key {
-		k, err := trustee.LoadKey(devnet.UserKeyFile(dir, i))
+		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
 		if err != nil {
 			b.Fatal(err)
 		}

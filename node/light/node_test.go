@@ -108,7 +108,7 @@ func reconcile(t *testing.T, n *Node) Account {
 // the balances the trustees prove; a transfer between them lands in both ledgers.
 func TestLightNodes(t *testing.T) {
 	dir, nf := startDevnet(t)
-	funded, err := trustee.LoadKey(devnet.UserKeyFile(dir, 0))
+	funded, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestGovernorEvents(t *testing.T) {
 func TestLightNodeFollowsMembership(t *testing.T) {
 	dir, nf, d := startDevnetNodes(t)
 	n := startLight(t, nf, nil)
-	user, err := trustee.LoadKey(devnet.UserKeyFile(dir, 1))
+	user, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

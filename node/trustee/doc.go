@@ -38,19 +38,12 @@
 // # Files of a trustee
 //
 // A trustee's configuration (config.json, see Config) names its key file, data
-// directory, listen addresses, network file and metrics address. The key file holds the
-// trustee's ed25519 seed, like CometBFT's priv_validator_key.json:
-//
-//	{
-//	  "type": "ed25519",
-//	  "public_key": "<64 hex digits>",
-//	  "seed": "<64 hex digits>"
-//	}
-//
-// It is written with mode 0600 and LoadKey refuses a file that others may read (on
-// systems with Unix permissions), since whoever holds the seed signs votes in the
-// trustee's name. The data directory holds chain.db (blocks and state) and beside it
-// chain.db.wal (the consensus write-ahead log).
+// directory, listen addresses, network file and metrics address. The key file is a
+// node/keys key file (keys.SaveKeyFile, keys.LoadKeyFile): the trustee's ed25519 seed
+// in JSON, like CometBFT's priv_validator_key.json, with mode 0600; it is refused when
+// others may read it (on systems with Unix permissions), since whoever holds the seed
+// signs votes in the trustee's name. The data directory holds chain.db (blocks and
+// state) and beside it chain.db.wal (the consensus write-ahead log).
 //
 // # Observability
 //

@@ -5,8 +5,6 @@ import "errors"
 var (
 	// ErrBadConfig reports a configuration that cannot work.
 	ErrBadConfig = errors.New("invalid trustee configuration")
-	// ErrBadKeyFile reports a key file that is malformed or readable by others.
-	ErrBadKeyFile = errors.New("invalid key file")
 	// ErrExists reports a file that would be overwritten.
 	ErrExists = errors.New("file exists")
 	// ErrMempoolFull reports a transaction refused because a mempool cap is reached.

@@ -2,47 +2,9 @@ package trustee
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
-
-	"github.com/daolicloud/daoli/node/chain/chaintest"
 )
-
-func TestKeyFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "key.json")
-	k := chaintest.TrusteeKey(0)
-	if err := SaveKey(path, k); err != nil {
-		t.Fatal(err)
-	}
-	if err := SaveKey(path, k); !errors.Is(err, ErrExists) {
-		t.Fatalf("second save: %v", err)
-	}
-	got, err := LoadKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Public() != k.Public() {
-		t.Fatal("loaded another key")
-	}
-	if runtime.GOOS == "windows" {
-		return
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadKey(path); !errors.Is(err, ErrBadKeyFile) {
-		t.Fatalf("world-readable key: %v", err)
-	}
-}
 
 func TestConfigRelativePaths(t *testing.T) {
 	dir := t.TempDir()

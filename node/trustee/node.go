@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
@@ -62,7 +63,7 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	key, err := LoadKey(cfg.KeyFile)
+	key, err := keys.LoadKeyFile(cfg.KeyFile)
 	if err != nil {
 		return nil, err
 	}

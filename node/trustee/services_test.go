@@ -101,11 +101,11 @@ func TestServices(t *testing.T) {
 	}
 
 	// A transfer from demo user 0 to user 1.
-	user0, err := trustee.LoadKey(devnet.UserKeyFile(dir, 0))
+	user0, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	user1, err := trustee.LoadKey(devnet.UserKeyFile(dir, 1))
+	user1, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

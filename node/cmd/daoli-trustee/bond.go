@@ -50,7 +50,7 @@ func cmdBond(ctx context.Context, args []string, stdout, stderr io.Writer, leave
 	if err != nil {
 		return err
 	}
-	key, err := trustee.LoadKey(cfg.KeyFile)
+	key, err := keys.LoadKeyFile(cfg.KeyFile)
 	if err != nil {
 		return err
 	}

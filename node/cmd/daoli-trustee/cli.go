@@ -112,7 +112,7 @@ func cmdInit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := trustee.SaveKey(filepath.Join(*dir, devnet.KeyFile), k); err != nil {
+	if err := keys.SaveKeyFile(filepath.Join(*dir, devnet.KeyFile), k); err != nil {
 		return err
 	}
 	cfg := &trustee.Config{KeyFile: devnet.KeyFile, DataDir: "data", Listen: listen, NetworkFile: *nf, Metrics: *metrics}

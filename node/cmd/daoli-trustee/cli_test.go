@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
@@ -20,7 +21,7 @@ func TestInitWritesKeyAndConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := trustee.LoadKey(cfg.KeyFile)
+	k, err := keys.LoadKeyFile(cfg.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}

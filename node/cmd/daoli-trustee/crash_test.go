@@ -133,7 +133,7 @@ func startCrashNet(t *testing.T, n int) *crashNet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, err := trustee.LoadKey(cfg.KeyFile)
+		key, err := keys.LoadKeyFile(cfg.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
