@@ -1,0 +1,27 @@
+package wire
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/daolicloud/daoli/node/internal/fuzzbudget"
+)
+
+func TestMain(m *testing.M) {
+	// The binary links libp2p (node/p2p, for the protocols' limits): see
+	// node/internal/fuzzbudget.
+	if err := fuzzbudget.Bound(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// TestFuzzMinimizeBounded: this binary's fuzz targets run with the bounded
+// minimization of node/internal/fuzzbudget.
+func TestFuzzMinimizeBounded(t *testing.T) {
+	if !fuzzbudget.Bounded() {
+		t.Fatal("TestMain did not bound the fuzzer's minimization")
+	}
+}
