@@ -84,9 +84,25 @@ func startMiner(ctx context.Context, wg *sync.WaitGroup, gate *Gate) *luck.Miner
 // own pause switch, which the gate also closes.
 func parked(gate *Gate, m *luck.Miner) int { return gate.Parked() + m.Stats().Parked }
 
+// passCounter wraps a worker's throttle and counts the checkpoints it let through.
+type passCounter struct {
+	*Throttle
+	passes *atomic.Int64
+}
+
+func (c passCounter) Checkpoint(ctx context.Context) error {
+	err := c.Throttle.Checkpoint(ctx)
+	if err == nil {
+		c.passes.Add(1)
+	}
+	return err
+}
+
 // TestMinerDutyCycle drives the real miner's workers through duty periods on the
 // fake clock: at duty 0.5 every worker hashes for the first 50 ms of a period, then
-// rests, hashing nothing, until the next period begins.
+// rests, hashing nothing, until the next period begins. Each period starts only once
+// every worker has passed a checkpoint in it: a worker that wakes after the clock
+// has moved on starts its period then, and would rest later than the others.
 func TestMinerDutyCycle(t *testing.T) {
 	clock := newFakeClock(monday)
 	gate := NewGate(clock)
@@ -94,10 +110,31 @@ func TestMinerDutyCycle(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	miner := startMiner(ctx, &wg, gate)
-	workers := miner.Stats().Workers
+	workers := runtime.GOMAXPROCS(0)
+	passes := make([]atomic.Int64, workers)
+	miner := luck.NewMiner(luck.MinerConfig{Workers: workers, Throttle: func(slot int) luck.Throttle {
+		return passCounter{gate.Throttle(slot), &passes[slot]}
+	}})
+	wg.Go(func() { gate.Follow(ctx, miner) })
+	prefix := make([]byte, sha256.BlockSize)
+	wg.Go(func() { _, _ = miner.Mine(ctx, prefix, chain.Hash{}) }) // the zero target admits nothing
+	everyWorkerPassed := func(what string) {
+		t.Helper()
+		mark := make([]int64, workers)
+		for i := range passes {
+			mark[i] = passes[i].Load()
+		}
+		waitFor(t, what, func() bool {
+			for i := range passes {
+				if passes[i].Load() == mark[i] {
+					return false
+				}
+			}
+			return true
+		})
+	}
 	gate.Apply(Decision{Run: true, Cores: workers, Duty: 0.5, Reason: "Running at 50 %"})
-	waitFor(t, "the miner to hash", func() bool { return miner.Stats().Attempts > 0 })
+	everyWorkerPassed("every worker to hash")
 
 	for period := range 3 {
 		clock.Advance(60 * time.Millisecond) // past the work share of the period
@@ -110,7 +147,7 @@ func TestMinerDutyCycle(t *testing.T) {
 			t.Fatalf("period %d: %d attempts during the rest", period, n)
 		}
 		clock.Advance(40 * time.Millisecond) // the next period begins
-		waitFor(t, "the miner to hash again", func() bool { return miner.Stats().Attempts > rested })
+		everyWorkerPassed("every worker to hash again")
 	}
 }
 
