@@ -33,8 +33,8 @@
 // The miner's goroutines hold Throttles of the gate and call Checkpoint between
 // batches, so they work on the allowed cores at the duty; the job worker process is
 // held by SuperviseProcess (stopped while paused, stopped and continued over each
-// duty period, every thread pinned to the allowed CPUs on Linux) and takes one of the
-// cores from the miner while it runs. Settings persist through a SettingsStore.
+// duty period, every thread pinned to one of the allowed CPUs on Linux) and takes that
+// core from the miner while it runs. Settings persist through a SettingsStore.
 //
 // Capacity check. RunCheck times single-core and all-core throughput of SHA-256
 // compressions (the miner's inner step) and of a floating-point kernel (the jobs'),

@@ -228,7 +228,7 @@ func heldTime() float64 {
 
 // TestSuperviseProcess holds a real job worker to the gate: stopped while paused,
 // continued and stopped over each period at a duty below one, all its threads pinned
-// to the allowed cores, and running on every CPU again when supervision ends.
+// to one CPU, and running on every CPU again when supervision ends.
 func TestSuperviseProcess(t *testing.T) {
 	proc := startJob(t)
 	p := &recorder{Process: proc}

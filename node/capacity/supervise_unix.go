@@ -20,13 +20,16 @@ type Supervised interface {
 // worker, whose WebAssembly code cannot stop at a checkpoint of ours. It stops the
 // process while the gate is closed, continues and stops it over each duty period
 // (work for Duty of the period, then stopped for the rest), and on Linux pins all
-// its threads to as many CPUs as the gate allows. The job takes one of the gate's
-// cores meanwhile: the miner's throttles allow one worker fewer. On return the
-// process runs again, on every CPU this process may use.
+// its threads to one CPU. The job takes that one of the gate's cores meanwhile: the
+// miner's throttles allow one worker fewer. One CPU, not all the gate allows, because
+// a job is one thread: the worker's other threads (the Go runtime's collector, the
+// compiler) would otherwise run beside the miner on its cores, above the share the
+// reason line states. On return the process runs again, on every CPU this process
+// may use.
 func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1, started: processStart(p.Pid())}
-	gate.reserve(1)
-	defer gate.reserve(-1)
+	gate.reserve(jobCores)
+	defer gate.reserve(-jobCores)
 	defer func() {
 		s.setStopped(false)
 		if s.appliedCores > 0 {
@@ -40,6 +43,10 @@ func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 	}
 	return nil
 }
+
+// jobCores is how many of the gate's cores a supervised worker runs on, and how many
+// it takes from the miner (Gate.reserve).
+const jobCores = 1
 
 type processSupervisor struct {
 	p            Supervised
@@ -56,11 +63,11 @@ func (s *processSupervisor) follow(ctx context.Context, st *gateState, period ti
 		waitChange(ctx, st)
 		return
 	}
-	if st.Cores != s.appliedCores {
+	if s.appliedCores != jobCores {
 		// Pinning is best effort: a process that cannot be pinned still pauses and
 		// keeps the duty.
-		_ = limitProcessCPUs(s.p.Pid(), s.started, st.Cores)
-		s.appliedCores = st.Cores
+		_ = limitProcessCPUs(s.p.Pid(), s.started, jobCores)
+		s.appliedCores = jobCores
 	}
 	s.setStopped(false)
 	if st.Duty >= 1 {
