@@ -139,6 +139,18 @@ func TestLightNodes(t *testing.T) {
 	if l := a.Lottery(); l.Last.Epoch == 0 || l.Current != l.Last.Epoch+1 || l.Epochs < 15 || l.Odds.Admission <= 0 || l.Odds.PerDay <= 0 || l.Won > a.Status().Wins {
 		t.Fatalf("lottery: last epoch %d, current %d, %d epochs, admission %.2f, %.1f a day, won %d (wallet %d)", l.Last.Epoch, l.Current, l.Epochs, l.Odds.Admission, l.Odds.PerDay, l.Won, a.Status().Wins)
 	}
+	// Each trustee's vote is counted once a certificate the node checked carried it
+	// among the signatures verified; on a busy machine one trustee can lag behind the
+	// quorum for a while, so this is waited for, not read once.
+	poll(t, "every trustee connected, with a vote verified", func() bool {
+		ts := a.Trustees()
+		for _, tr := range ts {
+			if tr.Signed == 0 || !tr.Connected {
+				return false
+			}
+		}
+		return len(ts) == 4
+	})
 	ts := a.Trustees()
 	if len(ts) != 4 {
 		t.Fatalf("%d trustees listed, want 4", len(ts))
