@@ -3,7 +3,6 @@ package light
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"os"
 	"testing"
 
@@ -21,11 +20,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(workerEnv); dir != "" {
 		os.Exit(compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir))
 	}
-	if err := fuzzbudget.Bound(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
+	fuzzbudget.Run(m)
 }
 
 // TestNodeMinerHoldsGate: the miner a node makes works on the gate's cores only and

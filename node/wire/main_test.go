@@ -1,8 +1,6 @@
 package wire
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/internal/fuzzbudget"
@@ -11,11 +9,7 @@ import (
 func TestMain(m *testing.M) {
 	// The binary links libp2p (node/p2p, for the protocols' limits): see
 	// node/internal/fuzzbudget.
-	if err := fuzzbudget.Bound(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
+	fuzzbudget.Run(m)
 }
 
 // TestFuzzMinimizeBounded: this binary's fuzz targets run with the bounded

@@ -2,7 +2,9 @@ package fuzzbudget
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	"testing"
 )
 
 // Minimize is the minimization budget Bound sets: a number of calls of the fuzz
@@ -25,6 +27,16 @@ func Bound() error {
 
 // bounded records that Bound ran in this process.
 var bounded bool
+
+// Run is a TestMain body: it bounds the minimization (Bound), runs the tests and
+// exits with their status, or with 2 when the command line does not parse.
+func Run(m *testing.M) {
+	if err := Bound(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
 
 // Bounded reports whether Bound ran, so that a package's tests can check that its
 // TestMain calls it.
