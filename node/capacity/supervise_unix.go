@@ -27,12 +27,12 @@ type Supervised interface {
 // reason line states. On return the process runs again, on every CPU this process
 // may use.
 func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
-	s := &processSupervisor{p: p, clock: gate.clock, appliedCores: -1, started: processStart(p.Pid())}
+	s := &processSupervisor{p: p, clock: gate.clock, started: processStart(p.Pid())}
 	gate.reserve(jobCores)
 	defer gate.reserve(-jobCores)
 	defer func() {
 		s.setStopped(false)
-		if s.appliedCores > 0 {
+		if s.pinned {
 			// The worker may run a job next that the gate does not hold (a buyer's
 			// check of a result).
 			_ = limitProcessCPUs(p.Pid(), s.started, 0)
@@ -49,11 +49,11 @@ func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 const jobCores = 1
 
 type processSupervisor struct {
-	p            Supervised
-	clock        Clock
-	stopped      bool
-	appliedCores int
-	started      uint64 // processStart of the process, so that no later one with its ID is pinned
+	p       Supervised
+	clock   Clock
+	stopped bool
+	pinned  bool   // the worker has been pinned to jobCores CPUs
+	started uint64 // processStart of the process, so that no later one with its ID is pinned
 }
 
 // follow enforces one gate state until it changes or ctx ends.
@@ -63,11 +63,11 @@ func (s *processSupervisor) follow(ctx context.Context, st *gateState, period ti
 		waitChange(ctx, st)
 		return
 	}
-	if s.appliedCores != jobCores {
+	if !s.pinned {
 		// Pinning is best effort: a process that cannot be pinned still pauses and
 		// keeps the duty.
 		_ = limitProcessCPUs(s.p.Pid(), s.started, jobCores)
-		s.appliedCores = jobCores
+		s.pinned = true
 	}
 	s.setStopped(false)
 	if st.Duty >= 1 {
