@@ -917,12 +917,16 @@ func gossipRouter(t *testing.T, a *attacker, p p2p.Protocols) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.write(s, c.raw); err != nil {
+		switch err := a.write(s, c.raw); {
+		case errors.Is(err, network.ErrReset):
+			// The trustee reset the stream at the first fault, before the rest was written.
+		case err != nil:
 			t.Fatalf("gossip router, %s: %v", c.name, err)
-		}
-		_ = s.CloseWrite()
-		if _, err := io.ReadAll(s); err == nil {
-			t.Fatalf("gossip router, %s: the stream was not reset", c.name)
+		default:
+			_ = s.CloseWrite()
+			if _, err := io.ReadAll(s); err == nil {
+				t.Fatalf("gossip router, %s: the stream was not reset", c.name)
+			}
 		}
 		_ = s.Close()
 		if c.want > 0 {
