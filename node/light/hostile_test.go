@@ -156,7 +156,10 @@ func (m *mesh) trustee(i int, ft *fakeTrustee) *p2p.Network {
 		if err := wire.Decode(req, &r, p2p.ProofRequestLimit); err != nil {
 			return nil, err
 		}
-		resp, err := ft.proof(r.Address)
+		ft.mu.Lock()
+		prove := ft.proof
+		ft.mu.Unlock()
+		resp, err := prove(r.Address)
 		if err != nil {
 			return nil, err
 		}
