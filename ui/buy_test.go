@@ -113,12 +113,12 @@ func newBuy(t *testing.T, files map[string][]byte) (*Buy, *fakeBackend, *map[str
 	m.Tabs.SelectIndex(2)
 	s := m.Buy
 	saved := map[string][]byte{}
-	s.openFile = func(title string, exts []string, got func(string, io.ReadCloser)) {
+	s.Form.openFile = func(title string, exts []string, got func(string, io.ReadCloser)) {
 		for name, data := range files {
 			got(name, io.NopCloser(bytes.NewReader(data)))
 		}
 	}
-	s.saveFile = func(name string, got func(io.WriteCloser, string)) {
+	s.Jobs.saveFile = func(name string, got func(io.WriteCloser, string)) {
 		got(&saveBuffer{name: name, to: saved}, "/home/me/"+name)
 	}
 	return s, f, &saved
@@ -137,26 +137,26 @@ func (b *saveBuffer) Close() error {
 
 func TestBuyFlow(t *testing.T) {
 	s, f, _ := newBuy(t, nil)
-	before := len(s.jobs)
-	s.kind.SetSelected("Monte-Carlo π")
-	if s.args.Text != "10000000" || s.inputRow[1].Visible() || s.moduleRow[1].Visible() {
-		t.Fatalf("pi: args %q, input shown %v, module shown %v", s.args.Text, s.inputRow[1].Visible(), s.moduleRow[1].Visible())
+	before := len(s.Jobs.jobs)
+	s.Form.kind.SetSelected("Monte-Carlo π")
+	if s.Form.args.Text != "10000000" || s.Form.inputRow[1].Visible() || s.Form.moduleRow[1].Visible() {
+		t.Fatalf("pi: args %q, input shown %v, module shown %v", s.Form.args.Text, s.Form.inputRow[1].Visible(), s.Form.moduleRow[1].Visible())
 	}
-	s.args.SetText("1000  2")
-	s.price.SetText("1,500")
-	s.deadline.SetSelected("1 hour")
-	test.Tap(s.runButton)
+	s.Form.args.SetText("1000  2")
+	s.Form.price.SetText("1,500")
+	s.Form.deadline.SetSelected("1 hour")
+	test.Tap(s.Form.runButton)
 	want := JobRequest{Template: "pi", Args: []string{"1000", "2"}, MaxPrice: 1500, Deadline: time.Hour}
 	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
 		t.Fatalf("runs %+v; want %+v", f.runs, want)
 	}
-	if len(s.jobs) != before+1 || s.jobs[0].ID != s.selected || !strings.Contains(s.message.Text, "is sent") {
-		t.Fatalf("%d jobs, selected %q, message %q", len(s.jobs), s.selected, s.message.Text)
+	if len(s.Jobs.jobs) != before+1 || s.Jobs.jobs[0].ID != s.Jobs.selected || !strings.Contains(s.Form.message.Text, "is sent") {
+		t.Fatalf("%d jobs, selected %q, message %q", len(s.Jobs.jobs), s.Jobs.selected, s.Form.message.Text)
 	}
-	if !strings.Contains(s.detail.Text, "State: submitted, waiting for a block") || s.cancel.Disabled() || !s.view.Disabled() {
-		t.Fatalf("detail %q, withdraw enabled %v, view enabled %v", s.detail.Text, !s.cancel.Disabled(), !s.view.Disabled())
+	if !strings.Contains(s.Jobs.detail.Text, "State: submitted, waiting for a block") || s.Jobs.cancel.Disabled() || !s.Jobs.view.Disabled() {
+		t.Fatalf("detail %q, withdraw enabled %v, view enabled %v", s.Jobs.detail.Text, !s.Jobs.cancel.Disabled(), !s.Jobs.view.Disabled())
 	}
-	if !s.runButton.Visible() || s.runButton.Disabled() || s.progress.Visible() {
+	if !s.Form.runButton.Visible() || s.Form.runButton.Disabled() || s.Form.progress.Visible() {
 		t.Fatal("the run button is not back")
 	}
 }
@@ -164,23 +164,23 @@ func TestBuyFlow(t *testing.T) {
 func TestBuyOwnModuleAndInput(t *testing.T) {
 	module := append(append([]byte(nil), wasmMagic...), 1, 2, 3)
 	s, f, _ := newBuy(t, map[string][]byte{"mine.wasm": module})
-	s.kind.SetSelected(ownModule) // opens the file dialog at once
-	if !bytes.Equal(s.module, module) || !strings.Contains(s.moduleName.Text, "mine.wasm (11 bytes)") {
-		t.Fatalf("module %q, shown as %q", s.module, s.moduleName.Text)
+	s.Form.kind.SetSelected(ownModule) // opens the file dialog at once
+	if !bytes.Equal(s.Form.module, module) || !strings.Contains(s.Form.moduleName.Text, "mine.wasm (11 bytes)") {
+		t.Fatalf("module %q, shown as %q", s.Form.module, s.Form.moduleName.Text)
 	}
-	s.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
+	s.Form.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
 		got("words.txt", io.NopCloser(strings.NewReader("a b a")))
 	}
-	test.Tap(s.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
-	s.args.SetText("--top 3")
-	s.price.SetText("7")
-	test.Tap(s.runButton)
+	test.Tap(s.Form.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
+	s.Form.args.SetText("--top 3")
+	s.Form.price.SetText("7")
+	test.Tap(s.Form.runButton)
 	want := JobRequest{Module: module, Name: "mine.wasm", Input: []byte("a b a"), Args: []string{"--top", "3"}, MaxPrice: 7, Deadline: 30 * time.Minute}
 	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
 		t.Fatalf("runs %+v; want %+v", f.runs, want)
 	}
-	if s.jobs[0].Name != "mine.wasm" {
-		t.Fatalf("newest job %+v", s.jobs[0])
+	if s.Jobs.jobs[0].Name != "mine.wasm" {
+		t.Fatalf("newest job %+v", s.Jobs.jobs[0])
 	}
 }
 
@@ -205,11 +205,11 @@ func TestBuyRefusesBadInput(t *testing.T) {
 				files[c.file] = c.data
 			}
 			s, f, _ := newBuy(t, files)
-			s.kind.SetSelected(c.kind)
-			s.price.SetText(c.price)
-			test.Tap(s.runButton)
-			if len(f.runs) != 0 || !strings.Contains(s.message.Text, c.want) {
-				t.Fatalf("%d runs, message %q; want none and %q", len(f.runs), s.message.Text, c.want)
+			s.Form.kind.SetSelected(c.kind)
+			s.Form.price.SetText(c.price)
+			test.Tap(s.Form.runButton)
+			if len(f.runs) != 0 || !strings.Contains(s.Form.message.Text, c.want) {
+				t.Fatalf("%d runs, message %q; want none and %q", len(f.runs), s.Form.message.Text, c.want)
 			}
 		})
 	}
@@ -217,13 +217,13 @@ func TestBuyRefusesBadInput(t *testing.T) {
 
 func TestBuyTooLargeFile(t *testing.T) {
 	s, _, _ := newBuy(t, nil)
-	s.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
+	s.Form.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
 		got("huge.bin", io.NopCloser(io.LimitReader(zeros{}, maxJobFile+1)))
 	}
-	s.kind.SetSelected("Word count")
-	test.Tap(s.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
-	if s.input != nil || !strings.Contains(s.message.Text, "huge.bin is larger than the network carries (64 MiB)") {
-		t.Fatalf("input of %d bytes, message %q", len(s.input), s.message.Text)
+	s.Form.kind.SetSelected("Word count")
+	test.Tap(s.Form.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
+	if s.Form.input != nil || !strings.Contains(s.Form.message.Text, "huge.bin is larger than the network carries (64 MiB)") {
+		t.Fatalf("input of %d bytes, message %q", len(s.Form.input), s.Form.message.Text)
 	}
 }
 
@@ -233,46 +233,46 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestBuyOutputs(t *testing.T) {
 	s, f, saved := newBuy(t, nil)
-	s.list.Select(2) // the closed wordcount job
-	if !strings.Contains(s.detail.Text, "State: closed: paid") || !strings.Contains(s.detail.Text, "Output: 24 bytes, re-executed here and it matched") {
-		t.Fatalf("detail %q", s.detail.Text)
+	s.Jobs.list.Select(2) // the closed wordcount job
+	if !strings.Contains(s.Jobs.detail.Text, "State: closed: paid") || !strings.Contains(s.Jobs.detail.Text, "Output: 24 bytes, re-executed here and it matched") {
+		t.Fatalf("detail %q", s.Jobs.detail.Text)
 	}
-	if !s.cancel.Disabled() {
+	if !s.Jobs.cancel.Disabled() {
 		t.Fatal("a closed job can be withdrawn")
 	}
-	test.Tap(s.view)
-	g, ok := s.output.Objects[0].(*widget.TextGrid)
+	test.Tap(s.Jobs.view)
+	g, ok := s.Jobs.output.Objects[0].(*widget.TextGrid)
 	if !ok || g.Text() != "the 3\nof 2\nnetwork 1\n" {
-		t.Fatalf("output shown as %#v", s.output.Objects)
+		t.Fatalf("output shown as %#v", s.Jobs.output.Objects)
 	}
 	test.AssertRendersToMarkup(t, "buy_output.xml", fyne.CurrentApp().Driver().CanvasForObject(s.Content))
 
-	test.Tap(s.save)
+	test.Tap(s.Jobs.save)
 	name := "wordcount-" + strings.Repeat("a", 12) + ".txt"
-	if string((*saved)[name]) != "the 3\nof 2\nnetwork 1\n" || s.note.Text != "Saved to /home/me/"+name+"." {
-		t.Fatalf("saved %q, note %q", *saved, s.note.Text)
+	if string((*saved)[name]) != "the 3\nof 2\nnetwork 1\n" || s.Jobs.note.Text != "Saved to /home/me/"+name+"." {
+		t.Fatalf("saved %q, note %q", *saved, s.Jobs.note.Text)
 	}
 
-	s.list.Select(1) // the posted mandelbrot tile
-	if len(s.output.Objects) != 0 {
+	s.Jobs.list.Select(1) // the posted mandelbrot tile
+	if len(s.Jobs.output.Objects) != 0 {
 		t.Fatal("the other job's output is still shown")
 	}
-	test.Tap(s.view)
-	if _, ok := s.output.Objects[0].(*canvas.Image); !ok || s.note.Text != "A PNG image of 8 × 6 pixels, "+coins(uint64(len(f.outputs[s.selected])))+" bytes." {
-		t.Fatalf("output shown as %#v, note %q", s.output.Objects, s.note.Text)
+	test.Tap(s.Jobs.view)
+	if _, ok := s.Jobs.output.Objects[0].(*canvas.Image); !ok || s.Jobs.note.Text != "A PNG image of 8 × 6 pixels, "+coins(uint64(len(f.outputs[s.Jobs.selected])))+" bytes." {
+		t.Fatalf("output shown as %#v, note %q", s.Jobs.output.Objects, s.Jobs.note.Text)
 	}
-	test.Tap(s.save)
+	test.Tap(s.Jobs.save)
 	if _, ok := (*saved)["mandelbrot-"+strings.Repeat("b", 12)+".png"]; !ok {
 		t.Fatalf("saved %v", *saved)
 	}
 
-	s.list.Select(0) // the open pi job
-	if !strings.Contains(s.detail.Text, "Why it waits: the price is too low") || !s.view.Disabled() {
-		t.Fatalf("detail %q, view enabled %v", s.detail.Text, !s.view.Disabled())
+	s.Jobs.list.Select(0) // the open pi job
+	if !strings.Contains(s.Jobs.detail.Text, "Why it waits: the price is too low") || !s.Jobs.view.Disabled() {
+		t.Fatalf("detail %q, view enabled %v", s.Jobs.detail.Text, !s.Jobs.view.Disabled())
 	}
-	test.Tap(s.cancel)
-	if len(f.cancelled) != 1 || f.cancelled[0] != strings.Repeat("c", 64) || !strings.Contains(s.note.Text, "Withdrawal sent") {
-		t.Fatalf("cancelled %q, note %q", f.cancelled, s.note.Text)
+	test.Tap(s.Jobs.cancel)
+	if len(f.cancelled) != 1 || f.cancelled[0] != strings.Repeat("c", 64) || !strings.Contains(s.Jobs.note.Text, "Withdrawal sent") {
+		t.Fatalf("cancelled %q, note %q", f.cancelled, s.Jobs.note.Text)
 	}
 }
 
@@ -280,12 +280,12 @@ func TestBuyOutputs(t *testing.T) {
 // loses the chosen job nor its output when a new job arrives on top.
 func TestBuyKeepsSelection(t *testing.T) {
 	s, f, _ := newBuy(t, nil)
-	s.list.Select(2)
-	test.Tap(s.view)
+	s.Jobs.list.Select(2)
+	test.Tap(s.Jobs.view)
 	f.jobs = append([]JobView{{ID: strings.Repeat("d", 64), Name: "hash", Phase: "open"}}, f.jobs...)
 	s.Refresh()
-	if s.selected != strings.Repeat("a", 64) || len(s.output.Objects) != 1 || !strings.Contains(s.detail.Text, "wordcount") {
-		t.Fatalf("selected %q, %d outputs, detail %q", s.selected, len(s.output.Objects), s.detail.Text)
+	if s.Jobs.selected != strings.Repeat("a", 64) || len(s.Jobs.output.Objects) != 1 || !strings.Contains(s.Jobs.detail.Text, "wordcount") {
+		t.Fatalf("selected %q, %d outputs, detail %q", s.Jobs.selected, len(s.Jobs.output.Objects), s.Jobs.detail.Text)
 	}
 }
 
@@ -293,38 +293,39 @@ func TestBuyKeepsSelection(t *testing.T) {
 func TestBuyShowsProgress(t *testing.T) {
 	s, f, _ := newBuy(t, nil)
 	var pending []func()
-	s.run = func(work func() error, done func(error)) { pending = append(pending, func() { done(work()) }) }
-	s.kind.SetSelected("Mandelbrot tile")
-	s.price.SetText("20")
-	test.Tap(s.runButton)
-	if len(pending) != 1 || !s.runButton.Disabled() || !s.progress.Visible() || !strings.Contains(s.message.Text, "Uploading") {
-		t.Fatalf("while running: %d pending, button disabled %v, progress %v, message %q", len(pending), s.runButton.Disabled(), s.progress.Visible(), s.message.Text)
+	run := func(work func() error, done func(error)) { pending = append(pending, func() { done(work()) }) }
+	s.Form.run, s.Jobs.run = run, run
+	s.Form.kind.SetSelected("Mandelbrot tile")
+	s.Form.price.SetText("20")
+	test.Tap(s.Form.runButton)
+	if len(pending) != 1 || !s.Form.runButton.Disabled() || !s.Form.progress.Visible() || !strings.Contains(s.Form.message.Text, "Uploading") {
+		t.Fatalf("while running: %d pending, button disabled %v, progress %v, message %q", len(pending), s.Form.runButton.Disabled(), s.Form.progress.Visible(), s.Form.message.Text)
 	}
-	test.Tap(s.runButton) // disabled: no second run
+	test.Tap(s.Form.runButton) // disabled: no second run
 	pending[0]()
-	if len(pending) != 1 || len(f.runs) != 1 || s.runButton.Disabled() || s.progress.Visible() {
-		t.Fatalf("after: %d pending, %d runs, button disabled %v, progress %v", len(pending), len(f.runs), s.runButton.Disabled(), s.progress.Visible())
+	if len(pending) != 1 || len(f.runs) != 1 || s.Form.runButton.Disabled() || s.Form.progress.Visible() {
+		t.Fatalf("after: %d pending, %d runs, button disabled %v, progress %v", len(pending), len(f.runs), s.Form.runButton.Disabled(), s.Form.progress.Visible())
 	}
 
-	s.list.Select(2)
-	test.Tap(s.view)
-	if !s.working.Visible() || !s.view.Disabled() || !s.save.Disabled() {
+	s.Jobs.list.Select(2)
+	test.Tap(s.Jobs.view)
+	if !s.Jobs.working.Visible() || !s.Jobs.view.Disabled() || !s.Jobs.save.Disabled() {
 		t.Fatal("no progress while the output is fetched")
 	}
-	s.list.Select(1) // the user moves on before the output arrives
+	s.Jobs.list.Select(1) // the user moves on before the output arrives
 	pending[1]()
-	if s.working.Visible() || len(s.output.Objects) != 0 || s.outID != "" {
-		t.Fatalf("the first job's output shows for the second: %#v", s.output.Objects)
+	if s.Jobs.working.Visible() || len(s.Jobs.output.Objects) != 0 || s.Jobs.outID != "" {
+		t.Fatalf("the first job's output shows for the second: %#v", s.Jobs.output.Objects)
 	}
 }
 
 func TestBuyRunRefused(t *testing.T) {
 	s, f, _ := newBuy(t, nil)
 	f.runErr = errors.New("the compute market is not available in this build yet")
-	before := len(s.jobs)
-	s.price.SetText("3")
-	test.Tap(s.runButton)
-	if s.message.Text != "Not started: the compute market is not available in this build yet" || len(s.jobs) != before || s.runButton.Disabled() {
-		t.Fatalf("message %q, %d jobs", s.message.Text, len(s.jobs))
+	before := len(s.Jobs.jobs)
+	s.Form.price.SetText("3")
+	test.Tap(s.Form.runButton)
+	if s.Form.message.Text != "Not started: the compute market is not available in this build yet" || len(s.Jobs.jobs) != before || s.Form.runButton.Disabled() {
+		t.Fatalf("message %q, %d jobs", s.Form.message.Text, len(s.Jobs.jobs))
 	}
 }

@@ -1,0 +1,338 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// ownModule is the job choice that runs the user's own module.
+const ownModule = "My own .wasm…"
+
+// maxJobFile is the largest module, input or output the network carries
+// (content.MaxBlobSize); bigger files are refused before they are read whole.
+const maxJobFile = 64 << 20
+
+// deadlines are the choices of how long a provider has to deliver.
+var deadlines = []struct {
+	label string
+	d     time.Duration
+}{
+	{"10 minutes", 10 * time.Minute}, {"30 minutes", 30 * time.Minute}, {"1 hour", time.Hour},
+	{"6 hours", 6 * time.Hour}, {"1 day", 24 * time.Hour},
+}
+
+// JobForm is the Buy tab's new-job form: a job, its files, arguments, price and
+// deadline, and the Run button.
+type JobForm struct {
+	b         Backend
+	run       Runner
+	templates []JobTemplate
+	started   func(id string) // the job the form just started
+
+	kind       *widget.Select
+	about      *widget.Label
+	moduleRow  [2]fyne.CanvasObject
+	moduleName *widget.Label
+	inputRow   [2]fyne.CanvasObject
+	inputName  *widget.Label
+	inputClear *widget.Button
+	args       *widget.Entry
+	price      *widget.Entry
+	deadline   *widget.Select
+	runButton  *widget.Button
+	progress   *widget.ProgressBarInfinite
+	message    *widget.Label
+
+	module, input         []byte
+	moduleFile, inputFile string
+
+	// openFile shows the file dialog; tests replace it. got is not called when the
+	// user cancels.
+	openFile func(title string, exts []string, got func(name string, r io.ReadCloser))
+
+	Content *container.Scroll
+}
+
+// NewJobForm builds the new-job form; started is told the ID of each job it starts.
+func NewJobForm(b Backend, run Runner, started func(id string)) *JobForm {
+	s := &JobForm{b: b, run: run, started: started, templates: b.JobTemplates(), about: widget.NewLabel(""),
+		moduleName: widget.NewLabel(""), inputName: widget.NewLabel(""), args: widget.NewEntry(), price: widget.NewEntry(),
+		message: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
+	s.openFile = s.openDialog
+	s.about.Wrapping = fyne.TextWrapWord
+	s.message.Wrapping = fyne.TextWrapWord
+	s.moduleName.Truncation = fyne.TextTruncateEllipsis
+	s.inputName.Truncation = fyne.TextTruncateEllipsis
+	s.progress.Hide()
+
+	var choices []string
+	for _, t := range s.templates {
+		choices = append(choices, t.Title)
+	}
+	s.kind = widget.NewSelect(append(choices, ownModule), s.onKind)
+	s.kind.PlaceHolder = "Choose a job"
+	s.args.SetPlaceHolder("separated by spaces")
+	s.price.SetPlaceHolder("the most you pay for the run, in coins")
+	var labels []string
+	for _, d := range deadlines {
+		labels = append(labels, d.label)
+	}
+	s.deadline = widget.NewSelect(labels, nil)
+	s.deadline.SetSelected(deadlines[1].label)
+
+	chooseModule := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), s.chooseModule)
+	chooseInput := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), s.chooseInput)
+	s.inputClear = widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { s.setInput("", nil) })
+	s.moduleRow = [2]fyne.CanvasObject{formLabel("Module"), container.NewBorder(nil, nil, chooseModule, nil, s.moduleName)}
+	s.inputRow = [2]fyne.CanvasObject{formLabel("Input"), container.NewBorder(nil, nil, chooseInput, s.inputClear, s.inputName)}
+	form := container.New(layout.NewFormLayout(),
+		formLabel("Job"), s.kind,
+		layout.NewSpacer(), s.about,
+		s.moduleRow[0], s.moduleRow[1],
+		s.inputRow[0], s.inputRow[1],
+		formLabel("Arguments"), s.args,
+		formLabel("Maximum price"), s.price,
+		formLabel("Deadline"), s.deadline)
+	s.runButton = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), s.onRun)
+	s.runButton.Importance = widget.HighImportance
+	newJob := widget.NewCard("New job", "Runs on another member's computer, paid from your wallet",
+		container.NewVBox(form, container.NewHBox(s.runButton), s.progress, s.message))
+	s.Content = container.NewVScroll(newJob)
+	if len(s.templates) > 0 {
+		s.kind.SetSelectedIndex(0)
+	} else {
+		s.onKind("")
+	}
+	return s
+}
+
+func formLabel(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+// template returns the chosen template, or false for the user's own module.
+func (s *JobForm) template() (JobTemplate, bool) {
+	for _, t := range s.templates {
+		if t.Title == s.kind.Selected {
+			return t, true
+		}
+	}
+	return JobTemplate{}, false
+}
+
+func (s *JobForm) onKind(choice string) {
+	t, ok := s.template()
+	switch {
+	case ok:
+		what := "Its output is text."
+		if t.OutputKind == "png" {
+			what = "Its output is a PNG image."
+		}
+		s.about.SetText(strings.TrimSpace(t.Description + " " + what))
+		s.args.SetText(strings.Join(t.DefaultArgs, " "))
+		setVisible(s.moduleRow[:], false)
+		setVisible(s.inputRow[:], t.TakesInput || t.NeedsInput)
+	case choice == ownModule:
+		s.about.SetText("A WebAssembly module built for WASI preview 1 (Go with GOOS=wasip1 GOARCH=wasm, TinyGo, Rust, C). It gets no network and no files but its input.")
+		s.args.SetText("")
+		setVisible(s.moduleRow[:], true)
+		setVisible(s.inputRow[:], true)
+		if s.module == nil {
+			s.chooseModule()
+		}
+	default:
+		s.about.SetText("")
+		setVisible(s.moduleRow[:], false)
+		setVisible(s.inputRow[:], false)
+	}
+	s.showFiles()
+	s.Content.Refresh() // rows came or went: lay the form out again
+}
+
+func setVisible(objs []fyne.CanvasObject, on bool) {
+	for _, o := range objs {
+		if on {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+}
+
+func (s *JobForm) showFiles() {
+	s.moduleName.SetText(fileText(s.moduleFile, s.module, "no module chosen"))
+	none := "none (optional)"
+	if t, ok := s.template(); ok && t.NeedsInput {
+		none = "none chosen yet"
+	}
+	s.inputName.SetText(fileText(s.inputFile, s.input, none))
+	if s.input == nil {
+		s.inputClear.Disable()
+	} else {
+		s.inputClear.Enable()
+	}
+}
+
+func fileText(name string, data []byte, none string) string {
+	if data == nil {
+		return none
+	}
+	return fmt.Sprintf("%s (%s bytes)", name, coins(uint64(len(data))))
+}
+
+func (s *JobForm) chooseModule() {
+	s.chooseFile("Choose a WebAssembly module", []string{".wasm"}, func(name string, data []byte) {
+		s.moduleFile, s.module = name, data
+		s.showFiles()
+	})
+}
+
+func (s *JobForm) chooseInput() {
+	s.chooseFile("Choose the job's input", nil, s.setInput)
+}
+
+func (s *JobForm) setInput(name string, data []byte) {
+	s.inputFile, s.input = name, data
+	s.showFiles()
+}
+
+// chooseFile reads the file the user picks, off the UI goroutine.
+func (s *JobForm) chooseFile(title string, exts []string, use func(name string, data []byte)) {
+	s.openFile(title, exts, func(name string, r io.ReadCloser) {
+		var data []byte
+		s.message.SetText("Reading " + name + "…")
+		s.run(func() error {
+			defer r.Close()
+			var err error
+			data, err = io.ReadAll(io.LimitReader(r, maxJobFile+1))
+			return err
+		}, func(err error) {
+			switch {
+			case err != nil:
+				s.message.SetText(fmt.Sprintf("%s could not be read: %v", name, err))
+			case len(data) > maxJobFile:
+				s.message.SetText(fmt.Sprintf("%s is larger than the network carries (%s MiB); choose a smaller file.", name, coins(maxJobFile>>20)))
+			default:
+				s.message.SetText("")
+				use(name, data)
+			}
+		})
+	})
+}
+
+// request reads the form, saying in words what to fix.
+func (s *JobForm) request() (JobRequest, error) {
+	var req JobRequest
+	t, ok := s.template()
+	switch {
+	case ok:
+		req.Template = t.Name
+		if t.NeedsInput && s.input == nil {
+			return req, fmt.Errorf("%w: %s works on an input file: choose one under Input", errInput, t.Title)
+		}
+		if t.TakesInput || t.NeedsInput {
+			req.Input = s.input
+		}
+	case s.kind.Selected == ownModule:
+		if s.module == nil {
+			return req, fmt.Errorf("%w: choose your .wasm file under Module", errInput)
+		}
+		req.Module, req.Name, req.Input = s.module, s.moduleFile, s.input
+	default:
+		return req, fmt.Errorf("%w: choose a job to run", errInput)
+	}
+	req.Args = strings.Fields(s.args.Text)
+	price, err := strconv.ParseUint(strings.ReplaceAll(strings.TrimSpace(s.price.Text), ",", ""), 10, 64)
+	if err != nil || price == 0 {
+		return req, fmt.Errorf("%w: the maximum price must be a whole number of coins above 0", errInput)
+	}
+	if n := s.b.Node(); n.BalanceAt > 0 && price > n.Balance {
+		return req, fmt.Errorf("%w: the maximum price of %s coins is more than your balance of %s", errInput, coins(price), coins(n.Balance))
+	}
+	req.MaxPrice = price
+	for _, d := range deadlines {
+		if d.label == s.deadline.Selected {
+			req.Deadline = d.d
+		}
+	}
+	if req.Deadline == 0 {
+		return req, fmt.Errorf("%w: choose a deadline", errInput)
+	}
+	return req, nil
+}
+
+// errModule marks a module the backend refused.
+type errModule struct{ err error }
+
+func (e errModule) Error() string { return e.err.Error() }
+
+func (s *JobForm) onRun() {
+	req, err := s.request()
+	if err != nil {
+		s.message.SetText(strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+		return
+	}
+	s.runButton.Disable()
+	s.progress.Show()
+	s.message.SetText("Uploading the job and opening the deal…")
+	var id string
+	s.run(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if req.Module != nil {
+			if err := s.b.ValidateModule(ctx, req.Module); err != nil {
+				return errModule{err}
+			}
+		}
+		var err error
+		id, err = s.b.RunJob(ctx, req)
+		return err
+	}, func(err error) {
+		s.runButton.Enable()
+		s.progress.Hide()
+		var bad errModule
+		switch {
+		case errors.As(err, &bad):
+			s.message.SetText(fmt.Sprintf("%s cannot run: %v. Choose a module built for WASI preview 1, such as Go with GOOS=wasip1 GOARCH=wasm.", s.moduleFile, bad.err))
+		case err != nil:
+			s.message.SetText("Not started: " + err.Error())
+		default:
+			s.message.SetText(fmt.Sprintf("Job %s is sent; My jobs follows it.", short(id)))
+			s.started(id)
+		}
+	})
+}
+
+func (s *JobForm) openDialog(title string, exts []string, got func(name string, r io.ReadCloser)) {
+	w := windowOf(s.Content)
+	if w == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			s.message.SetText("The file could not be opened: " + err.Error())
+			return
+		}
+		if r != nil {
+			got(r.URI().Name(), r)
+		}
+	}, w)
+	d.SetTitleText(title)
+	if len(exts) > 0 {
+		d.SetFilter(storage.NewExtensionFileFilter(exts))
+	}
+	d.Show()
+}

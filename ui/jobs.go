@@ -1,0 +1,404 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// maxShownText is how much of a text output the screen draws; Save… keeps all of it.
+const maxShownText = 256 << 10
+
+// JobsPane is the Buy tab's "My jobs": the wallet's jobs, and the chosen one's state
+// and output.
+type JobsPane struct {
+	b   Backend
+	run Runner
+
+	jobs     []JobView
+	list     *widget.List
+	selected string // the ID of the job the detail shows
+	detail   *widget.Label
+	view     *widget.Button
+	save     *widget.Button
+	cancel   *widget.Button
+	working  *widget.ProgressBarInfinite
+	note     *widget.Label
+	output   *fyne.Container
+	pane     *fyne.Container // the detail pane, laid out again when its text changes
+	outID    string          // the job whose output is in out
+	out      []byte
+
+	// saveFile shows the file dialog; tests replace it. got is not called when the
+	// user cancels.
+	saveFile func(name string, got func(w io.WriteCloser, where string))
+
+	Content fyne.CanvasObject
+}
+
+// NewJobsPane builds the jobs pane.
+func NewJobsPane(b Backend, run Runner) *JobsPane {
+	s := &JobsPane{b: b, run: run, detail: widget.NewLabel(""), working: widget.NewProgressBarInfinite(),
+		note: widget.NewLabel(""), output: container.NewStack()}
+	s.saveFile = s.saveDialog
+	s.detail.Wrapping = fyne.TextWrapWord
+	s.note.Wrapping = fyne.TextWrapWord
+	s.working.Hide()
+	s.list = widget.NewList(func() int { return len(s.jobs) },
+		func() fyne.CanvasObject {
+			title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			title.Truncation = fyne.TextTruncateEllipsis
+			sub := widget.NewLabel("")
+			sub.Truncation = fyne.TextTruncateEllipsis
+			// The labels' own padding is space enough between the two lines.
+			return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), title, sub)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			j := s.jobs[i]
+			row := o.(*fyne.Container).Objects
+			row[0].(*widget.Label).SetText(j.Name + " · " + phaseText(j))
+			row[1].(*widget.Label).SetText(jobLine(j))
+		})
+	s.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(s.jobs) {
+			s.show(s.jobs[i].ID)
+		}
+	}
+	s.view = widget.NewButtonWithIcon("View output", theme.VisibilityIcon(), s.onView)
+	s.save = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), s.onSave)
+	s.cancel = widget.NewButtonWithIcon("Withdraw", theme.CancelIcon(), s.onCancel)
+	s.pane = container.NewBorder(
+		container.NewVBox(s.detail, container.NewHBox(s.view, s.save, s.cancel), s.working, s.note), nil, nil, nil,
+		container.NewPadded(s.output))
+	jobs := container.NewVSplit(s.list, s.pane)
+	jobs.Offset = 0.35
+	s.Content = container.NewBorder(widget.NewLabelWithStyle("My jobs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		nil, nil, nil, jobs)
+	s.Refresh()
+	return s
+}
+
+// Select chooses job id, one just started, and reads the jobs again.
+func (s *JobsPane) Select(id string) {
+	s.selected = id
+	s.Refresh()
+}
+
+// Refresh reads the wallet's jobs again, keeping the selection.
+func (s *JobsPane) Refresh() {
+	s.jobs = s.b.Jobs()
+	s.list.Refresh()
+	for i, j := range s.jobs {
+		if j.ID == s.selected {
+			s.list.Select(i) // the job may have moved down the list
+			s.show(j.ID)
+			return
+		}
+	}
+	s.list.UnselectAll()
+	s.show("")
+}
+
+// show puts the job id in the detail pane, or clears it.
+func (s *JobsPane) show(id string) {
+	if id != s.selected {
+		s.selected = id
+		s.note.SetText("")
+	}
+	if id != s.outID {
+		s.outID, s.out = "", nil
+		s.output.Objects = nil
+		s.output.Refresh()
+	}
+	before := s.detail.Text + s.note.Text
+	defer func() {
+		// Wrapped text changes height: the pane lays out again, but only then, as the
+		// app refreshes every second.
+		if s.detail.Text+s.note.Text != before {
+			s.pane.Refresh()
+		}
+	}()
+	var j JobView
+	found := false
+	for _, x := range s.jobs {
+		if x.ID == id {
+			j, found = x, true
+		}
+	}
+	if !found {
+		s.detail.SetText("Choose a job to see its state and its result.")
+		if len(s.jobs) == 0 {
+			s.detail.SetText("No jobs yet. A job you run shows here with its state, and its result once a provider posts it.")
+		}
+		s.view.Disable()
+		s.save.Disable()
+		s.cancel.Disable()
+		return
+	}
+	s.detail.SetText(jobDetail(j))
+	busy := s.working.Visible()
+	enable(s.view, j.Output && !busy)
+	enable(s.save, j.Output && !busy)
+	enable(s.cancel, (j.Phase == "submitted" || j.Phase == "open") && !busy)
+}
+
+func enable(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// busy disables the job's buttons while work for it runs.
+func (s *JobsPane) busy(text string) {
+	s.note.SetText(text)
+	s.working.Show()
+	s.pane.Refresh()
+	s.view.Disable()
+	s.save.Disable()
+	s.cancel.Disable()
+}
+
+func (s *JobsPane) idle(note string) {
+	s.working.Hide()
+	s.note.SetText(note)
+	s.show(s.selected)
+	s.pane.Refresh()
+}
+
+// fetch gets the selected job's output, then calls use with it on the UI goroutine.
+func (s *JobsPane) fetch(use func(data []byte)) {
+	id := s.selected
+	if s.outID == id && s.out != nil {
+		use(s.out)
+		return
+	}
+	s.busy("Fetching the output…")
+	var data []byte
+	s.run(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		var err error
+		data, err = s.b.JobOutput(ctx, id)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.idle("The output could not be fetched: " + err.Error())
+			return
+		}
+		if s.selected != id { // the user chose another job meanwhile
+			s.idle("")
+			return
+		}
+		s.idle("")
+		s.outID, s.out = id, data
+		use(data)
+	})
+}
+
+func (s *JobsPane) onView() { s.fetch(s.showOutput) }
+
+// showOutput draws a PNG as an image and anything else as text when it is text.
+func (s *JobsPane) showOutput(data []byte) {
+	var o fyne.CanvasObject
+	if img, err := png.Decode(bytes.NewReader(data)); err == nil {
+		i := canvas.NewImageFromImage(img)
+		i.FillMode = canvas.ImageFillContain
+		i.SetMinSize(fyne.NewSize(120, 120))
+		b := img.Bounds()
+		s.note.SetText(fmt.Sprintf("A PNG image of %d × %d pixels, %s bytes.", b.Dx(), b.Dy(), coins(uint64(len(data)))))
+		o = i
+	} else if utf8.Valid(data) {
+		text := string(data)
+		s.note.SetText(fmt.Sprintf("Text, %s bytes.", coins(uint64(len(data)))))
+		if len(text) > maxShownText {
+			text = strings.ToValidUTF8(text[:maxShownText], "")
+			s.note.SetText(fmt.Sprintf("Text, %s bytes; the first %s are shown, Save… keeps all.", coins(uint64(len(data))), coins(maxShownText)))
+		}
+		if len(data) == 0 {
+			s.note.SetText("The output is empty.")
+		}
+		g := widget.NewTextGrid()
+		g.Scroll = fyne.ScrollBoth
+		g.SetText(text)
+		o = g
+	} else {
+		s.note.SetText(fmt.Sprintf("%s bytes of binary data: Save… keeps them.", coins(uint64(len(data)))))
+	}
+	s.output.Objects = nil
+	if o != nil {
+		s.output.Objects = []fyne.CanvasObject{o}
+	}
+	s.pane.Refresh()
+}
+
+func (s *JobsPane) onSave() {
+	s.fetch(func(data []byte) {
+		name := "output"
+		for _, j := range s.jobs {
+			if j.ID == s.selected {
+				name = strings.TrimSuffix(j.Name, ".wasm") + "-" + short(j.ID)
+				name = strings.TrimSuffix(name, "…")
+			}
+		}
+		if _, err := png.DecodeConfig(bytes.NewReader(data)); err == nil {
+			name += ".png"
+		} else if utf8.Valid(data) {
+			name += ".txt"
+		}
+		s.saveFile(name, func(w io.WriteCloser, where string) {
+			s.busy("Saving…")
+			s.run(func() error {
+				_, err := w.Write(data)
+				if cerr := w.Close(); err == nil {
+					err = cerr
+				}
+				return err
+			}, func(err error) {
+				if err != nil {
+					s.idle("Not saved: " + err.Error())
+					return
+				}
+				s.idle("Saved to " + where + ".")
+			})
+		})
+	})
+}
+
+func (s *JobsPane) onCancel() {
+	id := s.selected
+	s.busy("Withdrawing the job…")
+	s.run(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return s.b.CancelJob(ctx, id)
+	}, func(err error) {
+		if err != nil {
+			s.idle("Not withdrawn: " + err.Error())
+			return
+		}
+		s.idle("Withdrawal sent; the escrow comes back once a block holds it.")
+		s.Refresh()
+	})
+}
+
+func (s *JobsPane) saveDialog(name string, got func(w io.WriteCloser, where string)) {
+	w := windowOf(s.Content)
+	if w == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			s.note.SetText("The file could not be created: " + err.Error())
+			return
+		}
+		if wc != nil {
+			got(wc, wc.URI().Path())
+		}
+	}, w)
+	d.SetFileName(name)
+	d.Show()
+}
+
+// phaseText is a job's state in words.
+func phaseText(j JobView) string {
+	switch j.Phase {
+	case "submitted":
+		return "submitted, waiting for a block"
+	case "open":
+		return "waiting for a provider"
+	case "accepted":
+		return "running on a provider"
+	case "posted":
+		return "result posted"
+	case "disputed":
+		return "disputed: a mediator re-executes it"
+	case "closed":
+		if w, ok := outcomes[j.Outcome]; ok {
+			return "closed: " + w
+		}
+		return strings.TrimSpace("closed " + j.Outcome)
+	}
+	return j.Phase
+}
+
+// outcomes says how a closed deal ended, after the chain's rules.
+var outcomes = map[string]string{
+	"paid":           "paid",
+	"withdrawn":      "withdrawn, the escrow came back",
+	"provider-late":  "no result in time, the provider's deposit came to you",
+	"buyer-late":     "not accepted in time, the provider was paid",
+	"provider-fined": "the result was wrong, the provider was fined",
+	"buyer-fined":    "the result was right, your deposit went to the provider",
+	"mediator-late":  "no verdict in time, every deposit came back",
+}
+
+// jobLine is the second line of a job in the list.
+func jobLine(j JobView) string {
+	var parts []string
+	if !j.Opened.IsZero() {
+		parts = append(parts, j.Opened.Local().Format(time.DateTime))
+	}
+	switch {
+	case j.LastError != "":
+		parts = append(parts, j.LastError)
+	case j.Reason != "":
+		parts = append(parts, j.Reason)
+	case j.Price > 0:
+		parts = append(parts, coins(j.Price)+" coins")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// jobDetail is everything the detail pane says of a job.
+func jobDetail(j JobView) string {
+	lines := []string{fmt.Sprintf("%s · job %s", j.Name, short(j.ID)), "State: " + phaseText(j)}
+	if !j.Opened.IsZero() {
+		lines = append(lines, "Opened: "+j.Opened.Local().Format(time.DateTime))
+	}
+	if j.Reason != "" {
+		lines = append(lines, "Why it waits: "+j.Reason)
+	}
+	if j.Provider != "" {
+		lines = append(lines, "Provider: "+j.Provider)
+	}
+	if j.Price > 0 {
+		lines = append(lines, "Price: "+coins(j.Price)+" coins")
+	}
+	if j.Status != "" {
+		r := map[string]string{"ok": "finished", "failed": "the module exited with an error",
+			"limit": "stopped at the memory, time or output limit"}[j.Status]
+		if r == "" {
+			r = j.Status
+		}
+		lines = append(lines, "Run: "+r)
+	}
+	if j.Output {
+		o := "Output: posted"
+		if j.OutputSize > 0 {
+			o = "Output: " + coins(j.OutputSize) + " bytes"
+		}
+		if j.Checked {
+			o += ", re-executed here and it matched"
+		}
+		lines = append(lines, o)
+	}
+	if j.LastError != "" {
+		lines = append(lines, "Problem: "+j.LastError)
+	}
+	return strings.Join(lines, "\n")
+}
