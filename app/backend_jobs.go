@@ -80,7 +80,7 @@ func (b *uiBackend) Jobs() []ui.JobView {
 			v.Provider = d.Provider.String()
 		}
 		if !d.Output.IsZero() {
-			v.Status = [...]string{"", "ok", "failed", "limit"}[min(int(d.Status), 3)]
+			v.Status = d.Status.String()
 		}
 		out = append(out, v)
 	}

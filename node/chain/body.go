@@ -294,6 +294,12 @@ const (
 	StatusLimit
 )
 
+// String names a status as the control API and the screens show it: ok, failed (the
+// module exited with an error) or limit (it hit the memory, time or output cap).
+func (s DealStatus) String() string {
+	return [...]string{"", "ok", "failed", "limit"}[min(int(s), MaxDealStatus)]
+}
+
 // ResultPost is the provider's result of a deal.
 type ResultPost struct {
 	_      struct{} `cbor:",toarray"`

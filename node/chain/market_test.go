@@ -366,3 +366,15 @@ func FuzzDecodeDeal(f *testing.F) {
 		}
 	})
 }
+
+// TestDealStatusString checks the names the control API and the screens show.
+func TestDealStatusString(t *testing.T) {
+	for _, c := range []struct {
+		s    DealStatus
+		want string
+	}{{0, ""}, {StatusOK, "ok"}, {StatusFailed, "failed"}, {StatusLimit, "limit"}} {
+		if got := c.s.String(); got != c.want {
+			t.Errorf("DealStatus(%d) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}

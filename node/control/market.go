@@ -83,8 +83,6 @@ type OutputResponse struct {
 	Size int `json:"size"`
 }
 
-var statusNames = [...]string{"", "ok", "failed", "limit"}
-
 // JobViewOf converts one of the light node's jobs.
 func JobViewOf(j light.Job) JobView {
 	d := j.Deal
@@ -104,7 +102,7 @@ func JobViewOf(j light.Job) JobView {
 	if !d.Output.IsZero() {
 		o := d.Output
 		v.Output = &o
-		v.Status = statusNames[min(int(d.Status), len(statusNames)-1)]
+		v.Status = d.Status.String()
 	}
 	for _, p := range d.Payouts {
 		v.Payouts = append(v.Payouts, Payout{To: p.To, Amount: p.Amount, Kind: p.Kind.String()})
