@@ -2,13 +2,9 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"time"
 
-	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -35,28 +31,18 @@ func (b *uiBackend) ValidateModule(ctx context.Context, data []byte) error {
 // RunJob opens a deal through the same path as `daoli job run`, with the job's name
 // remembered for the list.
 func (b *uiBackend) RunJob(ctx context.Context, req ui.JobRequest) (string, error) {
-	spec := light.JobSpec{Module: req.Module, Input: req.Input, Args: req.Args, MaxPrice: req.MaxPrice,
-		Limits: chain.DealLimits{MemoryMiB: DefaultJobMemoryMiB, WallTimeMs: uint64(DefaultJobWallTime / time.Millisecond), OutputMax: DefaultJobOutputMax}}
-	name := req.Name
-	if req.Template != "" {
-		m, err := assets.Job(req.Template)
-		if err != nil {
-			return "", fmt.Errorf("no example job %q", req.Template)
-		}
-		spec.Module = m
-		if name == "" {
-			name = req.Template
-		}
+	spec, err := jobOrder{Template: req.Template, Module: req.Module, Input: req.Input, Args: req.Args,
+		MaxPrice: req.MaxPrice, Deadline: req.Deadline}.spec(b.s.Node.Params())
+	if err != nil {
+		return "", err
 	}
-	deadline := req.Deadline
-	if deadline <= 0 {
-		deadline = DefaultJobDeadline
-	}
-	cycle := time.Duration(b.s.Node.Params().CycleMs) * time.Millisecond
-	spec.Deadline = uint64((deadline + cycle - 1) / cycle)
 	id, err := b.s.Node.OpenDeal(ctx, spec)
 	if err != nil {
 		return "", err
+	}
+	name := req.Name
+	if name == "" {
+		name = req.Template
 	}
 	b.names.set(id, name)
 	return id.String(), nil

@@ -42,37 +42,60 @@ func (d jobDesk) RunJob(ctx context.Context, req control.JobRequest) (chain.Hash
 	return d.node.OpenDeal(ctx, spec)
 }
 
+// spec reads the files a control API request names and makes it a deal to open.
 func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
-	var spec light.JobSpec
+	o := jobOrder{Template: req.Template, Args: req.Args, MaxPrice: req.MaxPrice,
+		Limits: chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: req.WallTimeMs, OutputMax: req.OutputMax}}
 	var err error
-	switch {
-	case req.Template != "":
-		if spec.Module, err = assets.Job(req.Template); err != nil {
-			return spec, fmt.Errorf("%w: no example job %q (the examples are mandelbrot, pi, hash and wordcount)", ErrJobRequest, req.Template)
-		}
-	default:
-		if spec.Module, err = os.ReadFile(req.ModulePath); err != nil {
-			return spec, fmt.Errorf("%w: read the module: %w", ErrJobRequest, err)
+	if req.Template == "" {
+		if o.Module, err = os.ReadFile(req.ModulePath); err != nil {
+			return light.JobSpec{}, fmt.Errorf("%w: read the module: %w", ErrJobRequest, err)
 		}
 	}
 	if req.InputPath != "" {
-		if spec.Input, err = os.ReadFile(req.InputPath); err != nil {
-			return spec, fmt.Errorf("%w: read the input: %w", ErrJobRequest, err)
+		if o.Input, err = os.ReadFile(req.InputPath); err != nil {
+			return light.JobSpec{}, fmt.Errorf("%w: read the input: %w", ErrJobRequest, err)
 		}
 	}
-	if req.MaxPrice == 0 {
+	if req.Deadline != "" {
+		if o.Deadline, err = time.ParseDuration(req.Deadline); err != nil || o.Deadline <= 0 {
+			return light.JobSpec{}, fmt.Errorf("%w: deadline %q is not a duration such as 5m", ErrJobRequest, req.Deadline)
+		}
+	}
+	return o.spec(d.node.Params())
+}
+
+// jobOrder is a job to buy as the CLI (through the control API) and the app's Buy
+// screen ask for it, its files read.
+type jobOrder struct {
+	Template      string // an example job's name, or "" to run Module
+	Module, Input []byte
+	Args          []string
+	MaxPrice      uint64
+	Deadline      time.Duration    // how long a provider has to post the result; 0 takes DefaultJobDeadline
+	Limits        chain.DealLimits // a zero field takes its default
+}
+
+// spec is the one place a job request becomes the deal to open: the example's module,
+// the deadline in the network's epochs, the limits' defaults.
+func (o jobOrder) spec(p chain.Params) (light.JobSpec, error) {
+	spec := light.JobSpec{Module: o.Module, Input: o.Input, Args: o.Args, MaxPrice: o.MaxPrice, Limits: o.Limits}
+	if o.Template != "" {
+		m, err := assets.Job(o.Template)
+		if err != nil {
+			return spec, fmt.Errorf("%w: no example job %q (the examples are mandelbrot, pi, hash and wordcount)", ErrJobRequest, o.Template)
+		}
+		spec.Module = m
+	}
+	if o.MaxPrice == 0 {
 		return spec, fmt.Errorf("%w: the maximum price must be above zero", ErrJobRequest)
 	}
-	deadline := DefaultJobDeadline
-	if req.Deadline != "" {
-		if deadline, err = time.ParseDuration(req.Deadline); err != nil || deadline <= 0 {
-			return spec, fmt.Errorf("%w: deadline %q is not a duration such as 5m", ErrJobRequest, req.Deadline)
-		}
+	deadline := o.Deadline
+	if deadline <= 0 {
+		deadline = DefaultJobDeadline
 	}
-	cycle := time.Duration(d.node.Params().CycleMs) * time.Millisecond
-	spec.Args, spec.MaxPrice = req.Args, req.MaxPrice
+	cycle := time.Duration(p.CycleMs) * time.Millisecond
 	spec.Deadline = uint64((deadline + cycle - 1) / cycle)
-	spec.Limits = chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: req.WallTimeMs, OutputMax: req.OutputMax}
 	if spec.Limits.MemoryMiB == 0 {
 		spec.Limits.MemoryMiB = DefaultJobMemoryMiB
 	}

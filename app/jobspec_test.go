@@ -1,0 +1,48 @@
+package app
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/daolicloud/daoli/node/chain"
+)
+
+// TestJobOrderSpec checks the one place a job request, from the CLI or the Buy screen,
+// becomes the deal to open: the example's module, the deadline rounded up to whole
+// epochs, and the defaults of the limits left out.
+func TestJobOrderSpec(t *testing.T) {
+	p := chain.Params{CycleMs: 2000}
+	defaults := chain.DealLimits{MemoryMiB: DefaultJobMemoryMiB, WallTimeMs: uint64(DefaultJobWallTime / time.Millisecond), OutputMax: DefaultJobOutputMax}
+	for _, c := range []struct {
+		name     string
+		o        jobOrder
+		deadline uint64
+		limits   chain.DealLimits
+		example  bool
+		err      error
+	}{
+		{"example, defaults", jobOrder{Template: "pi", MaxPrice: 5}, uint64(DefaultJobDeadline / (2 * time.Second)), defaults, true, nil},
+		{"own module, rounded up", jobOrder{Module: []byte("m"), MaxPrice: 5, Deadline: 3 * time.Second}, 2, defaults, false, nil},
+		{"limits kept", jobOrder{Module: []byte("m"), MaxPrice: 5, Deadline: 4 * time.Second, Limits: chain.DealLimits{MemoryMiB: 1, OutputMax: 7}},
+			2, chain.DealLimits{MemoryMiB: 1, WallTimeMs: defaults.WallTimeMs, OutputMax: 7}, false, nil},
+		{"no such example", jobOrder{Template: "nosuch", MaxPrice: 5}, 0, chain.DealLimits{}, false, ErrJobRequest},
+		{"free", jobOrder{Template: "pi"}, 0, chain.DealLimits{}, false, ErrJobRequest},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := c.o.spec(p)
+			if !errors.Is(err, c.err) {
+				t.Fatalf("err = %v, want %v", err, c.err)
+			}
+			if err != nil {
+				return
+			}
+			if spec.Deadline != c.deadline || spec.Limits != c.limits || spec.MaxPrice != c.o.MaxPrice {
+				t.Errorf("spec = deadline %d, limits %+v, price %d; want %d, %+v, %d", spec.Deadline, spec.Limits, spec.MaxPrice, c.deadline, c.limits, c.o.MaxPrice)
+			}
+			if c.example == (string(spec.Module) == "m") || len(spec.Module) == 0 {
+				t.Errorf("module of %d bytes, want the example's: %v", len(spec.Module), c.example)
+			}
+		})
+	}
+}
