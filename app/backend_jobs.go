@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -48,27 +49,20 @@ func (b *uiBackend) RunJob(ctx context.Context, req ui.JobRequest) (string, erro
 	return id.String(), nil
 }
 
-// Jobs lists the wallet's deals as the node last proved them.
+// Jobs lists the wallet's deals as the node last proved them, in the view the control
+// API serves.
 func (b *uiBackend) Jobs() []ui.JobView {
 	js := b.s.Node.Jobs()
 	out := make([]ui.JobView, 0, len(js))
 	for _, j := range js {
-		d := j.Deal
-		v := ui.JobView{ID: d.ID.String(), Name: b.names.name(d.ID, d.Open.Module), Opened: j.OpenedAt,
-			Phase: d.Phase.String(), Reason: d.Reason, Price: d.Price, Output: !d.Output.IsZero(), Checked: j.Checked, LastError: j.Error}
-		if d.Phase == 0 {
-			v.Phase = "submitted"
+		v := control.JobViewOf(j)
+		u := ui.JobView{ID: v.ID.String(), Name: b.names.name(v.ID, v.Module), Opened: j.OpenedAt, Phase: v.Phase,
+			Outcome: v.Outcome, Reason: v.Reason, Price: v.Price, Status: v.Status, Output: v.Output != nil,
+			Checked: v.Checked, LastError: v.Error}
+		if v.Provider != nil && v.Phase != "open" {
+			u.Provider = v.Provider.String() // the screen names the provider that accepted, not one merely offered the deal
 		}
-		if d.Phase == chain.PhaseClosed {
-			v.Outcome = d.Outcome.String()
-		}
-		if !d.Provider.IsZero() && d.Phase != chain.PhaseOpen {
-			v.Provider = d.Provider.String()
-		}
-		if !d.Output.IsZero() {
-			v.Status = d.Status.String()
-		}
-		out = append(out, v)
+		out = append(out, u)
 	}
 	return out
 }
