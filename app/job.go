@@ -14,6 +14,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 const jobUsage = `Usage:
@@ -171,7 +172,7 @@ func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out
 			fmt.Fprintln(stderr, line)
 			last = line
 		}
-		if j.Phase == "closed" {
+		if j.Phase == terms.Closed {
 			if j.Outcome != "paid" && j.Outcome != "buyer-fined" {
 				return j, fmt.Errorf("%w: %s", ErrJobFailed, describeJob(j))
 			}
@@ -220,45 +221,8 @@ func describeJob(j control.JobView) string {
 	if j.Provider != nil {
 		prov = j.Provider.String()
 	}
-	switch j.Phase {
-	case "submitted":
-		return "Waiting for the deal to be certified…"
-	case "open":
-		if prov != "" {
-			return "Offered to " + prov + "; waiting for it to accept."
-		}
-		if j.Reason != "" {
-			return "Waiting for a provider: " + j.Reason + "."
-		}
-		return "Waiting for a provider."
-	case "accepted":
-		return fmt.Sprintf("Running on %s for %d.", prov, j.Price)
-	case "posted":
-		return fmt.Sprintf("Result posted (%s); checking it.", j.Status)
-	case "disputed":
-		return "Result disputed; a mediator is re-running the job."
-	}
-	switch j.Outcome {
-	case "paid":
-		checked := ""
-		if j.Checked {
-			checked = " (re-run here and matched)"
-		}
-		return fmt.Sprintf("Done: paid %d to %s%s.", j.Price, prov, checked)
-	case "withdrawn":
-		return "Withdrawn; the escrow came back."
-	case "provider-late":
-		return "The provider missed the deadline; the price came back with its deposit."
-	case "buyer-late":
-		return "No answer to the result in time; the provider was paid with the deposit."
-	case "provider-fined":
-		return "The mediator found the result wrong; the price came back with the provider's deposit."
-	case "buyer-fined":
-		return "The mediator found the result right; the provider was paid with the deposit."
-	case "mediator-late":
-		return "No verdict in time; everyone got back what they put in."
-	}
-	return j.Phase
+	return terms.Progress(terms.Job{Phase: j.Phase, Outcome: j.Outcome, Provider: prov, Reason: j.Reason,
+		Status: j.Status, Price: j.Price, Checked: j.Checked})
 }
 
 func printJob(w io.Writer, j control.JobView) {

@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // maxShownText is how much of a text output the screen draws; Save… keeps all of it.
@@ -69,7 +71,7 @@ func NewJobsPane(b Backend, run Runner) *JobsPane {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			j := s.jobs[i]
 			row := o.(*fyne.Container).Objects
-			row[0].(*widget.Label).SetText(j.Name + " · " + phaseText(j))
+			row[0].(*widget.Label).SetText(j.Name + " · " + terms.State(j.Phase, j.Outcome))
 			row[1].(*widget.Label).SetText(jobLine(j))
 		})
 	s.list.OnSelected = func(i widget.ListItemID) {
@@ -314,39 +316,6 @@ func (s *JobsPane) saveDialog(name string, got func(w io.WriteCloser, where stri
 	d.Show()
 }
 
-// phaseText is a job's state in words.
-func phaseText(j JobView) string {
-	switch j.Phase {
-	case "submitted":
-		return "submitted, waiting for a block"
-	case "open":
-		return "waiting for a provider"
-	case "accepted":
-		return "running on a provider"
-	case "posted":
-		return "result posted"
-	case "disputed":
-		return "disputed: a mediator re-executes it"
-	case "closed":
-		if w, ok := outcomes[j.Outcome]; ok {
-			return "closed: " + w
-		}
-		return strings.TrimSpace("closed " + j.Outcome)
-	}
-	return j.Phase
-}
-
-// outcomes says how a closed deal ended, after the chain's rules.
-var outcomes = map[string]string{
-	"paid":           "paid",
-	"withdrawn":      "withdrawn, the escrow came back",
-	"provider-late":  "no result in time, the provider's deposit came to you",
-	"buyer-late":     "not accepted in time, the provider was paid",
-	"provider-fined": "the result was wrong, the provider was fined",
-	"buyer-fined":    "the result was right, your deposit went to the provider",
-	"mediator-late":  "no verdict in time, every deposit came back",
-}
-
 // jobLine is the second line of a job in the list.
 func jobLine(j JobView) string {
 	var parts []string
@@ -366,7 +335,7 @@ func jobLine(j JobView) string {
 
 // jobDetail is everything the detail pane says of a job.
 func jobDetail(j JobView) string {
-	lines := []string{fmt.Sprintf("%s · job %s", j.Name, short(j.ID)), "State: " + phaseText(j)}
+	lines := []string{fmt.Sprintf("%s · job %s", j.Name, short(j.ID)), "State: " + terms.State(j.Phase, j.Outcome)}
 	if !j.Opened.IsZero() {
 		lines = append(lines, "Opened: "+j.Opened.Local().Format(time.DateTime))
 	}
