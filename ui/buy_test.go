@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // fakeMarket is the fake backend's compute market. Its zero value starts with three
@@ -218,7 +220,7 @@ func TestBuyRefusesBadInput(t *testing.T) {
 func TestBuyTooLargeFile(t *testing.T) {
 	s, _, _ := newBuy(t, nil)
 	s.Form.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
-		got("huge.bin", io.NopCloser(io.LimitReader(zeros{}, maxJobFile+1)))
+		got("huge.bin", io.NopCloser(io.LimitReader(zeros{}, terms.MaxBlob+1)))
 	}
 	s.Form.kind.SetSelected("Word count")
 	test.Tap(s.Form.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))

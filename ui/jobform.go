@@ -16,14 +16,12 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // ownModule is the job choice that runs the user's own module.
 const ownModule = "My own .wasm…"
-
-// maxJobFile is the largest module, input or output the network carries
-// (content.MaxBlobSize); bigger files are refused before they are read whole.
-const maxJobFile = 64 << 20
 
 // deadlines are the choices of how long a provider has to deliver.
 var deadlines = []struct {
@@ -217,14 +215,14 @@ func (s *JobForm) chooseFile(title string, exts []string, use func(name string, 
 		s.run(func() error {
 			defer r.Close()
 			var err error
-			data, err = io.ReadAll(io.LimitReader(r, maxJobFile+1))
+			data, err = io.ReadAll(io.LimitReader(r, terms.MaxBlob+1))
 			return err
 		}, func(err error) {
 			switch {
 			case err != nil:
 				s.message.SetText(fmt.Sprintf("%s could not be read: %v", name, err))
-			case len(data) > maxJobFile:
-				s.message.SetText(fmt.Sprintf("%s is larger than the network carries (%s MiB); choose a smaller file.", name, coins(maxJobFile>>20)))
+			case len(data) > terms.MaxBlob:
+				s.message.SetText(fmt.Sprintf("%s is larger than the network carries (%s MiB); choose a smaller file.", name, coins(terms.MaxBlob>>20)))
 			default:
 				s.message.SetText("")
 				use(name, data)

@@ -19,6 +19,8 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Status is how a job ended.
@@ -51,13 +53,11 @@ type Limits struct {
 	OutputBytes int           // standard output; standard error is capped at 64 KiB apart
 }
 
-// Bounds of what a job may ask for.
+// Bounds of what a job may ask for. Its module, input and output are each bounded by
+// terms.MaxBlob, the largest blob the network carries.
 const (
 	MaxMemoryBytes = 4 << 30
 	MaxWallTime    = time.Hour
-	MaxOutputBytes = 64 << 20
-	MaxInputBytes  = 64 << 20
-	MaxModuleBytes = 64 << 20
 	MaxArgs        = 64
 	stderrCap      = 64 << 10
 	pageSize       = 64 << 10
@@ -70,8 +70,8 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("%w: memory %d bytes, allowed 64 KiB to 4 GiB", ErrLimits, l.MemoryBytes)
 	case l.WallTime <= 0 || l.WallTime > MaxWallTime:
 		return fmt.Errorf("%w: wall time %v, allowed up to %v", ErrLimits, l.WallTime, MaxWallTime)
-	case l.OutputBytes <= 0 || l.OutputBytes > MaxOutputBytes:
-		return fmt.Errorf("%w: output %d bytes, allowed up to %d", ErrLimits, l.OutputBytes, MaxOutputBytes)
+	case l.OutputBytes <= 0 || l.OutputBytes > terms.MaxBlob:
+		return fmt.Errorf("%w: output %d bytes, allowed up to %d", ErrLimits, l.OutputBytes, terms.MaxBlob)
 	}
 	return nil
 }
@@ -280,8 +280,8 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // for a Go-built module) that the checking process throws away, since jobs run in
 // worker processes. A module that passed is remembered by its hash.
 func (s *Sandbox) Check(ctx context.Context, module []byte) error {
-	if len(module) > MaxModuleBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidModule, len(module), MaxModuleBytes)
+	if len(module) > terms.MaxBlob {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidModule, len(module), terms.MaxBlob)
 	}
 	sum := ModuleHash(module)
 	if s.passed.has(sum) {
@@ -338,9 +338,9 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 		return Result{}, err
 	}
 	switch {
-	case len(job.Module) > MaxModuleBytes:
+	case len(job.Module) > terms.MaxBlob:
 		return Result{}, fmt.Errorf("%w: module of %d bytes", ErrLimits, len(job.Module))
-	case len(job.Input) > MaxInputBytes:
+	case len(job.Input) > terms.MaxBlob:
 		return Result{}, fmt.Errorf("%w: input of %d bytes", ErrLimits, len(job.Input))
 	case len(job.Args) > MaxArgs:
 		return Result{}, fmt.Errorf("%w: %d arguments", ErrLimits, len(job.Args))

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/assets"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // helperEnv makes the test binary run one job and print its output, so that a test can
@@ -280,7 +282,7 @@ func TestLimitsRefused(t *testing.T) {
 		{Module: pi, Limits: Limits{MemoryBytes: 1 << 20, OutputBytes: 1}},
 		{Module: pi, Limits: Limits{MemoryBytes: 1 << 20, WallTime: time.Second}},
 		{Module: pi, Limits: Limits{MemoryBytes: 8 << 30, WallTime: time.Second, OutputBytes: 1}},
-		{Module: pi, Limits: testLimits, Input: make([]byte, MaxInputBytes+1)},
+		{Module: pi, Limits: testLimits, Input: make([]byte, terms.MaxBlob+1)},
 		{Module: pi, Limits: testLimits, Args: make([]string, MaxArgs+1)},
 	} {
 		if _, err := sb.Run(context.Background(), tc); !errors.Is(err, ErrLimits) {
@@ -304,7 +306,7 @@ func TestCheck(t *testing.T) {
 		{"random bytes", func(*testing.T) []byte { return []byte("not wasm at all") }, "does not compile"},
 		{"truncated module", func(t *testing.T) []byte { return job(t, "pi")[:5000] }, "does not compile"},
 		{"empty module", func(*testing.T) []byte { return []byte("\x00asm\x01\x00\x00\x00") }, "no _start"},
-		{"too large", func(*testing.T) []byte { return make([]byte, MaxModuleBytes+1) }, "limit"},
+		{"too large", func(*testing.T) []byte { return make([]byte, terms.MaxBlob+1) }, "limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // A job runs in a worker subprocess (`daoli worker`), so that the governor can pause
@@ -43,7 +45,7 @@ const (
 
 // maxWorkerMessage bounds the job and result messages: a module, an input and an
 // output at their caps, with room for the rest.
-const maxWorkerMessage = MaxModuleBytes + MaxInputBytes + MaxOutputBytes + 1<<20
+const maxWorkerMessage = 3*terms.MaxBlob + 1<<20
 
 // workerHeapLimit is the Go heap at which a worker's collector runs while a job
 // starts: above what a job of the example modules' size holds (tens of megabytes: its

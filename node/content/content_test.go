@@ -11,6 +11,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // fakeNet routes requests to the handler each peer registered, and can make a peer
@@ -104,7 +106,7 @@ func TestFetchResumes(t *testing.T) {
 	var punished []peer.ID
 	f := &Fetcher{Req: n, Proto: protos.Content, Store: local, Punish: func(p peer.ID, _ string) { punished = append(punished, p) }}
 	var lastDone, lastSize int64
-	got, err := f.Fetch(context.Background(), h, MaxBlobSize, []peer.ID{"a", "b"}, func(done, size int64) { lastDone, lastSize = done, size })
+	got, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"a", "b"}, func(done, size int64) { lastDone, lastSize = done, size })
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("fetch: %v", err)
 	}
@@ -132,11 +134,11 @@ func TestFetchResumesAfterRestart(t *testing.T) {
 	n.failAfter["a"] = 1
 	local, _ := OpenStore(t.TempDir())
 	f := &Fetcher{Req: n, Proto: protos.Content, Store: local}
-	if _, err := f.Fetch(context.Background(), h, MaxBlobSize, []peer.ID{"a"}, nil); err == nil {
+	if _, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"a"}, nil); err == nil {
 		t.Fatal("fetch from a peer that breaks off succeeded")
 	}
 	delete(n.failAfter, "a")
-	got, err := f.Fetch(context.Background(), h, MaxBlobSize, []peer.ID{"a"}, nil)
+	got, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"a"}, nil)
 	if err != nil || !bytes.Equal(got, data) || n.bytes != len(data) {
 		t.Fatalf("resume: %v, %d bytes moved", err, n.bytes)
 	}
@@ -152,13 +154,13 @@ func TestFetchRefusesLiesAndLimits(t *testing.T) {
 	local, _ := OpenStore(t.TempDir())
 	var punished []peer.ID
 	f := &Fetcher{Req: n, Proto: protos.Content, Store: local, Punish: func(p peer.ID, _ string) { punished = append(punished, p) }}
-	if _, err := f.Fetch(context.Background(), h, MaxBlobSize, []peer.ID{"liar"}, nil); !errors.Is(err, ErrHashMismatch) {
+	if _, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"liar"}, nil); !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("lying peer: %v", err)
 	}
 	if len(punished) != 1 || punished[0] != "liar" || local.Has(h) {
 		t.Fatalf("punished %v, kept %v", punished, local.Has(h))
 	}
-	if got, err := f.Fetch(context.Background(), h, MaxBlobSize, []peer.ID{"honest"}, nil); err != nil || !bytes.Equal(got, data) {
+	if got, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"honest"}, nil); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("after the liar: %v", err)
 	}
 	other := blob(ChunkSize, 4)
@@ -166,7 +168,7 @@ func TestFetchRefusesLiesAndLimits(t *testing.T) {
 	if _, err := f.Fetch(context.Background(), HashOf(other), 1000, []peer.ID{"big"}, nil); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("blob above the cap: %v", err)
 	}
-	if _, err := f.Fetch(context.Background(), HashOf([]byte("absent")), MaxBlobSize, []peer.ID{"honest"}, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := f.Fetch(context.Background(), HashOf([]byte("absent")), terms.MaxBlob, []peer.ID{"honest"}, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("absent blob: %v", err)
 	}
 }
@@ -186,7 +188,7 @@ func TestStore(t *testing.T) {
 	if _, err := st.Get(h); !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("rotted blob: %v", err)
 	}
-	if _, err := st.Put(make([]byte, MaxBlobSize+1)); !errors.Is(err, ErrTooLarge) {
+	if _, err := st.Put(make([]byte, terms.MaxBlob+1)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized put: %v", err)
 	}
 	if p, err := ParseHash(h.String()); err != nil || p != h {
@@ -225,7 +227,7 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add(encode(&Response{Size: 3, Data: []byte("abc")}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeResponse(b)
-		if err == nil && (len(r.Data) > ChunkSize || r.Size > MaxBlobSize) {
+		if err == nil && (len(r.Data) > ChunkSize || r.Size > terms.MaxBlob) {
 			t.Fatalf("accepted %d bytes of %d", len(r.Data), r.Size)
 		}
 	})
@@ -235,7 +237,7 @@ func FuzzDecodeHostRequest(f *testing.F) {
 	f.Add(encode(&HostRequest{Hash: HashOf([]byte("x")), Size: 10}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeHostRequest(b)
-		if err == nil && (r.Size == 0 || r.Size > MaxBlobSize) {
+		if err == nil && (r.Size == 0 || r.Size > terms.MaxBlob) {
 			t.Fatalf("accepted %+v", r)
 		}
 	})
@@ -248,7 +250,7 @@ func TestEmptyBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &Fetcher{Store: st}
-	got, err := f.Fetch(context.Background(), HashOf(nil), MaxBlobSize, nil, nil)
+	got, err := f.Fetch(context.Background(), HashOf(nil), terms.MaxBlob, nil, nil)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("empty blob: %q, %v", got, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // HostRequest asks a peer to keep blob Hash, of Size bytes, fetching it from the asker.
@@ -20,14 +22,14 @@ type HostRequest struct {
 	Size uint64
 }
 
-// DecodeHostRequest parses a host request, refusing a size above MaxBlobSize.
+// DecodeHostRequest parses a host request, refusing a size above terms.MaxBlob.
 func DecodeHostRequest(data []byte) (*HostRequest, error) {
 	r := new(HostRequest)
 	if err := decMode.Unmarshal(data, r); err != nil {
 		return nil, fmt.Errorf("%w: host request: %v", ErrBadRequest, err)
 	}
-	if r.Size == 0 || r.Size > MaxBlobSize {
-		return nil, fmt.Errorf("%w: host request of %d bytes, 1 to %d", ErrBadRequest, r.Size, MaxBlobSize)
+	if r.Size == 0 || r.Size > terms.MaxBlob {
+		return nil, fmt.Errorf("%w: host request of %d bytes, 1 to %d", ErrBadRequest, r.Size, terms.MaxBlob)
 	}
 	return r, nil
 }

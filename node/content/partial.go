@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // partialFile is a blob being fetched: appended to, synced per chunk, and renamed
@@ -33,8 +35,8 @@ func openPartial(path string) (*partialFile, error) {
 func (p *partialFile) size() int64 { return p.n }
 
 func (p *partialFile) append(b []byte) error {
-	if p.n+int64(len(b)) > MaxBlobSize {
-		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxBlobSize)
+	if p.n+int64(len(b)) > terms.MaxBlob {
+		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, terms.MaxBlob)
 	}
 	if _, err := p.f.Write(b); err != nil {
 		return fmt.Errorf("partial content: %w", err)
@@ -49,7 +51,7 @@ func (p *partialFile) finish(h Hash, st *Store) ([]byte, error) {
 	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(p.f, MaxBlobSize+1))
+	data, err := io.ReadAll(io.LimitReader(p.f, terms.MaxBlob+1))
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Serve answers content requests from st on the network's content protocol.
@@ -49,7 +51,7 @@ func (f *Fetcher) Fetch(ctx context.Context, h Hash, maxSize int64, peers []peer
 	if f.Store.Has(h) {
 		return f.Store.Get(h)
 	}
-	maxSize = min(maxSize, MaxBlobSize)
+	maxSize = min(maxSize, terms.MaxBlob)
 	part, err := openPartial(f.Store.partial(h))
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Hash names a blob: the SHA-256 of its bytes.
@@ -29,9 +31,6 @@ func ParseHash(s string) (Hash, error) {
 	return h, nil
 }
 
-// MaxBlobSize bounds one blob: the largest module, input or output a job may have.
-const MaxBlobSize = 64 << 20
-
 // Store keeps blobs as files named by their hash in one directory. Complete blobs are
 // written whole and renamed into place, so a reader never sees a partial one.
 type Store struct{ dir string }
@@ -49,8 +48,8 @@ func (s *Store) partial(h Hash) string { return filepath.Join(s.dir, h.String()+
 
 // Put stores data and returns its hash.
 func (s *Store) Put(data []byte) (Hash, error) {
-	if len(data) > MaxBlobSize {
-		return Hash{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxBlobSize)
+	if len(data) > terms.MaxBlob {
+		return Hash{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), terms.MaxBlob)
 	}
 	h := HashOf(data)
 	if s.Has(h) {
@@ -94,11 +93,11 @@ func (s *Store) Get(h Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBlobSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, terms.MaxBlob+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxBlobSize {
+	if len(data) > terms.MaxBlob {
 		return nil, fmt.Errorf("%w: stored %s", ErrTooLarge, h)
 	}
 	if HashOf(data) != h {

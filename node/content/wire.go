@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // ChunkSize is the most one response carries, well inside the protocol's 1 MiB limit.
@@ -57,7 +59,7 @@ func DecodeRequest(data []byte) (*Request, error) {
 	if r.Length == 0 || r.Length > ChunkSize {
 		return nil, fmt.Errorf("%w: request of %d bytes, 1 to %d", ErrBadRequest, r.Length, ChunkSize)
 	}
-	if r.Offset >= MaxBlobSize {
+	if r.Offset >= terms.MaxBlob {
 		return nil, fmt.Errorf("%w: offset %d", ErrBadRequest, r.Offset)
 	}
 	return r, nil
@@ -69,7 +71,7 @@ func DecodeResponse(data []byte) (*Response, error) {
 	if err := decMode.Unmarshal(data, r); err != nil {
 		return nil, fmt.Errorf("%w: response: %v", ErrBadRequest, err)
 	}
-	if len(r.Data) > ChunkSize || r.Size > MaxBlobSize {
+	if len(r.Data) > ChunkSize || r.Size > terms.MaxBlob {
 		return nil, fmt.Errorf("%w: response of %d bytes for a blob of %d", ErrBadRequest, len(r.Data), r.Size)
 	}
 	return r, nil

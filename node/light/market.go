@@ -23,6 +23,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // ProviderFault makes a provider misbehave, for tests of mediation and timeouts.
@@ -604,13 +606,13 @@ func (m *agent) stopRuns() {
 
 // job fetches a deal's module and input.
 func (m *agent) job(ctx context.Context, d *chain.Deal) (compute.Job, error) {
-	module, err := m.fetch(ctx, d.Open.Module, compute.MaxModuleBytes)
+	module, err := m.fetch(ctx, d.Open.Module, terms.MaxBlob)
 	if err != nil {
 		return compute.Job{}, fmt.Errorf("module: %w", err)
 	}
 	var input []byte
 	if !d.Open.Input.IsZero() {
-		if input, err = m.fetch(ctx, d.Open.Input, compute.MaxInputBytes); err != nil {
+		if input, err = m.fetch(ctx, d.Open.Input, terms.MaxBlob); err != nil {
 			return compute.Job{}, fmt.Errorf("input: %w", err)
 		}
 	}

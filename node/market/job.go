@@ -6,6 +6,8 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // JobOf is the sandbox job deal d describes: the provider, the buyer's re-check and the
@@ -18,7 +20,7 @@ func JobOf(d *chain.Deal, module, input []byte) compute.Job {
 		Limits: compute.Limits{
 			MemoryBytes: min(l.MemoryMiB, compute.MaxMemoryBytes>>20) << 20,
 			WallTime:    time.Duration(min(l.WallTimeMs, uint64(compute.MaxWallTime/time.Millisecond))) * time.Millisecond,
-			OutputBytes: int(min(l.OutputMax, compute.MaxOutputBytes)),
+			OutputBytes: int(min(l.OutputMax, terms.MaxBlob)),
 		},
 	}
 }

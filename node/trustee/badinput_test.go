@@ -30,6 +30,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Bounds of the bad-input test.
@@ -720,7 +722,7 @@ func streamCases(p p2p.Protocols, f *forger) map[protocol.ID]protoCases {
 		p.ContentHost: {served: true, msgs: []msgCase{
 			wrongType(&wire.SyncRequest{Height: 1}),
 			{name: "host request over the blob limit", build: func() []byte {
-				return wire.Encode(&content.HostRequest{Hash: content.HashOf([]byte("x")), Size: content.MaxBlobSize + 1})
+				return wire.Encode(&content.HostRequest{Hash: content.HashOf([]byte("x")), Size: terms.MaxBlob + 1})
 			}},
 		}},
 		p.State: {served: true, msgs: []msgCase{

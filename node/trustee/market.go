@@ -13,6 +13,8 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Market is what a trustee needs for its part in the compute market: a content store
@@ -207,13 +209,13 @@ func (t *Trustee) fetchJob(ctx context.Context, d *chain.Deal) (compute.Job, err
 			peers = append(peers, id)
 		}
 	}
-	module, err := f.Fetch(ctx, content.Hash(d.Open.Module), content.MaxBlobSize, peers, nil)
+	module, err := f.Fetch(ctx, content.Hash(d.Open.Module), terms.MaxBlob, peers, nil)
 	if err != nil {
 		return compute.Job{}, fmt.Errorf("module: %w", err)
 	}
 	var input []byte
 	if !d.Open.Input.IsZero() {
-		if input, err = f.Fetch(ctx, content.Hash(d.Open.Input), content.MaxBlobSize, peers, nil); err != nil {
+		if input, err = f.Fetch(ctx, content.Hash(d.Open.Input), terms.MaxBlob, peers, nil); err != nil {
 			return compute.Job{}, fmt.Errorf("input: %w", err)
 		}
 	}
