@@ -85,7 +85,7 @@ func Run(opts RunOptions) error {
 					}
 				}()
 				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences(), names: newJobNames(dir)}
-				m := ui.NewMain(b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
+				m := ui.NewMain(w, b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
 				w.SetContent(m.Content)
 				tray := newTray(a, w, b, m)
 				go bridge(ctx, s, m, tray, func(n *fyne.Notification) {

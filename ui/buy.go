@@ -12,11 +12,11 @@ type Buy struct {
 	Content fyne.CanvasObject
 }
 
-// NewBuy builds the buy screen: a job the form starts is chosen in the jobs pane.
-func NewBuy(b Backend, run Runner) *Buy {
+// NewBuy builds the buy screen in win: a job the form starts is chosen in the jobs pane.
+func NewBuy(win fyne.Window, b Backend, run Runner) *Buy {
 	s := &Buy{}
-	s.Form = NewJobForm(b, run, func(id string) { s.Jobs.Select(id) })
-	s.Jobs = NewJobsPane(b, run)
+	s.Form = NewJobForm(win, b, run, func(id string) { s.Jobs.Select(id) })
+	s.Jobs = NewJobsPane(win, b, run)
 	split := container.NewHSplit(s.Form.Content, s.Jobs.Content)
 	split.Offset = 0.5
 	s.Content = split
@@ -25,15 +25,3 @@ func NewBuy(b Backend, run Runner) *Buy {
 
 // Refresh reads the wallet's jobs again, keeping the selection.
 func (s *Buy) Refresh() { s.Jobs.Refresh() }
-
-// windowOf is the window showing o; nil when none does.
-func windowOf(o fyne.CanvasObject) fyne.Window {
-	d := fyne.CurrentApp().Driver()
-	c := d.CanvasForObject(o)
-	for _, w := range d.AllWindows() {
-		if w.Canvas() == c {
-			return w
-		}
-	}
-	return nil
-}

@@ -108,9 +108,7 @@ func (m *fakeMarket) CancelJob(_ context.Context, id string) error {
 // files by name instead of the dialogs.
 func newBuy(t *testing.T, files map[string][]byte) (*Buy, *fakeBackend, *map[string][]byte) {
 	t.Helper()
-	m, f, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	t.Cleanup(w.Close)
+	m, f, _, w := newTestMain(t)
 	w.Resize(fyne.NewSize(900, 700))
 	m.Tabs.SelectIndex(2)
 	s := m.Buy

@@ -11,9 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -64,12 +62,14 @@ type JobForm struct {
 	Content *container.Scroll
 }
 
-// NewJobForm builds the new-job form; started is told the ID of each job it starts.
-func NewJobForm(b Backend, run Runner, started func(id string)) *JobForm {
+// NewJobForm builds the new-job form, its dialogs over win; started is told the ID of each job it starts.
+func NewJobForm(win fyne.Window, b Backend, run Runner, started func(id string)) *JobForm {
 	s := &JobForm{b: b, run: run, started: started, templates: b.JobTemplates(), about: widget.NewLabel(""),
 		moduleName: widget.NewLabel(""), inputName: widget.NewLabel(""), args: widget.NewEntry(), price: widget.NewEntry(),
 		message: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
-	s.openFile = s.openDialog
+	s.openFile = func(title string, exts []string, got func(string, io.ReadCloser)) {
+		openFile(win, title, exts, s.message.SetText, got)
+	}
 	s.about.Wrapping = fyne.TextWrapWord
 	s.message.Wrapping = fyne.TextWrapWord
 	s.moduleName.Truncation = fyne.TextTruncateEllipsis
@@ -312,25 +312,4 @@ func (s *JobForm) onRun() {
 			s.started(id)
 		}
 	})
-}
-
-func (s *JobForm) openDialog(title string, exts []string, got func(name string, r io.ReadCloser)) {
-	w := windowOf(s.Content)
-	if w == nil {
-		return
-	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			s.message.SetText("The file could not be opened: " + err.Error())
-			return
-		}
-		if r != nil {
-			got(r.URI().Name(), r)
-		}
-	}, w)
-	d.SetTitleText(title)
-	if len(exts) > 0 {
-		d.SetFilter(storage.NewExtensionFileFilter(exts))
-	}
-	d.Show()
 }

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -51,11 +50,11 @@ type JobsPane struct {
 	Content fyne.CanvasObject
 }
 
-// NewJobsPane builds the jobs pane.
-func NewJobsPane(b Backend, run Runner) *JobsPane {
+// NewJobsPane builds the jobs pane, its dialogs over win.
+func NewJobsPane(win fyne.Window, b Backend, run Runner) *JobsPane {
 	s := &JobsPane{b: b, run: run, detail: widget.NewLabel(""), working: widget.NewProgressBarInfinite(),
 		note: widget.NewLabel(""), output: container.NewStack()}
-	s.saveFile = s.saveDialog
+	s.saveFile = func(name string, got func(io.WriteCloser, string)) { saveFile(win, name, s.note.SetText, got) }
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.note.Wrapping = fyne.TextWrapWord
 	s.working.Hide()
@@ -296,24 +295,6 @@ func (s *JobsPane) onCancel() {
 		s.idle("Withdrawal sent; the escrow comes back once a block holds it.")
 		s.Refresh()
 	})
-}
-
-func (s *JobsPane) saveDialog(name string, got func(w io.WriteCloser, where string)) {
-	w := windowOf(s.Content)
-	if w == nil {
-		return
-	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil {
-			s.note.SetText("The file could not be created: " + err.Error())
-			return
-		}
-		if wc != nil {
-			got(wc, wc.URI().Path())
-		}
-	}, w)
-	d.SetFileName(name)
-	d.Show()
 }
 
 // jobLine is the second line of a job in the list.

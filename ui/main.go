@@ -24,16 +24,16 @@ type Main struct {
 	screens   []interface{ Refresh() } // in the order of the tabs
 }
 
-// NewMain builds every screen over b.
-func NewMain(b Backend, run Runner, clip func(string)) *Main {
+// NewMain builds every screen over b, for win: the screens show their dialogs over it.
+func NewMain(win fyne.Window, b Backend, run Runner, clip func(string)) *Main {
 	m := &Main{b: b, badge: widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})}
 	m.Dashboard = NewDashboard(b)
-	m.Wallet = NewWallet(b, run, clip)
+	m.Wallet = NewWallet(win, b, run, clip)
 	m.Share = NewShare(b)
-	m.Buy = NewBuy(b, run)
+	m.Buy = NewBuy(win, b, run)
 	m.Network = NewNetwork(b)
 	m.Logs = NewLogs(b)
-	m.Settings = NewSettings(b)
+	m.Settings = NewSettings(win, b)
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Dashboard", theme.HomeIcon(), m.Dashboard.Content),
 		container.NewTabItemWithIcon("Share", theme.ComputerIcon(), m.Share.Content),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -185,19 +186,20 @@ func TestMain(m *testing.M) {
 
 func inline(work func() error, done func(error)) { done(work()) }
 
-func newTestMain(t *testing.T) (*Main, *fakeBackend, *string) {
+// newTestMain is the main window's content over a fresh fake, in a window.
+func newTestMain(t *testing.T) (*Main, *fakeBackend, *string, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
 	f := newFake()
 	var clipped string
-	m := NewMain(f, inline, func(s string) { clipped = s })
-	return m, f, &clipped
+	w := test.NewTempWindow(t, nil)
+	m := NewMain(w, f, inline, func(s string) { clipped = s })
+	w.SetContent(m.Content)
+	return m, f, &clipped, w
 }
 
 func TestScreensRender(t *testing.T) {
-	m, _, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, _, _, w := newTestMain(t)
 	w.Resize(fyne.NewSize(900, 700))
 	for i, name := range []string{"dashboard", "share", "buy", "wallet", "network", "settings", "logs"} {
 		m.Tabs.SelectIndex(i)
@@ -206,9 +208,7 @@ func TestScreensRender(t *testing.T) {
 }
 
 func TestSendFlow(t *testing.T) {
-	m, f, clipped := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, f, clipped, _ := newTestMain(t)
 	wl := m.Wallet
 	cases := []struct {
 		to, amount, fee, want string
@@ -238,9 +238,7 @@ func TestSendFlow(t *testing.T) {
 }
 
 func TestSharingFlow(t *testing.T) {
-	m, f, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, f, _, _ := newTestMain(t)
 	test.Tap(m.Share.toggle)
 	if f.sharing.On || !strings.Contains(m.Share.reason.Text, "sharing is off") {
 		t.Fatalf("after the toggle: on=%v reason %q", f.sharing.On, m.Share.reason.Text)
@@ -252,9 +250,7 @@ func TestSharingFlow(t *testing.T) {
 }
 
 func TestSettingsFlow(t *testing.T) {
-	m, f, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, f, _, _ := newTestMain(t)
 	test.Tap(m.Settings.login)
 	test.Tap(m.Settings.notify)
 	if !f.settings.StartAtLogin || f.settings.Notifications {
@@ -266,9 +262,7 @@ func TestSettingsFlow(t *testing.T) {
 // only the screen in view, the ledger only when a block came, and the logs only when
 // something was logged.
 func TestRefreshReadsWhatChanged(t *testing.T) {
-	m, f, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, f, _, _ := newTestMain(t)
 	before := f.reads
 	for range 3 {
 		m.Refresh()
@@ -302,9 +296,7 @@ func TestRefreshReadsWhatChanged(t *testing.T) {
 // TestLogsChosenLine: the logs list the newest first; a chosen line is shown whole
 // and stays chosen as lines come and old ones go.
 func TestLogsChosenLine(t *testing.T) {
-	m, f, _ := newTestMain(t)
-	w := test.NewWindow(m.Content)
-	defer w.Close()
+	m, f, _, w := newTestMain(t)
 	w.Resize(fyne.NewSize(900, 700))
 	f.logMax = 4
 	f.log("two", "three "+strings.Repeat("long ", 60)+"end")
@@ -518,7 +510,7 @@ func TestShareNowAndSales(t *testing.T) {
 func TestWalletBackupRestore(t *testing.T) {
 	test.NewTempApp(t)
 	f := newFake()
-	w := NewWallet(f, inline, func(string) {})
+	w := NewWallet(test.NewTempWindow(t, nil), f, inline, func(string) {})
 	if w.keep.Visible() {
 		t.Fatal("an empty backup message takes room")
 	}
@@ -553,7 +545,7 @@ func TestWalletBackupRestore(t *testing.T) {
 func TestThemeSetting(t *testing.T) {
 	test.NewTempApp(t)
 	f := newFake()
-	s := NewSettings(f)
+	s := NewSettings(test.NewTempWindow(t, nil), f)
 	bg := func() color.Color {
 		return fyne.CurrentApp().Settings().Theme().Color(theme.ColorNameBackground, theme.VariantDark)
 	}
@@ -579,7 +571,7 @@ func TestThemeSetting(t *testing.T) {
 func TestChooseNetwork(t *testing.T) {
 	test.NewTempApp(t)
 	f := newFake()
-	s := NewSettings(f)
+	s := NewSettings(test.NewTempWindow(t, nil), f)
 	if !s.demo.Disabled() || s.next.Text != "" {
 		t.Fatalf("on the demo network: demo button enabled %v, next %q", !s.demo.Disabled(), s.next.Text)
 	}
@@ -630,5 +622,29 @@ func TestShareDetail(t *testing.T) {
 	}
 	if d.idleDuty.Text != "50" || d.programs.Text != "steam, obs" {
 		t.Fatalf("the form after saving: duty %q, programs %q", d.idleDuty.Text, d.programs.Text)
+	}
+}
+
+// TestDialogsShowOverTheGivenWindow: each screen's file and passphrase dialogs open
+// over the window NewMain was given.
+func TestDialogsShowOverTheGivenWindow(t *testing.T) {
+	m, _, _, w := newTestMain(t)
+	w.Resize(fyne.NewSize(900, 700))
+	for _, c := range []struct {
+		name string
+		open func()
+	}{
+		{"wallet backup", func() { test.Tap(m.Wallet.backup) }},
+		{"wallet restore", func() { test.Tap(m.Wallet.restore) }},
+		{"network file", func() { m.Settings.onChooseNetwork() }},
+		{"own module", func() { m.Buy.Form.kind.SetSelected(ownModule) }},
+		{"job output", func() { m.Buy.Jobs.saveFile("out.txt", func(io.WriteCloser, string) {}) }},
+	} {
+		c.open()
+		top := w.Canvas().Overlays().Top()
+		if top == nil {
+			t.Fatalf("%s: no dialog over the window", c.name)
+		}
+		w.Canvas().Overlays().Remove(top)
 	}
 }

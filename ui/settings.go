@@ -2,12 +2,9 @@ package ui
 
 import (
 	"image/color"
-	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -15,6 +12,7 @@ import (
 // Settings are the app's own settings; sharing has its screen.
 type Settings struct {
 	b        Backend
+	win      fyne.Window // for dialogs
 	login    *widget.Check
 	notify   *widget.Check
 	theme    *widget.RadioGroup
@@ -27,9 +25,9 @@ type Settings struct {
 	Content  fyne.CanvasObject
 }
 
-// NewSettings builds the settings screen.
-func NewSettings(b Backend) *Settings {
-	s := &Settings{b: b, dataDir: widget.NewLabel(""), network: widget.NewLabel(""), message: widget.NewLabel(""), next: widget.NewLabel("")}
+// NewSettings builds the settings screen, its dialogs over win.
+func NewSettings(win fyne.Window, b Backend) *Settings {
+	s := &Settings{b: b, win: win, dataDir: widget.NewLabel(""), network: widget.NewLabel(""), message: widget.NewLabel(""), next: widget.NewLabel("")}
 	s.network.Wrapping = fyne.TextWrapWord
 	s.next.Wrapping = fyne.TextWrapWord
 	s.next.Hide() // shown when the next start joins another network
@@ -110,11 +108,7 @@ func (s *Settings) Refresh() {
 
 // onChooseNetwork asks for a network file.
 func (s *Settings) onChooseNetwork() {
-	win := windowOf(s.Content)
-	if win == nil {
-		return
-	}
-	chooseSmallFile(win, []string{".json"}, maxNetworkFileBytes, "a network file", s.message.SetText, s.chooseNetwork)
+	chooseSmallFile(s.win, []string{".json"}, maxNetworkFileBytes, "a network file", s.message.SetText, s.chooseNetwork)
 }
 
 // maxNetworkFileBytes bounds a network file: a genesis and trustees' addresses.
@@ -165,30 +159,4 @@ type fixedVariant struct {
 
 func (f fixedVariant) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return f.Theme.Color(n, f.variant)
-}
-
-// chooseSmallFile asks for a file with one of exts and hands its bytes to got; what
-// goes wrong, or a file over max bytes (too large to be what), is told to say.
-func chooseSmallFile(win fyne.Window, exts []string, max int, what string, say func(string), got func([]byte)) {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			say("The file could not be opened: " + err.Error())
-			return
-		}
-		if r == nil {
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
-		r.Close()
-		switch {
-		case err != nil:
-			say("The file could not be read: " + err.Error())
-		case len(data) > max:
-			say("This file is too large to be " + what + ".")
-		default:
-			got(data)
-		}
-	}, win)
-	d.SetFilter(storage.NewExtensionFileFilter(exts))
-	d.Show()
 }

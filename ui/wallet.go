@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"fyne.io/fyne/v2/dialog"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +18,7 @@ import (
 // Wallet shows the address, sends coins and lists the history.
 type Wallet struct {
 	b       Backend
+	win     fyne.Window // for dialogs
 	run     Runner
 	address *widget.Label
 	to      *widget.Entry
@@ -42,9 +43,10 @@ type Wallet struct {
 // gives the real one (a goroutine, then fyne.Do); tests run both at once.
 type Runner func(work func() error, done func(error))
 
-// NewWallet builds the wallet screen. clip copies text to the clipboard.
-func NewWallet(b Backend, run Runner, clip func(string)) *Wallet {
-	w := &Wallet{b: b, run: run, address: widget.NewLabel(""), to: widget.NewEntry(), amount: widget.NewEntry(),
+// NewWallet builds the wallet screen, its dialogs over win. clip copies text to the
+// clipboard.
+func NewWallet(win fyne.Window, b Backend, run Runner, clip func(string)) *Wallet {
+	w := &Wallet{b: b, win: win, run: run, address: widget.NewLabel(""), to: widget.NewEntry(), amount: widget.NewEntry(),
 		fee: widget.NewEntry(), memo: widget.NewEntry(), message: widget.NewLabel(""), keep: widget.NewLabel("")}
 	w.keep.Wrapping = fyne.TextWrapWord
 	w.keep.Hide() // shown with what a backup or restore did
@@ -155,22 +157,10 @@ func short(s string) string {
 
 // onBackup asks for the passphrase, then where to save the backup.
 func (w *Wallet) onBackup() {
-	win := windowOf(w.Content)
-	if win == nil {
-		return
-	}
-	askPassphrase(win, "Back up the wallet", func(pass string) {
+	askPassphrase(w.win, "Back up the wallet", func(pass string) {
 		w.backupWith(pass, func(data []byte) {
-			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-				if err != nil {
-					w.tell("The file could not be created: " + err.Error())
-					return
-				}
-				if wc == nil {
-					return
-				}
-				where := wc.URI().Path()
-				_, err = wc.Write(data)
+			saveFile(w.win, "daoli-wallet-backup.json", w.tell, func(wc io.WriteCloser, where string) {
+				_, err := wc.Write(data)
 				if cerr := wc.Close(); err == nil {
 					err = cerr
 				}
@@ -179,9 +169,7 @@ func (w *Wallet) onBackup() {
 					return
 				}
 				w.tell("Backup written to " + where + ". Keep it, and its passphrase: together they open this wallet on any computer.")
-			}, win)
-			d.SetFileName("daoli-wallet-backup.json")
-			d.Show()
+			})
 		})
 	})
 }
@@ -206,12 +194,8 @@ func (w *Wallet) backupWith(pass string, save func([]byte)) {
 
 // onRestore asks for a backup file, then its passphrase.
 func (w *Wallet) onRestore() {
-	win := windowOf(w.Content)
-	if win == nil {
-		return
-	}
-	chooseSmallFile(win, []string{".json"}, maxBackupBytes, "a wallet backup", w.tell, func(data []byte) {
-		askPassphrase(win, "Restore a wallet", func(pass string) { w.restoreWith(data, pass) })
+	chooseSmallFile(w.win, []string{".json"}, maxBackupBytes, "a wallet backup", w.tell, func(data []byte) {
+		askPassphrase(w.win, "Restore a wallet", func(pass string) { w.restoreWith(data, pass) })
 	})
 }
 
@@ -237,16 +221,6 @@ func (w *Wallet) restoreWith(backup []byte, pass string) {
 				"The wallet it replaces was kept beside it in the data directory.")
 		}
 	})
-}
-
-// askPassphrase shows a dialog with a hidden entry and calls ok with what was typed.
-func askPassphrase(win fyne.Window, title string, ok func(string)) {
-	e := widget.NewPasswordEntry()
-	dialog.ShowForm(title, "Continue", "Cancel", []*widget.FormItem{widget.NewFormItem("Passphrase", e)}, func(confirmed bool) {
-		if confirmed {
-			ok(e.Text)
-		}
-	}, win)
 }
 
 // tell shows what a backup or restore did, under the address; nothing hides it.

@@ -49,9 +49,10 @@ func run(outDir string, earnFor time.Duration) error {
 func render(n *app.ScreenshotNetwork, outDir string) error {
 	a := test.NewApp()
 	a.Settings().SetTheme(theme.DarkTheme())
-	m := ui.NewMain(n.Backend(a.Preferences()), func(work func() error, done func(error)) { done(work()) }, func(string) {})
-	w := test.NewWindow(m.Content)
+	w := test.NewWindow(nil)
 	defer w.Close()
+	m := ui.NewMain(w, n.Backend(a.Preferences()), func(work func() error, done func(error)) { done(work()) }, func(string) {})
+	w.SetContent(m.Content)
 	w.Resize(fyne.NewSize(960, 680))
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
