@@ -65,7 +65,7 @@ func Run(opts RunOptions) error {
 		}
 		w.SetContent(container.NewCenter(container.NewVBox(widget.NewProgressBarInfinite(), status)))
 		go func() {
-			s, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: opts.Network, Wallet: wallet, Mine: true, Logger: log, Worker: selfWorker(dir, "")})
+			s, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: opts.Network, Wallet: wallet, Mine: true, Logger: log, Worker: selfWorker(nodeCacheDir(dir))})
 			fyne.Do(func() {
 				if err != nil {
 					w.SetContent(container.NewCenter(widget.NewLabel("Daoli could not start: " + err.Error() +

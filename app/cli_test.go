@@ -70,6 +70,7 @@ func TestStatusRefusesBadSettingsFile(t *testing.T) {
 }
 
 func TestCommandLineErrors(t *testing.T) {
+	dir := t.TempDir()
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -79,6 +80,9 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"status", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"status", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"--version"}, 0, ""},
+		{[]string{"node", "--data", dir, "--recheck", "-1"}, 2, "--recheck -1: want a probability from 0 to 1"},
+		{[]string{"node", "--data", dir, "--recheck", "1.5"}, 2, "--recheck 1.5: want a probability from 0 to 1"},
+		{[]string{"node", "--data", dir, "--recheck", "NaN"}, 2, "want a probability from 0 to 1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := Main(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), tc.want) {

@@ -102,7 +102,7 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	var mc light.MarketConfig
 	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per core-second of a deal's time limit, while sharing")
 	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing")
-	fs.Float64Var(&mc.Recheck, "recheck", light.DefaultRecheck, "probability of re-executing a bought job's result before paying (1 checks every one)")
+	recheck := fs.Float64("recheck", light.DefaultRecheck().Probability(), "probability of re-executing a bought job's result before paying (0 checks none, 1 checks every one)")
 	fs.StringVar(&mc.CacheDir, "wasm-cache", "", "directory of compiled job modules (default: in the data directory); nodes of one user may share one")
 	var testFlags func() error
 	if nodeTestFlags != nil {
@@ -118,8 +118,9 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if mc.Recheck == 0 {
-		mc.Recheck = -1 // asked never to re-check
+	if mc.Recheck = light.RecheckWith(*recheck); mc.Recheck.Validate() != nil {
+		fmt.Fprintf(stderr, "daoli node: --recheck %v: want a probability from 0 to 1\n", *recheck)
+		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "daoli node: unexpected argument %q\n", fs.Arg(0))
@@ -154,8 +155,11 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *lig
 	if err != nil {
 		return err
 	}
+	if mc.CacheDir == "" { // --wasm-cache's default
+		mc.CacheDir = nodeCacheDir(dir)
+	}
 	sess, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: networkFileOf(dir, c.network), Wallet: wallet, Mine: mine, Listen: listen, Logger: log,
-		Market: mc, Worker: selfWorker(dir, mc.CacheDir),
+		Market: mc, Worker: selfWorker(mc.CacheDir),
 		OnDecision: func(d capacity.Decision) { log.Info("sharing", "run", d.Run, "reason", d.Reason) }})
 	if err != nil {
 		return err
@@ -191,13 +195,10 @@ func openWallet(c *cliFlags, dir string, stderr io.Writer) (*keys.Key, error) {
 // selfWorker runs provider jobs in `daoli worker` subprocesses of this executable, at
 // the lowest priority, kept between jobs for a while; nil (jobs in this process) when
 // the executable cannot be found.
-func selfWorker(dataDir, cacheDir string) *compute.Worker {
+func selfWorker(cacheDir string) *compute.Worker {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil
-	}
-	if cacheDir == "" {
-		cacheDir = filepath.Join(dataDir, "node", "wasm-cache")
 	}
 	return &compute.Worker{Exe: exe, Args: []string{"worker", "--cache", cacheDir}}
 }

@@ -90,14 +90,14 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	if s.Network, err = openNetwork(ctx, cfg.NetworkFile, cfg.DataDir, log); err != nil {
 		return fail(err)
 	}
-	lc := light.Config{Network: s.Network.File, DataDir: filepath.Join(cfg.DataDir, "node"), Wallet: cfg.Wallet,
-		Mine: cfg.Mine, Gate: s.Gate, Logger: log, Market: marketConfig(ctx, cfg)}
+	lc := light.DefaultConfig(s.Network.File, nodeDir(cfg.DataDir))
+	lc.Wallet, lc.Mine, lc.Gate, lc.Logger, lc.Market = cfg.Wallet, cfg.Mine, s.Gate, log, marketConfig(ctx, cfg)
 	switch {
 	case cfg.Listen != "":
 		lc.Listen = []string{cfg.Listen}
 	case s.Network.Demo:
 		lc.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-		lc.NoDHT = true
+		lc.DHT = false
 	}
 	if s.Node, err = light.Start(ctx, lc); err != nil {
 		return fail(err)
@@ -120,10 +120,17 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	return s, nil
 }
 
+// nodeDir is the light node's data directory in the app's dataDir.
+func nodeDir(dataDir string) string { return filepath.Join(dataDir, "node") }
+
+// nodeCacheDir is where the light node of the app's dataDir keeps compiled modules.
+func nodeCacheDir(dataDir string) string { return light.DefaultCacheDir(nodeDir(dataDir)) }
+
 // marketConfig is the node's market role: a provider with this machine's spec at the
 // default price, jobs run by cfg.Worker.
 func marketConfig(ctx context.Context, cfg SessionConfig) *light.MarketConfig {
-	mc := light.MarketConfig{Price: DefaultProviderPrice, Slots: 1}
+	mc := light.DefaultMarketConfig(nodeDir(cfg.DataDir), chain.ProviderSpec{})
+	mc.Price = DefaultProviderPrice
 	if cfg.Market != nil {
 		mc = *cfg.Market
 	}
@@ -203,11 +210,13 @@ func (s *Session) startDemoMiners(ctx context.Context, log *slog.Logger, worker 
 		// default, and the second buys it: the market is alive from the start.
 		// Their jobs and re-checks run in the user's worker processes, so that
 		// compiling a module never weighs on the window.
-		mc := &light.MarketConfig{Price: demoProviderPrice, Slots: 1, CacheDir: filepath.Join(dir, "wasm-cache"),
-			Spec: chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024}, Worker: worker}
-		n, err := light.Start(ctx, light.Config{Network: s.Network.File, DataDir: filepath.Join(dir, fmt.Sprintf("miner-%d", i)),
-			Wallet: k, Mine: true, MinerWorkers: 1, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, NoPing: true,
-			Logger: log.With("demo", fmt.Sprintf("miner-%d", i)), Market: mc})
+		lc := light.DefaultConfig(s.Network.File, filepath.Join(dir, fmt.Sprintf("miner-%d", i)))
+		mc := light.DefaultMarketConfig(lc.DataDir, chain.ProviderSpec{CPUModel: "demo peer", Cores: 1, MemoryMiB: 1024})
+		mc.Price, mc.CacheDir, mc.Worker = demoProviderPrice, filepath.Join(dir, "wasm-cache"), worker
+		lc.Wallet, lc.Mine, lc.MinerWorkers, lc.Market = k, true, 1, &mc
+		lc.Listen, lc.DHT, lc.Ping = []string{"/ip4/127.0.0.1/tcp/0"}, false, false
+		lc.Logger = log.With("demo", fmt.Sprintf("miner-%d", i))
+		n, err := light.Start(ctx, lc)
 		if err != nil {
 			return fmt.Errorf("demo miner %d: %w", i, err)
 		}

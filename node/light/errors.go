@@ -20,8 +20,33 @@ var (
 // ErrCorrupt: a stored record does not decode; the data directory is damaged.
 var ErrCorrupt = errors.New("stored record corrupt")
 
-// ErrConfig: the node's configuration is incomplete.
-var ErrConfig = errors.New("light node configuration")
+// Errors of a configuration Validate refuses. Each comes wrapped with ErrConfig.
+var (
+	// ErrConfig: the node's configuration is incomplete or wrong.
+	ErrConfig = errors.New("light node configuration")
+	// ErrNoNetwork: no network file, or one without a genesis.
+	ErrNoNetwork = errors.New("no network")
+	// ErrNoDataDir: no data directory.
+	ErrNoDataDir = errors.New("no data directory")
+	// ErrMinerWorkers: fewer than one miner worker.
+	ErrMinerWorkers = errors.New("miner workers out of range")
+	// ErrNoListen: neither a listen address nor a host.
+	ErrNoListen = errors.New("nowhere to listen")
+	// ErrPoll: a poll interval that is not positive.
+	ErrPoll = errors.New("poll interval out of range")
+	// ErrNoLogger: no logger.
+	ErrNoLogger = errors.New("no logger")
+	// ErrPrice: a provider price of zero.
+	ErrPrice = errors.New("price out of range")
+	// ErrSlots: provider slots outside 1 to chain.MaxSlots.
+	ErrSlots = errors.New("slots out of range")
+	// ErrRecheck: no re-check policy, or a probability outside [0, 1].
+	ErrRecheck = errors.New("re-check policy out of range")
+	// ErrNoCacheDir: no directory for compiled modules.
+	ErrNoCacheDir = errors.New("no module cache directory")
+	// ErrFault: a provider fault that is not one of the Fault constants.
+	ErrFault = errors.New("unknown provider fault")
+)
 
 var (
 	// ErrNoWallet: the node runs without a wallet key.

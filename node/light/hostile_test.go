@@ -51,8 +51,9 @@ func newMesh(t testing.TB, c *chaintest.Net, wallet *keys.Key) *mesh {
 		t.Fatal(err)
 	}
 	nf := &network.File{Name: "test", ChainID: c.Config.ChainID, Genesis: c.Genesis}
-	n, err := Start(context.Background(), Config{Network: nf, DataDir: t.TempDir(), Wallet: wallet,
-		Host: h, NoDHT: true, NoPing: true, Poll: 20 * time.Millisecond, Logger: testLogger()})
+	lc := DefaultConfig(nf, t.TempDir())
+	lc.Wallet, lc.Host, lc.DHT, lc.Ping, lc.Poll, lc.Logger = wallet, h, false, false, 20*time.Millisecond, testLogger()
+	n, err := Start(context.Background(), lc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,25 +39,24 @@ const (
 
 // MarketConfig sets up the node's part in the compute market: as a provider while
 // sharing is on (SetProviding), and as a buyer (OpenDeal).
+//
+// DefaultMarketConfig gives one with each option at its default; Validate (in
+// config.go) names the first option that is wrong.
 type MarketConfig struct {
 	Spec  chain.ProviderSpec // the machine, from the capacity check
-	Price uint64             // per core-second; default 1
-	Slots uint32             // deals run at once; default 1
+	Price uint64             // per core-second, at least 1 (default 1)
+	Slots uint32             // deals run at once, 1 to chain.MaxSlots (default 1)
 	// Worker runs jobs, and the buyer's re-checks, in a subprocess the governor can
 	// pause; nil runs them in this process.
 	Worker *compute.Worker
-	// Recheck is the probability that the buyer re-executes a result itself before
-	// accepting it (default DefaultRecheck; negative never re-checks).
-	Recheck float64
+	// Recheck is how often the buyer re-executes a result itself before accepting it
+	// (default DefaultRecheck).
+	Recheck Recheck
 	Fault   ProviderFault
-	// CacheDir keeps compiled modules (default: wasm-cache in the data directory);
-	// nodes of one user may share one.
+	// CacheDir keeps compiled modules (default DefaultCacheDir of the node's data
+	// directory); nodes of one user may share one.
 	CacheDir string
 }
-
-// DefaultRecheck is the buyer's default probability of re-executing a result: with a
-// deposit of 8 × the price, a cheating provider loses money in expectation.
-const DefaultRecheck = 0.1
 
 // JobSpec is a job to buy.
 type JobSpec struct {
@@ -118,18 +117,6 @@ type providerRun struct {
 }
 
 func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
-	if cfg.Price == 0 {
-		cfg.Price = 1
-	}
-	if cfg.Slots == 0 {
-		cfg.Slots = 1
-	}
-	if cfg.Recheck == 0 {
-		cfg.Recheck = DefaultRecheck
-	}
-	if cfg.CacheDir == "" {
-		cfg.CacheDir = filepath.Join(n.cfg.DataDir, "wasm-cache")
-	}
 	cs, err := content.OpenStore(filepath.Join(n.cfg.DataDir, "content"))
 	if err != nil {
 		return nil, err
@@ -402,15 +389,16 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 // fair coin of bias Recheck that the provider cannot predict before it posts (it does
 // not know the buyer's key-derived salt).
 func (m *agent) recheck(id chain.Hash) bool {
+	p := m.cfg.Recheck.Probability()
 	switch {
-	case m.cfg.Recheck < 0:
+	case p <= 0:
 		return false
-	case m.cfg.Recheck >= 1:
+	case p >= 1:
 		return true
 	}
 	salt := m.n.cfg.Wallet.Sign(append([]byte("daoli/recheck/v1"), id[:]...))
 	h := sha256.Sum256(salt)
-	return float64(binary.BigEndian.Uint64(h[:8])>>11)/(1<<53) < m.cfg.Recheck
+	return float64(binary.BigEndian.Uint64(h[:8])>>11)/(1<<53) < p
 }
 
 func (m *agent) providerStep(ctx context.Context, d *chain.Deal, next uint64) {

@@ -14,13 +14,17 @@ import (
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
-func startMarketNode(t *testing.T, nf *network.File, wallet *keys.Key, mc MarketConfig) *Node {
+// startMarketNode starts a node of wallet in the market, with the market options at
+// their defaults but for what set changes.
+func startMarketNode(t *testing.T, nf *network.File, wallet *keys.Key, set func(*MarketConfig)) *Node {
 	t.Helper()
-	mc.Spec = chain.ProviderSpec{CPUModel: "test", Cores: 2, MemoryMiB: 1024}
-	n, err := Start(context.Background(), Config{
-		Network: nf, DataDir: t.TempDir(), Wallet: wallet, Listen: []string{"/ip4/127.0.0.1/tcp/0"},
-		NoDHT: true, Logger: testLogger(), Market: &mc,
-	})
+	c := testConfig(t, nf, wallet)
+	mc := DefaultMarketConfig(c.DataDir, chain.ProviderSpec{CPUModel: "test", Cores: 2, MemoryMiB: 1024})
+	if set != nil {
+		set(&mc)
+	}
+	c.Market = &mc
+	n, err := Start(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +96,10 @@ func TestMarketDeals(t *testing.T) {
 		}
 		return k
 	}
-	buyer := startMarketNode(t, nf, user(0), MarketConfig{Recheck: 1})
-	honest := startMarketNode(t, nf, user(1), MarketConfig{})
-	cheat := startMarketNode(t, nf, user(2), MarketConfig{Fault: FaultWrongOutput})
-	silent := startMarketNode(t, nf, user(3), MarketConfig{Fault: FaultSilent})
+	buyer := startMarketNode(t, nf, user(0), func(mc *MarketConfig) { mc.Recheck = RecheckAlways() })
+	honest := startMarketNode(t, nf, user(1), nil)
+	cheat := startMarketNode(t, nf, user(2), func(mc *MarketConfig) { mc.Fault = FaultWrongOutput })
+	silent := startMarketNode(t, nf, user(3), func(mc *MarketConfig) { mc.Fault = FaultSilent })
 	all := []*Node{buyer, honest, cheat, silent}
 	poll(t, "every node synced", func() bool {
 		for _, n := range all {
@@ -189,17 +193,20 @@ func BenchmarkDealOpenToRunning(b *testing.B) {
 		}
 		return k
 	}
-	start := func(k *keys.Key, mc MarketConfig) *Node {
-		mc.Spec = chain.ProviderSpec{CPUModel: "bench", Cores: 2, MemoryMiB: 1024}
-		mc.Slots = 4
-		n, err := Start(ctx, Config{Network: nf, DataDir: b.TempDir(), Wallet: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Market: &mc})
+	start := func(k *keys.Key, recheck Recheck) *Node {
+		c := DefaultConfig(nf, b.TempDir())
+		c.Wallet, c.Listen, c.DHT = k, []string{"/ip4/127.0.0.1/tcp/0"}, false
+		mc := DefaultMarketConfig(c.DataDir, chain.ProviderSpec{CPUModel: "bench", Cores: 2, MemoryMiB: 1024})
+		mc.Slots, mc.Recheck = 4, recheck
+		c.Market = &mc
+		n, err := Start(ctx, c)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { n.Stop() })
 		return n
 	}
-	buyer, provider := start(key(0), MarketConfig{Recheck: -1}), start(key(1), MarketConfig{})
+	buyer, provider := start(key(0), RecheckNever()), start(key(1), DefaultRecheck())
 	if err := provider.SetProviding(true); err != nil {
 		b.Fatal(err)
 	}

@@ -118,16 +118,10 @@ type Status struct {
 
 // Start opens the light node of cfg and runs it until ctx ends or Stop.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
-	if cfg.Network == nil {
-		return nil, fmt.Errorf("light node: %w: no network", ErrConfig)
-	}
-	if cfg.DataDir == "" {
-		return nil, fmt.Errorf("light node: %w: no data directory", ErrConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("light node: %w", err)
 	}
 	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	g := cfg.Network.Genesis
 	gst, err := g.State()
 	if err != nil {
@@ -192,12 +186,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return fail(err)
 		}
 	}
-	dht := p2p.DHTClient
-	if cfg.NoDHT {
-		dht = p2p.DHTOff
+	dht := p2p.DHTOff
+	if cfg.DHT {
+		dht = p2p.DHTClient
 	}
-	ping := time.Duration(0) // the default
-	if cfg.NoPing {
+	ping := p2p.DefaultPingInterval
+	if !cfg.Ping {
 		ping = -1
 	}
 	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, MDNS: cfg.MDNS, PingInterval: ping})
@@ -208,12 +202,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.rem = remote{req: n.net, protos: n.net.Protocols()}
 	if err := n.net.Subscribe(n.rem.protos.Blocks, n.validateBlock, n.onBlock); err != nil {
 		return fail(err)
-	}
-	if cfg.Poll <= 0 {
-		// Gossip brings each block as it is certified; asking trustees is the fallback
-		// for a node that missed some, so once a cycle is enough.
-		cfg.Poll = max(time.Duration(n.params.CycleMs)*time.Millisecond, 50*time.Millisecond)
-		n.cfg.Poll = cfg.Poll
 	}
 	if cfg.Mine && cfg.Wallet != nil {
 		n.miner = newMiner(cfg)

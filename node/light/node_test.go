@@ -66,12 +66,20 @@ func startDevnetNodes(t *testing.T) (string, *network.File, *devnet.Devnet) {
 	return dir, nf, d
 }
 
+// testConfig is the configuration of a node of wallet on the test devnet nf: on
+// loopback, off the DHT, one miner worker, logging to the test's logger.
+func testConfig(t testing.TB, nf *network.File, wallet *keys.Key) Config {
+	c := DefaultConfig(nf, t.TempDir())
+	c.Wallet, c.MinerWorkers, c.Logger = wallet, 1, testLogger()
+	c.Listen, c.DHT = []string{"/ip4/127.0.0.1/tcp/0"}, false
+	return c
+}
+
 func startLight(t *testing.T, nf *network.File, wallet *keys.Key) *Node {
 	t.Helper()
-	n, err := Start(context.Background(), Config{
-		Network: nf, DataDir: t.TempDir(), Wallet: wallet, Mine: wallet != nil, MinerWorkers: 1,
-		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Logger: testLogger(),
-	})
+	c := testConfig(t, nf, wallet)
+	c.Mine = wallet != nil
+	n, err := Start(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +221,9 @@ func TestGovernorEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := capacity.NewGate(nil)
-	n, err := Start(context.Background(), Config{Network: nf, DataDir: t.TempDir(), Wallet: k, Mine: true, MinerWorkers: 1,
-		Gate: gate, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoDHT: true, Logger: testLogger()})
+	c := testConfig(t, nf, k)
+	c.Mine, c.Gate = true, gate
+	n, err := Start(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,9 @@ func cmdBond(ctx context.Context, args []string, stdout, stderr io.Writer, leave
 	}
 	ctx, cancel := context.WithTimeout(ctx, bondWait)
 	defer cancel()
-	n, err := light.Start(ctx, light.Config{Network: nf, DataDir: filepath.Join(cfg.DataDir, "bond-client"), Wallet: key, NoDHT: true, Logger: newLogger(io.Discard)})
+	lc := light.DefaultConfig(nf, filepath.Join(cfg.DataDir, "bond-client"))
+	lc.Wallet, lc.DHT, lc.Logger = key, false, newLogger(io.Discard)
+	n, err := light.Start(ctx, lc)
 	if err != nil {
 		return err
 	}
