@@ -18,8 +18,10 @@ endif
 TAGS := -tags no_emoji
 
 # Fyne with the idle main loop of packaging/fyne (README.md there): -modfile names a
-# go.mod that replaces Fyne by a patched copy in bin/fyne, prepared on first use (and
-# once per make run: the first use sets FYNE to the script's answer).
+# go.mod that replaces Fyne by a copy in bin/fyne with idle-loop.patch applied, and
+# -ldflags=-X stamps the binary so that `daoli --version` says the loop is idle.
+# Prepared on first use (and once per make run: the first use sets FYNE to the
+# script's answer); a patch that no longer applies stops the build.
 FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error packaging/fyne/prepare.sh failed)))$(FYNE)
 
 # -buildvcs=auto stamps the git revision into the binary (daoli --version shows it)
@@ -56,7 +58,7 @@ test: test-deps
 
 ## fyne-check: Fyne's own tests of its GLFW driver against the patched copy, under Xvfb
 # (packaging/fyne/README.md; TestMenuBar's hover golden fails here with or without it)
-fyne-check:
+fyne-check: test-deps
 	xvfb-run -a $(GO) test $(FYNE) -count=1 -skip '^TestMenuBar$$' fyne.io/fyne/v2/internal/driver/glfw fyne.io/fyne/v2/internal/animation
 
 ## release: reproducible release binaries (-trimpath, commit stamped) and SHA256SUMS in bin/release

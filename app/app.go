@@ -55,6 +55,12 @@ func Run(opts RunOptions) error {
 
 	ring := &logRing{max: 2000}
 	log := newLogger(ring, os.Stderr)
+	// A plain go build runs Fyne's 60 Hz loop; say so where a user or a bug report sees it.
+	if idle, text := mainLoop(); idle {
+		log.Info(text)
+	} else {
+		log.Warn(text)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var sess *Session

@@ -33,6 +33,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "daoli", version.String())
+		_, loop := mainLoop()
+		fmt.Fprintln(stdout, loop)
 		return 0
 	}
 	if fs.NArg() > 0 {

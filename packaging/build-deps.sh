@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Daoli needs to build (and, with "test", to run its tests
 # headless), on Debian and Ubuntu. Fyne's window layer (GLFW) is C, compiled through cgo
-# against the OpenGL and X11 headers; the window tests open a real window on Xvfb. The
+# against the OpenGL and X11 headers, and patch applies Daoli's idle main loop to a copy
+# of Fyne (packaging/fyne); the window tests open a real window on Xvfb. The
 # packaging tests (packaging/*_test.go) build the .deb packages, install them into a
 # throwaway root and check the unit, the desktop entry and the AppStream metadata with
 # the distribution's own validators.
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 mode=${1:-build}
-pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
+pkgs=(gcc pkg-config patch libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev)
 case "$mode" in
   build) ;;

@@ -64,6 +64,7 @@ var packageOf = map[string]string{
 	"mount": "mount", "chroot": "coreutils", "ip": "iproute2",
 	"systemd-analyze": "systemd", "desktop-file-validate": "desktop-file-utils",
 	"appstreamcli": "appstream", "useradd": "passwd", "deb-systemd-helper": "init-system-helpers",
+	"patch": "patch", "Xvfb": "xvfb",
 }
 
 // need fails the test, never skips it, when a tool is missing: a check that quietly

@@ -18,21 +18,28 @@ out=$(cd "$out" && pwd)
 
 # The flags are the same on every machine; GOFLAGS from the environment would change
 # them (and with them the bytes), so it is cleared.
+# build NAME PACKAGE LDFLAGS [FLAGS...]: LDFLAGS join the release's own linker flags.
 build() {
-	name=$1 pkg=$2
-	shift 2
-	GOFLAGS= $GO build -trimpath -buildvcs=auto -ldflags="-s -w -buildid=" "$@" -o "$out/$name" "$pkg"
+	name=$1 pkg=$2 ld=$3
+	shift 3
+	GOFLAGS= $GO build -trimpath -buildvcs=auto -ldflags="-s -w -buildid= $ld" "$@" -o "$out/$name" "$pkg"
 }
 
 only=${DAOLI_ONLY:-}
 if [ -z "$only" ] || [ "$only" = daoli-trustee ]; then
 	# Pure Go: no C toolchain is part of the result.
-	CGO_ENABLED=0 build daoli-trustee ./node/cmd/daoli-trustee
+	CGO_ENABLED=0 build daoli-trustee ./node/cmd/daoli-trustee ""
 fi
 if [ -z "$only" ] || [ "$only" = daoli ]; then
 	# Fyne's window layer is C (GLFW), so the app needs cgo; the app is built as make
 	# builds it, with Fyne's idle main loop (packaging/fyne) and without its emoji font.
-	CGO_ENABLED=1 build daoli . -tags no_emoji "$(GO=$GO packaging/fyne/prepare.sh)"
+	# prepare.sh prints "-modfile=… -ldflags=-X=…": the -X stamp (daoli --version says
+	# the loop is idle) goes with the release's linker flags, since a second -ldflags
+	# would replace the first.
+	fyne=$(GO=$GO packaging/fyne/prepare.sh)
+	modfile=${fyne%% -ldflags=*}
+	stamp=${fyne#* -ldflags=}
+	CGO_ENABLED=1 build daoli . "$stamp" -tags no_emoji "$modfile"
 fi
 
 cd "$out"

@@ -36,10 +36,11 @@ func checkReleaseFlags(t *testing.T, daoli string) {
 // It is not parallel: it takes a second or two, and each parallel test of this package
 // holds one of the few slots (-parallel, the number of processors) the long ones need.
 func TestReleaseDeps(t *testing.T) {
-	modfile := strings.TrimSpace(command(t, nil, "packaging/fyne/prepare.sh"))
+	fyne := strings.Fields(command(t, nil, "packaging/fyne/prepare.sh"))
 	const driver = "fyne.io/fyne/v2/test"
 	deps := func(pkg string) []string {
-		return strings.Fields(command(t, []string{"GOFLAGS="}, "go", "list", "-deps", "-tags", "no_emoji", modfile, pkg))
+		args := append(append([]string{"list", "-deps", "-tags", "no_emoji"}, fyne...), pkg)
+		return strings.Fields(command(t, []string{"GOFLAGS="}, "go", args...))
 	}
 	for _, p := range deps(".") {
 		if p == driver {
