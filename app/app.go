@@ -2,19 +2,14 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/capacity"
@@ -65,44 +60,51 @@ func Run(opts RunOptions) error {
 	defer cancel()
 	var sess *Session
 	start := func(wallet *keys.Key) {
-		status := widget.NewLabel("Starting…")
-		if opts.Network == "" {
-			status.SetText("Starting the local demo network on this computer…")
-		}
-		w.SetContent(container.NewCenter(container.NewVBox(widget.NewProgressBarInfinite(), status)))
-		go func() {
-			s, err := StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: opts.Network, Wallet: wallet, Mine: true, Logger: log, Worker: selfWorker(nodeCacheDir(dir))})
-			fyne.Do(func() {
-				if err != nil {
-					w.SetContent(container.NewCenter(widget.NewLabel("Daoli could not start: " + err.Error() +
-						"\nClose the window and start it again; if it keeps failing, the Logs in " + dir + " say why.")))
-					return
+		w.SetContent(ui.NewStarting(opts.Network == ""))
+		var s *Session
+		runInBackground(func() (err error) {
+			s, err = StartSession(ctx, SessionConfig{DataDir: dir, NetworkFile: opts.Network, Wallet: wallet, Mine: true, Logger: log, Worker: selfWorker(nodeCacheDir(dir))})
+			return err
+		}, func(err error) {
+			if err != nil {
+				w.SetContent(ui.NewStartFailed(err, dir))
+				return
+			}
+			sess = s
+			// The capacity check measures this machine once per hardware, in the
+			// background at the lowest priority the governor allows.
+			go func() {
+				store := capacity.FileCheckStore{Path: filepath.Join(dir, capacityCheckFile)}
+				fp := capacity.DetectHardware(ctx, nil).Fingerprint()
+				if _, ran, err := capacity.EnsureCheck(ctx, store, fp, capacity.CheckOptions{Duration: time.Second}); err != nil {
+					log.Warn("capacity check", "err", err)
+				} else if ran {
+					log.Info("capacity check done", "hardware", fp)
 				}
-				sess = s
-				// The capacity check measures this machine once per hardware, in the
-				// background at the lowest priority the governor allows.
-				go func() {
-					store := capacity.FileCheckStore{Path: filepath.Join(dir, capacityCheckFile)}
-					fp := capacity.DetectHardware(ctx, nil).Fingerprint()
-					if _, ran, err := capacity.EnsureCheck(ctx, store, fp, capacity.CheckOptions{Duration: time.Second}); err != nil {
-						log.Warn("capacity check", "err", err)
-					} else if ran {
-						log.Info("capacity check done", "hardware", fp)
-					}
-				}()
-				b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences(), names: newJobNames(dir)}
-				m := ui.NewMain(w, b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
-				w.SetContent(m.Content)
-				tray := newTray(a, w, b, m)
-				go bridge(ctx, s, m, tray, func(n *fyne.Notification) {
-					if b.prefs.BoolWithFallback(prefNotifications, true) {
-						a.SendNotification(n)
-					}
-				})
+			}()
+			b := &uiBackend{s: s, dataDir: dir, netFile: opts.Network, logs: ring, prefs: a.Preferences(), names: newJobNames(dir)}
+			m := ui.NewMain(w, b, runInBackground, func(text string) { a.Clipboard().SetContent(text) })
+			w.SetContent(m.Content)
+			tray := newTray(a, w, b, m)
+			go bridge(ctx, s, m, tray, func(n *fyne.Notification) {
+				if b.prefs.BoolWithFallback(prefNotifications, true) {
+					a.SendNotification(n)
+				}
 			})
-		}()
+		})
 	}
-	w.SetContent(walletScreen(dir, icon, start))
+	// The wallet is made or unlocked first; a passphrase in $DAOLI_PASSPHRASE is used
+	// without asking (for scripted runs).
+	door := &walletDoor{dir: dir}
+	if p, ok := os.LookupEnv(PassphraseEnv); ok {
+		if err := door.openWithEnv([]byte(p)); err != nil {
+			w.SetContent(ui.NewNotice("The wallet could not be opened with $" + PassphraseEnv + ": " + err.Error()))
+		} else {
+			start(door.key)
+		}
+	} else {
+		w.SetContent(ui.NewUnlock(door, runInBackground, icon, version.String(), func() { start(door.key) }).Content)
+	}
 	// Closing the window keeps Daoli earning in the tray; Quit is in the tray's menu.
 	if _, ok := a.(desktop.App); ok {
 		w.SetCloseIntercept(w.Hide)
@@ -181,100 +183,4 @@ func notification(e light.Event) *fyne.Notification {
 		return fyne.NewNotification("Job ended without a result", fmt.Sprintf("Job %s ended: %s. The Buy screen says what came back.", id, e.Outcome))
 	}
 	return nil
-}
-
-// walletScreen creates the wallet on first run, or unlocks it, then calls start. A
-// passphrase in $DAOLI_PASSPHRASE is used without asking (for scripted runs).
-func walletScreen(dir string, icon fyne.Resource, start func(*keys.Key)) fyne.CanvasObject {
-	path := filepath.Join(dir, WalletFile)
-	_, statErr := os.Stat(path)
-	exists := statErr == nil
-	if p, ok := os.LookupEnv(PassphraseEnv); ok {
-		k, err := openOrCreateWallet(path, []byte(p), exists)
-		if err == nil {
-			fyne.Do(func() { start(k) })
-			return widget.NewLabel("Opening the wallet…")
-		}
-		return widget.NewLabel("The wallet could not be opened with $" + PassphraseEnv + ": " + err.Error())
-	}
-	pass, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	msg := widget.NewLabel("")
-	msg.Wrapping = fyne.TextWrapWord
-	title := "Unlock your wallet"
-	hint := "Enter the passphrase you chose when you made this wallet."
-	items := []*widget.FormItem{widget.NewFormItem("Passphrase", pass)}
-	presets := widget.NewRadioGroup([]string{"Quiet", "Balanced", "Max"}, nil)
-	presets.Horizontal = true
-	presets.SetSelected("Balanced")
-	if !exists {
-		title = "Make your wallet"
-		hint = "Your earnings go to a wallet kept on this computer, encrypted with a passphrase. Without the passphrase it cannot be opened, so keep it safe. Then choose how much of this computer to share when you are not using it; you can change it any time."
-		items = append(items, widget.NewFormItem("Again", again), widget.NewFormItem("Sharing", presets))
-	}
-	var form *widget.Form
-	form = widget.NewForm(items...)
-	form.SubmitText = "Continue"
-	form.OnSubmit = func() {
-		if len(pass.Text) < 8 {
-			msg.SetText("Use at least 8 characters.")
-			return
-		}
-		if !exists && pass.Text != again.Text {
-			msg.SetText("The two passphrases differ.")
-			return
-		}
-		form.Disable()
-		msg.SetText("Opening the wallet…")
-		p := []byte(pass.Text)
-		preset := capacity.Preset(strings.ToLower(presets.Selected))
-		go func() {
-			if !exists {
-				if err := savePreset(dir, preset); err != nil {
-					fyne.Do(func() { form.Enable(); msg.SetText("The sharing choice could not be saved: " + err.Error()) })
-					return
-				}
-			}
-			k, err := openOrCreateWallet(path, p, exists)
-			fyne.Do(func() {
-				if err != nil {
-					form.Enable()
-					if errors.Is(err, keys.ErrWrongPassphrase) {
-						msg.SetText("That passphrase does not open this wallet.")
-					} else {
-						msg.SetText(err.Error())
-					}
-					return
-				}
-				start(k)
-			})
-		}()
-	}
-	hintLabel := widget.NewLabel(hint)
-	hintLabel.Wrapping = fyne.TextWrapWord
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(500, 640),
-		widget.NewCard(title, "", container.NewVBox(ui.NewWelcome(icon, version.String()), hintLabel, form, msg))))
-}
-
-func openOrCreateWallet(path string, pass []byte, exists bool) (*keys.Key, error) {
-	if exists {
-		return keys.LoadKeystore(path, pass)
-	}
-	k, err := keys.Generate(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	if err := keys.SaveKeystore(path, k, pass); err != nil {
-		return nil, fmt.Errorf("save the wallet: %w", err)
-	}
-	return k, nil
-}
-
-// savePreset saves the first run's sharing choice, unless settings exist already.
-func savePreset(dir string, p capacity.Preset) error {
-	store := capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}
-	if _, err := store.Load(); err == nil {
-		return nil
-	}
-	cores := capacity.DetectHardware(context.Background(), capacity.NewProbes()).UsableCores
-	return store.Save(capacity.PresetSettings(p, cores))
 }

@@ -2,8 +2,32 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// Runner runs slow work off the UI goroutine and its result back on it. Package app
+// gives the real one (a goroutine, then fyne.Do); tests run both at once.
+type Runner func(work func() error, done func(error))
+
+// UnlockBackend is what the first screen asks of the app before the node starts.
+// OpenWallet, CreateWallet and SavePreset are slow (the keystore's KDF, the hardware
+// probe), so the screen calls them through its Runner.
+type UnlockBackend interface {
+	// WalletExists says whether this computer holds a wallet.
+	WalletExists() bool
+	// OpenWallet opens the wallet with pass; ErrWrongPassphrase when pass does not.
+	OpenWallet(pass []byte) error
+	// CreateWallet makes a new wallet, encrypted with pass, and opens it.
+	CreateWallet(pass []byte) error
+	// SavePreset keeps the first run's sharing choice, "quiet", "balanced" or "max",
+	// unless sharing settings exist already.
+	SavePreset(preset string) error
+}
+
+// ErrWrongPassphrase is OpenWallet's answer to a passphrase that does not open the
+// wallet.
+var ErrWrongPassphrase = errors.New("wrong passphrase")
 
 // Backend is everything the screens ask of the node. Package app implements it over the
 // light node, the governor and the settings; tests pass a fake. Calls may block on the

@@ -39,10 +39,6 @@ type Wallet struct {
 	readOK     bool
 }
 
-// Runner runs slow work off the UI goroutine and its result back on it. Package app
-// gives the real one (a goroutine, then fyne.Do); tests run both at once.
-type Runner func(work func() error, done func(error))
-
 // NewWallet builds the wallet screen, its dialogs over win. clip copies text to the
 // clipboard.
 func NewWallet(win fyne.Window, b Backend, run Runner, clip func(string)) *Wallet {
