@@ -405,20 +405,23 @@ func walletImport(c *cliFlags, args []string, force bool, stdout, stderr io.Writ
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	var opts []keys.KeystoreOption
-	if force {
-		opts = append(opts, keys.WithOverwrite())
+	if !force && fileExists(path) {
+		return fmt.Errorf("%s already holds a wallet; export it first, then import with --force", path)
 	}
-	k, err := keys.ImportKeystore(path, backup, pass, opts...)
+	r, err := restoreWallet(path, backup, pass, time.Now())
 	if err != nil {
-		if errors.Is(err, keys.ErrKeystoreExists) {
-			return fmt.Errorf("%s already holds a wallet; export it first, then import with --force", path)
-		}
 		return err
 	}
 	if c.json {
-		return printJSON(stdout, map[string]any{"address": k.Address(), "file": path})
+		return printJSON(stdout, map[string]any{"address": r.Address, "file": path, "unchanged": r.Unchanged, "replaced": r.Aside})
 	}
-	fmt.Fprintf(stdout, "Imported wallet %s into %s\n", k.Address(), path)
+	switch {
+	case r.Unchanged:
+		fmt.Fprintf(stdout, "%s holds wallet %s already; nothing changed\n", path, r.Address)
+	case r.Aside != "":
+		fmt.Fprintf(stdout, "Imported wallet %s into %s; the wallet it replaced is kept in %s\n", r.Address, path, r.Aside)
+	default:
+		fmt.Fprintf(stdout, "Imported wallet %s into %s\n", r.Address, path)
+	}
 	return nil
 }

@@ -2,7 +2,9 @@ package app
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,30 +32,85 @@ func TestBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if addr, same, err := restoreKeystore(dir, mine.Address(), ours, []byte("pass one"), time.Now()); err != nil || !same || addr != mine.Address().String() {
-		t.Fatalf("restoring the wallet in use: %s %v %v", addr, same, err)
+	path := filepath.Join(dir, WalletFile)
+	if r, err := restoreWallet(path, ours, []byte("pass one"), time.Now()); err != nil || !r.Unchanged || r.Aside != "" || r.Address != mine.Address() {
+		t.Fatalf("restoring the wallet the keystore holds: %+v %v", r, err)
 	}
 	backup, err := backupKeystore(other, []byte("pass two"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := restoreKeystore(dir, mine.Address(), backup, []byte("pass one"), time.Now()); err == nil {
-		t.Fatal("a backup restored with another wallet's passphrase")
+	if _, err := restoreWallet(path, backup, []byte("pass one"), time.Now()); err == nil || err.Error() != "that passphrase does not open this backup" {
+		t.Fatalf("a backup restored with another wallet's passphrase: %v", err)
 	}
-	if _, _, err := restoreKeystore(dir, mine.Address(), []byte("not json"), []byte("pass two"), time.Now()); err == nil {
+	if _, err := restoreWallet(path, []byte("not json"), []byte("pass two"), time.Now()); err == nil {
 		t.Fatal("garbage restored")
 	}
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	addr, same, err := restoreKeystore(dir, mine.Address(), backup, []byte("pass two"), at)
-	if err != nil || same || addr != theirs.Address().String() {
-		t.Fatalf("restore: %s %v %v", addr, same, err)
+	r, err := restoreWallet(path, backup, []byte("pass two"), at)
+	if err != nil || r.Unchanged || r.Address != theirs.Address() || r.Aside != path+".replaced-20261123-100000" {
+		t.Fatalf("restore: %+v %v", r, err)
 	}
-	k, err := keys.LoadKeystore(filepath.Join(dir, WalletFile), []byte("pass two"))
+	k, err := keys.LoadKeystore(path, []byte("pass two"))
 	if err != nil || k.Address() != theirs.Address() {
 		t.Fatalf("the wallet after the restore: %v", err)
 	}
-	old, err := keys.LoadKeystore(filepath.Join(dir, WalletFile+".replaced-20261123-100000"), []byte("pass one"))
+	old, err := keys.LoadKeystore(r.Aside, []byte("pass one"))
 	if err != nil || old.Address() != mine.Address() {
 		t.Fatalf("the replaced wallet: %v", err)
+	}
+	// Restoring the first wallet again, later, replaces the second and keeps it: what
+	// the keystore holds decides, not what the running node opened.
+	r, err = restoreWallet(path, ours, []byte("pass one"), at.Add(time.Minute))
+	if err != nil || r.Unchanged || r.Address != mine.Address() {
+		t.Fatalf("restoring back: %+v %v", r, err)
+	}
+	if k, err := keys.LoadKeystore(path, []byte("pass one")); err != nil || k.Address() != mine.Address() {
+		t.Fatalf("the wallet after restoring back: %v", err)
+	}
+	if k, err := keys.LoadKeystore(r.Aside, []byte("pass two")); err != nil || k.Address() != theirs.Address() {
+		t.Fatalf("the wallet restoring back replaced: %v", err)
+	}
+	// Into an empty directory there is nothing to keep.
+	fresh := filepath.Join(t.TempDir(), WalletFile)
+	if r, err := restoreWallet(fresh, backup, []byte("pass two"), at); err != nil || r.Unchanged || r.Aside != "" {
+		t.Fatalf("restore into an empty directory: %+v %v", r, err)
+	}
+}
+
+// TestImportForceKeepsTheReplacedWallet: `daoli wallet import --force` restores the
+// way the Wallet screen does, keeping the wallet it replaces beside the keystore.
+func TestImportForceKeepsTheReplacedWallet(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	t.Setenv(PassphraseEnv, "first passphrase")
+	if code, _, errOut := runCLI(t, "wallet", "new", "--data", a); code != 0 {
+		t.Fatalf("new: %s", errOut)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	if code, _, errOut := runCLI(t, "wallet", "export", "--data", a, "--out", backup); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	t.Setenv(PassphraseEnv, "second passphrase")
+	if code, _, errOut := runCLI(t, "wallet", "new", "--data", b); code != 0 {
+		t.Fatalf("new: %s", errOut)
+	}
+	replaced, err := keys.ReadKeystoreAddress(filepath.Join(b, WalletFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(PassphraseEnv, "first passphrase")
+	code, out, errOut := runCLI(t, "wallet", "import", backup, "--data", b, "--force", "--json")
+	if code != 0 {
+		t.Fatalf("import --force: %s", errOut)
+	}
+	var got struct{ Address, Replaced string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Replaced == "" {
+		t.Fatalf("import --force --json: %q %v", out, err)
+	}
+	if kept, err := keys.ReadKeystoreAddress(got.Replaced); err != nil || kept != replaced {
+		t.Fatalf("the replaced wallet in %s: %v %v, want %v", got.Replaced, kept, err, replaced)
+	}
+	if code, out, _ := runCLI(t, "wallet", "import", backup, "--data", b, "--force"); code != 0 || !strings.Contains(out, "nothing changed") {
+		t.Fatalf("importing the wallet held already: %d %q", code, out)
 	}
 }
