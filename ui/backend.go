@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -24,10 +23,6 @@ type UnlockBackend interface {
 	// unless sharing settings exist already.
 	SavePreset(preset string) error
 }
-
-// ErrWrongPassphrase is OpenWallet's answer to a passphrase that does not open the
-// wallet.
-var ErrWrongPassphrase = errors.New("wrong passphrase")
 
 // Backend is everything the screens ask of the node. Package app implements it over the
 // light node, the governor and the settings; tests pass a fake. Calls may block on the

@@ -62,3 +62,11 @@ func showLine(l *widget.Label, text string) {
 		l.Show()
 	}
 }
+
+// short keeps the start of a long ID, a transaction's or a job's.
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}

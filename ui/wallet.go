@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -90,9 +89,6 @@ func (w *Wallet) Refresh() {
 	w.history.Refresh()
 }
 
-// errInput is a form error in words.
-var errInput = errors.New("input")
-
 func (w *Wallet) parse() (to string, amount, fee uint64, err error) {
 	to = strings.TrimSpace(w.to.Text)
 	if to == "" {
@@ -142,13 +138,6 @@ func (w *Wallet) onSend() {
 		w.amount.SetText("")
 		w.memo.SetText("")
 	})
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12] + "…"
-	}
-	return s
 }
 
 // onBackup asks for the passphrase, then where to save the backup.
