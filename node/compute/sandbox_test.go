@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/assets"
-
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 

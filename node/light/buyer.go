@@ -6,9 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
@@ -69,7 +67,7 @@ func (m *agent) react(ctx context.Context, d *chain.Deal) error {
 		if err != nil {
 			reason = "the output could not be fetched: " + err.Error()
 		}
-		body = &chain.ResultReject{Deal: d.ID, Reason: truncate(reason, chain.MaxMemo)}
+		body = &chain.ResultReject{Deal: d.ID, Reason: market.Truncate(reason, chain.MaxMemo)}
 	}
 	if _, err := m.n.sendTx(ctx, 0, body); err != nil {
 		return err
@@ -91,7 +89,7 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 	if !m.recheck(d.ID) {
 		return true, false, nil
 	}
-	job, err := m.job(ctx, d)
+	job, err := market.FetchJob(ctx, d, m.fetch)
 	if err != nil {
 		return false, false, err
 	}
@@ -99,8 +97,7 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 	if err != nil {
 		return false, false, err
 	}
-	same := market.OutputHash(res.Stdout) == d.Output && market.StatusOf(res.Status) == d.Status
-	return same, true, nil
+	return market.Matches(d, res), true, nil
 }
 
 // recheck decides, from the deal's ID, whether this buyer re-executes its result: a
@@ -269,18 +266,4 @@ func (n *Node) CancelJob(ctx context.Context, id chain.Hash) error {
 	}
 	_, err := n.sendTx(ctx, 0, &chain.DealTimeout{Deal: id})
 	return err
-}
-
-// truncate cuts s to at most n bytes of valid UTF-8: a reason goes on chain, which
-// refuses text that is not UTF-8, so a cut never splits a character, and bytes that
-// were not UTF-8 to begin with (an error can quote anything) become U+FFFD.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -9,12 +9,9 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
-	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // runJob runs job in a worker process, or in this process when there is no worker.
@@ -36,21 +33,6 @@ func (m *agent) runJob(ctx context.Context, job compute.Job, watch func(*compute
 		defer watch(p)()
 	}
 	return p.Wait(ctx)
-}
-
-// job fetches a deal's module and input.
-func (m *agent) job(ctx context.Context, d *chain.Deal) (compute.Job, error) {
-	module, err := m.fetch(ctx, d.Open.Module, terms.MaxBlob)
-	if err != nil {
-		return compute.Job{}, fmt.Errorf("module: %w", err)
-	}
-	var input []byte
-	if !d.Open.Input.IsZero() {
-		if input, err = m.fetch(ctx, d.Open.Input, terms.MaxBlob); err != nil {
-			return compute.Job{}, fmt.Errorf("input: %w", err)
-		}
-	}
-	return market.JobOf(d, module, input), nil
 }
 
 // fetch gets a blob from this node's store or the trustees that keep it.

@@ -143,7 +143,7 @@ func (m *agent) accept(ctx context.Context, d *chain.Deal) error {
 func (m *agent) run(ctx context.Context, r *providerRun) {
 	d := &r.deal
 	log := m.n.log.With("deal", d.ID.Short())
-	job, err := m.job(ctx, d)
+	job, err := market.FetchJob(ctx, d, m.fetch)
 	if err != nil {
 		log.Info("job not fetched", "err", err)
 		m.mu.Lock()

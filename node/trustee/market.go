@@ -13,8 +13,6 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Market is what a trustee needs for its part in the compute market: a content store
@@ -188,9 +186,7 @@ func (t *Trustee) rule(ctx context.Context, h uint64, d *chain.Deal) error {
 	if err != nil {
 		return fmt.Errorf("re-execute: %w", err)
 	}
-	out := market.OutputHash(res.Stdout)
-	status := market.StatusOf(res.Status)
-	v := &chain.Verdict{Deal: d.ID, Output: out, ProviderAtFault: out != d.Output || status != d.Status}
+	v := &chain.Verdict{Deal: d.ID, Output: market.OutputHash(res.Stdout), ProviderAtFault: !market.Matches(d, res)}
 	tx := chain.NewTx(t.key, t.chainID, t.mempool.NextNonce(t.key.Address()), 0, v)
 	if _, err := t.SubmitTx(ctx, tx); err != nil {
 		return fmt.Errorf("send the verdict: %w", err)
@@ -209,17 +205,9 @@ func (t *Trustee) fetchJob(ctx context.Context, d *chain.Deal) (compute.Job, err
 			peers = append(peers, id)
 		}
 	}
-	module, err := f.Fetch(ctx, content.Hash(d.Open.Module), terms.MaxBlob, peers, nil)
-	if err != nil {
-		return compute.Job{}, fmt.Errorf("module: %w", err)
-	}
-	var input []byte
-	if !d.Open.Input.IsZero() {
-		if input, err = f.Fetch(ctx, content.Hash(d.Open.Input), terms.MaxBlob, peers, nil); err != nil {
-			return compute.Job{}, fmt.Errorf("input: %w", err)
-		}
-	}
-	return market.JobOf(d, module, input), nil
+	return market.FetchJob(ctx, d, func(ctx context.Context, h chain.Hash, max int64) ([]byte, error) {
+		return f.Fetch(ctx, content.Hash(h), max, peers, nil)
+	})
 }
 
 func (t *Trustee) cycle() time.Duration {

@@ -1,4 +1,4 @@
-package light
+package market
 
 import (
 	"strings"
@@ -28,15 +28,15 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 		{"long reason", long, chain.MaxMemo, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := truncate(tc.in, tc.n)
+			got := Truncate(tc.in, tc.n)
 			if !utf8.ValidString(got) || len(got) > tc.n {
-				t.Fatalf("truncate(%q, %d) = %q: %d bytes, valid UTF-8 %v", tc.in, tc.n, got, len(got), utf8.ValidString(got))
+				t.Fatalf("Truncate(%q, %d) = %q: %d bytes, valid UTF-8 %v", tc.in, tc.n, got, len(got), utf8.ValidString(got))
 			}
 			if tc.want != "" && got != tc.want {
-				t.Fatalf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+				t.Fatalf("Truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 			}
 			if !strings.HasPrefix(tc.in, got) && !strings.Contains(tc.in, "\xff") {
-				t.Fatalf("truncate(%q, %d) = %q is not a prefix", tc.in, tc.n, got)
+				t.Fatalf("Truncate(%q, %d) = %q is not a prefix", tc.in, tc.n, got)
 			}
 			tx := chain.NewTx(chaintest.UserKey(0), "test", 1, 0, &chain.ResultReject{Deal: chain.Hash{1}, Reason: got})
 			if _, err := tx.DecodeBody(); err != nil {
