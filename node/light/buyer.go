@@ -2,8 +2,6 @@ package light
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -37,47 +35,23 @@ type Job struct {
 	Error    string    // the last thing that went wrong handling it, in words
 }
 
-func (m *agent) buyerStep(ctx context.Context, j *Job, next uint64) {
-	d := &j.Deal
-	switch d.Phase {
-	case chain.PhaseOpen, chain.PhaseAccepted:
-		if next > d.Open.Deadline {
-			m.timeout(ctx, d, next)
-		}
-	case chain.PhasePosted:
-		dd := *d
-		m.once(ctx, d.ID, "react", next, func(ctx context.Context) error { return m.react(ctx, &dd) })
-	case chain.PhaseDisputed:
-		if next > d.Disputed+chain.VerdictWindow {
-			m.timeout(ctx, d, next)
-		}
-	}
-}
-
 // react fetches a posted result, checks it against its hash (the fetch does), re-runs
-// the job with probability Recheck, and accepts or rejects it.
-func (m *agent) react(ctx context.Context, d *chain.Deal) error {
+// the job with probability Recheck, and accepts or rejects it as market.Answer says;
+// it records whether this node re-executed the result and it matched.
+func (m *agent) react(ctx context.Context, d *chain.Deal) (record func(), err error) {
 	ok, checked, err := m.verify(ctx, d)
-	if err != nil && ctx.Err() == nil && m.n.Height()+2 < d.Posted+chain.ReactWindow {
-		return err // try again next block while there is time
-	}
-	var body chain.Body = &chain.ResultAccept{Deal: d.ID}
-	if !ok {
-		reason := "the output differs from a re-execution"
-		if err != nil {
-			reason = "the output could not be fetched: " + err.Error()
-		}
-		body = &chain.ResultReject{Deal: d.ID, Reason: market.Truncate(reason, chain.MaxMemo)}
+	body, retry := market.Answer(d, m.n.Height(), ok, err)
+	if retry {
+		return nil, err // try again next block while there is time
 	}
 	if _, err := m.n.sendTx(ctx, 0, body); err != nil {
-		return err
+		return nil, err
 	}
-	m.mu.Lock()
-	if j := m.buys[d.ID]; j != nil {
-		j.Checked = checked && ok
-	}
-	m.mu.Unlock()
-	return nil
+	return func() {
+		if j := m.buys[d.ID]; j != nil {
+			j.Checked = checked && ok
+		}
+	}, nil
 }
 
 // verify reports whether the posted result is to be accepted, and whether it was
@@ -86,7 +60,7 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 	if _, err := m.fetch(ctx, d.Output, int64(d.Open.Limits.OutputMax)); err != nil {
 		return false, false, err
 	}
-	if !m.recheck(d.ID) {
+	if !market.Recheck(m.n.cfg.Wallet.Sign(market.RecheckSalt(d.ID)), m.cfg.Recheck.Probability()) {
 		return true, false, nil
 	}
 	job, err := market.FetchJob(ctx, d, m.fetch)
@@ -98,22 +72,6 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 		return false, false, err
 	}
 	return market.Matches(d, res), true, nil
-}
-
-// recheck decides, from the deal's ID, whether this buyer re-executes its result: a
-// fair coin of bias Recheck that the provider cannot predict before it posts (it does
-// not know the buyer's key-derived salt).
-func (m *agent) recheck(id chain.Hash) bool {
-	p := m.cfg.Recheck.Probability()
-	switch {
-	case p <= 0:
-		return false
-	case p >= 1:
-		return true
-	}
-	salt := m.n.cfg.Wallet.Sign(append([]byte("daoli/recheck/v1"), id[:]...))
-	h := sha256.Sum256(salt)
-	return float64(binary.BigEndian.Uint64(h[:8])>>11)/(1<<53) < p
 }
 
 // reexecute runs a buyer's check of a result: in a worker process when there is one,

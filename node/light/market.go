@@ -2,7 +2,6 @@ package light
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,8 +11,15 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
+	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/wire"
 )
+
+// The node's part in the compute market is an agent that carries out what
+// market.Decide says: after each verified block it proves the deals it follows, asks
+// Decide what to do about each, and does it. This file is the agent's loop and its
+// execution of actions; provider.go and buyer.go are the two roles' work and methods,
+// plumbing.go the state proofs, transactions and blobs they share.
 
 // MarketConfig sets up the node's part in the compute market: as a provider while
 // sharing is on (SetProviding), and as a buyer (OpenDeal).
@@ -54,13 +60,12 @@ type agent struct {
 
 	mu        sync.Mutex
 	providing bool
-	regSent   uint64 // height when the last ProviderRegister was sent
-	regSlots  uint32 // its slots
+	reg       market.Registration // the last ProviderRegister sent
 	record    *chain.Provider
 	runs      map[chain.Hash]*providerRun
 	buys      map[chain.Hash]*Job
-	acting    map[chain.Hash]bool // a step of the deal is in flight
-	sent      map[chain.Hash]uint64
+	acting    map[chain.Hash]bool                   // a step of the deal is in flight
+	sent      map[chain.Hash]map[market.Kind]uint64 // when each step of a deal was last begun
 }
 
 func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
@@ -72,7 +77,8 @@ func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
 		return nil, err
 	}
 	m := &agent{n: n, cfg: cfg, cs: cs, kick: make(chan struct{}, 1),
-		runs: map[chain.Hash]*providerRun{}, buys: map[chain.Hash]*Job{}, acting: map[chain.Hash]bool{}, sent: map[chain.Hash]uint64{}}
+		runs: map[chain.Hash]*providerRun{}, buys: map[chain.Hash]*Job{}, acting: map[chain.Hash]bool{},
+		sent: map[chain.Hash]map[market.Kind]uint64{}}
 	for _, d := range n.book.Mine() {
 		if d.Phase != chain.PhaseClosed {
 			m.buys[d.ID] = &Job{Deal: d}
@@ -117,7 +123,7 @@ func (m *agent) loop(ctx context.Context) {
 func (m *agent) pass(ctx context.Context) error {
 	h := m.n.Height()
 	m.mu.Lock()
-	providing, regSent := m.providing, m.regSent
+	registered := m.providing || m.reg.At > 0
 	ids := make([]chain.Hash, 0, len(m.runs)+len(m.buys))
 	for id := range m.runs {
 		ids = append(ids, id)
@@ -129,7 +135,7 @@ func (m *agent) pass(ctx context.Context) error {
 	}
 	m.mu.Unlock()
 
-	if providing || regSent > 0 {
+	if registered {
 		values, _, err := m.n.proveState(ctx, []chain.Hash{chain.ProviderKey(m.n.me)})
 		if err != nil {
 			return err
@@ -140,9 +146,6 @@ func (m *agent) pass(ctx context.Context) error {
 				return fmt.Errorf("%w: %w", ErrBadProof, err)
 			}
 		}
-		m.mu.Lock()
-		m.record = rec
-		m.mu.Unlock()
 		m.register(ctx, h, rec)
 		if rec != nil {
 			for _, id := range rec.Deals {
@@ -177,66 +180,99 @@ func (m *agent) pass(ctx context.Context) error {
 	return nil
 }
 
-// stepDeal takes the next step of a deal proven at height at.
+// stepDeal asks market.Decide what to do about a deal proven at height at, and does
+// it: the agent's one place that reads and changes what it holds of a deal.
 func (m *agent) stepDeal(ctx context.Context, d *chain.Deal, at uint64) {
-	next := at + 1 // the epoch a transaction sent now can land in, at the earliest
-	me := m.n.me
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if j, ok := m.buys[d.ID]; ok || d.Buyer == me {
-		if !ok {
+	j, bought := m.buys[d.ID]
+	role := market.RoleOf(d, m.n.me, bought)
+	r := m.runs[d.ID]
+	held := market.Held{Run: r.state(), Mute: m.cfg.Fault == FaultSilent, Acting: m.acting[d.ID], Sent: m.sent[d.ID]}
+	if role&market.Buyer != 0 {
+		if !bought {
 			j = &Job{}
 			m.buys[d.ID] = j
 		}
-		was := j.Deal.Phase
+		held.Seen = j.Deal.Phase
 		j.Deal, j.Proven = *d, at
-		m.buyerStep(ctx, j, next)
-		if was != d.Phase {
-			m.n.events.publish(Event{Kind: EventJob, Height: at, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome, Bought: true})
-		}
 	}
-	if d.Provider == me {
-		m.providerStep(ctx, d, next)
-	} else if r, ok := m.runs[d.ID]; ok && d.Phase == chain.PhaseOpen {
-		// The offer lapsed, or went to another provider.
-		m.stopRunLocked(r)
-		delete(m.runs, d.ID)
+	for _, a := range market.Decide(d, role, at, held) {
+		switch a.Kind {
+		case market.Start:
+			run := &providerRun{deal: *d}
+			m.runs[d.ID], r = run, run
+			m.wg.Go(func() { m.run(ctx, run) })
+		case market.Stop:
+			m.stopRunLocked(r)
+			delete(m.runs, d.ID)
+		case market.Announce:
+			e := Event{Kind: EventJob, Height: d.Closed, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome}
+			if a.As == market.Buyer {
+				e.Height, e.Bought = at, true
+			}
+			m.n.events.publish(e)
+		default:
+			m.begin(ctx, d.ID, a.Kind, at+1, m.stepFunc(a.Kind, *d, r))
+		}
 	}
 }
 
-// once runs a deal step in the background unless one is in flight, and not again for
-// the same phase within a few blocks (a transaction takes a block to be certified).
-func (m *agent) once(ctx context.Context, id chain.Hash, phase string, at uint64, f func(context.Context) error) {
-	key := sha256.Sum256(append(id[:], phase...))
-	if m.acting[id] || (m.sent[key] > 0 && at < m.sent[key]+3) {
-		return
+// step is the work of a step: it sends the step's transaction and returns what to
+// record once it went through, which begin applies under mu.
+type step func(context.Context) (record func(), err error)
+
+// stepFunc is the work of step k of deal d. The caller holds mu.
+func (m *agent) stepFunc(k market.Kind, d chain.Deal, r *providerRun) step {
+	send := func(body chain.Body) step {
+		return func(ctx context.Context) (func(), error) {
+			_, err := m.n.sendTx(ctx, 0, body)
+			return nil, err
+		}
 	}
-	m.acting[id], m.sent[key] = true, at
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		err := f(ctx)
+	switch k {
+	case market.Accept:
+		return func(ctx context.Context) (func(), error) { return nil, m.accept(ctx, &d) }
+	case market.Post:
+		post := send(&chain.ResultPost{Deal: d.ID, Output: r.output, Status: r.status})
+		return func(ctx context.Context) (func(), error) {
+			_, err := post(ctx)
+			return func() { r.posted = true }, err
+		}
+	case market.React:
+		return func(ctx context.Context) (func(), error) { return m.react(ctx, &d) }
+	case market.Timeout:
+		return send(&chain.DealTimeout{Deal: d.ID})
+	}
+	panic(fmt.Sprintf("market: %s is not a step", k))
+}
+
+// begin runs a step of deal id in the background, marking it in flight and sent at
+// epoch next; the caller holds mu. What went wrong is the job's error until the next
+// step; a step that went through records what it did and kicks another pass.
+func (m *agent) begin(ctx context.Context, id chain.Hash, k market.Kind, next uint64, f step) {
+	if m.sent[id] == nil {
+		m.sent[id] = map[market.Kind]uint64{}
+	}
+	m.acting[id], m.sent[id][k] = true, next
+	m.wg.Go(func() {
+		record, err := f(ctx)
 		m.mu.Lock()
 		delete(m.acting, id)
+		if err == nil && record != nil {
+			record()
+		}
 		if j, ok := m.buys[id]; ok {
+			j.Error = ""
 			if err != nil {
 				j.Error = err.Error()
-			} else {
-				j.Error = ""
 			}
 		}
 		m.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
-			m.n.log.Info("deal step", "deal", id.Short(), "step", phase, "err", err)
+			m.n.log.Info("deal step", "deal", id.Short(), "step", k, "err", err)
 			return
 		}
 		m.poke()
-	}()
-}
-
-func (m *agent) timeout(ctx context.Context, d *chain.Deal, at uint64) {
-	m.once(ctx, d.ID, "timeout", at, func(ctx context.Context) error {
-		_, err := m.n.sendTx(ctx, 0, &chain.DealTimeout{Deal: d.ID})
-		return err
 	})
 }

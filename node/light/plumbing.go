@@ -14,6 +14,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// The plumbing the market's roles share: running a job, moving blobs through the
+// content directory, proving state and sending transactions.
+
 // runJob runs job in a worker process, or in this process when there is no worker.
 // watch, when set, is handed the worker process before it is waited on, and what it
 // returns is called once the process ended.

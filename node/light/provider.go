@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/daolicloud/daoli/node/capacity"
@@ -34,25 +33,33 @@ type providerRun struct {
 	stopped bool
 }
 
-// register keeps the provider record in line with the sharing switch: registered with
-// its slots while sharing, with none otherwise. A registration waits a few blocks to
-// be certified before it is sent again.
+// state is how far the run got, as market.Decide reads it; nil is no run.
+func (r *providerRun) state() market.Run {
+	switch {
+	case r == nil:
+		return market.RunNone
+	case r.posted:
+		return market.RunPosted
+	case r.done:
+		return market.RunDone
+	}
+	return market.RunGoing
+}
+
+// register keeps the provider record in line with the sharing switch, as
+// market.Reregister decides from the record proven at height h (rec, nil when none).
 func (m *agent) register(ctx context.Context, h uint64, rec *chain.Provider) {
 	m.mu.Lock()
-	want := uint32(0)
-	if m.providing && m.n.Status().Balance >= m.minDeposit() {
-		want = m.cfg.Slots
+	m.record = rec
+	want := market.Slots(m.providing, m.n.Status().Balance, m.cfg.Price, m.cfg.Slots)
+	send := market.Reregister(rec, want, m.cfg.Price, h, m.reg)
+	if send {
+		m.reg = market.Registration{Slots: want, At: max(h, 1)}
 	}
-	current := rec != nil && !rec.Away && rec.Slots == want && rec.Price == m.cfg.Price
-	if rec == nil && want == 0 {
-		current = true
-	}
-	if current || (m.regSent > 0 && h < m.regSent+3 && m.regSlots == want) {
-		m.mu.Unlock()
+	m.mu.Unlock()
+	if !send {
 		return
 	}
-	m.regSent, m.regSlots = max(h, 1), want
-	m.mu.Unlock()
 	body := &chain.ProviderRegister{Spec: m.cfg.Spec, Executors: []string{chain.ExecutorWASI}, Price: m.cfg.Price, Slots: want}
 	if _, err := m.n.sendTx(ctx, 0, body); err != nil {
 		m.n.log.Info("provider registration not sent", "err", err)
@@ -60,73 +67,6 @@ func (m *agent) register(ctx context.Context, h uint64, rec *chain.Provider) {
 	}
 	m.n.log.Info("provider registration sent", "slots", want, "price", m.cfg.Price)
 }
-
-func (m *agent) providerStep(ctx context.Context, d *chain.Deal, next uint64) {
-	r, ok := m.runs[d.ID]
-	switch d.Phase {
-	case chain.PhaseOpen:
-		if !ok {
-			r = &providerRun{deal: *d}
-			m.runs[d.ID] = r
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				m.run(ctx, r)
-			}()
-		}
-		dd := *d
-		m.once(ctx, d.ID, "accept", next, func(ctx context.Context) error { return m.accept(ctx, &dd) })
-	case chain.PhaseAccepted:
-		if !ok {
-			// Accepted before a restart: run it again.
-			r = &providerRun{deal: *d}
-			m.runs[d.ID] = r
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				m.run(ctx, r)
-			}()
-		}
-		if r.done && !r.posted && m.cfg.Fault != FaultSilent && next <= d.Open.Deadline {
-			out, status := r.output, r.status
-			m.once(ctx, d.ID, "post", next, func(ctx context.Context) error {
-				if _, err := m.n.sendTx(ctx, 0, &chain.ResultPost{Deal: d.ID, Output: out, Status: status}); err != nil {
-					return err
-				}
-				m.mu.Lock()
-				r.posted = true
-				m.mu.Unlock()
-				return nil
-			})
-		}
-	case chain.PhasePosted:
-		if next > d.Posted+chain.ReactWindow {
-			m.timeout(ctx, d, next)
-		}
-	case chain.PhaseDisputed:
-		if next > d.Disputed+chain.VerdictWindow {
-			m.timeout(ctx, d, next)
-		}
-	case chain.PhaseClosed:
-		if ok {
-			m.stopRunLocked(r)
-			delete(m.runs, d.ID)
-		}
-		m.n.events.publish(Event{Kind: EventJob, Height: d.Closed, Deal: d.ID, Phase: d.Phase, Outcome: d.Outcome})
-	}
-}
-
-// minDeposit is the deposit of a short deal (minDealSeconds of wall time) at this
-// node's price: below it the node could not accept the deals it would be offered, so
-// it does not take offers (each would lapse and set it aside).
-func (m *agent) minDeposit() uint64 {
-	if m.cfg.Price > math.MaxUint64/(minDealSeconds*chain.DepositFactor) {
-		return math.MaxUint64
-	}
-	return m.cfg.Price * minDealSeconds * chain.DepositFactor
-}
-
-const minDealSeconds = 10
 
 func (m *agent) accept(ctx context.Context, d *chain.Deal) error {
 	charge, ok := chain.Charge(m.cfg.Price, d.Open.Limits)
@@ -139,26 +79,36 @@ func (m *agent) accept(ctx context.Context, d *chain.Deal) error {
 
 // run fetches a deal's job and runs it; the result waits for the accept to be
 // certified before it is posted. It starts on the offer, so a job runs within the
-// epoch it was offered in.
+// epoch it was offered in. A run that fails is forgotten, to be taken again while the
+// deal allows.
 func (m *agent) run(ctx context.Context, r *providerRun) {
+	out, status, err := m.produce(ctx, r)
+	m.mu.Lock()
+	if err != nil {
+		delete(m.runs, r.deal.ID)
+	} else {
+		r.done, r.output, r.status = true, out, status
+	}
+	m.mu.Unlock()
+	if err == nil {
+		m.poke()
+	}
+}
+
+// produce runs a deal's job, stores its output and has a trustee keep it.
+func (m *agent) produce(ctx context.Context, r *providerRun) (chain.Hash, chain.DealStatus, error) {
 	d := &r.deal
 	log := m.n.log.With("deal", d.ID.Short())
 	job, err := market.FetchJob(ctx, d, m.fetch)
 	if err != nil {
 		log.Info("job not fetched", "err", err)
-		m.mu.Lock()
-		delete(m.runs, d.ID)
-		m.mu.Unlock()
-		return
+		return chain.Hash{}, 0, err
 	}
 	m.n.events.publish(Event{Kind: EventRun, Height: m.n.Height(), Deal: d.ID, Phase: d.Phase})
 	res, err := m.execute(ctx, r, job)
 	if err != nil {
 		log.Info("job not run", "err", err)
-		m.mu.Lock()
-		delete(m.runs, d.ID)
-		m.mu.Unlock()
-		return
+		return chain.Hash{}, 0, err
 	}
 	out := res.Stdout
 	if m.cfg.Fault == FaultWrongOutput {
@@ -170,16 +120,10 @@ func (m *agent) run(ctx context.Context, r *providerRun) {
 	}
 	if err != nil {
 		log.Info("output not stored", "err", err)
-		m.mu.Lock()
-		delete(m.runs, d.ID)
-		m.mu.Unlock()
-		return
+		return chain.Hash{}, 0, err
 	}
 	log.Info("job ran", "status", res.Status, "elapsed", res.Elapsed, "output", len(out))
-	m.mu.Lock()
-	r.done, r.output, r.status = true, chain.Hash(h), market.StatusOf(res.Status)
-	m.mu.Unlock()
-	m.poke()
+	return chain.Hash(h), market.StatusOf(res.Status), nil
 }
 
 // execute runs a provider's job in a worker process that the governor holds to its
