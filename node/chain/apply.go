@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -519,7 +520,7 @@ func changeMembership(s *State, e uint64) {
 			bonded = append(bonded, t)
 		}
 	}
-	slices.SortFunc(bonded, func(a, b Trustee) int { return cmpUint(a.Seniority, b.Seniority) })
+	slices.SortFunc(bonded, func(a, b Trustee) int { return cmp.Compare(a.Seniority, b.Seniority) })
 	s.reg.Bonded = bonded
 	s.reg.Active = slices.Clone(bonded[:min(len(bonded), int(s.params.MaxTrustees))])
 }
@@ -527,16 +528,6 @@ func changeMembership(s *State, e uint64) {
 // supply is the total of all coins: genesis + minted − burned, including this block's.
 func supply(s *State) uint64 {
 	return s.params.GenesisSupply + s.meta.Minted - s.meta.Burned
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func countStaying(ts []Trustee) int {

@@ -1,6 +1,7 @@
 package trustee
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -240,7 +241,7 @@ func (p *Mempool) ordered() []*queue {
 	for _, q := range p.queues {
 		qs = append(qs, q)
 	}
-	slices.SortFunc(qs, func(a, b *queue) int { return cmpUint(a.seq, b.seq) })
+	slices.SortFunc(qs, func(a, b *queue) int { return cmp.Compare(a.seq, b.seq) })
 	return qs
 }
 
@@ -290,14 +291,4 @@ func (p *Mempool) drop(pt pending) {
 	delete(p.hashes, pt.hash)
 	p.count--
 	p.bytes -= pt.size
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
