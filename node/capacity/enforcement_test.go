@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/luck"
 )
 
@@ -183,10 +184,10 @@ func TestMinerPausesOnUserActivity(t *testing.T) {
 	// Paused: the attempts stand still and the process uses almost no CPU. The
 	// governor keeps sampling meanwhile; that is part of what is measured.
 	const window = time.Second
-	cpuBefore, ok := processCPUTime()
+	cpuBefore, ok := nodetest.ProcessCPU()
 	attempts, wallBefore := miner.Stats().Attempts, time.Now()
 	time.Sleep(window) // the measurement window, not a synchronisation
-	cpuAfter, _ := processCPUTime()
+	cpuAfter, _ := nodetest.ProcessCPU()
 	wall := time.Since(wallBefore)
 	if n := miner.Stats().Attempts - attempts; n != 0 {
 		t.Errorf("%d attempts while paused", n)

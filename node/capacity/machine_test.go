@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 // TestProbesOnThisMachine runs the real probes and logs what they report. Where this
@@ -93,7 +95,7 @@ func TestProbesOnThisMachine(t *testing.T) {
 // TestLoadProbeSeesOwnWork burns CPU in this process and checks that the load probe
 // books it as ours, not as other programs'.
 func TestLoadProbeSeesOwnWork(t *testing.T) {
-	cpuBefore, ok := processCPUTime()
+	cpuBefore, ok := nodetest.ProcessCPU()
 	if !ok {
 		t.Fatal("getrusage failed")
 	}
@@ -111,7 +113,7 @@ func TestLoadProbeSeesOwnWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpuAfter, _ := processCPUTime()
+	cpuAfter, _ := nodetest.ProcessCPU()
 	own, ok := l.OwnCPU.Get()
 	if !ok {
 		t.Fatal("own CPU unknown")

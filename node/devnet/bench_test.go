@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/trustee"
 )
@@ -144,7 +145,7 @@ func benchTransfers(b *testing.B, submit func(*testing.B, context.Context, []*tr
 		c := &committed{}
 		wctx, stop := context.WithCancel(ctx)
 		go c.watch(wctx, d.Nodes[0], d.Nodes[0].Trustee.Status().Height)
-		cpu0, _ := processCPU()
+		cpu0, _ := nodetest.ProcessCPU()
 		b.StartTimer()
 
 		submit(b, ctx, d.Nodes, signed)
@@ -156,7 +157,7 @@ func benchTransfers(b *testing.B, submit func(*testing.B, context.Context, []*tr
 			time.Sleep(time.Millisecond)
 		}
 		b.StopTimer()
-		cpu1, _ := processCPU()
+		cpu1, _ := nodetest.ProcessCPU()
 		cpu += cpu1 - cpu0
 		stop()
 		r, n := c.rate()

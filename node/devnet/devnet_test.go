@@ -2,23 +2,15 @@ package devnet
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // waitFor bounds every wait; conditions are polled, never slept on.
 const waitFor = 90 * time.Second
-
-func testLogger() *slog.Logger {
-	if os.Getenv("DAOLI_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
 
 // fast is a timing short enough for tests, long enough for four trustees on two
 // cores under the race detector.
@@ -26,13 +18,7 @@ var fast = Options{Phi: 150 * time.Millisecond, Delta: 100 * time.Millisecond, C
 
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Poll(t, time.Now().Add(waitFor), what, cond)
 }
 
 func minHeight(nodes []*trustee.Node) uint64 {
@@ -53,7 +39,7 @@ func TestDevnetCertifies(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	d, err := Start(ctx, dir, trustee.NodeOptions{Logger: testLogger()})
+	d, err := Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +99,7 @@ func TestDevnetCertifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := trustee.Start(ctx, cfg, trustee.NodeOptions{Logger: testLogger(), NoDHT: true})
+	back, err := trustee.Start(ctx, cfg, trustee.NodeOptions{Logger: nodetest.Logger(), NoDHT: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/compute"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 // procField reads a field of /proc/PID/stat (1-based, as proc(5) numbers them).
@@ -56,7 +57,7 @@ func TestProviderJobHeldToGate(t *testing.T) {
 	if !ok {
 		deadline = time.Now().Add(time.Hour)
 	}
-	pollUntil(t, deadline.Add(-10*time.Second), "the job running in a worker", func() bool {
+	nodetest.Poll(t, deadline.Add(-10*time.Second), "the job running in a worker", func() bool {
 		m.mu.Lock()
 		p = r.proc
 		m.mu.Unlock()

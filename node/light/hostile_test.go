@@ -11,6 +11,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
@@ -52,7 +53,7 @@ func newMesh(t testing.TB, c *chaintest.Net, wallet *keys.Key) *mesh {
 	}
 	nf := &network.File{Name: "test", ChainID: c.Config.ChainID, Genesis: c.Genesis}
 	lc := DefaultConfig(nf, t.TempDir())
-	lc.Wallet, lc.Host, lc.DHT, lc.Ping, lc.Poll, lc.Logger = wallet, h, false, false, 20*time.Millisecond, testLogger()
+	lc.Wallet, lc.Host, lc.DHT, lc.Ping, lc.Poll, lc.Logger = wallet, h, false, false, 20*time.Millisecond, nodetest.Logger()
 	n, err := Start(context.Background(), lc)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func (m *mesh) peer(k *keys.Key) *p2p.Network {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	nw, err := p2p.New(h, p2p.Config{ChainID: m.chain.Config.ChainID, Logger: testLogger(), PingInterval: -1,
+	nw, err := p2p.New(h, p2p.Config{ChainID: m.chain.Config.ChainID, Logger: nodetest.Logger(), PingInterval: -1,
 		Penalties: p2p.NewPenaltyBox(p2p.PenaltyConfig{})})
 	if err != nil {
 		m.t.Fatal(err)

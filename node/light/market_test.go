@@ -9,6 +9,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -84,7 +85,7 @@ func TestMarketDeals(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: testLogger()})
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

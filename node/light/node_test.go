@@ -3,14 +3,13 @@ package light
 import (
 	"context"
 	"crypto/rand"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -18,27 +17,9 @@ import (
 
 const waitFor = 90 * time.Second
 
-func testLogger() *slog.Logger {
-	if os.Getenv("DAOLI_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	pollUntil(t, time.Now().Add(waitFor), what, cond)
-}
-
-// pollUntil is poll with its own deadline.
-func pollUntil(t *testing.T, deadline time.Time, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Poll(t, time.Now().Add(waitFor), what, cond)
 }
 
 // startDevnet runs four trustees in this process with a 300 ms cycle.
@@ -55,7 +36,7 @@ func startDevnetNodes(t *testing.T) (string, *network.File, *devnet.Devnet) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: testLogger()})
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +51,7 @@ func startDevnetNodes(t *testing.T) (string, *network.File, *devnet.Devnet) {
 // loopback, off the DHT, one miner worker, logging to the test's logger.
 func testConfig(t testing.TB, nf *network.File, wallet *keys.Key) Config {
 	c := DefaultConfig(nf, t.TempDir())
-	c.Wallet, c.MinerWorkers, c.Logger = wallet, 1, testLogger()
+	c.Wallet, c.MinerWorkers, c.Logger = wallet, 1, nodetest.Logger()
 	c.Listen, c.DHT = []string{"/ip4/127.0.0.1/tcp/0"}, false
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 // The midstate gives exactly chain.Work, for prefixes of whole blocks as WorkPrefix
@@ -220,27 +221,9 @@ func TestMinerBusy(t *testing.T) {
 	waitDone(t, done, time.Second)
 }
 
-// fakeTime is a clock the test moves by hand.
-type fakeTime struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
-
 // The hash rate is attempts over active time; paused time does not count.
 func TestMinerRate(t *testing.T) {
-	clk := &fakeTime{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := nodetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := NewMiner(MinerConfig{Workers: 2, Now: clk.Now})
 	if st := m.Stats(); st.Rate != 0 || st.Active != 0 {
 		t.Fatalf("idle miner: %+v", st)

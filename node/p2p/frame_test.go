@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"runtime"
 	"testing"
 	"testing/iotest"
+
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
@@ -76,26 +77,16 @@ func TestReadOnlyFrameRejectsTrailingData(t *testing.T) {
 	}
 }
 
-// allocatedBy returns the bytes f allocates.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func TestReadFrameDoesNotAllocateTheClaimedSize(t *testing.T) {
 	// A prefix claiming 4 GiB is refused without reading further.
 	huge := binary.AppendUvarint(nil, 4<<30)
-	if n := allocatedBy(func() { _, _ = ReadFrame(bytes.NewReader(huge), ConsensusMessageLimit) }); n > 64<<10 {
+	if n := nodetest.Allocated(func() { _, _ = ReadFrame(bytes.NewReader(huge), ConsensusMessageLimit) }); n > 64<<10 {
 		t.Fatalf("4 GiB claim allocated %d bytes", n)
 	}
 	// A claim under the limit that sends little allocates about what was sent.
 	liar := append(binary.AppendUvarint(nil, ConsensusMessageLimit), "tiny"...)
 	var err error
-	if n := allocatedBy(func() { _, err = ReadFrame(bytes.NewReader(liar), ConsensusMessageLimit) }); n > 2*readChunk {
+	if n := nodetest.Allocated(func() { _, err = ReadFrame(bytes.NewReader(liar), ConsensusMessageLimit) }); n > 2*readChunk {
 		t.Fatalf("%d-byte claim with a 4-byte body allocated %d bytes", ConsensusMessageLimit, n)
 	}
 	if !errors.Is(err, ErrMalformed) {

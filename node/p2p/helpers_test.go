@@ -2,12 +2,11 @@ package p2p
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -29,14 +28,6 @@ func mustProtocols(chainID string) Protocols {
 	return p
 }
 
-// testLogger discards, unless DAOLI_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("DAOLI_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 // fastGossip shortens gossipsub's heartbeat so meshes form quickly in tests.
 func fastGossip() *pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
@@ -45,26 +36,9 @@ func fastGossip() *pubsub.GossipSubParams {
 	return &p
 }
 
-// fixedClock is a clock tests move by hand.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFixedClock() *fixedClock {
-	return &fixedClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fixedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFixedClock is a clock tests move by hand, from 2030.
+func newFixedClock() *nodetest.Clock {
+	return nodetest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // testConfig is a Network config for tests: quiet, fast gossip, a penalty box on a
@@ -72,7 +46,7 @@ func (c *fixedClock) Advance(d time.Duration) {
 func testConfig() Config {
 	return Config{
 		ChainID:      testChain,
-		Logger:       testLogger(),
+		Logger:       nodetest.Logger(),
 		Penalties:    NewPenaltyBox(PenaltyConfig{Now: newFixedClock().Now}),
 		PingInterval: -1,
 		GossipParams: fastGossip(),
@@ -145,13 +119,7 @@ func (m *mockNet) id(i int) peer.ID { return m.hosts[i].ID() }
 // eventually polls cond until it holds or the wait bound passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	nodetest.Poll(t, time.Now().Add(waitFor), what, cond)
 }
 
 func testContext(t *testing.T) context.Context {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain/chaintest"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -208,7 +209,7 @@ func BenchmarkCloseToCommit(b *testing.B) {
 			lb.waitHeight(b, warm, time.Minute)
 			h := lb.minHeight()
 			lat.startAfter(h)
-			cpu0, cpuOK := processCPU()
+			cpu0, cpuOK := nodetest.ProcessCPU()
 			epochs := 0
 			for b.Loop() {
 				h++
@@ -217,7 +218,7 @@ func BenchmarkCloseToCommit(b *testing.B) {
 			}
 			b.StopTimer()
 			lat.report(b)
-			if cpu1, ok := processCPU(); ok && cpuOK {
+			if cpu1, ok := nodetest.ProcessCPU(); ok && cpuOK {
 				b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(epochs), "cpu-ms/epoch")
 			}
 			cancel()

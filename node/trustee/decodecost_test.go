@@ -3,25 +3,15 @@ package trustee
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestDecodeCostRefusesBloat checks that a consensus message of nested empty arrays,
 // which the CBOR decoder would make into a Proposal of 460 MiB before it reports an
@@ -30,7 +20,7 @@ func TestDecodeCostRefusesBloat(t *testing.T) {
 	tr := mockTrustees(t, 4)[0]
 	msg := consensusBloat(2 << 20)
 	var err error
-	if n := allocated(func() { err = tr.onConsensus(context.Background(), "", msg) }); n > 8<<20 {
+	if n := nodetest.Allocated(func() { err = tr.onConsensus(context.Background(), "", msg) }); n > 8<<20 {
 		t.Fatalf("refusing a bloated consensus message of %d bytes allocated %d bytes", len(msg), n)
 	}
 	if !errors.Is(err, wire.ErrBloated) || !errors.Is(err, p2p.ErrBadInput) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/p2p"
@@ -21,13 +22,7 @@ const waitFor = 60 * time.Second
 
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Poll(t, time.Now().Add(waitFor), what, cond)
 }
 
 // client is a light node's side of the services: a host of its own on loopback.

@@ -5,25 +5,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
-	"runtime"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestDecodeCostRefusesBloat checks that an encoding of nested empty arrays, which the
 // CBOR decoder would make into slices of large structs before it reports an error, is
@@ -31,7 +21,7 @@ func allocated(f func()) uint64 {
 func TestDecodeCostRefusesBloat(t *testing.T) {
 	block := blockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 1<<17)
 	var err error
-	if n := allocated(func() { err = Decode(block, new(CertifiedBlock), p2p.BlockTopicLimit) }); n > 8<<20 {
+	if n := nodetest.Allocated(func() { err = Decode(block, new(CertifiedBlock), p2p.BlockTopicLimit) }); n > 8<<20 {
 		t.Fatalf("refusing a bloated block of %d bytes allocated %d bytes", len(block), n)
 	}
 	if !errors.Is(err, ErrBloated) || !errors.Is(err, ErrBadRequest) {

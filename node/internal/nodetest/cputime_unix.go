@@ -1,14 +1,15 @@
 //go:build unix
 
-package devnet
+package nodetest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time this process has used, user and system.
-func processCPU() (time.Duration, bool) {
+// ProcessCPU is the CPU time this process has used, user and system; false where it
+// cannot be read.
+func ProcessCPU() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false
