@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/daolicloud/daoli/node/content"
+	"github.com/daolicloud/daoli/node/wire/wiretest"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
@@ -1533,25 +1534,6 @@ func (f *forger) keyBlockOtherChain() *chain.KeyBlock {
 	return kb
 }
 
-// cborHead encodes a CBOR head of major type major and argument n.
-func cborHead(major byte, n uint64) []byte {
-	switch {
-	case n < 24:
-		return []byte{major<<5 | byte(n)}
-	case n < 1<<8:
-		return []byte{major<<5 | 24, byte(n)}
-	case n < 1<<16:
-		return binary.BigEndian.AppendUint16([]byte{major<<5 | 25}, uint16(n))
-	default:
-		return binary.BigEndian.AppendUint32([]byte{major<<5 | 26}, uint32(n))
-	}
-}
-
-// emptyItems is a CBOR array of n empty arrays.
-func emptyItems(n int) []byte {
-	return append(cborHead(4, uint64(n)), bytes.Repeat([]byte{0x80}, n)...)
-}
-
 // consensusBloat is a consensus message of about size bytes: a proposal whose
 // reports each list 2^17 empty tickets. Each empty array would be a KeyBlock of 168
 // bytes.
@@ -1559,33 +1541,33 @@ func consensusBloat(size int) []byte {
 	const tickets = 1 << 17
 	report := func() []byte {
 		var b []byte
-		b = append(b, cborHead(4, 7)...)
-		b = append(b, cborHead(3, 1)...)
+		b = append(b, wiretest.CBORHead(4, 7)...)
+		b = append(b, wiretest.CBORHead(3, 1)...)
 		b = append(b, 'x', 0x01)
-		b = append(b, cborHead(2, 32)...)
+		b = append(b, wiretest.CBORHead(2, 32)...)
 		b = append(b, make([]byte, 32)...)
-		b = append(b, emptyItems(tickets)...)
+		b = append(b, wiretest.EmptyItems(tickets)...)
 		b = append(b, 0x00) // admitted
-		b = append(b, cborHead(2, 32)...)
+		b = append(b, wiretest.CBORHead(2, 32)...)
 		b = append(b, make([]byte, 32)...)
-		b = append(b, cborHead(2, 64)...)
+		b = append(b, wiretest.CBORHead(2, 64)...)
 		return append(b, make([]byte, 64)...)
 	}
 	n := max(1, size/(tickets+200))
 	var b []byte
-	b = append(b, cborHead(4, 4)...)
-	b = append(b, 0xf6)              // no report
-	b = append(b, cborHead(4, 7)...) // the proposal
-	b = append(b, 0x01, 0x00, 0x20)  // epoch 1, round 0, valid round −1
-	b = append(b, 0x80)              // a block that is not one
-	b = append(b, cborHead(4, uint64(n))...)
+	b = append(b, wiretest.CBORHead(4, 4)...)
+	b = append(b, 0xf6)                       // no report
+	b = append(b, wiretest.CBORHead(4, 7)...) // the proposal
+	b = append(b, 0x01, 0x00, 0x20)           // epoch 1, round 0, valid round −1
+	b = append(b, 0x80)                       // a block that is not one
+	b = append(b, wiretest.CBORHead(4, uint64(n))...)
 	r := report()
 	for range n {
 		b = append(b, r...)
 	}
-	b = append(b, cborHead(2, 32)...)
+	b = append(b, wiretest.CBORHead(2, 32)...)
 	b = append(b, make([]byte, 32)...)
-	b = append(b, cborHead(2, 64)...)
+	b = append(b, wiretest.CBORHead(2, 64)...)
 	b = append(b, make([]byte, 64)...)
 	return append(b, 0xf6, 0xf6) // no vote, no certified block
 }
@@ -1601,12 +1583,12 @@ func (f *forger) blockBloat(n int) []byte {
 // empty arrays each, which would be KeyBlocks of 168 bytes and transactions of 120.
 func blockBloat(h chain.Header, n int) []byte {
 	var b []byte
-	b = append(b, cborHead(4, 3)...) // the certified block
-	b = append(b, cborHead(4, 5)...) // the block
+	b = append(b, wiretest.CBORHead(4, 3)...) // the certified block
+	b = append(b, wiretest.CBORHead(4, 5)...) // the block
 	b = append(b, wire.Encode(&h)...)
 	b = append(b, 0xf6)
-	b = append(b, emptyItems(n)...)
-	b = append(b, emptyItems(n)...)
+	b = append(b, wiretest.EmptyItems(n)...)
+	b = append(b, wiretest.EmptyItems(n)...)
 	b = append(b, 0xf6)
 	b = append(b, 0x80) // a certificate that is not one
 	return append(b, 0xf6)

@@ -1,8 +1,6 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"reflect"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire/wiretest"
 )
 
 // TestDecodeCostRefusesBloat checks that an encoding of nested empty arrays, which the
@@ -106,35 +105,16 @@ func TestDecodeCostPassesValid(t *testing.T) {
 	}
 }
 
-// cborHead is the head of a CBOR item of the major type with argument n.
-func cborHead(major byte, n uint64) []byte {
-	switch {
-	case n < 24:
-		return []byte{major<<5 | byte(n)}
-	case n < 1<<8:
-		return []byte{major<<5 | 24, byte(n)}
-	case n < 1<<16:
-		return binary.BigEndian.AppendUint16([]byte{major<<5 | 25}, uint16(n))
-	default:
-		return binary.BigEndian.AppendUint32([]byte{major<<5 | 26}, uint32(n))
-	}
-}
-
-// emptyItems is a CBOR array of n empty arrays.
-func emptyItems(n int) []byte {
-	return append(cborHead(4, uint64(n)), bytes.Repeat([]byte{0x80}, n)...)
-}
-
 // blockBloat is a certified block with header h whose payroll and payload are n
 // empty arrays each, which would be KeyBlocks of 168 bytes and transactions of 120.
 func blockBloat(h chain.Header, n int) []byte {
 	var b []byte
-	b = append(b, cborHead(4, 3)...) // the certified block
-	b = append(b, cborHead(4, 5)...) // the block
+	b = append(b, wiretest.CBORHead(4, 3)...) // the certified block
+	b = append(b, wiretest.CBORHead(4, 5)...) // the block
 	b = append(b, Encode(&h)...)
 	b = append(b, 0xf6)
-	b = append(b, emptyItems(n)...)
-	b = append(b, emptyItems(n)...)
+	b = append(b, wiretest.EmptyItems(n)...)
+	b = append(b, wiretest.EmptyItems(n)...)
 	b = append(b, 0xf6)
 	b = append(b, 0x80) // a certificate that is not one
 	return append(b, 0xf6)
