@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/xvfbtest"
 	"github.com/daolicloud/daoli/node/capacity"
 )
 
@@ -20,7 +21,7 @@ import (
 // set to mode, and returns the process and the time its window appeared.
 func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
 	b.Helper()
-	display := startXvfb(b)
+	display := xvfbtest.Start(b, "1280x800x24")
 	dir := b.TempDir()
 	s := capacity.DefaultSettings(2)
 	s.Mode = mode

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/internal/xvfbtest"
 )
 
 // runAppEnv makes the test binary act as the app itself, so the window test needs no
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 // TestRunOpensWindowTitledDaoli starts the app on a private X server and waits for a
 // real top-level window named Daoli.
 func TestRunOpensWindowTitledDaoli(t *testing.T) {
-	display := startXvfb(t)
+	display := xvfbtest.Start(t, "1280x800x24")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+t.TempDir(),
 		"XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
@@ -76,41 +77,12 @@ func TestRunOpensWindowTitledDaoli(t *testing.T) {
 	}
 }
 
-// startXvfb starts a private X server and returns its display name. Xvfb picks a free
-// display number and reports it on the file descriptor given to -displayfd.
-func startXvfb(t testing.TB) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Fatal("Xvfb is needed to open a real window headless; install it (make test does): apt-get install xvfb")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		t.Fatalf("Xvfb did not report its display: %v", err)
-	}
-	return ":" + strings.TrimSpace(line)
-}
-
 // TestAppEarnsOnDemoNetwork starts the app with nothing configured, its wallet
 // passphrase given in the environment: it runs the embedded demo network, and within
 // 60 s `daoli status --data DIR --json`, answered by the app's control API, reports a
 // certified height above 0 and a balance read from the chain.
 func TestAppEarnsOnDemoNetwork(t *testing.T) {
-	display := startXvfb(t)
+	display := xvfbtest.Start(t, "1280x800x24")
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+t.TempDir(),

@@ -6,61 +6,22 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/xvfbtest"
 	"github.com/godbus/dbus/v5"
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
 )
 
-// startXvfb runs a virtual X server on a free display and returns the display name.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Fatal("Xvfb is needed (make test installs it): apt-get install xvfb")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// -displayfd picks a free display and writes its number to fd 3.
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "320x240x24")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	number := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		number <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-number:
-		if n == "" {
-			t.Fatal("Xvfb did not start")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start in time")
-		return ""
-	}
-}
-
 // TestX11IdleProbe reads the idle time from a virtual X server, then fakes a pointer
 // motion with XTEST and sees the idle time start over.
 func TestX11IdleProbe(t *testing.T) {
-	display := startXvfb(t)
+	display := xvfbtest.Start(t, "320x240x24")
 	probe := &X11IdleProbe{Display: display}
 	defer probe.Close()
 	ctx := context.Background()
