@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
 )
@@ -52,7 +53,7 @@ func TestMarketEndToEnd(t *testing.T) {
 	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "2"}
 	var nodes []*marketNode
 	for i := range 4 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(procLog)}}
+		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
 		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 			t.Fatalf("wallet new: %v\n%s", err, out)
 		}

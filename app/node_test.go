@@ -12,13 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/trusteetest"
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
@@ -29,24 +29,6 @@ import (
 )
 
 const e2eWait = 3 * time.Minute
-
-// procLog collects a process's output while the test reads it.
-type procLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *procLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *procLog) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // daoliCmd runs this test binary as the daoli command line.
 func daoliCmd(args ...string) *exec.Cmd {
@@ -59,11 +41,12 @@ func daoliCmd(args ...string) *exec.Cmd {
 type trusteeNet struct {
 	networkFile string
 	procs       []*exec.Cmd
-	logs        []*procLog
+	logs        []*nodetest.Buffer
 }
 
 func startTrustees(t *testing.T, n int) *trusteeNet {
-	return startTrusteesWith(t, n, "150ms", "100ms", "300ms")
+	tm := trusteetest.Fast
+	return startTrusteesWith(t, n, tm.Phi, tm.Delta, tm.Cycle)
 }
 
 // startTrusteesWith starts n daoli-trustee processes of a devnet with the given DCC
@@ -71,25 +54,13 @@ func startTrustees(t *testing.T, n int) *trusteeNet {
 func startTrusteesWith(t *testing.T, n int, phi, delta, cycle string) *trusteeNet {
 	t.Helper()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "daoli-trustee")
-	build := exec.Command("go", "build", "-o", bin, "../node/cmd/daoli-trustee")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build daoli-trustee: %v\n%s", err, out)
-	}
+	bin := trusteetest.Build(t, tmp)
 	dir := filepath.Join(tmp, "devnet")
-	if out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir,
-		"--phi", phi, "--delta", delta, "--cycle", cycle).CombinedOutput(); err != nil {
-		t.Fatalf("devnet: %v\n%s", err, out)
-	}
-	paths, err := devnet.Configs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	paths := trusteetest.Devnet(t, bin, dir, n, trusteetest.Timing{Phi: phi, Delta: delta, Cycle: cycle})
 	tn := &trusteeNet{networkFile: filepath.Join(dir, devnet.NetworkFile)}
 	for _, p := range paths {
 		cmd := exec.Command(bin, "run", "--config", p)
-		lg := new(procLog)
+		lg := new(nodetest.Buffer)
 		cmd.Stderr = lg
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -109,7 +80,7 @@ func startTrusteesWith(t *testing.T, n int, phi, delta, cycle string) *trusteeNe
 type lightProc struct {
 	dir string
 	cmd *exec.Cmd
-	log *procLog
+	log *nodetest.Buffer
 }
 
 // shareAlways saves the sharing setting "always" in a data directory: these test
@@ -132,7 +103,7 @@ func newLight(t *testing.T, networkFile string) *lightProc {
 // without --network.
 func newLightChosen(t *testing.T, networkFile string, chosen bool) *lightProc {
 	t.Helper()
-	p := &lightProc{dir: t.TempDir(), log: new(procLog)}
+	p := &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}
 	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 		t.Fatalf("wallet new: %v\n%s", err, out)
 	}
@@ -362,7 +333,7 @@ func checkLightStore(t *testing.T, dir string) {
 // embedded local demo network and the user's light node, and the CLI's commands talk
 // to it through the control API.
 func TestNodeOnDemoNetwork(t *testing.T) {
-	p := &lightProc{dir: t.TempDir(), log: new(procLog)}
+	p := &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}
 	if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
 		t.Fatalf("wallet new: %v\n%s", err, out)
 	}

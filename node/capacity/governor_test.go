@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/internal/nodetest"
 )
 
 // fakeSampler returns a sample the test sets, and counts its use.
@@ -54,24 +56,6 @@ func (f *fakeSampler) counts() (samples, idleCalls int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.samples, f.idleCalls
-}
-
-// lockedBuffer is a trace the test reads while the governor writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // governorRig runs a Governor on a fake clock and hands out its decisions in order.
@@ -236,7 +220,7 @@ func (r *governorRig) Wake() { r.gov.Wake() }
 func TestGovernorOffSamplesOnChange(t *testing.T) {
 	off := PresetSettings(Balanced, 8)
 	off.Mode = Never
-	record := &lockedBuffer{}
+	record := &nodetest.Buffer{}
 	r := startGovernor(t, off, record)
 	if d := r.next(); d.Reason != "Paused: sharing is off" {
 		t.Fatalf("first decision %q", d.Reason)

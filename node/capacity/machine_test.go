@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/node/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/nodetest"
 )
 
 // TestProbesOnThisMachine runs the real probes and logs what they report. Where this

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/node/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 

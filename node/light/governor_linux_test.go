@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/assets"
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/compute"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 // procField reads a field of /proc/PID/stat (1-based, as proc(5) numbers them).

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/devnet"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/trustee"

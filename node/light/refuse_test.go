@@ -1,15 +1,14 @@
 package light
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/dcc"
@@ -19,25 +18,8 @@ import (
 	"github.com/daolicloud/daoli/node/wire"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // offlineNode is a Node without a network: blocks are handed to it as gossip would.
-func offlineNode(t testing.TB, net *chaintest.Net, logs *syncBuffer) *Node {
+func offlineNode(t testing.TB, net *chaintest.Net, logs *nodetest.Buffer) *Node {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), DBFile), nil)
 	if err != nil {
@@ -67,7 +49,7 @@ func offlineNode(t testing.TB, net *chaintest.Net, logs *syncBuffer) *Node {
 // and the genuine block is accepted afterwards.
 func TestNodeRefusesForgedGossip(t *testing.T) {
 	net, ls := testChain(t, chaintest.Config{Trustees: 4}, 3)
-	logs := new(syncBuffer)
+	logs := new(nodetest.Buffer)
 	n := offlineNode(t, net, logs)
 	for _, l := range ls[:2] {
 		n.onGossip(t.Context(), gossipBlock{cb: &wire.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}, recv: -1})
@@ -131,7 +113,7 @@ func TestNodeRefusesForgedGossip(t *testing.T) {
 // block after the tip whose certificate a quorum of the trusted set signed.
 func FuzzValidateBlock(f *testing.F) {
 	net, ls := testChain(f, chaintest.Config{Trustees: 4}, 3)
-	n := offlineNode(f, net, new(syncBuffer))
+	n := offlineNode(f, net, new(nodetest.Buffer))
 	n.log = slog.New(slog.DiscardHandler)
 	for _, l := range ls {
 		f.Add(wire.Encode(&wire.CertifiedBlock{Block: *l.Block, Cert: *l.Cert}))

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 )
 
 // The midstate gives exactly chain.Work, for prefixes of whole blocks as WorkPrefix

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/daolicloud/daoli/node/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/nodetest"
 )
 
 func TestFrameRoundTrip(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/node/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/nodetest"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 )

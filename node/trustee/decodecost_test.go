@@ -5,10 +5,10 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/ibft"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 )

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/ibft"
-	"github.com/daolicloud/daoli/node/internal/nodetest"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"

@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/trusteetest"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -36,7 +37,7 @@ const crashWait = 30 * time.Second
 type crashProc struct {
 	bin, config, metrics, dataDir string
 	key                           keys.PublicKey
-	log                           *logBuffer
+	log                           *nodetest.Buffer
 	cmd                           *exec.Cmd
 	exited                        chan struct{}
 	err                           error // why the process ended, once exited is closed
@@ -104,21 +105,8 @@ type crashNet struct {
 func startCrashNet(t *testing.T, n int) *crashNet {
 	t.Helper()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "daoli-trustee")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	dir := filepath.Join(tmp, "devnet")
-	out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir, "--phi", "150ms", "--delta", "100ms", "--cycle", "300ms").CombinedOutput()
-	if err != nil {
-		t.Fatalf("devnet: %v\n%s", err, out)
-	}
-	paths, err := devnet.Configs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := trusteetest.Build(t, tmp)
+	paths := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
 	net := &crashNet{t: t}
 	t.Cleanup(func() {
 		for _, p := range net.procs {
@@ -137,7 +125,7 @@ func startCrashNet(t *testing.T, n int) *crashNet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &crashProc{bin: bin, config: path, metrics: cfg.Metrics, dataDir: cfg.DataDir, key: key.Public(), log: new(logBuffer)}
+		p := &crashProc{bin: bin, config: path, metrics: cfg.Metrics, dataDir: cfg.DataDir, key: key.Public(), log: new(nodetest.Buffer)}
 		p.start(t)
 		net.procs = append(net.procs, p)
 	}

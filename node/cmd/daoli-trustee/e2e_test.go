@@ -4,45 +4,25 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
+	"github.com/daolicloud/daoli/internal/trusteetest"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
 const waitFor = 120 * time.Second
-
-// logBuffer collects a process's output; the process writes while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // height reads daoli_chain_height from a metrics endpoint; -1 when unreachable.
 func height(addr string) int {
@@ -68,13 +48,13 @@ func height(addr string) int {
 type e2eTrustee struct {
 	bin, config, metrics, dataDir string
 	cmd                           *exec.Cmd
-	log                           *logBuffer
+	log                           *nodetest.Buffer
 }
 
 func (p *e2eTrustee) start(t *testing.T) {
 	t.Helper()
 	if p.log == nil {
-		p.log = new(logBuffer)
+		p.log = new(nodetest.Buffer)
 	}
 	p.cmd = exec.Command(p.bin, "run", "--config", p.config)
 	p.cmd.Stdout, p.cmd.Stderr = io.Discard, p.log
@@ -109,21 +89,8 @@ type e2eNet struct {
 func startE2E(t *testing.T, n int) *e2eNet {
 	t.Helper()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "daoli-trustee")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	dir := filepath.Join(tmp, "devnet")
-	out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir, "--phi", "150ms", "--delta", "100ms", "--cycle", "300ms").CombinedOutput()
-	if err != nil {
-		t.Fatalf("devnet: %v\n%s", err, out)
-	}
-	paths, err := devnet.Configs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := trusteetest.Build(t, tmp)
+	paths := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
 	net := &e2eNet{t: t}
 	t.Cleanup(func() {
 		for _, p := range net.procs {

@@ -1,6 +1,9 @@
 package nodetest
 
 import (
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,5 +33,23 @@ func TestPoll(t *testing.T) {
 	Poll(t, time.Now().Add(time.Minute), "the third look", func() bool { n++; return n == 3 })
 	if n != 3 {
 		t.Fatalf("polled %d times, want 3", n)
+	}
+}
+
+// TestBuffer: what goroutines write while the test reads is all there at the end.
+func TestBuffer(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				fmt.Fprint(&b, "x")
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if got := b.String(); got != strings.Repeat("x", 400) {
+		t.Fatalf("buffer holds %d bytes, want 400", len(got))
 	}
 }
