@@ -46,14 +46,7 @@ const (
 
 // easyTarget admits one attempt in 16, so that after a few empty epochs have doubled
 // it there is still work above it.
-func easyTarget() Hash {
-	var h Hash
-	for i := range h {
-		h[i] = 0xff
-	}
-	h[0] = 0x0f
-	return h
-}
+func easyTarget() Hash { return TargetOneIn(16) }
 
 func testGenesis(trustees, users []*keys.Key) *Genesis {
 	g := &Genesis{

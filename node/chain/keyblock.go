@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math/big"
 
 	"github.com/daolicloud/daoli/node/keys"
 )
@@ -93,6 +94,16 @@ func Work(prefix []byte, nonce uint64) Hash {
 
 // Admitted reports whether work is at or below target (both read as big-endian numbers).
 func Admitted(work, target Hash) bool { return bytes.Compare(work[:], target[:]) <= 0 }
+
+// TargetOneIn is the target that admits one attempt in n on average: (2²⁵⁶ − 1) / n.
+// An n of 0 is taken as 1, which admits every attempt.
+func TargetOneIn(n uint64) Hash {
+	t := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+	t.Div(t, new(big.Int).SetUint64(max(n, 1)))
+	var h Hash
+	t.FillBytes(h[:])
+	return h
+}
 
 // NewKeyBlock builds an unsigned ticket with its VRF proof; the caller finds a nonce
 // (see node/luck) and then calls Sign.
