@@ -1576,20 +1576,5 @@ func consensusBloat(size int) []byte {
 // arrays each.
 func (f *forger) blockBloat(n int) []byte {
 	e, tip := f.tip()
-	return blockBloat(chain.Header{ChainID: f.chainID, Epoch: e + 1, Parent: tip, StateRoot: f.hash()}, n)
-}
-
-// blockBloat is a certified block with header h whose payroll and payload are n
-// empty arrays each, which would be KeyBlocks of 168 bytes and transactions of 120.
-func blockBloat(h chain.Header, n int) []byte {
-	var b []byte
-	b = append(b, wiretest.CBORHead(4, 3)...) // the certified block
-	b = append(b, wiretest.CBORHead(4, 5)...) // the block
-	b = append(b, wire.Encode(&h)...)
-	b = append(b, 0xf6)
-	b = append(b, wiretest.EmptyItems(n)...)
-	b = append(b, wiretest.EmptyItems(n)...)
-	b = append(b, 0xf6)
-	b = append(b, 0x80) // a certificate that is not one
-	return append(b, 0xf6)
+	return wiretest.BlockBloat(chain.Header{ChainID: f.chainID, Epoch: e + 1, Parent: tip, StateRoot: f.hash()}, n)
 }

@@ -18,7 +18,7 @@ import (
 // CBOR decoder would make into slices of large structs before it reports an error, is
 // refused as a bad request without being decoded.
 func TestDecodeCostRefusesBloat(t *testing.T) {
-	block := blockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 1<<17)
+	block := wiretest.BlockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 1<<17)
 	var err error
 	if n := nodetest.Allocated(func() { err = Decode(block, new(CertifiedBlock), p2p.BlockTopicLimit) }); n > 8<<20 {
 		t.Fatalf("refusing a bloated block of %d bytes allocated %d bytes", len(block), n)
@@ -103,19 +103,4 @@ func TestDecodeCostPassesValid(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-}
-
-// blockBloat is a certified block with header h whose payroll and payload are n
-// empty arrays each, which would be KeyBlocks of 168 bytes and transactions of 120.
-func blockBloat(h chain.Header, n int) []byte {
-	var b []byte
-	b = append(b, wiretest.CBORHead(4, 3)...) // the certified block
-	b = append(b, wiretest.CBORHead(4, 5)...) // the block
-	b = append(b, Encode(&h)...)
-	b = append(b, 0xf6)
-	b = append(b, wiretest.EmptyItems(n)...)
-	b = append(b, wiretest.EmptyItems(n)...)
-	b = append(b, 0xf6)
-	b = append(b, 0x80) // a certificate that is not one
-	return append(b, 0xf6)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/p2p"
+	"github.com/daolicloud/daoli/node/wire/wiretest"
 )
 
 func FuzzDecodeStateRequest(f *testing.F) {
@@ -50,7 +51,7 @@ func FuzzDecodeCertifiedBlock(f *testing.F) {
 	}
 	f.Add(Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert}))
 	f.Add(Encode(&CertifiedBlock{Block: *c.Block, Cert: *c.Cert, Trustees: c.State.Registry().CertifiedBy}))
-	f.Add(blockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 64))
+	f.Add(wiretest.BlockBloat(chain.Header{ChainID: chaintest.DefaultChainID, Epoch: 1}, 64))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var cb CertifiedBlock
 		if err := Decode(data, &cb, p2p.BlockTopicLimit); err != nil {

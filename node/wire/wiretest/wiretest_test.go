@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/fxamacker/cbor/v2"
 )
 
@@ -27,5 +28,28 @@ func TestCBORHead(t *testing.T) {
 	}
 	if h := CBORHead(2, 1<<20); !bytes.Equal(h, []byte{0x5a, 0, 0x10, 0, 0}) {
 		t.Fatalf("byte string head of 1 MiB: %x", h)
+	}
+}
+
+// TestBlockBloat: the bloated block is a certified block of three items whose block
+// holds the header as given and two arrays of n empty items.
+func TestBlockBloat(t *testing.T) {
+	h := chain.Header{ChainID: "test", Epoch: 7}
+	var cb []cbor.RawMessage
+	if err := cbor.Unmarshal(BlockBloat(h, 1000), &cb); err != nil || len(cb) != 3 {
+		t.Fatalf("certified block: %d items, %v", len(cb), err)
+	}
+	var block []cbor.RawMessage
+	if err := cbor.Unmarshal(cb[0], &block); err != nil || len(block) != 5 {
+		t.Fatalf("block: %d items, %v", len(block), err)
+	}
+	if !bytes.Equal(block[0], chain.EncodeHeader(&h)) {
+		t.Fatal("the block's header is not the one given")
+	}
+	for _, i := range []int{2, 3} {
+		var items []cbor.RawMessage
+		if err := cbor.Unmarshal(block[i], &items); err != nil || len(items) != 1000 {
+			t.Fatalf("block item %d: %d items, %v", i, len(items), err)
+		}
 	}
 }
