@@ -14,8 +14,4 @@ func TestMain(m *testing.M) {
 
 // TestFuzzMinimizeBounded: this binary's fuzz targets run with the bounded
 // minimization of node/internal/fuzzbudget.
-func TestFuzzMinimizeBounded(t *testing.T) {
-	if !fuzzbudget.Bounded() {
-		t.Fatal("TestMain did not bound the fuzzer's minimization")
-	}
-}
+func TestFuzzMinimizeBounded(t *testing.T) { fuzzbudget.CheckBounded(t) }

@@ -42,6 +42,16 @@ func Run(m *testing.M) {
 // TestMain calls it.
 func Bounded() bool { return bounded }
 
+// CheckBounded fails the test unless Bound ran in this process: a package whose fuzz
+// targets link most of the node calls it from a test, so that a TestMain that loses
+// its call of Run is caught.
+func CheckBounded(t testing.TB) {
+	t.Helper()
+	if !Bounded() {
+		t.Fatal("TestMain did not bound the fuzzer's minimization (node/internal/fuzzbudget.Run)")
+	}
+}
+
 func bound(fs *flag.FlagSet, args []string) error {
 	if !fs.Parsed() {
 		if err := fs.Parse(args); err != nil {

@@ -45,3 +45,30 @@ func TestMinimizeParses(t *testing.T) {
 		t.Fatalf("budget reads %s after setting %s", got, Minimize)
 	}
 }
+
+// fatalRecorder is a test that records a Fatal instead of stopping.
+type fatalRecorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *fatalRecorder) Helper()           {}
+func (r *fatalRecorder) Fatal(args ...any) { r.failed = true }
+
+// TestCheckBounded: CheckBounded fails a test of a binary whose TestMain did not
+// bound the minimization, and passes one whose TestMain did.
+func TestCheckBounded(t *testing.T) {
+	defer func(was bool) { bounded = was }(bounded)
+	bounded = false
+	r := &fatalRecorder{TB: t}
+	CheckBounded(r)
+	if !r.failed {
+		t.Fatal("CheckBounded passed a binary that did not bound the minimization")
+	}
+	bounded = true
+	r = &fatalRecorder{TB: t}
+	CheckBounded(r)
+	if r.failed {
+		t.Fatal("CheckBounded failed a binary that bounded the minimization")
+	}
+}
