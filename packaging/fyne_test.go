@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/daolicloud/daoli/internal/xvfbtest"
 )
 
 // fyneSkeleton copies what packaging/fyne/prepare.sh reads (go.mod, go.sum and the
@@ -209,7 +211,8 @@ func TestMainLoopStamp(t *testing.T) {
 // line of its log that names the main loop.
 func startupMainLoop(t *testing.T, bin string) string {
 	t.Helper()
-	display := startXvfb(t)
+	need(t, "Xvfb")
+	display := xvfbtest.Start(t, "1280x800x24")
 	home := t.TempDir()
 	cmd := exec.Command(bin, "--data", filepath.Join(home, "data"))
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home,
@@ -236,31 +239,4 @@ func startupMainLoop(t *testing.T, bin string) string {
 	}
 	t.Fatalf("the app's log ended without naming its main loop:\n%s", strings.Join(seen, "\n"))
 	return ""
-}
-
-// startXvfb starts a private X server and returns its display name. Xvfb picks a free
-// display number and reports it on the file descriptor given to -displayfd.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	need(t, "Xvfb")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		t.Fatalf("Xvfb did not report its display: %v", err)
-	}
-	return ":" + strings.TrimSpace(line)
 }
