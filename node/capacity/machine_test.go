@@ -95,11 +95,15 @@ func TestProbesOnThisMachine(t *testing.T) {
 // TestLoadProbeSeesOwnWork burns CPU in this process and checks that the load probe
 // books it as ours, not as other programs'.
 func TestLoadProbeSeesOwnWork(t *testing.T) {
+	ctx := context.Background()
+	machBefore, err := machineCPU(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cpuBefore, ok := nodetest.ProcessCPU()
 	if !ok {
 		t.Fatal("getrusage failed")
 	}
-	ctx := context.Background()
 	p := NewProcessLoadProbe()
 	if l, err := p.Load(ctx); err == nil && l.OwnCPU.IsKnown() {
 		t.Errorf("first call already knows CPU figures: %+v", l)
@@ -114,19 +118,32 @@ func TestLoadProbeSeesOwnWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpuAfter, _ := nodetest.ProcessCPU()
+	machAfter, err := machineCPU(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	own, ok := l.OwnCPU.Get()
 	if !ok {
 		t.Fatal("own CPU unknown")
 	}
-	// What getrusage says this process used, as a share of the whole machine. The
-	// machine may be shared, so the spin may get less than a core; the probe must
-	// agree with getrusage either way (within the 10 ms ticks of /proc).
-	want := 100 * (cpuAfter - cpuBefore).Seconds() / (time.Since(start).Seconds() * float64(runtime.NumCPU()))
+	// What getrusage says this process used, as a share of the CPU time the machine
+	// had over the same span: the probe's denominator. On a virtual machine under
+	// load, time the hypervisor steals is not the machine's, so wall time × cores
+	// would overstate it. The machine may be shared, so the spin may get less than
+	// a core; the probe must agree with getrusage either way (within the 10 ms
+	// ticks of /proc).
+	machine := machAfter.total - machBefore.total
+	if machine <= 0 {
+		t.Fatalf("the machine's CPU time did not advance: %+v then %+v", machBefore, machAfter)
+	}
+	want := 100 * (cpuAfter - cpuBefore).Seconds() / machine
 	if math.Abs(own-want) > 8 {
 		t.Errorf("own CPU %.1f %%, getrusage says %.1f %% (x=%v)", own, want, x)
 	}
 	other, _ := l.OtherCPU.Get()
-	t.Logf("own %.1f %% (getrusage %.1f %%), other %.1f %% of the machine, own memory %v bytes", own, want, other, l.OwnMemory)
+	wall := time.Since(start).Seconds() * float64(runtime.NumCPU())
+	t.Logf("own %.1f %% (getrusage %.1f %%), other %.1f %% of the machine, own memory %v bytes; machine time %.2f s, wall × cores %.2f s",
+		own, want, other, l.OwnMemory, machine, wall)
 }
 
 func TestRunningPrograms(t *testing.T) {
