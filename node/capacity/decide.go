@@ -14,10 +14,12 @@ const (
 	CauseStopped          Cause = "stopped"           // the governor is not running
 	CauseOff              Cause = "off"               // run mode Never
 	CauseSnoozed          Cause = "snoozed"           // snoozed by the user
+	CausePausedByUser     Cause = "paused_by_user"    // paused by the user until resumed
 	CauseOnBattery        Cause = "on_battery"        // pause on battery
 	CauseLowBattery       Cause = "low_battery"       // below the minimum charge
 	CauseHot              Cause = "hot"               // above the temperature ceiling
 	CauseAlways           Cause = "always"            // run mode Always
+	CauseShareNow         Cause = "share_now"         // the user asked to share now
 	CauseOutsideHours     Cause = "outside_hours"     // outside the time windows
 	CauseExclusiveProgram Cause = "exclusive_program" // an exclusive program runs
 	CauseBusy             Cause = "busy"              // other programs use the CPU
@@ -192,35 +194,46 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 	if s.Mode == Never {
 		return paused(CauseOff, "sharing is off")
 	}
+	if s.PausedByUser {
+		return paused(CausePausedByUser, "by you, until you resume")
+	}
 	if now.Before(s.SnoozeUntil) {
 		return paused(CauseSnoozed, "snoozed until %s", formatWhen(s.SnoozeUntil, now))
 	}
+	// While the user shares now, a pause says that sharing comes back and for how long.
+	shareNow := s.Mode != Always && now.Before(s.ShareNowUntil)
+	then := ""
+	if shareNow {
+		then = "; sharing now resumes after it, " + formatAgo(s.ShareNowUntil.Sub(now)) + " left"
+	}
 	if on, _ := sample.Power.OnBattery.Get(); on && s.PauseOnBattery {
-		return paused(CauseOnBattery, "on battery")
+		return paused(CauseOnBattery, "on battery%s", then)
 	}
 	if l.lowBattery {
 		charge, _ := sample.Power.Charge.Get()
 		if charge < s.MinBatteryCharge {
-			return paused(CauseLowBattery, "battery at %s, below %s", formatPercent(charge), formatPercent(s.MinBatteryCharge))
+			return paused(CauseLowBattery, "battery at %s, below %s%s", formatPercent(charge), formatPercent(s.MinBatteryCharge), then)
 		}
-		return paused(CauseLowBattery, "battery at %s, resumes at %s", formatPercent(charge), formatPercent(s.MinBatteryCharge+batteryResumeMargin))
+		return paused(CauseLowBattery, "battery at %s, resumes at %s%s", formatPercent(charge), formatPercent(s.MinBatteryCharge+batteryResumeMargin), then)
 	}
 	if l.hot {
 		t, _ := sample.CPUTemperature.Get()
-		return paused(CauseHot, "CPU at %s, resumes below %s", formatCelsius(t), formatCelsius(s.TempResume))
+		return paused(CauseHot, "CPU at %s, resumes below %s%s", formatCelsius(t), formatCelsius(s.TempResume), then)
 	}
 	if s.Mode == Always {
 		return running(CauseAlways, "Running always:", s.Idle, sample.Cores)
+	}
+	if shareNow {
+		if found := exclusiveRunning(s, sample); len(found) > 0 {
+			return paused(CauseExclusiveProgram, "%s %s running%s", joinNames(found), isAre(found), then)
+		}
+		return running(CauseShareNow, "Sharing now, "+formatAgo(s.ShareNowUntil.Sub(now))+" left:", s.Idle, sample.Cores)
 	}
 	if !inWindows(s.Windows, now) {
 		return paused(CauseOutsideHours, "outside the allowed hours (%s)", describeDay(s.Windows, now))
 	}
 	if found := exclusiveRunning(s, sample); len(found) > 0 {
-		verb := "is"
-		if len(found) > 1 {
-			verb = "are"
-		}
-		return paused(CauseExclusiveProgram, "%s %s running", joinNames(found), verb)
+		return paused(CauseExclusiveProgram, "%s %s running", joinNames(found), isAre(found))
 	}
 	if l.busy {
 		other, _ := sample.OtherCPU.Get()
@@ -237,7 +250,8 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 	case !known:
 		return running(CauseIdleUnknown, "Running: cannot tell whether you are using the computer,", s.InUse, sample.Cores)
 	case idle < s.InUseAfter && s.InUse.Cores == 0:
-		return paused(CauseInUse, "you are using the computer (input %s ago)", formatAgo(idle))
+		return Decision{Cause: CauseInUse, Reason: fmt.Sprintf("Waiting: you are using the computer (input %s ago); sharing starts after %s without input",
+			formatAgo(idle), formatAgo(s.InUseAfter))}
 	case idle < s.InUseAfter:
 		return running(CauseInUse, "Running: you are using the computer,", s.InUse, sample.Cores)
 	}
@@ -254,6 +268,13 @@ func running(cause Cause, lead string, share Share, machine int) Decision {
 		Run: true, Cores: cores, Duty: share.Duty, Cause: cause,
 		Reason: lead + " " + describeCores(cores, machine, share.Duty),
 	}
+}
+
+func isAre(names []string) string {
+	if len(names) > 1 {
+		return "are"
+	}
+	return "is"
 }
 
 // exclusiveRunning lists the configured exclusive programs the sample found.
@@ -293,6 +314,8 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 		return gpuPaused(CauseOff, "sharing is off")
 	case s.GPU.Mode == Never:
 		return gpuPaused(CauseOff, "GPU sharing is off")
+	case s.PausedByUser:
+		return gpuPaused(CausePausedByUser, "by you, until you resume")
 	case now.Before(s.SnoozeUntil):
 		return gpuPaused(CauseSnoozed, "snoozed until %s", formatWhen(s.SnoozeUntil, now))
 	}
@@ -308,6 +331,9 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 	}
 	if s.GPU.Mode == Always {
 		return GPUDecision{Run: true, Cause: CauseAlways, Reason: "GPU running always"}
+	}
+	if now.Before(s.ShareNowUntil) && len(exclusiveRunning(s, sample)) == 0 {
+		return GPUDecision{Run: true, Cause: CauseShareNow, Reason: "GPU sharing now, " + formatAgo(s.ShareNowUntil.Sub(now)) + " left"}
 	}
 	if !inWindows(s.Windows, now) {
 		return gpuPaused(CauseOutsideHours, "outside the allowed hours (%s)", describeDay(s.Windows, now))

@@ -15,9 +15,10 @@
 // Governor. Decide is pure: settings, a sample, the previous decision and the time
 // in, a Decision out: run or pause, cores, duty cycle, a memory limit, a separate
 // GPU decision, and always a one-line reason. Rules are checked in order and the
-// first that pauses names the reason: sharing off, snoozed, on battery or below the
-// minimum charge, above the temperature ceiling, then (unless the run mode is Always)
-// outside the time windows, an exclusive program running, other programs busy, and
+// first that pauses names the reason: sharing off, paused by the user, snoozed, on
+// battery or below the minimum charge, above the temperature ceiling, then (unless the
+// run mode is Always) the user's share-now until its end (yielding only to exclusive
+// programs), outside the time windows, an exclusive program running, other programs busy, and
 // finally whether someone uses the computer. The pauses for heat, charge and other
 // programs' CPU have hysteresis (they end only well below the level that started
 // them), and "in use" ends only after minutes without input, so decisions do not flap.

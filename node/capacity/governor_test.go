@@ -185,7 +185,7 @@ func TestGovernorActivityFastPath(t *testing.T) {
 	r.sampler.set(func(f *fakeSampler) { f.idle = Known(300 * time.Millisecond) })
 	r.clock.Advance(DefaultActivityInterval)
 	d := r.next()
-	if d.Reason != "Paused: you are using the computer (input 0 s ago)" {
+	if d.Reason != "Waiting: you are using the computer (input 0 s ago); sharing starts after 3 min without input" {
 		t.Fatalf("after input: %q", d.Reason)
 	}
 	if r.gate.State().Run {
@@ -204,7 +204,7 @@ func TestGovernorActivityFastPath(t *testing.T) {
 	r.clock.Advance(DefaultActivityInterval)
 	r.clock.Advance(DefaultActivityInterval)
 	r.Wake()
-	if d := r.next(); d.Reason != "Paused: you are using the computer (input 5 s ago)" {
+	if d := r.next(); d.Reason != "Waiting: you are using the computer (input 5 s ago); sharing starts after 3 min without input" {
 		t.Errorf("after a full sample: %q", d.Reason)
 	}
 	if _, calls := r.sampler.counts(); calls != idleCalls {

@@ -87,6 +87,12 @@ type Settings struct {
 	GPU               GPUSettings `json:"gpu"`
 	// SnoozeUntil pauses everything until this time.
 	SnoozeUntil time.Time `json:"snooze_until,omitzero"`
+	// ShareNowUntil shares the idle share until this time whatever the preferences
+	// (in use, hours, other programs); the rules that protect the machine (battery,
+	// temperature) and the exclusive programs still pause it. It ends by itself.
+	ShareNowUntil time.Time `json:"share_now_until,omitzero"`
+	// PausedByUser pauses everything until the user resumes (FollowRules).
+	PausedByUser bool `json:"paused_by_user,omitempty"`
 }
 
 // DefaultInUseAfter is how recent input must be for the computer to count as in use.
@@ -160,6 +166,29 @@ func (s Settings) ForMachine(cores int) Settings {
 // Snooze returns the settings with sharing paused until the given time.
 func (s Settings) Snooze(until time.Time) Settings {
 	s.SnoozeUntil = until
+	return s
+}
+
+// ShareNow returns the settings sharing at once until the given time: the switch on,
+// no pause or snooze in the way, the preferences set aside until then.
+func (s Settings) ShareNow(until time.Time) Settings {
+	if s.Mode == Never {
+		s.Mode = Auto
+	}
+	s.ShareNowUntil, s.PausedByUser, s.SnoozeUntil = until, false, time.Time{}
+	return s
+}
+
+// Pause returns the settings paused until FollowRules.
+func (s Settings) Pause() Settings {
+	s.PausedByUser, s.ShareNowUntil = true, time.Time{}
+	return s
+}
+
+// FollowRules returns the settings without the user's one-off choices: no share-now,
+// no pause, no snooze; the preset's rules decide again.
+func (s Settings) FollowRules() Settings {
+	s.PausedByUser, s.ShareNowUntil, s.SnoozeUntil = false, time.Time{}, time.Time{}
 	return s
 }
 
