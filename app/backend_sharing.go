@@ -11,9 +11,20 @@ import (
 	"github.com/daolicloud/daoli/ui"
 )
 
-// Snooze pauses sharing for d.
-func (b *uiBackend) Snooze(d time.Duration) error {
-	return b.update(func(s *capacity.Settings) { s.SnoozeUntil = time.Now().Add(d) })
+// ShareNow implements ui.SharingControl.
+func (b *uiBackend) ShareNow(d time.Duration) error {
+	until := time.Now().Add(d)
+	return b.update(func(s *capacity.Settings) { *s = s.ShareNow(until) })
+}
+
+// PauseSharing implements ui.SharingControl.
+func (b *uiBackend) PauseSharing() error {
+	return b.update(func(s *capacity.Settings) { *s = s.Pause() })
+}
+
+// FollowRules implements ui.SharingControl.
+func (b *uiBackend) FollowRules() error {
+	return b.update(func(s *capacity.Settings) { *s = s.FollowRules() })
 }
 
 func (b *uiBackend) Sharing() ui.SharingView {
@@ -21,6 +32,14 @@ func (b *uiBackend) Sharing() ui.SharingView {
 	s := b.s.Governor.Settings()
 	v := ui.SharingView{On: s.Mode != capacity.Never, Running: d.Run, Reason: d.Reason, Preset: string(s.Preset),
 		Presets: []string{string(capacity.Quiet), string(capacity.Balanced), string(capacity.Max)}}
+	now := time.Now()
+	if now.Before(s.ShareNowUntil) {
+		v.ShareNowUntil = s.ShareNowUntil
+	}
+	if now.Before(s.SnoozeUntil) {
+		v.SnoozedUntil = s.SnoozeUntil
+	}
+	v.PausedByUser = s.PausedByUser
 	sm := b.s.Governor.Sample()
 	v.SampledAt = sm.At
 	v.OwnCPU, v.OwnCPUKnown = sm.OwnCPU.Get()
@@ -50,9 +69,10 @@ func (b *uiBackend) SetPreset(p string) error {
 		return fmt.Errorf("no preset %q", p)
 	}
 	return b.update(func(s *capacity.Settings) {
-		mode := s.Mode
+		old := *s
 		*s = capacity.PresetSettings(capacity.Preset(p), runtime.NumCPU())
-		s.Mode = mode
+		// The switch and the one-click choices are not part of a preset.
+		s.Mode, s.SnoozeUntil, s.ShareNowUntil, s.PausedByUser = old.Mode, old.SnoozeUntil, old.ShareNowUntil, old.PausedByUser
 	})
 }
 
@@ -101,6 +121,12 @@ func ruleLines(s capacity.Settings) []string {
 		gpu += ", also while the computer is in use"
 	}
 	lines = append(lines, gpu)
+	if s.PausedByUser {
+		lines = append(lines, "Paused by you until you resume")
+	}
+	if time.Now().Before(s.ShareNowUntil) {
+		lines = append(lines, "Sharing now until "+s.ShareNowUntil.Local().Format(time.TimeOnly))
+	}
 	if !s.SnoozeUntil.IsZero() && time.Now().Before(s.SnoozeUntil) {
 		lines = append(lines, "Snoozed until "+s.SnoozeUntil.Local().Format(time.TimeOnly))
 	}

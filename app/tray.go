@@ -1,24 +1,29 @@
 package app
 
 import (
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
 
 	"github.com/daolicloud/daoli/ui"
 )
 
-// tray is the system tray menu: state, the sharing switch, snooze, open and quit.
+// tray is the system tray menu: the governor's line (also the icon's tooltip), the
+// one-click sharing choices the dashboard has, the sharing switch, open and quit.
 type tray struct {
-	a      fyne.App
-	w      fyne.Window
-	b      *uiBackend
-	m      *ui.Main
-	menu   *fyne.Menu
-	state  *fyne.MenuItem
-	toggle *fyne.MenuItem
-	snooze *fyne.MenuItem
+	a       fyne.App
+	w       fyne.Window
+	b       *uiBackend
+	m       *ui.Main
+	menu    *fyne.Menu
+	state   *fyne.MenuItem
+	toggle  *fyne.MenuItem
+	open    *fyne.MenuItem
+	choices []string // the labels of the choices in the menu
+	tooltip string
 }
 
 func newTray(a fyne.App, w fyne.Window, b *uiBackend, m *ui.Main) *tray {
@@ -34,21 +39,32 @@ func newTray(a fyne.App, w fyne.Window, b *uiBackend, m *ui.Main) *tray {
 		t.refresh()
 		m.Refresh()
 	})
-	t.snooze = fyne.NewMenuItem("Snooze for 1 hour", func() {
-		_ = b.Snooze(time.Hour)
-		t.refresh()
-		m.Refresh()
-	})
-	open := fyne.NewMenuItem("Open Daoli", func() {
+	t.open = fyne.NewMenuItem("Open Daoli", func() {
 		w.Show()
 		w.RequestFocus()
 	})
 	// Fyne adds Quit to the tray menu itself.
-	t.menu = fyne.NewMenu("Daoli", t.state, fyne.NewMenuItemSeparator(), t.toggle, t.snooze, open)
+	t.menu = fyne.NewMenu("Daoli")
+	t.build(ui.SharingChoices(b.Sharing(), time.Now()))
 	desk.SetSystemTrayMenu(t.menu)
 	desk.SetSystemTrayWindow(w)
 	t.refresh()
 	return t
+}
+
+// build lays the menu out with the given choices.
+func (t *tray) build(choices []ui.SharingChoice) {
+	items := []*fyne.MenuItem{t.state, fyne.NewMenuItemSeparator()}
+	t.choices = t.choices[:0]
+	for _, c := range choices {
+		items = append(items, fyne.NewMenuItem(c.Label, func() {
+			_ = c.Do(t.b)
+			t.refresh()
+			t.m.Refresh()
+		}))
+		t.choices = append(t.choices, c.Label)
+	}
+	t.menu.Items = append(items, fyne.NewMenuItemSeparator(), t.toggle, t.open)
 }
 
 // refresh shows the governor's state; it runs on the UI goroutine. The menu is sent
@@ -62,9 +78,21 @@ func (t *tray) refresh() {
 	if s.On {
 		toggle = "Stop sharing"
 	}
-	if t.state.Label == s.Reason && t.toggle.Label == toggle {
+	choices := ui.SharingChoices(s, time.Now())
+	labels := make([]string, len(choices))
+	for i, c := range choices {
+		labels[i] = c.Label
+	}
+	if s.Reason != t.tooltip {
+		t.tooltip = s.Reason
+		systray.SetTooltip("Daoli: " + s.Reason)
+	}
+	if t.state.Label == s.Reason && t.toggle.Label == toggle && slices.Equal(labels, t.choices) {
 		return
 	}
 	t.state.Label, t.toggle.Label = s.Reason, toggle
+	if !slices.Equal(labels, t.choices) {
+		t.build(choices)
+	}
 	t.menu.Refresh()
 }

@@ -48,6 +48,7 @@ type Backend interface {
 	ValidateAddress(text string) error
 	Sharing() SharingView
 	SetSharing(on bool) error
+	SharingControl
 	SetPreset(preset string) error
 	// Activity is the rules in force and what runs now, for the Share screen.
 	Activity() ActivityView
@@ -223,6 +224,12 @@ type SharingView struct {
 	Reason  string
 	Preset  string
 	Presets []string
+	// The user's one-click choices in force (SharingControl): share-now until
+	// ShareNowUntil, a pause until resumed, a snooze until SnoozedUntil; a time
+	// that passed is no choice in force.
+	ShareNowUntil time.Time
+	PausedByUser  bool
+	SnoozedUntil  time.Time
 	// What the governor last measured, at SampledAt (zero: nothing yet); each
 	// figure with whether it could be read.
 	SampledAt                time.Time

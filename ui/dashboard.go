@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,13 +18,19 @@ type Dashboard struct {
 	proof   *widget.Label
 	chain   *widget.Label
 	sharing *widget.Label
-	use     *widget.Label // what Daoli uses of the machine
-	wins    *widget.Label
-	draw    *widget.Label // the last epoch's draw
-	odds    *widget.Label // expected wins against actual ones
-	chart   *earningsChart
-	totals  *widget.Label
-	Content fyne.CanvasObject
+	// choices holds a button for each of the one-click sharing choices; shown are
+	// the labels it holds now.
+	choices      *fyne.Container
+	choicesShown []string
+	choiceError  *widget.Label
+	sharingCard  *widget.Card
+	use          *widget.Label // what Daoli uses of the machine
+	wins         *widget.Label
+	draw         *widget.Label // the last epoch's draw
+	odds         *widget.Label // expected wins against actual ones
+	chart        *earningsChart
+	totals       *widget.Label
+	Content      fyne.CanvasObject
 	// The earnings are read again when a block arrives, which is when the ledger
 	// changes, and at least every earningsMaxAge for the windows that move with time.
 	earnedHeight uint64
@@ -56,12 +63,19 @@ func NewDashboard(b Backend) *Dashboard {
 	d.draw.Wrapping = fyne.TextWrapWord
 	d.odds.Wrapping = fyne.TextWrapWord
 	d.sharing.Wrapping = fyne.TextWrapWord
+	d.sharing.TextStyle.Bold = true
+	d.choices = container.NewHBox()
+	d.choiceError = widget.NewLabel("")
+	d.choiceError.Wrapping = fyne.TextWrapWord
+	d.choiceError.Hide()
+	d.sharingCard = widget.NewCard("Sharing", "", container.NewVBox(d.sharing, d.choices, d.choiceError, d.use))
+	// Sharing comes right under the balance: it says why the balance grows or not.
 	d.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("Balance", "", container.NewVBox(d.balance, d.proof)),
+		d.sharingCard,
 		widget.NewCard("Earnings", "by source, today, last 7 and last 30 days", container.NewVBox(d.chart, d.totals, d.wins)),
 		widget.NewCard("Lottery", "one ticket per epoch; the luckiest wins, the next are paid wages", container.NewVBox(d.draw, d.odds)),
 		widget.NewCard("Chain", "", d.chain),
-		widget.NewCard("Sharing", "", container.NewVBox(d.sharing, d.use)),
 	))
 	d.Refresh()
 	return d
@@ -92,6 +106,7 @@ func (d *Dashboard) Refresh() {
 	}
 	sv := d.b.Sharing()
 	setText(d.sharing, sv.Reason)
+	d.showChoices(SharingChoices(sv, time.Now()))
 	if d.useShown.IsZero() || sv.SampledAt.Sub(d.useShown) >= useEvery {
 		d.useShown = sv.SampledAt
 		setText(d.use, useText(sv))
@@ -115,6 +130,35 @@ func (d *Dashboard) Refresh() {
 		return t
 	}
 	setText(d.totals, fmt.Sprintf("Today %s · 7 days %s · 30 days %s", coins(sum(e.Today)), coins(sum(e.Week)), coins(sum(e.Month))))
+}
+
+// showChoices puts a button for each choice beside the governor's line, rebuilt only
+// when the choices change.
+func (d *Dashboard) showChoices(choices []SharingChoice) {
+	labels := make([]string, len(choices))
+	for i, c := range choices {
+		labels[i] = c.Label
+	}
+	if slices.Equal(labels, d.choicesShown) {
+		return
+	}
+	d.choicesShown = labels
+	d.choices.RemoveAll()
+	for _, c := range choices {
+		b := widget.NewButton(c.Label, func() {
+			if err := c.Do(d.b); err != nil {
+				d.choiceError.SetText("Not changed: " + err.Error())
+				d.choiceError.Show()
+			} else {
+				d.choiceError.Hide()
+			}
+			d.Refresh()
+		})
+		if c.Label == ChoiceShareNow {
+			b.Importance = widget.HighImportance
+		}
+		d.choices.Add(b)
+	}
 }
 
 // drawText tells the last epoch's draw and this node's part in it.

@@ -162,6 +162,24 @@ func (f *fakeBackend) SetSharing(on bool) error {
 	return nil
 }
 func (f *fakeBackend) SetPreset(p string) error { f.sharing.Preset = p; return nil }
+
+// The one-click choices change the state as the governor would.
+func (f *fakeBackend) ShareNow(d time.Duration) error {
+	f.sharing.On, f.sharing.PausedByUser = true, false
+	f.sharing.ShareNowUntil, f.sharing.SnoozedUntil = time.Now().Add(d), time.Time{}
+	f.sharing.Running, f.sharing.Reason = true, "Sharing now, 1 h left: 1 of 2 cores"
+	return nil
+}
+func (f *fakeBackend) PauseSharing() error {
+	f.sharing.PausedByUser, f.sharing.ShareNowUntil = true, time.Time{}
+	f.sharing.Running, f.sharing.Reason = false, "Paused: by you, until you resume"
+	return nil
+}
+func (f *fakeBackend) FollowRules() error {
+	f.sharing.PausedByUser, f.sharing.ShareNowUntil, f.sharing.SnoozedUntil = false, time.Time{}, time.Time{}
+	f.sharing.Running, f.sharing.Reason = false, "Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"
+	return nil
+}
 func (f *fakeBackend) Logs() ([]string, uint64) {
 	f.reads.logs++
 	return slices.Clone(f.logs), f.logged
