@@ -39,12 +39,8 @@ func (s *Store) InitLight(g *chain.Genesis) error {
 	hash := h.Hash()
 	set := st.Active()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
-		m := tx.Bucket(bucketMeta)
-		if old := m.Get(keyGenesisHash); old != nil {
-			if !bytes.Equal(old, hash[:]) {
-				return fmt.Errorf("%w: stored genesis %x, given %s", ErrGenesisMismatch, old, hash)
-			}
-			return nil
+		if stored, err := storedGenesis(tx.Bucket(bucketMeta), hash); stored || err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketHeaders).Put(uint64Key(0), chain.EncodeHeader(&h)); err != nil {
 			return err
@@ -52,13 +48,7 @@ func (s *Store) InitLight(g *chain.Genesis) error {
 		if err := tx.Bucket(bucketTrustSets).Put(uint64Key(0), chain.EncodeTrusteeSet(set)); err != nil {
 			return err
 		}
-		if err := m.Put(keyChainID, []byte(g.ChainID)); err != nil {
-			return err
-		}
-		if err := m.Put(keyGenesisHash, hash[:]); err != nil {
-			return err
-		}
-		return putTip(tx, 0, hash)
+		return putGenesis(tx, g.ChainID, hash)
 	})
 	if err != nil {
 		return fmt.Errorf("init light store: %w", err)

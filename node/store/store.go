@@ -140,18 +140,11 @@ func (s *Store) Init(g *chain.Genesis) error {
 	}); err != nil {
 		return fmt.Errorf("init store: %w", err)
 	}
-	sameGenesis := func(m *bbolt.Bucket) (stored bool, err error) {
-		old := m.Get(keyGenesisHash)
-		if old != nil && !bytes.Equal(old, hash[:]) {
-			return true, fmt.Errorf("%w: stored genesis %x, given %s", ErrGenesisMismatch, old, hash)
-		}
-		return old != nil, nil
-	}
 	// Read first, so that the usual start of an initialised node writes nothing.
 	var stored bool
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		stored, err = sameGenesis(tx.Bucket(bucketMeta))
+		stored, err = storedGenesis(tx.Bucket(bucketMeta), hash)
 		return err
 	})
 	if err != nil {
@@ -162,7 +155,7 @@ func (s *Store) Init(g *chain.Genesis) error {
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
-		if stored, err := sameGenesis(m); stored || err != nil {
+		if stored, err := storedGenesis(m, hash); stored || err != nil {
 			return err
 		}
 		if k, _ := tx.Bucket(bucketBlocks).Cursor().First(); k != nil {
@@ -174,18 +167,35 @@ func (s *Store) Init(g *chain.Genesis) error {
 		if err := putChanges(tx, leaves); err != nil {
 			return err
 		}
-		if err := m.Put(keyChainID, []byte(g.ChainID)); err != nil {
-			return err
-		}
-		if err := m.Put(keyGenesisHash, hash[:]); err != nil {
-			return err
-		}
-		return putTip(tx, 0, hash)
+		return putGenesis(tx, g.ChainID, hash)
 	})
 	if err != nil {
 		return fmt.Errorf("init store: %w", err)
 	}
 	return nil
+}
+
+// storedGenesis reports whether the meta bucket m records a genesis, and refuses one
+// other than hash: a store holds one chain.
+func storedGenesis(m *bbolt.Bucket, hash chain.Hash) (stored bool, err error) {
+	old := m.Get(keyGenesisHash)
+	if old != nil && !bytes.Equal(old, hash[:]) {
+		return true, fmt.Errorf("%w: stored genesis %x, given %s", ErrGenesisMismatch, old, hash)
+	}
+	return old != nil, nil
+}
+
+// putGenesis records the chain ID and the genesis hash, and makes the genesis, at
+// height 0, the tip: the last writes of a store's initialisation, trustee or light.
+func putGenesis(tx *bbolt.Tx, chainID string, hash chain.Hash) error {
+	m := tx.Bucket(bucketMeta)
+	if err := m.Put(keyChainID, []byte(chainID)); err != nil {
+		return err
+	}
+	if err := m.Put(keyGenesisHash, hash[:]); err != nil {
+		return err
+	}
+	return putTip(tx, 0, hash)
 }
 
 // CommitBlock stores b as the new tip together with cert, which certifies b, and the
