@@ -71,29 +71,32 @@ func (s *streamSlots) count(p peer.ID) int {
 // protocol.go. Each request runs h in its own goroutine, at most MaxStreamsPerPeer at
 // once per peer, within StreamTimeout.
 func (n *Network) Handle(proto protocol.ID, h RequestHandler, opts ...HandleOption) error {
-	spec, err := n.streamSpec(proto, RequestResponse)
-	if err != nil {
-		return err
-	}
-	if h == nil {
-		return fmt.Errorf("%w: nil handler for %s", ErrBadConfig, proto)
-	}
-	o := handleOptionsOf(opts)
-	return n.setHandler(proto, func(s network.Stream) { n.serveRequest(s, spec, h, o) })
+	return n.handle(proto, RequestResponse, h == nil, opts, func(s network.Stream, spec StreamSpec, o handleOptions) {
+		n.serveRequest(s, spec, h, o)
+	})
 }
 
 // HandleDirect receives one-way messages on proto, which must be a one-way protocol of
 // protocol.go, under the same bounds as Handle.
 func (n *Network) HandleDirect(proto protocol.ID, h DirectHandler, opts ...HandleOption) error {
-	spec, err := n.streamSpec(proto, OneWay)
+	return n.handle(proto, OneWay, h == nil, opts, func(s network.Stream, spec StreamSpec, o handleOptions) {
+		n.serveDirect(s, spec, h, o)
+	})
+}
+
+// handle is Handle and HandleDirect: it checks that proto is a protocol of kind and
+// that there is a handler, then serves each stream of proto with serve.
+func (n *Network) handle(proto protocol.ID, kind StreamKind, nilHandler bool, opts []HandleOption,
+	serve func(network.Stream, StreamSpec, handleOptions)) error {
+	spec, err := n.streamSpec(proto, kind)
 	if err != nil {
 		return err
 	}
-	if h == nil {
+	if nilHandler {
 		return fmt.Errorf("%w: nil handler for %s", ErrBadConfig, proto)
 	}
 	o := handleOptionsOf(opts)
-	return n.setHandler(proto, func(s network.Stream) { n.serveDirect(s, spec, h, o) })
+	return n.setHandler(proto, func(s network.Stream) { serve(s, spec, o) })
 }
 
 // RemoveHandler stops serving proto.
