@@ -150,3 +150,14 @@ func (n *lockstep) settle() {
 		}
 	}
 }
+
+// restartConfig is the configuration a trustee started with cfg restarts with after
+// committing log: its last committed block, state and certificate, as a trustee
+// reloads them from its store after a crash.
+func restartConfig(cfg Config, log []CommittedBlock) Config {
+	if len(log) > 0 {
+		last := log[len(log)-1]
+		cfg.State, cfg.LastCert, cfg.LastBlock = last.State, last.Cert, last.Block
+	}
+	return cfg
+}

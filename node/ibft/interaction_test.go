@@ -400,12 +400,7 @@ func msgKind(m *Message) string {
 // restart builds the node's machine again from its last committed block and its
 // write-ahead log, as a trustee does after a crash.
 func (e *env) restart(nd *envNode) {
-	cfg := nd.cfg
-	if len(nd.log) > 0 {
-		last := nd.log[len(nd.log)-1]
-		cfg.State, cfg.LastCert, cfg.LastBlock = last.State, last.Cert, last.Block
-	}
-	m, err := New(cfg, nd.wal)
+	m, err := New(restartConfig(nd.cfg, nd.log), nd.wal)
 	if err != nil {
 		e.t.Fatalf("restart %d: %v", nd.id, err)
 	}

@@ -401,12 +401,7 @@ func (s *sim) crash(nd *simNode) {
 
 // restart rebuilds a trustee from its committed blocks and its write-ahead log.
 func (s *sim) restart(nd *simNode) {
-	cfg := nd.cfg
-	if len(nd.log) > 0 {
-		last := nd.log[len(nd.log)-1]
-		cfg.State, cfg.LastCert, cfg.LastBlock = last.State, last.Cert, last.Block
-	}
-	m, err := New(cfg, nd.wal)
+	m, err := New(restartConfig(nd.cfg, nd.log), nd.wal)
 	if err != nil {
 		s.fail("restart %d: %v", nd.id, err)
 	}
