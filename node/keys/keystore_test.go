@@ -388,13 +388,7 @@ func TestSaveLoadKeystore(t *testing.T) {
 		}
 	}
 	// Nothing but the keystore is left in the directory.
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 {
-		t.Fatalf("directory holds %d entries, want only the keystore", len(entries))
-	}
+	onlyKeystoreIn(t, dir)
 }
 
 func TestSaveKeystoreRefusesToOverwrite(t *testing.T) {
@@ -421,13 +415,7 @@ func TestSaveKeystoreRefusesToOverwrite(t *testing.T) {
 	if got, err := LoadKeystore(path, testPassphrase); err != nil || got.Public() != second.Public() {
 		t.Fatalf("overwrite did not take (%v)", err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 {
-		t.Fatalf("directory holds %d entries, want only the keystore", len(entries))
-	}
+	onlyKeystoreIn(t, dir)
 }
 
 func TestSaveKeystoreErrors(t *testing.T) {
@@ -602,4 +590,17 @@ func FuzzDecryptKey(f *testing.F) {
 			t.Fatalf("decrypted key %s, file claims %s", got.Address(), file.Address)
 		}
 	})
+}
+
+// onlyKeystoreIn fails the test unless the keystore is all that dir holds: a save
+// leaves no temporary file behind.
+func onlyKeystoreIn(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("directory holds %d entries, want only the keystore", len(entries))
+	}
 }
