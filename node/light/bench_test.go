@@ -18,16 +18,7 @@ import (
 func BenchmarkFollowSync(b *testing.B) {
 	for _, n := range []int{4, 16} {
 		b.Run(fmt.Sprintf("trustees=%d", n), func(b *testing.B) {
-			const count = 512
-			net, err := chaintest.New(chaintest.Config{Trustees: n})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cs, err := net.Run(count, chaintest.Step{Transfers: 2, Tickets: 2})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ls := links(cs)
+			net, ls := benchChain(b, n, 512)
 			b.ResetTimer()
 			var headers int
 			for b.Loop() {
@@ -47,16 +38,7 @@ func BenchmarkFollowSync(b *testing.B) {
 // BenchmarkFollowOneByOne is the same work a block at a time, as a node at the tip
 // receives them, for comparison.
 func BenchmarkFollowOneByOne(b *testing.B) {
-	const count = 256
-	net, err := chaintest.New(chaintest.Config{Trustees: 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cs, err := net.Run(count, chaintest.Step{Transfers: 2, Tickets: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ls := links(cs)
+	net, ls := benchChain(b, 16, 256)
 	b.ResetTimer()
 	var headers int
 	for b.Loop() {
@@ -174,4 +156,19 @@ func buildChain(count int) (*chaintest.Net, []Link, error) {
 		links = append(links, Link{Block: c.Block, Cert: c.Cert})
 	}
 	return net, links, nil
+}
+
+// benchChain is a test chain of the given trustees and its first count blocks, each
+// with two transfers and two tickets, as links to verify.
+func benchChain(b *testing.B, trustees, count int) (*chaintest.Net, []Link) {
+	b.Helper()
+	net, err := chaintest.New(chaintest.Config{Trustees: trustees})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs, err := net.Run(count, chaintest.Step{Transfers: 2, Tickets: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net, links(cs)
 }
