@@ -56,10 +56,10 @@ func startTrusteesWith(t *testing.T, n int, phi, delta, cycle string) *trusteeNe
 	tmp := t.TempDir()
 	bin := trusteetest.Build(t, tmp)
 	dir := filepath.Join(tmp, "devnet")
-	paths := trusteetest.Devnet(t, bin, dir, n, trusteetest.Timing{Phi: phi, Delta: delta, Cycle: cycle})
+	ts := trusteetest.Devnet(t, bin, dir, n, trusteetest.Timing{Phi: phi, Delta: delta, Cycle: cycle})
 	tn := &trusteeNet{networkFile: filepath.Join(dir, devnet.NetworkFile)}
-	for _, p := range paths {
-		cmd := exec.Command(bin, "run", "--config", p)
+	for _, tr := range ts {
+		cmd := exec.Command(bin, "run", "--config", tr.Path)
 		lg := new(nodetest.Buffer)
 		cmd.Stderr = lg
 		if err := cmd.Start(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // command is daoli-trustee's package.
@@ -34,9 +35,15 @@ type Timing struct{ Phi, Delta, Cycle string }
 // two cores.
 var Fast = Timing{Phi: "150ms", Delta: "100ms", Cycle: "300ms"}
 
+// Trustee is one trustee of a devnet: its configuration file and what it says.
+type Trustee struct {
+	Path string
+	*trustee.Config
+}
+
 // Devnet has the daoli-trustee binary bin write a devnet of n trustees of timing tm
-// into dir, and returns the trustees' configuration files in order.
-func Devnet(t testing.TB, bin, dir string, n int, tm Timing) []string {
+// into dir, and returns its trustees in order.
+func Devnet(t testing.TB, bin, dir string, n int, tm Timing) []Trustee {
 	t.Helper()
 	if out, err := exec.Command(bin, "devnet", "--trustees", strconv.Itoa(n), "--dir", dir,
 		"--phi", tm.Phi, "--delta", tm.Delta, "--cycle", tm.Cycle).CombinedOutput(); err != nil {
@@ -46,5 +53,13 @@ func Devnet(t testing.TB, bin, dir string, n int, tm Timing) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return paths
+	ts := make([]Trustee, len(paths))
+	for i, p := range paths {
+		cfg, err := trustee.LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts[i] = Trustee{Path: p, Config: cfg}
+	}
+	return ts
 }

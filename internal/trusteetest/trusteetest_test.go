@@ -15,13 +15,17 @@ func TestDevnet(t *testing.T) {
 	tmp := t.TempDir()
 	bin := Build(t, tmp)
 	dir := filepath.Join(tmp, "devnet")
-	paths := Devnet(t, bin, dir, 3, Timing{Phi: "150ms", Delta: "100ms", Cycle: "400ms"})
-	if len(paths) != 3 {
-		t.Fatalf("%d configurations, want 3", len(paths))
+	ts := Devnet(t, bin, dir, 3, Timing{Phi: "150ms", Delta: "100ms", Cycle: "400ms"})
+	if len(ts) != 3 {
+		t.Fatalf("%d trustees, want 3", len(ts))
 	}
-	for _, p := range paths {
-		if _, err := trustee.LoadConfig(p); err != nil {
+	for _, tr := range ts {
+		cfg, err := trustee.LoadConfig(tr.Path)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if cfg.DataDir != tr.DataDir || cfg.KeyFile != tr.KeyFile {
+			t.Fatalf("trustee %s: configuration %+v, its file says %+v", tr.Path, tr.Config, cfg)
 		}
 	}
 	nf, err := network.Load(filepath.Join(dir, devnet.NetworkFile))

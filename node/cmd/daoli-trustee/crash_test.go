@@ -106,7 +106,7 @@ func startCrashNet(t *testing.T, n int) *crashNet {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := trusteetest.Build(t, tmp)
-	paths := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
+	ts := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
 	net := &crashNet{t: t}
 	t.Cleanup(func() {
 		for _, p := range net.procs {
@@ -116,16 +116,12 @@ func startCrashNet(t *testing.T, n int) *crashNet {
 			}
 		}
 	})
-	for _, path := range paths {
-		cfg, err := trustee.LoadConfig(path)
+	for _, tr := range ts {
+		key, err := keys.LoadKeyFile(tr.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, err := keys.LoadKeyFile(cfg.KeyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &crashProc{bin: bin, config: path, metrics: cfg.Metrics, dataDir: cfg.DataDir, key: key.Public(), log: new(nodetest.Buffer)}
+		p := &crashProc{bin: bin, config: tr.Path, metrics: tr.Metrics, dataDir: tr.DataDir, key: key.Public(), log: new(nodetest.Buffer)}
 		p.start(t)
 		net.procs = append(net.procs, p)
 	}

@@ -90,7 +90,7 @@ func startE2E(t *testing.T, n int) *e2eNet {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := trusteetest.Build(t, tmp)
-	paths := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
+	ts := trusteetest.Devnet(t, bin, filepath.Join(tmp, "devnet"), n, trusteetest.Fast)
 	net := &e2eNet{t: t}
 	t.Cleanup(func() {
 		for _, p := range net.procs {
@@ -100,12 +100,8 @@ func startE2E(t *testing.T, n int) *e2eNet {
 			}
 		}
 	})
-	for _, path := range paths {
-		cfg, err := trustee.LoadConfig(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &e2eTrustee{bin: bin, config: path, metrics: cfg.Metrics, dataDir: cfg.DataDir}
+	for _, tr := range ts {
+		p := &e2eTrustee{bin: bin, config: tr.Path, metrics: tr.Metrics, dataDir: tr.DataDir}
 		p.start(t)
 		net.procs = append(net.procs, p)
 	}
