@@ -1,6 +1,7 @@
 package chaintest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -62,34 +63,15 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Trustees, DefaultTrustees)
-	def(&c.Users, DefaultUsers)
-	if c.ChainID == "" {
-		c.ChainID = DefaultChainID
-	}
-	if c.Balance == 0 {
-		c.Balance = DefaultBalance
-	}
-	if c.Bond == 0 {
-		c.Bond = DefaultBond
-	}
-	if c.Reward == 0 {
-		c.Reward = DefaultReward
-	}
-	if c.KStar == 0 {
-		c.KStar = DefaultKStar
-	}
-	if c.Payroll == 0 {
-		c.Payroll = DefaultPayroll
-	}
-	if c.Interval == 0 {
-		c.Interval = DefaultInterval
-	}
+	c.Trustees = cmp.Or(c.Trustees, DefaultTrustees)
+	c.Users = cmp.Or(c.Users, DefaultUsers)
+	c.ChainID = cmp.Or(c.ChainID, DefaultChainID)
+	c.Balance = cmp.Or(c.Balance, DefaultBalance)
+	c.Bond = cmp.Or(c.Bond, DefaultBond)
+	c.Reward = cmp.Or(c.Reward, DefaultReward)
+	c.KStar = cmp.Or(c.KStar, DefaultKStar)
+	c.Payroll = cmp.Or(c.Payroll, DefaultPayroll)
+	c.Interval = cmp.Or(c.Interval, DefaultInterval)
 	if c.Time.IsZero() {
 		c.Time = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
