@@ -256,15 +256,7 @@ func newBadNet(t *testing.T, rogue host.Host) *badNet {
 		}
 		bn.ts = append(bn.ts, tr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for i, nw := range bn.nets {
-		for _, ai := range infos[i+1:] {
-			if err := nw.Connect(ctx, ai); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	connectAll(t, bn.nets, infos, 10*time.Second)
 	run, stop := context.WithCancel(context.Background())
 	bn.cancel = stop
 	for _, tr := range bn.ts {

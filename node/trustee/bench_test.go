@@ -64,16 +64,23 @@ func newLoopback(tb testing.TB, n int, phi, delta, cycle time.Duration) *loopbac
 	}
 	// Registered last, so it runs first: the trustees stop before their stores close.
 	tb.Cleanup(lb.stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	connectAll(tb, lb.nets, infos, 30*time.Second)
+	return lb
+}
+
+// connectAll connects each network of nets to every later one, infos[i] being the
+// addresses of nets[i], within limit.
+func connectAll(tb testing.TB, nets []*p2p.Network, infos []peer.AddrInfo, limit time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	for i, nw := range lb.nets {
+	for i, nw := range nets {
 		for _, ai := range infos[i+1:] {
 			if err := nw.Connect(ctx, ai); err != nil {
 				tb.Fatal(err)
 			}
 		}
 	}
-	return lb
 }
 
 func ms(d time.Duration) uint64 { return uint64(d / time.Millisecond) }
