@@ -28,26 +28,10 @@ func startApp(b *testing.B, mode capacity.RunMode) (*exec.Cmd, time.Duration) {
 	if err := (capacity.FileSettingsStore{Path: filepath.Join(dir, sharingSettingsFile)}).Save(s); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+b.TempDir(),
-		"XDG_CONFIG_HOME="+b.TempDir(), "DAOLI_TEST_DATA="+dir, PassphraseEnv+"=bench passphrase")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for {
-		out, _ := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
-		if strings.Contains(string(out), `"Daoli"`) {
-			return cmd, time.Since(start)
-		}
-		if time.Since(start) > time.Minute {
-			b.Fatalf("no window:\n%s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	app := runApp(b, display, "DAOLI_TEST_DATA="+dir, PassphraseEnv+"=bench passphrase")
+	app.waitWindow(b, 5*time.Millisecond)
+	return app.cmd, time.Since(start)
 }
 
 // cpuTicks is the process's user+system time in clock ticks (1/100 s), and that of

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/internal/xvfbtest"
 )
 
@@ -41,39 +41,72 @@ func TestMain(m *testing.M) {
 // real top-level window named Daoli.
 func TestRunOpensWindowTitledDaoli(t *testing.T) {
 	display := xvfbtest.Start(t, "1280x800x24")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+t.TempDir(),
-		"XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	app := runApp(t, display, "XDG_DATA_HOME="+t.TempDir())
+	app.waitWindow(t, 100*time.Millisecond)
+}
 
-	deadline := time.Now().Add(60 * time.Second)
+// appProc is this test binary run as the app under a private X server.
+type appProc struct {
+	cmd     *exec.Cmd
+	display string
+	logs    *nodetest.Buffer // its output
+	done    chan struct{}    // closed once it has exited
+	err     error            // why it exited, once done is closed
+}
+
+// runApp starts this test binary as the app on display, with a home and a
+// configuration directory of its own and env added to its environment. It is killed
+// when the test ends.
+func runApp(tb testing.TB, display string, env ...string) *appProc {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+tb.TempDir(),
+		"XDG_CONFIG_HOME="+tb.TempDir())
+	cmd.Env = append(cmd.Env, env...)
+	p := &appProc{cmd: cmd, display: display, logs: new(nodetest.Buffer), done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// failIfExited fails the test if the app has exited, with why and its output.
+func (p *appProc) failIfExited(tb testing.TB, doing string) {
+	tb.Helper()
+	select {
+	case <-p.done:
+		tb.Fatalf("app exited %s: %v\n%s", doing, p.err, p.logs.String())
+	default:
+	}
+}
+
+// waitWindow waits, looking every interval, until the app shows a real top-level
+// window titled Daoli, and fails the test if it has not within a minute.
+func (p *appProc) waitWindow(tb testing.TB, interval time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
 	for {
-		out, err := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+		out, err := exec.Command("xwininfo", "-display", p.display, "-root", "-tree").Output()
 		if err != nil {
-			t.Fatalf("xwininfo (from x11-utils; make test installs it): %v", err)
+			tb.Fatalf("xwininfo (from x11-utils; make test installs it): %v", err)
 		}
 		if strings.Contains(string(out), `"Daoli"`) {
 			return
 		}
-		select {
-		case err := <-exited:
-			t.Fatalf("app exited before showing its window: %v\n%s", err, logs.String())
-		default:
-		}
+		p.failIfExited(tb, "before showing its window")
 		if time.Now().After(deadline) {
-			t.Fatalf("no window titled Daoli after 60 s; windows:\n%s\napp output:\n%s", out, logs.String())
+			tb.Fatalf("no window titled Daoli after a minute; windows:\n%s\napp output:\n%s", out, p.logs.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
@@ -84,20 +117,7 @@ func TestRunOpensWindowTitledDaoli(t *testing.T) {
 func TestAppEarnsOnDemoNetwork(t *testing.T) {
 	display := xvfbtest.Start(t, "1280x800x24")
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), runAppEnv+"=1", "DISPLAY="+display, "HOME="+t.TempDir(),
-		"XDG_CONFIG_HOME="+t.TempDir(), "DAOLI_TEST_DATA="+dir, PassphraseEnv+"=window test passphrase")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	app := runApp(t, display, "DAOLI_TEST_DATA="+dir, PassphraseEnv+"=window test passphrase")
 	start := time.Now()
 	deadline := start.Add(60 * time.Second)
 	for {
@@ -117,13 +137,9 @@ func TestAppEarnsOnDemoNetwork(t *testing.T) {
 				return
 			}
 		}
-		select {
-		case err := <-exited:
-			t.Fatalf("app exited: %v\n%s", err, logs.String())
-		default:
-		}
+		app.failIfExited(t, "before a certified height and a proven balance")
 		if time.Now().After(deadline) {
-			t.Fatalf("no certified height and proven balance after 60 s; app output:\n%s", logs.String())
+			t.Fatalf("no certified height and proven balance after 60 s; app output:\n%s", app.logs.String())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
