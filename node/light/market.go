@@ -186,7 +186,7 @@ func (m *agent) stepDeal(ctx context.Context, d *chain.Deal, at uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, bought := m.buys[d.ID]
-	role := market.RoleOf(d, m.n.me, bought)
+	role := market.RoleOf(d, m.n.me, bought) &^ market.Mediator // trustees mediate, not light nodes
 	r := m.runs[d.ID]
 	held := market.Held{Run: r.state(), Mute: m.cfg.Fault == FaultSilent, Acting: m.acting[d.ID], Sent: m.sent[d.ID]}
 	if role&market.Buyer != 0 {

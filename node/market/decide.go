@@ -17,10 +17,12 @@ import (
 // Role is this node's part in a deal.
 type Role uint8
 
-// Roles; a node may hold both, though the chain never offers a buyer its own deal.
+// Roles; a node may hold more than one, though the chain never offers a buyer its own
+// deal.
 const (
 	Buyer    Role = 1 << iota // this node opened the deal
 	Provider                  // the deal is offered to this node, or it accepted it
+	Mediator                  // the deal is disputed and this trustee rules on it
 )
 
 // RoleOf is the part of the node whose address is me in deal d; bought says the node
@@ -32,6 +34,9 @@ func RoleOf(d *chain.Deal, me keys.Address, bought bool) Role {
 	}
 	if d.Provider == me {
 		r |= Provider
+	}
+	if d.Phase == chain.PhaseDisputed && keys.AddressOf(d.Mediator) == me {
+		r |= Mediator
 	}
 	return r
 }
@@ -53,8 +58,13 @@ type Held struct {
 	Run  Run             // the provider's run of its job
 	// Mute: the provider never posts a result (FaultSilent, for tests of timeouts).
 	Mute bool
-	// Acting: a step of the deal is in flight.
+	// Acting: a step of the deal is in flight (for the mediator, an attempt at a
+	// ruling).
 	Acting bool
+	// Ruled: the mediator sent its verdict. RetryAt: the height from which it tries
+	// again after a failed attempt; 0 at once.
+	Ruled   bool
+	RetryAt uint64
 	// Sent is the epoch each step was last begun for (as the next epoch it could
 	// land in); 0 never.
 	Sent map[Kind]uint64
@@ -74,9 +84,10 @@ const (
 	Timeout                  // send DealTimeout: the other side let its window pass
 	Stop                     // stop the run and forget it
 	Announce                 // tell the node's listeners the deal's phase
+	Rule                     // re-execute the disputed job and send the verdict (mediator)
 )
 
-var kindNames = [...]string{"", "start", "accept", "post", "react", "timeout", "stop", "announce"}
+var kindNames = [...]string{"", "start", "accept", "post", "react", "timeout", "stop", "announce", "rule"}
 
 func (k Kind) String() string { return kindNames[min(int(k), len(kindNames)-1)] }
 
@@ -97,7 +108,8 @@ const Resend = 3
 // reacts to a posted result; the provider runs the job on the offer, accepts it,
 // posts the result once the accept is certified and before the deadline, and times
 // out a buyer or mediator that let its window pass; a run of a deal that closed or
-// went to another provider stops.
+// went to another provider stops; the mediator of a dispute tries to rule on it until
+// it has, one attempt at a time, a failed attempt again from RetryAt.
 func Decide(d *chain.Deal, role Role, at uint64, h Held) []Action {
 	next := at + 1 // the epoch a transaction sent now can land in, at the earliest
 	var out []Action
@@ -125,6 +137,9 @@ func Decide(d *chain.Deal, role Role, at uint64, h Held) []Action {
 		if h.Seen != d.Phase {
 			out = append(out, Action{Announce, Buyer})
 		}
+	}
+	if role&Mediator != 0 && !h.Acting && !h.Ruled && at >= h.RetryAt {
+		out = append(out, Action{Rule, Mediator})
 	}
 	if role&Provider == 0 {
 		if h.Run != RunNone && d.Phase == chain.PhaseOpen {
@@ -160,6 +175,17 @@ func Decide(d *chain.Deal, role Role, at uint64, h Held) []Action {
 		out = append(out, Action{Announce, Provider})
 	}
 	return out
+}
+
+// maxRetryWait caps the epochs between a mediator's attempts: a dispute is open for
+// chain.VerdictWindow (12) epochs, so a mediator whose fetches fail for a while (the
+// blobs' holders offline, a partition) still tries several times before the deadline.
+const maxRetryWait = 4
+
+// RetryAt is the height from which a mediator that began its attempts-th attempt at
+// height h tries again if it fails: 1, 2, 4, 4, … epochs later.
+func RetryAt(h uint64, attempts int) uint64 {
+	return h + min(uint64(1)<<min(max(attempts, 1)-1, 8), maxRetryWait)
 }
 
 // Answer is the buyer's answer to deal d's posted result at height h, having checked

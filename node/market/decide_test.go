@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/chain/chaintest"
 	"github.com/daolicloud/daoli/node/keys"
 )
 
@@ -19,6 +20,8 @@ import (
 //	decide role=buyer|provider|none phase=open|accepted|posted|disputed|closed at=H
 //	       [deadline=H] [posted=H] [disputed=H]    the deal's heights
 //	       [seen=PHASE] [run=none|going|done|posted] [mute] [acting] [sent=(accept@H,…)]
+//	       [ruled] [retry=H]                       what the node holds
+//	role=mediator|…                                 the roles are RoleOf's
 func TestDecide(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
@@ -57,7 +60,11 @@ func scanDecide(t *testing.T, td *datadriven.TestData) (*chain.Deal, Role, uint6
 		}
 		switch arg.Key {
 		case "role":
-			role = map[string]Role{"buyer": Buyer, "provider": Provider, "none": 0}[val]
+			r, ok := map[string]Role{"buyer": Buyer, "provider": Provider, "mediator": Mediator, "none": 0}[val]
+			if !ok {
+				td.Fatalf(t, "unknown role %q", val)
+			}
+			role = r
 		case "phase":
 			d.Phase = phase()
 		case "at":
@@ -80,6 +87,10 @@ func scanDecide(t *testing.T, td *datadriven.TestData) (*chain.Deal, Role, uint6
 			h.Mute = true
 		case "acting":
 			h.Acting = true
+		case "ruled":
+			h.Ruled = true
+		case "retry":
+			arg.Scan(t, 0, &h.RetryAt)
 		case "sent":
 			h.Sent = map[Kind]uint64{}
 			for _, v := range arg.Vals {
@@ -111,22 +122,28 @@ func kindOf(name string) Kind {
 }
 
 func roleName(r Role) string {
-	return map[Role]string{Buyer: "buyer", Provider: "provider"}[r]
+	return map[Role]string{Buyer: "buyer", Provider: "provider", Mediator: "mediator"}[r]
 }
 
 func TestRoleOf(t *testing.T) {
-	me, other := keys.Address{1}, keys.Address{2}
+	key := chaintest.UserKey(0)
+	me, other := key.Address(), keys.Address{2}
 	for _, c := range []struct {
 		buyer, provider keys.Address
 		bought          bool
+		phase           chain.DealPhase
 		want            Role
 	}{
-		{me, other, false, Buyer},
-		{other, other, true, Buyer},
-		{other, me, false, Provider},
-		{other, other, false, 0},
+		{me, other, false, chain.PhaseOpen, Buyer},
+		{other, other, true, chain.PhaseOpen, Buyer},
+		{other, me, false, chain.PhaseAccepted, Provider},
+		{other, other, false, chain.PhasePosted, 0},
+		{other, other, false, chain.PhaseDisputed, Mediator},
 	} {
-		d := &chain.Deal{Buyer: c.buyer, Provider: c.provider}
+		d := &chain.Deal{Buyer: c.buyer, Provider: c.provider, Phase: c.phase}
+		if c.phase >= chain.PhasePosted {
+			d.Mediator = key.Public()
+		}
 		if got := RoleOf(d, me, c.bought); got != c.want {
 			t.Errorf("RoleOf(buyer %v, provider %v, bought %v) = %d, want %d", c.buyer == me, c.provider == me, c.bought, got, c.want)
 		}
@@ -225,6 +242,19 @@ func TestReregister(t *testing.T) {
 		if got := Reregister(c.rec, c.want, c.price, c.h, c.last); got != c.send {
 			t.Errorf("%s: Reregister = %v, want %v", c.name, got, c.send)
 		}
+	}
+}
+
+// TestRetryAt: a mediator's failed attempts are tried again 1, 2, 4 and then every 4
+// epochs after the last began.
+func TestRetryAt(t *testing.T) {
+	for attempts, want := range []uint64{1, 1, 2, 4, 4, 4} {
+		if got := RetryAt(100, attempts); got != 100+want {
+			t.Errorf("RetryAt(100, %d) = %d, want %d", attempts, got, 100+want)
+		}
+	}
+	if got := RetryAt(100, 1000); got != 104 {
+		t.Errorf("RetryAt(100, 1000) = %d, want 104", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package trustee
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,17 +85,6 @@ type mediationState struct {
 	next     uint64 // the height from which a failed attempt is tried again
 }
 
-// maxMediationBackoff caps the epochs between two attempts: a dispute is open for
-// chain.VerdictWindow (12) epochs, so a mediator whose fetches fail for a while (the
-// blobs' holders offline, a partition) still tries several times before the deadline.
-const maxMediationBackoff = 4
-
-// mediationBackoff is the wait after the attempts-th failed attempt: 1, 2, 4, 4, …
-// epochs.
-func mediationBackoff(attempts int) uint64 {
-	return min(uint64(1)<<min(attempts-1, 8), maxMediationBackoff)
-}
-
 // due returns the deals of disputed (the disputes this trustee mediates at height h)
 // on which an attempt should begin now, marked running; and forgets every deal not in
 // disputed any more.
@@ -110,12 +100,13 @@ func (m *mediation) due(h uint64, disputed []chain.Deal) []chain.Deal {
 			st = &mediationState{}
 			m.deals[d.ID] = st
 		}
-		if st.running || st.done || h < st.next {
+		held := market.Held{Acting: st.running, Ruled: st.done, RetryAt: st.next}
+		if !slices.Contains(market.Decide(&d, market.Mediator, h, held), market.Action{Kind: market.Rule, As: market.Mediator}) {
 			continue
 		}
 		st.running = true
 		st.attempts++
-		st.next = h + mediationBackoff(st.attempts)
+		st.next = market.RetryAt(h, st.attempts)
 		start = append(start, d)
 	}
 	for id := range m.deals {
@@ -146,10 +137,10 @@ func (t *Trustee) mediate(ctx context.Context, h uint64, st *chain.State) {
 	if t.market == nil {
 		return
 	}
-	me := t.key.Public()
+	me := t.key.Address()
 	var disputed []chain.Deal
 	for _, id := range st.Market().Live {
-		if d, ok := st.Deal(id); ok && d.Phase == chain.PhaseDisputed && d.Mediator == me {
+		if d, ok := st.Deal(id); ok && market.RoleOf(&d, me, false)&market.Mediator != 0 {
 			disputed = append(disputed, d)
 		}
 	}
