@@ -16,6 +16,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market/terms"
 	"github.com/daolicloud/daoli/node/version"
 	"github.com/daolicloud/daoli/ui"
 )
@@ -172,12 +173,12 @@ func notification(e light.Event) *fyne.Notification {
 		}
 		id := e.Deal.Short()
 		if !e.Bought {
-			if e.Outcome == chain.OutcomePaid || e.Outcome == chain.OutcomeBuyerLate || e.Outcome == chain.OutcomeBuyerFined {
+			if terms.Sold(e.Outcome.String()) {
 				return fyne.NewNotification("Compute sold", fmt.Sprintf("Job %s ran on this computer and was paid for.", id))
 			}
 			return nil
 		}
-		if e.Outcome == chain.OutcomePaid || e.Outcome == chain.OutcomeBuyerFined {
+		if terms.Delivered(e.Outcome.String()) {
 			return fyne.NewNotification("Job finished", fmt.Sprintf("Job %s is done; its result is on the Buy screen.", id))
 		}
 		return fyne.NewNotification("Job ended without a result", fmt.Sprintf("Job %s ended: %s. The Buy screen says what came back.", id, e.Outcome))

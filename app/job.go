@@ -173,7 +173,7 @@ func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out
 			last = line
 		}
 		if j.Phase == terms.Closed {
-			if j.Outcome != "paid" && j.Outcome != "buyer-fined" {
+			if !terms.Delivered(j.Outcome) {
 				return j, fmt.Errorf("%w: %s", ErrJobFailed, describeJob(j))
 			}
 			return j, writeOutput(ctx, cl, j, out, stdout)

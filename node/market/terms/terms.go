@@ -43,6 +43,16 @@ var outcomes = map[string]string{
 	"mediator-late":  "no verdict in time, every deposit came back",
 }
 
+// Delivered says whether a deal that closed with outcome gave its buyer a result it
+// paid for: the buyer accepted it, or a mediator found it right.
+func Delivered(outcome string) bool { return outcome == "paid" || outcome == "buyer-fined" }
+
+// Sold says whether a deal that closed with outcome paid its provider: the buyer
+// accepted the result, let its window pass, or lost the dispute.
+func Sold(outcome string) bool {
+	return outcome == "paid" || outcome == "buyer-late" || outcome == "buyer-fined"
+}
+
 // State is a deal's state in a few words, as the Buy screen shows it.
 func State(phase, outcome string) string {
 	if phase == Closed {

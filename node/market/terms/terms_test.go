@@ -44,3 +44,18 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+func TestOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		outcome         string
+		delivered, sold bool
+	}{
+		{"paid", true, true}, {"buyer-fined", true, true}, {"buyer-late", false, true},
+		{"withdrawn", false, false}, {"provider-late", false, false}, {"provider-fined", false, false},
+		{"mediator-late", false, false}, {"", false, false},
+	} {
+		if Delivered(c.outcome) != c.delivered || Sold(c.outcome) != c.sold {
+			t.Errorf("%q: delivered %v, sold %v; want %v, %v", c.outcome, Delivered(c.outcome), Sold(c.outcome), c.delivered, c.sold)
+		}
+	}
+}
