@@ -1,8 +1,9 @@
 // Package light is the light node (docs/light.md): it follows the certified
 // chain by verifying trustee certificates (never re-executing blocks), mines a ticket
 // each epoch when the governor allows, holds the user's wallet and keeps the earnings
-// ledger, acts as the user's buyer and provider in the compute market, and offers all
-// of it to the desktop app and the CLI as one Go API. It relays on the blocks topic
+// ledger, acts as the user's buyer and provider in the compute market (carrying out
+// what node/market's Decide says; market.go, provider.go, buyer.go, plumbing.go), and
+// offers all of it to the desktop app and the CLI as one Go API. It relays on the blocks topic
 // only the blocks whose certificates it verified.
 //
 // The verifying core, Follower, does no I/O: it is fed certified blocks and says which
