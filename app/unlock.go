@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/keys"
@@ -49,14 +51,27 @@ func (d *walletDoor) CreateWallet(pass []byte) error {
 	return nil
 }
 
-// SavePreset saves the first run's sharing choice, unless settings exist already.
-func (d *walletDoor) SavePreset(p string) error {
+// SavePreset saves the first run's sharing choice, unless settings exist already,
+// and with shareNowFor above 0 shares at once for that long: the governor reads the
+// settings when the node starts, right after.
+func (d *walletDoor) SavePreset(p string, shareNowFor time.Duration) error {
 	store := capacity.FileSettingsStore{Path: filepath.Join(d.dir, sharingSettingsFile)}
-	if _, err := store.Load(); err == nil {
+	s, err := store.Load()
+	if err != nil {
+		cores := capacity.DetectHardware(context.Background(), capacity.NewProbes()).UsableCores
+		s = capacity.PresetSettings(capacity.Preset(p), cores)
+	} else if shareNowFor <= 0 {
 		return nil
 	}
-	cores := capacity.DetectHardware(context.Background(), capacity.NewProbes()).UsableCores
-	return store.Save(capacity.PresetSettings(capacity.Preset(p), cores))
+	if shareNowFor > 0 {
+		s = s.ShareNow(time.Now().Add(shareNowFor))
+	}
+	return store.Save(s)
+}
+
+// WhenItShares implements ui.UnlockBackend.
+func (d *walletDoor) WhenItShares(p string) string {
+	return capacity.PresetSettings(capacity.Preset(p), runtime.NumCPU()).WhenItShares(runtime.NumCPU())
 }
 
 // openWithEnv opens the wallet with a passphrase given in $DAOLI_PASSPHRASE (for

@@ -20,8 +20,11 @@ type UnlockBackend interface {
 	// CreateWallet makes a new wallet, encrypted with pass, and opens it.
 	CreateWallet(pass []byte) error
 	// SavePreset keeps the first run's sharing choice, "quiet", "balanced" or "max",
-	// unless sharing settings exist already.
-	SavePreset(preset string) error
+	// unless sharing settings exist already; with shareNowFor above 0 sharing also
+	// starts at once for that long (SharingControl.ShareNow).
+	SavePreset(preset string, shareNowFor time.Duration) error
+	// WhenItShares says in one sentence when a preset shares on this computer.
+	WhenItShares(preset string) string
 }
 
 // Backend is everything the screens ask of the node. Package app implements it over the

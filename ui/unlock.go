@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -19,6 +20,8 @@ type Unlock struct {
 	pass    *widget.Entry
 	again   *widget.Entry
 	presets *widget.RadioGroup
+	when    *widget.Label // when the chosen preset shares
+	now     *widget.Check // share now for an hour
 	form    *widget.Form
 	message *widget.Label
 	Content fyne.CanvasObject
@@ -33,13 +36,21 @@ func NewUnlock(b UnlockBackend, run Runner, icon fyne.Resource, version string, 
 	title := "Unlock your wallet"
 	hint := "Enter the passphrase you chose when you made this wallet."
 	items := []*widget.FormItem{widget.NewFormItem("Passphrase", u.pass)}
-	u.presets = widget.NewRadioGroup([]string{"Quiet", "Balanced", "Max"}, nil)
+	u.when = widget.NewLabel("")
+	u.when.Wrapping = fyne.TextWrapWord
+	u.now = widget.NewCheck("Share now for an hour, also while I use the computer", nil)
+	u.presets = widget.NewRadioGroup([]string{"Quiet", "Balanced", "Max"}, func(p string) {
+		if p != "" && !u.exists {
+			u.when.SetText(b.WhenItShares(strings.ToLower(p)))
+		}
+	})
 	u.presets.Horizontal = true
+	u.presets.Required = true
 	u.presets.SetSelected("Balanced")
 	if !u.exists {
 		title = "Make your wallet"
 		hint = "Your earnings go to a wallet kept on this computer, encrypted with a passphrase. Without the passphrase it cannot be opened, so keep it safe. Then choose how much of this computer to share when you are not using it; you can change it any time."
-		items = append(items, widget.NewFormItem("Again", u.again), widget.NewFormItem("Sharing", u.presets))
+		items = append(items, widget.NewFormItem("Again", u.again), widget.NewFormItem("Sharing", container.NewVBox(u.presets, u.when, u.now)))
 	}
 	u.form = widget.NewForm(items...)
 	u.form.SubmitText = "Continue"
@@ -69,11 +80,15 @@ func (u *Unlock) onSubmit() {
 	u.message.SetText("Opening the wallet…")
 	pass := []byte(u.pass.Text)
 	preset := strings.ToLower(u.presets.Selected)
+	var shareNow time.Duration
+	if u.now.Checked {
+		shareNow = ShareNowFor
+	}
 	u.run(func() error {
 		if u.exists {
 			return u.b.OpenWallet(pass)
 		}
-		if err := u.b.SavePreset(preset); err != nil {
+		if err := u.b.SavePreset(preset, shareNow); err != nil {
 			return errPreset{err}
 		}
 		return u.b.CreateWallet(pass)

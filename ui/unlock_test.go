@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -13,6 +14,7 @@ type fakeDoor struct {
 	exists    bool
 	pass      string // the wallet's passphrase once it exists
 	preset    string
+	shareNow  time.Duration
 	presetErr error
 	opens     int
 }
@@ -33,13 +35,15 @@ func (d *fakeDoor) CreateWallet(pass []byte) error {
 	return nil
 }
 
-func (d *fakeDoor) SavePreset(p string) error {
+func (d *fakeDoor) SavePreset(p string, shareNow time.Duration) error {
 	if d.presetErr != nil {
 		return d.presetErr
 	}
-	d.preset = p
+	d.preset, d.shareNow = p, shareNow
 	return nil
 }
+
+func (d *fakeDoor) WhenItShares(p string) string { return "When " + p + " shares." }
 
 func newUnlock(t *testing.T, d *fakeDoor) (*Unlock, fyne.Window, *int) {
 	t.Helper()
@@ -81,10 +85,17 @@ func TestUnlockFirstRun(t *testing.T) {
 		t.Fatalf("preset refused: message %q, wallet made %v, opened %d", u.message.Text, d.exists, *opened)
 	}
 	d.presetErr = nil
+	if u.when.Text != "When balanced shares." {
+		t.Fatalf("the sentence under Balanced: %q", u.when.Text)
+	}
 	u.presets.SetSelected("Max")
+	if u.when.Text != "When max shares." {
+		t.Fatalf("the sentence under Max: %q", u.when.Text)
+	}
+	test.Tap(u.now)
 	u.form.OnSubmit()
-	if !d.exists || d.pass != "long enough" || d.preset != "max" || *opened != 1 {
-		t.Fatalf("made %v with %q, preset %q, opened %d", d.exists, d.pass, d.preset, *opened)
+	if !d.exists || d.pass != "long enough" || d.preset != "max" || d.shareNow != ShareNowFor || *opened != 1 {
+		t.Fatalf("made %v with %q, preset %q, share now %v, opened %d", d.exists, d.pass, d.preset, d.shareNow, *opened)
 	}
 }
 

@@ -204,7 +204,7 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 	shareNow := s.Mode != Always && now.Before(s.ShareNowUntil)
 	then := ""
 	if shareNow {
-		then = "; sharing now resumes after it, " + formatAgo(s.ShareNowUntil.Sub(now)) + " left"
+		then = "; sharing now resumes after it, " + formatLeft(s.ShareNowUntil.Sub(now)) + " left"
 	}
 	if on, _ := sample.Power.OnBattery.Get(); on && s.PauseOnBattery {
 		return paused(CauseOnBattery, "on battery%s", then)
@@ -227,7 +227,7 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 		if found := exclusiveRunning(s, sample); len(found) > 0 {
 			return paused(CauseExclusiveProgram, "%s %s running%s", joinNames(found), isAre(found), then)
 		}
-		return running(CauseShareNow, "Sharing now, "+formatAgo(s.ShareNowUntil.Sub(now))+" left:", s.Idle, sample.Cores)
+		return running(CauseShareNow, "Sharing now, "+formatLeft(s.ShareNowUntil.Sub(now))+" left:", s.Idle, sample.Cores)
 	}
 	if !inWindows(s.Windows, now) {
 		return paused(CauseOutsideHours, "outside the allowed hours (%s)", describeDay(s.Windows, now))
@@ -333,7 +333,7 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 		return GPUDecision{Run: true, Cause: CauseAlways, Reason: "GPU running always"}
 	}
 	if now.Before(s.ShareNowUntil) && len(exclusiveRunning(s, sample)) == 0 {
-		return GPUDecision{Run: true, Cause: CauseShareNow, Reason: "GPU sharing now, " + formatAgo(s.ShareNowUntil.Sub(now)) + " left"}
+		return GPUDecision{Run: true, Cause: CauseShareNow, Reason: "GPU sharing now, " + formatLeft(s.ShareNowUntil.Sub(now)) + " left"}
 	}
 	if !inWindows(s.Windows, now) {
 		return gpuPaused(CauseOutsideHours, "outside the allowed hours (%s)", describeDay(s.Windows, now))

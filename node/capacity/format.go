@@ -31,6 +31,15 @@ func formatAgo(d time.Duration) string {
 	}
 }
 
+// formatLeft writes a time left, rounded up to the minute from a minute on: an hour
+// just started reads "1 h", not "59 min".
+func formatLeft(d time.Duration) string {
+	if d > time.Minute {
+		d = (d + time.Minute - 1).Truncate(time.Minute)
+	}
+	return formatAgo(d)
+}
+
 // formatWhen writes a moment relative to now: "14:05" today, "Tue 14:05" otherwise.
 func formatWhen(t, now time.Time) string {
 	t = t.In(now.Location())

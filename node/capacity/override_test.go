@@ -33,7 +33,7 @@ func TestShareNowAndPause(t *testing.T) {
 		{"in use: waiting, with when it starts", balanced, inUse, 0, false, 0, CauseInUse,
 			"Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
 		{"share now while in use", shareNow, inUse, 0, true, 4, CauseShareNow, "Sharing now, 1 h left: 4 of 8 cores"},
-		{"share now, time left", shareNow, inUse, 35*time.Minute + 30*time.Second, true, 4, CauseShareNow, "Sharing now, 24 min left: 4 of 8 cores"},
+		{"share now, time left rounded up", shareNow, inUse, 35*time.Minute + 30*time.Second, true, 4, CauseShareNow, "Sharing now, 25 min left: 4 of 8 cores"},
 		{"share now ends by itself", shareNow, inUse, time.Hour, false, 0, CauseInUse,
 			"Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
 		{"share now outside the hours", func() Settings {

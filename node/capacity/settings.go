@@ -359,3 +359,21 @@ func programKey(name string) string {
 	k = strings.TrimSuffix(k, ".app")
 	return k
 }
+
+// WhenItShares says in one sentence when settings that follow a preset share on a
+// machine with the given number of cores, for the first-run screen.
+func (s Settings) WhenItShares(cores int) string {
+	name := strings.ToUpper(string(s.Preset[:1])) + string(s.Preset[1:])
+	idle := describeCores(min(s.Idle.Cores, max(cores, 1)), cores, s.Idle.Duty)
+	switch {
+	case s.Mode == Never:
+		return name + " does not share."
+	case s.Mode == Always:
+		return fmt.Sprintf("%s shares at once %s, also while you use the computer.", name, idle)
+	case s.InUse.Cores > 0:
+		return fmt.Sprintf("%s shares at once %s, also while you use the computer, and %s after %s without keyboard or mouse input.",
+			name, describeCores(min(s.InUse.Cores, max(cores, 1)), cores, s.InUse.Duty), idle, formatAgo(s.InUseAfter))
+	}
+	return fmt.Sprintf("%s starts sharing %s after %s without keyboard or mouse input, so not while you type here.",
+		name, idle, formatAgo(s.InUseAfter))
+}

@@ -209,3 +209,15 @@ func TestParseTimeOfDay(t *testing.T) {
 		}
 	}
 }
+
+func TestWhenItShares(t *testing.T) {
+	for p, want := range map[Preset]string{
+		Balanced: "Balanced starts sharing 2 of 4 cores after 3 min without keyboard or mouse input, so not while you type here.",
+		Quiet:    "Quiet starts sharing 1 of 4 cores at 50 % after 3 min without keyboard or mouse input, so not while you type here.",
+		Max:      "Max shares at once 1 of 4 cores at 50 %, also while you use the computer, and 4 of 4 cores after 3 min without keyboard or mouse input.",
+	} {
+		if got := PresetSettings(p, 4).WhenItShares(4); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
+	}
+}
