@@ -113,14 +113,7 @@ func BenchmarkCompile(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sb, err := NewSandbox(dir)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res, err := sb.Run(context.Background(), j); err != nil || res.Status != StatusOK {
-				b.Fatal(err, res.Reason)
-			}
-			sb.Close()
+			runOnce(b, dir, j)
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
@@ -134,14 +127,21 @@ func BenchmarkCompile(b *testing.B) {
 		for b.Loop() {
 			// A new sandbox on the same directory: the in-memory part is empty, so the
 			// module comes from disk, as after a restart.
-			sb, err := NewSandbox(dir)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res, err := sb.Run(context.Background(), j); err != nil || res.Status != StatusOK {
-				b.Fatal(err, res.Reason)
-			}
-			sb.Close()
+			runOnce(b, dir, j)
 		}
 	})
+}
+
+// runOnce runs j, which must succeed, in a new sandbox on the cache directory dir, and
+// closes the sandbox.
+func runOnce(b *testing.B, dir string, j Job) {
+	b.Helper()
+	sb, err := NewSandbox(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	if res, err := sb.Run(context.Background(), j); err != nil || res.Status != StatusOK {
+		b.Fatal(err, res.Reason)
+	}
 }
