@@ -357,12 +357,7 @@ func TestDecryptKeyHostileKDFParams(t *testing.T) {
 }
 
 func TestSaveLoadKeystore(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "wallet.key")
-	k := testKey(t, 5)
-	if err := SaveKeystore(path, k, testPassphrase, WithKDFParams(testKDF)); err != nil {
-		t.Fatal(err)
-	}
+	dir, path, k := savedKeystore(t, 5)
 	got, err := LoadKeystore(path, testPassphrase)
 	if err != nil {
 		t.Fatal(err)
@@ -448,12 +443,7 @@ func TestSaveKeystoreErrors(t *testing.T) {
 }
 
 func TestExportImportKeystore(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "wallet.key")
-	k := testKey(t, 8)
-	if err := SaveKeystore(path, k, testPassphrase, WithKDFParams(testKDF)); err != nil {
-		t.Fatal(err)
-	}
+	dir, path, k := savedKeystore(t, 8)
 	onDisk, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -603,4 +593,17 @@ func onlyKeystoreIn(t *testing.T, dir string) {
 	if len(entries) != 1 {
 		t.Fatalf("directory holds %d entries, want only the keystore", len(entries))
 	}
+}
+
+// savedKeystore saves test key n in a keystore of a new directory and returns the
+// directory, the keystore's path and the key.
+func savedKeystore(t *testing.T, n byte) (dir, path string, k *Key) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "wallet.key")
+	k = testKey(t, n)
+	if err := SaveKeystore(path, k, testPassphrase, WithKDFParams(testKDF)); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, k
 }
