@@ -2,6 +2,7 @@ package trustee
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -44,7 +45,7 @@ func TestMediationRetries(t *testing.T) {
 	}
 	for _, s := range steps {
 		got := ids(m.due(s.h, s.disputed))
-		if len(got) != len(s.want) || (len(got) > 0 && !equalIDs(got, s.want)) {
+		if !slices.Equal(got, s.want) {
 			t.Fatalf("height %d: attempts begun on %v, want %v", s.h, got, s.want)
 		}
 		for id, err := range s.finish {
@@ -54,16 +55,4 @@ func TestMediationRetries(t *testing.T) {
 			t.Fatalf("height %d: %d deals remembered, want %d", s.h, len(m.deals), s.kept)
 		}
 	}
-}
-
-func equalIDs(a, b []chain.Hash) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
