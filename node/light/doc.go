@@ -6,6 +6,12 @@
 // offers all of it to the desktop app and the CLI as one Go API. It relays on the blocks topic
 // only the blocks whose certificates it verified.
 //
+// The files follow the node's jobs: node.go starts and stops it and reports its
+// status; sync.go validates gossip, catches up from trustees and commits verified
+// blocks; mining.go mines and submits the epoch's ticket; lottery.go keeps the draws
+// the node saw; trustees.go lists the trustee set and its peers; follow.go is the
+// verifying core; wallet.go and ledger.go hold the keys and the earnings.
+//
 // The verifying core, Follower, does no I/O: it is fed certified blocks and says which
 // ones extend the chain it trusts. Trust starts at the genesis of the network file and
 // moves only along certificates: a block is accepted when its parent is the trusted tip,
