@@ -19,7 +19,7 @@ pkgs=(gcc pkg-config patch libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-d
 case "$mode" in
   build) ;;
   package) pkgs+=(binutils xz-utils) ;;
-  test) pkgs+=(xvfb xauth x11-utils dbus-daemon
+  test) pkgs+=(xvfb xauth x11-utils xdotool dbus-daemon
               binutils xz-utils git iproute2 passwd init-system-helpers
               systemd desktop-file-utils appstream) ;;
   *) echo "usage: $0 build|package|test" >&2; exit 2 ;;
