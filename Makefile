@@ -28,7 +28,7 @@ FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error p
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots bench-app fyne-check release package clean
+.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
 
 all: build
 
@@ -77,6 +77,10 @@ jobs:
 ## screenshots: draw every screen of the app, on a fresh demo network, into docs/screenshots
 screenshots: deps
 	$(GO) run $(TAGS) $(FYNE) ./packaging/screenshots --out docs/screenshots
+
+## screenshots-first-minutes: the dashboard's sharing line waiting, sharing now and paused, drawn by the real app under Xvfb
+screenshots-first-minutes: build
+	packaging/screenshots/first-minutes.sh $(BIN)/daoli docs/screenshots
 
 ## sim: the full I-BFT simulation, 1,000 seeds for each of n = 4, 7 and 10
 sim:
