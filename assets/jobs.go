@@ -12,9 +12,10 @@ import (
 	"sort"
 )
 
-// The example job modules (docs/compute.md §Example jobs), built from
-// jobs/<name>/main.go with GOOS=wasip1 GOARCH=wasm by `make jobs`, stored gzipped, with
-// a manifest of their hashes and the Go toolchain that built them.
+// The example job modules (docs/compute.md §Example jobs), built by `make jobs` from
+// jobs/<name>/main.go with GOOS=wasip1 GOARCH=wasm, from main.c with clang and
+// wasi-libc, or from main.rs with rustc for wasm32-wasi; stored gzipped, with a
+// manifest of their hashes and the toolchains that built them.
 //
 //go:embed jobs/*/*.wasm.gz jobs/manifest.json
 var jobFS embed.FS
@@ -28,10 +29,13 @@ type JobInfo struct {
 	Usage   string `json:"usage"`
 }
 
-// Manifest lists the example modules and the toolchain that built them.
+// Manifest lists the example modules and the toolchains that built them: each
+// version as the first line of its --version.
 type Manifest struct {
-	Go   string    `json:"go"`
-	Jobs []JobInfo `json:"jobs"`
+	Go    string    `json:"go"`
+	Clang string    `json:"clang"`
+	Rustc string    `json:"rustc"`
+	Jobs  []JobInfo `json:"jobs"`
 }
 
 // JobManifest reads the manifest.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -20,8 +21,12 @@ func TestJobManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, _ := filepath.Glob("jobs/*/main.go")
-	if len(m.Jobs) != len(srcs) || len(srcs) < 4 {
+	var srcs []string
+	for _, pat := range []string{"jobs/*/main.go", "jobs/*/main.c", "jobs/*/main.rs"} {
+		found, _ := filepath.Glob(pat)
+		srcs = append(srcs, found...)
+	}
+	if len(m.Jobs) != len(srcs) || len(srcs) < 6 {
 		t.Fatalf("%d modules in the manifest, %d sources: run make jobs", len(m.Jobs), len(srcs))
 	}
 	for _, j := range m.Jobs {
@@ -42,7 +47,9 @@ func TestJobManifest(t *testing.T) {
 // TestJobsReproducible rebuilds each module from its source the way `make jobs` does
 // and checks that the embedded one is that build, byte for byte. A different Go
 // release compiles different bytes, so with another toolchain than the manifest's the
-// test says so and checks the build succeeds.
+// test says so and checks the build succeeds. The C and Rust examples are rebuilt the
+// same way where Debian's clang and rustc for WASI are installed (`make jobs` installs
+// them); the test suite itself needs neither.
 func TestJobsReproducible(t *testing.T) {
 	m, err := JobManifest()
 	if err != nil {
@@ -53,10 +60,37 @@ func TestJobsReproducible(t *testing.T) {
 		t.Logf("modules built with %s, this is %s: comparing builds only, not bytes (run make jobs)", m.Go, runtime.Version())
 	}
 	dir := t.TempDir()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd = filepath.Dir(wd) // the repository, whose path the C and Rust builds remap to "."
 	for _, j := range m.Jobs {
 		out := filepath.Join(dir, j.Name+".wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", out, "./jobs/"+j.Name)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		src := "jobs/" + j.Name + "/main"
+		var cmd *exec.Cmd
+		switch {
+		case exists(src + ".c"):
+			if version(t, "/usr/bin/clang") != m.Clang {
+				t.Logf("%s: built with %q, not installed here: not rebuilt", j.Name, m.Clang)
+				continue
+			}
+			cmd = exec.Command("/usr/bin/clang", "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror",
+				"-ffile-prefix-map="+wd+"=.", "-Wl,--strip-all", "-o", out, "assets/"+src+".c")
+			cmd.Dir = wd // the script's directory: the source's path is in the module
+		case exists(src + ".rs"):
+			if version(t, "/usr/bin/rustc") != m.Rustc {
+				t.Logf("%s: built with %q, not installed here: not rebuilt", j.Name, m.Rustc)
+				continue
+			}
+			cmd = exec.Command("/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-wasi", "-C", "opt-level=2",
+				"-C", "codegen-units=1", "-C", "strip=symbols", "-C", "panic=abort", "--remap-path-prefix="+wd+"=.",
+				"-o", out, "assets/"+src+".rs")
+			cmd.Dir = wd
+		default:
+			cmd = exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", out, "./jobs/"+j.Name)
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		}
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build %s: %v\n%s", j.Name, err, b)
 		}
@@ -64,7 +98,7 @@ func TestJobsReproducible(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !sameGo {
+		if !sameGo && exists(src+".go") {
 			continue
 		}
 		embedded, err := Job(j.Name)
@@ -72,7 +106,7 @@ func TestJobsReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(built, embedded) {
-			t.Errorf("%s: the embedded module is not the build of jobs/%s/main.go: run make jobs", j.Name, j.Name)
+			t.Errorf("%s: the embedded module is not the build of jobs/%s: run make jobs", j.Name, j.Name)
 		}
 	}
 }
@@ -90,4 +124,19 @@ func TestJobsGzipped(t *testing.T) {
 	if _, err := io.ReadFull(zr, head); err != nil || string(head) != "\x00asm" {
 		t.Fatalf("not a wasm module: %q %v", head, err)
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// version is a toolchain's first line of --version, as `make jobs` records it, or ""
+// when it is not installed.
+func version(t *testing.T, tool string) string {
+	b, err := exec.Command(tool, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.SplitN(string(b), "\n", 2)[0]
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image/png"
 	"os"
 	"os/exec"
@@ -141,6 +142,19 @@ func TestExampleJobs(t *testing.T) {
 		}},
 		{"wordcount", []string{"2"}, input, func(t *testing.T, out []byte) {
 			if want := "words 8\ndistinct 5\n3 the\n2 and\n"; string(out) != want {
+				t.Fatalf("got %q, want %q", out, want)
+			}
+		}},
+		// C with wasi-libc: stat, fopen and fread of the file /input.
+		{"linestat", nil, input, func(t *testing.T, out []byte) {
+			want := fmt.Sprintf("lines words bytes crc32 name\n1 8 32 %08x input\n1 8 32 - total (1 files)\n", crc32.ChecksumIEEE(input))
+			if string(out) != want {
+				t.Fatalf("got %q, want %q", out, want)
+			}
+		}},
+		// Rust's std::fs: metadata and read of the file /input.
+		{"sortuniq", []string{"2"}, []byte("b\na\nb\nc\n"), func(t *testing.T, out []byte) {
+			if want := "input: 4 lines, 3 distinct\n2 b\n1 a\n"; string(out) != want {
 				t.Fatalf("got %q, want %q", out, want)
 			}
 		}},
