@@ -112,11 +112,51 @@ func dashboardSource(s light.Source) string {
 }
 
 func (b *uiBackend) Earnings() (ui.EarningsView, error) {
-	s, err := b.s.Node.Summary(time.Now())
+	now := time.Now()
+	s, err := b.s.Node.Summary(now)
 	if err != nil {
 		return ui.EarningsView{}, err
 	}
-	return ui.EarningsView{Today: totalsMap(s.Today), Week: totalsMap(s.Week), Month: totalsMap(s.Month)}, nil
+	es, err := b.s.Node.Ledger(0)
+	if err != nil {
+		return ui.EarningsView{}, err
+	}
+	v := ui.EarningsView{Today: totalsMap(s.Today), Week: totalsMap(s.Week), Month: totalsMap(s.Month)}
+	v.FirstDay, v.Days, v.Hours = earningsByTime(es, now)
+	return v, nil
+}
+
+// earningsByTime sums the earnings by source per local calendar day over the last
+// ui.EarningDays days (today last, from firstDay's midnight) and per hour of today.
+func earningsByTime(es []light.Entry, now time.Time) (firstDay time.Time, days, hours []map[string]uint64) {
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	firstDay = today.AddDate(0, 0, 1-ui.EarningDays)
+	days, hours = make([]map[string]uint64, ui.EarningDays), make([]map[string]uint64, 24)
+	for i := range days {
+		days[i] = map[string]uint64{}
+	}
+	for i := range hours {
+		hours[i] = map[string]uint64{}
+	}
+	for _, e := range es {
+		at := e.At().In(now.Location())
+		if !e.Source.Earning() || at.Before(firstDay) || at.After(now) {
+			continue
+		}
+		src := dashboardSource(e.Source)
+		ey, em, ed := at.Date()
+		// Days by the calendar, not by 24 h, so a change to or from summer time
+		// does not shift them.
+		day := int(time.Date(ey, em, ed, 12, 0, 0, 0, time.UTC).Sub(time.Date(y, m, d, 12, 0, 0, 0, time.UTC))/(24*time.Hour)) + ui.EarningDays - 1
+		if day >= 0 && day < len(days) {
+			days[day][src] += e.Amount
+		}
+		if !at.Before(today) {
+			hours[at.Hour()][src] += e.Amount
+		}
+	}
+	return firstDay, days, hours
 }
 
 // maxHistory is how many ledger lines the wallet screen lists.

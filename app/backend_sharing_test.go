@@ -1,11 +1,13 @@
 package app
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -55,5 +57,40 @@ func TestParseWindows(t *testing.T) {
 	}
 	if _, err := parseWindows([]string{"Mon 09:00–17:00", "someday"}); err == nil {
 		t.Fatal("a bad window accepted")
+	}
+}
+
+// TestEarningsByTime: the ledger's earnings land on their local calendar day and,
+// today, their hour; spending and what is older than 30 days do not.
+func TestEarningsByTime(t *testing.T) {
+	loc := time.FixedZone("here", 2*3600)
+	now := time.Date(2026, 3, 10, 15, 30, 0, 0, loc)
+	entry := func(at time.Time, src light.Source, amount uint64) light.Entry {
+		return light.Entry{Time: at.UnixNano(), Source: src, Amount: amount}
+	}
+	es := []light.Entry{
+		entry(time.Date(2026, 3, 10, 0, 5, 0, 0, loc), light.SourceWin, 400),      // today, hour 0
+		entry(time.Date(2026, 3, 10, 15, 10, 0, 0, loc), light.SourcePayroll, 50), // today, hour 15
+		entry(time.Date(2026, 3, 10, 15, 20, 0, 0, loc), light.SourceSale, 12),    // compute
+		entry(time.Date(2026, 3, 9, 23, 59, 0, 0, loc), light.SourceWin, 400),     // yesterday
+		entry(time.Date(2026, 2, 9, 12, 0, 0, 0, loc), light.SourceWin, 400),      // the first of the 30 days
+		entry(time.Date(2026, 2, 8, 23, 0, 0, 0, loc), light.SourceWin, 400),      // before them
+		entry(time.Date(2026, 3, 10, 12, 0, 0, 0, loc), light.SourceSent, 99),     // spending
+	}
+	first, days, hours := earningsByTime(es, now)
+	if !first.Equal(time.Date(2026, 2, 9, 0, 0, 0, 0, loc)) || len(days) != ui.EarningDays || len(hours) != 24 {
+		t.Fatalf("first day %v, %d days, %d hours", first, len(days), len(hours))
+	}
+	want := map[int]map[string]uint64{0: {"win": 400}, 28: {"win": 400}, 29: {"win": 400, "payroll": 50, "compute": 12}}
+	for i, day := range days {
+		if !maps.Equal(day, want[i]) && (len(day) != 0 || want[i] != nil) {
+			t.Errorf("day %d: %v, want %v", i, day, want[i])
+		}
+	}
+	wantH := map[int]map[string]uint64{0: {"win": 400}, 15: {"payroll": 50, "compute": 12}}
+	for i, h := range hours {
+		if !maps.Equal(h, wantH[i]) && (len(h) != 0 || wantH[i] != nil) {
+			t.Errorf("hour %d: %v, want %v", i, h, wantH[i])
+		}
 	}
 }

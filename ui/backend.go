@@ -210,7 +210,16 @@ type TrusteeView struct {
 // EarningsView totals the ledger by source over the dashboard's windows.
 type EarningsView struct {
 	Today, Week, Month map[string]uint64 // by source: win, payroll, …
+	// Days are the earnings by source of each local calendar day of the last
+	// EarningDays days, from FirstDay's to today's, the last; Hours those of each
+	// hour of today, from midnight.
+	FirstDay time.Time
+	Days     []map[string]uint64
+	Hours    []map[string]uint64
 }
+
+// EarningDays is how many days the dashboard's chart shows, today included.
+const EarningDays = 30
 
 // LedgerLine is one entry of the wallet's history.
 type LedgerLine struct {

@@ -73,7 +73,7 @@ func NewDashboard(b Backend) *Dashboard {
 	d.Content = container.NewVScroll(container.NewVBox(
 		widget.NewCard("Balance", "", container.NewVBox(d.balance, d.proof)),
 		d.sharingCard,
-		widget.NewCard("Earnings", "by source, today, last 7 and last 30 days", container.NewVBox(d.chart, d.totals, d.wins)),
+		widget.NewCard("Earnings", "by source, per day and per hour today", container.NewVBox(d.chart, d.totals, d.wins)),
 		widget.NewCard("Lottery", "one ticket per epoch; the luckiest wins, the next are paid wages", container.NewVBox(d.draw, d.odds)),
 		widget.NewCard("Chain", "", d.chain),
 	))

@@ -132,8 +132,25 @@ func (f *fakeBackend) Trustees() []TrusteeView {
 }
 func (f *fakeBackend) Earnings() (EarningsView, error) {
 	f.reads.earnings++
-	return EarningsView{Today: map[string]uint64{"win": 400, "payroll": 300}, Week: map[string]uint64{"win": 4800, "payroll": 2850},
-		Month: map[string]uint64{"win": 4800, "payroll": 2850}}, nil
+	return fakeEarnings(), nil
+}
+
+// fakeEarnings: a week of wins and wages, today's in two hours.
+func fakeEarnings() EarningsView {
+	e := EarningsView{Today: map[string]uint64{"win": 400, "payroll": 300}, Week: map[string]uint64{"win": 4800, "payroll": 2850},
+		Month: map[string]uint64{"win": 4800, "payroll": 2850}, FirstDay: time.Date(2026, 10, 24, 0, 0, 0, 0, time.UTC)}
+	for range EarningDays {
+		e.Days = append(e.Days, map[string]uint64{})
+	}
+	for range 24 {
+		e.Hours = append(e.Hours, map[string]uint64{})
+	}
+	for i, d := range []map[string]uint64{{"win": 800, "payroll": 450}, {"win": 400, "payroll": 600}, {"win": 1200, "payroll": 300},
+		{"payroll": 450}, {"win": 800, "payroll": 300}, {"win": 1200, "payroll": 450}, {"win": 400, "payroll": 300}} {
+		e.Days[EarningDays-7+i] = d
+	}
+	e.Hours[9], e.Hours[11] = map[string]uint64{"win": 400, "payroll": 150}, map[string]uint64{"payroll": 150}
+	return e
 }
 func (f *fakeBackend) Ledger() ([]LedgerLine, error) {
 	f.reads.ledger++

@@ -92,3 +92,24 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// TestEarningsChart: per day over 30 days and per hour today, by source, each panel to
+// its own scale; a new install says that nothing is earned yet, a day without
+// earnings so far says so for today.
+func TestEarningsChart(t *testing.T) {
+	noneToday := fakeEarnings()
+	for i := range noneToday.Hours {
+		noneToday.Hours[i] = map[string]uint64{}
+	}
+	empty := EarningsView{FirstDay: fakeEarnings().FirstDay, Days: make([]map[string]uint64, EarningDays), Hours: make([]map[string]uint64, 24)}
+	for name, e := range map[string]EarningsView{"chart_week.xml": fakeEarnings(), "chart_none_today.xml": noneToday, "chart_new.xml": empty} {
+		t.Run(name, func(t *testing.T) {
+			test.NewTempApp(t)
+			c := newEarningsChart()
+			c.set(e)
+			w := test.NewTempWindow(t, c)
+			w.Resize(fyne.NewSize(800, 200))
+			test.AssertRendersToMarkup(t, name, w.Canvas())
+		})
+	}
+}
