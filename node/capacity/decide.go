@@ -236,10 +236,8 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 		return paused(CauseExclusiveProgram, "%s %s running", joinNames(found), isAre(found))
 	}
 	if l.busy {
+		// The line says what ends the pause from its start.
 		other, _ := sample.OtherCPU.Get()
-		if other > s.PauseAboveOtherCPU {
-			return paused(CauseBusy, "other programs use %s CPU", formatPercent(other))
-		}
 		return paused(CauseBusy, "other programs use %s CPU, resumes after %s below %s",
 			formatPercent(other), formatAgo(l.lastHold()), formatPercent(busyResumeLevel(s)))
 	}

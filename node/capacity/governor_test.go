@@ -134,7 +134,7 @@ func TestGovernorAppliesDecisions(t *testing.T) {
 
 	r.sampler.set(func(f *fakeSampler) { f.sample.OtherCPU = Known(90.0) })
 	r.clock.Advance(time.Second)
-	if d := r.next(); d.Reason != "Paused: other programs use 90 % CPU" {
+	if d := r.next(); d.Reason != "Paused: other programs use 90 % CPU, resumes after 5 s below 30 %" {
 		t.Errorf("after a second of a CPU hog: %q", d.Reason)
 	}
 	if r.gate.State().Run {
