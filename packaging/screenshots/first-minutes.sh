@@ -31,7 +31,7 @@ until "$BIN" status --data "$XDG_DATA_HOME/daoli" --json 2>/dev/null | grep -q "
   i=$((i+1)); [ $i -lt 120 ] || { cat "$HOME/app.log"; exit 1; }
   sleep 0.5
 done
-sleep 3
+sleep 8
 import -window root "$OUT/sharing-waiting.png"
 click 95 333   # Share now for an hour
 sleep 3
