@@ -149,7 +149,8 @@ func TestAppEarnsOnDemoNetwork(t *testing.T) {
 // the wallet on the first-run screen with the default preset (Balanced, which waits
 // three minutes without input, and the test has just typed), presses "Share now for
 // an hour" on the dashboard, and within 60 s of the press the app's control API
-// reports a balance above 0 proven against a block.
+// reports a balance above 0 proven against a block. Then Pause and Back to the rules
+// take effect in the saved settings.
 func TestFirstMinutesShareNow(t *testing.T) {
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		t.Fatalf("xdotool (make test installs it): %v", err)
@@ -235,12 +236,32 @@ func TestFirstMinutesShareNow(t *testing.T) {
 		if st, ok := read(); ok && st.Node.Balance > 0 && st.Node.BalanceHeight > 0 {
 			t.Logf("balance %d proven against block %d, %v after share now", st.Node.Balance, st.Node.BalanceHeight,
 				time.Since(pressed).Round(time.Millisecond))
-			return
+			break
 		}
 		app.failIfExited(t, "before a proven balance above 0")
 		if time.Since(pressed) > 60*time.Second {
 			t.Fatalf("no proven balance above 0 within 60 s of share now; app output:\n%s", app.logs.String())
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The other two choices, where share-now's buttons leave them: Pause, then (with
+	// "Share now for an hour" back in front of it) Back to the rules.
+	for _, step := range []struct {
+		x, y  int
+		cause func(string) bool
+	}{
+		{38, 333, func(c string) bool { return c == "paused_by_user" }},
+		{252, 333, func(c string) bool { return c != "paused_by_user" && c != "share_now" }},
+	} {
+		for until := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			click(step.x, step.y)
+			time.Sleep(500 * time.Millisecond)
+			if st, ok := read(); ok && step.cause(st.Sharing.Decision.Cause) {
+				break
+			} else if time.Now().After(until) {
+				t.Fatalf("clicking at %d,%d: the decision's cause is %q", step.x, step.y, st.Sharing.Decision.Cause)
+			}
+		}
 	}
 }
