@@ -39,7 +39,7 @@ func (b *uiBackend) Sharing() ui.SharingView {
 	if now.Before(s.SnoozeUntil) {
 		v.SnoozedUntil = s.SnoozeUntil
 	}
-	v.PausedByUser = s.PausedByUser
+	v.PausedByUser, v.Always = s.PausedByUser, s.Mode == capacity.Always
 	sm := b.s.Governor.Sample()
 	v.SampledAt = sm.At
 	v.OwnCPU, v.OwnCPUKnown = sm.OwnCPU.Get()

@@ -232,6 +232,7 @@ type LedgerLine struct {
 // SharingView is the governor's state.
 type SharingView struct {
 	On      bool // the user's switch: not "never"
+	Always  bool // run mode Always: the preferences never hold sharing back
 	Running bool // the governor lets work run now
 	Reason  string
 	Preset  string

@@ -41,12 +41,12 @@ var (
 
 // SharingChoices are the choices that change something in state v: sharing now can
 // be paused or handed back to the rules, a pause can be ended either way, and under
-// the rules one may share now or pause; with sharing switched off, share-now switches
-// it on.
+// the rules one may share now (unless run mode Always shares anyway) or pause; with
+// sharing switched off, share-now switches it on.
 func SharingChoices(v SharingView, now time.Time) []SharingChoice {
 	overridden := v.PausedByUser || now.Before(v.ShareNowUntil) || now.Before(v.SnoozedUntil)
 	var out []SharingChoice
-	if !now.Before(v.ShareNowUntil) {
+	if !now.Before(v.ShareNowUntil) && !v.Always {
 		out = append(out, choiceShareNow)
 	}
 	if v.On && !v.PausedByUser {

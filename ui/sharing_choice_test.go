@@ -34,6 +34,7 @@ func TestDashboardSharingLine(t *testing.T) {
 			Reason: "Paused: on battery; sharing now resumes after it, 50 min left"},
 			[]string{ChoicePause, ChoiceRules}},
 		{"sharing_off.xml", SharingView{Reason: "Paused: sharing is off"}, []string{ChoiceShareNow}},
+		{"sharing_always.xml", SharingView{On: true, Always: true, Running: true, Reason: "Running always: 1 of 2 cores"}, []string{ChoicePause}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
