@@ -44,7 +44,7 @@ static int count_file(const char *path, const char *name) {
 	s.name = strdup(name);
 	uint32_t crc = 0xFFFFFFFFu;
 	int inword = 0;
-	unsigned char buf[65536];
+	static unsigned char buf[65536]; // not on the stack: wasi-libc's is 64 KiB
 	size_t n;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
 		for (size_t i = 0; i < n; i++) {
