@@ -15,3 +15,13 @@ var (
 	// ErrNotSupported: pausing workers is not available on this system.
 	ErrNotSupported = errors.New("not supported on this system")
 )
+
+var (
+	// ErrTreeFormat: the bytes are not a well-formed tree (tree.go).
+	ErrTreeFormat = errors.New("malformed tree")
+	// ErrTreePath: a tree entry's path is absolute, climbs out with "..", is not clean
+	// or passes the name bounds.
+	ErrTreePath = errors.New("bad path in tree")
+	// ErrTreeDuplicate: a tree names one path twice.
+	ErrTreeDuplicate = errors.New("duplicate path in tree")
+)

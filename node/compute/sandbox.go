@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -51,6 +53,7 @@ type Limits struct {
 	MemoryBytes uint64        // linear memory; rounded down to 64 KiB pages
 	WallTime    time.Duration // running time; time the process was stopped (paused) does not count
 	OutputBytes int           // standard output; standard error is capped at 64 KiB apart
+	Tree        OutputTree    // the directory /output; none when zero
 }
 
 // Bounds of what a job may ask for. Its module, input and output are each bounded by
@@ -72,6 +75,10 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("%w: wall time %v, allowed up to %v", ErrLimits, l.WallTime, MaxWallTime)
 	case l.OutputBytes <= 0 || l.OutputBytes > terms.MaxBlob:
 		return fmt.Errorf("%w: output %d bytes, allowed up to %d", ErrLimits, l.OutputBytes, terms.MaxBlob)
+	case l.Tree.Bytes < 0 || l.Tree.Bytes > terms.MaxBlob:
+		return fmt.Errorf("%w: /output of %d bytes, allowed up to %d", ErrLimits, l.Tree.Bytes, terms.MaxBlob)
+	case l.Tree.Files < 0 || l.Tree.Files > MaxOutputFiles || (l.Tree.Bytes > 0) != (l.Tree.Files > 0):
+		return fmt.Errorf("%w: /output of %d files and %d bytes, allowed 1 to %d files with bytes, or neither", ErrLimits, l.Tree.Files, l.Tree.Bytes, MaxOutputFiles)
 	}
 	return nil
 }
@@ -79,10 +86,14 @@ func (l Limits) Validate() error {
 // Job is one run of a module.
 type Job struct {
 	Module []byte
-	Input  []byte
-	Args   []string // argv[1:]; argv[0] is "job"
-	Seed   [32]byte // seeds the job's randomness; the deal's ID in the market
-	Limits Limits
+	Input  []byte // standard input, and the file /input when there is no InputTree
+	// InputTree, when set, is a packed tree (PackTree) the job sees read-only as the
+	// directory /input.
+	InputTree []byte
+	Args      []string // argv[1:]; argv[0] is "job"
+	Env       []string // NAME=value, the job's whole environment
+	Seed      [32]byte // seeds the job's randomness; the deal's ID in the market
+	Limits    Limits
 }
 
 // Result is how a run ended and what it wrote.
@@ -91,6 +102,7 @@ type Result struct {
 	ExitCode uint32
 	Stdout   []byte
 	Stderr   []byte
+	Tree     []byte        // what the job left in /output, packed (PackTree); only with StatusOK and Limits.Tree
 	Reason   string        // one line for people, empty when Status is StatusOK
 	Elapsed  time.Duration // wall time of the run, compilation excluded
 }
@@ -342,8 +354,33 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 		return Result{}, fmt.Errorf("%w: module of %d bytes", ErrLimits, len(job.Module))
 	case len(job.Input) > terms.MaxBlob:
 		return Result{}, fmt.Errorf("%w: input of %d bytes", ErrLimits, len(job.Input))
+	case len(job.InputTree) > terms.MaxBlob:
+		return Result{}, fmt.Errorf("%w: input tree of %d bytes", ErrLimits, len(job.InputTree))
+	case job.InputTree != nil && len(job.Input) > 0:
+		// One or the other, so a job still fits a worker's frame (maxWorkerMessage).
+		return Result{}, fmt.Errorf("%w: both an input file and an input tree", ErrLimits)
 	case len(job.Args) > MaxArgs:
 		return Result{}, fmt.Errorf("%w: %d arguments", ErrLimits, len(job.Args))
+	case len(job.Env) > MaxArgs:
+		return Result{}, fmt.Errorf("%w: %d environment variables", ErrLimits, len(job.Env))
+	}
+	env := make([][2]string, 0, len(job.Env))
+	for _, kv := range job.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsRune(kv, 0) {
+			return Result{}, fmt.Errorf("%w: environment variable %q is not NAME=value", ErrLimits, kv)
+		}
+		env = append(env, [2]string{k, v})
+	}
+	fsc := wazero.NewFSConfig()
+	if job.InputTree != nil {
+		tree, err := inputTree(job.InputTree)
+		if err != nil {
+			return Result{}, err
+		}
+		fsc = fsc.WithFSMount(tree, "/input")
+	} else {
+		fsc = fsc.WithFSMount(fstest.MapFS{"input": &fstest.MapFile{Data: job.Input, Mode: 0o444, ModTime: epoch}}, "/")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -376,6 +413,16 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 	stdout = &cappedWriter{limit: job.Limits.OutputBytes, over: func() {
 		capped(StatusOutputTooLarge, fmt.Sprintf("wrote more than its output cap of %d bytes", job.Limits.OutputBytes), errOutputCap)
 	}}
+	var out *outputFS
+	var outDir string
+	if job.Limits.Tree.Bytes > 0 {
+		if outDir, err = os.MkdirTemp("", "daoli-output-"); err != nil {
+			return Result{}, fmt.Errorf("output directory: %w", err)
+		}
+		defer os.RemoveAll(outDir)
+		out = newOutputFS(outDir, job.Limits.Tree, func(reason string) { capped(StatusOutputTooLarge, reason, errOutputCap) })
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(out, "/output")
+	}
 	rng := rand.NewChaCha8(job.Seed)
 	var tick int64
 	mcfg := wazero.NewModuleConfig().
@@ -384,7 +431,7 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 		WithStdin(bytes.NewReader(job.Input)).
 		WithStdout(stdout).
 		WithStderr(stderr).
-		WithFS(fstest.MapFS{"input": &fstest.MapFile{Data: job.Input, Mode: 0o444, ModTime: epoch}}).
+		WithFSConfig(fsc).
 		WithRandSource(rng).
 		WithWalltime(func() (int64, int32) { return epoch.Unix(), 0 }, sys.ClockResolution(time.Microsecond)).
 		WithNanotime(func() int64 {
@@ -395,6 +442,9 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 		}, sys.ClockResolution(time.Microsecond)).
 		WithNanosleep(func(int64) {}).
 		WithStartFunctions() // _start is called below, once the memory is known to fit
+	for _, kv := range env {
+		mcfg = mcfg.WithEnv(kv[0], kv[1])
+	}
 	tctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	go runningClock(tctx, job.Limits.WallTime, func() {
@@ -420,6 +470,9 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 	res := Result{Stdout: stdout.bytes(), Stderr: stderr.bytes(), Elapsed: elapsed}
 	var exit *sys.ExitError
 	switch {
+	case out != nil && out.reason() != "":
+		// Before a clean exit: a job may ignore the failed write.
+		res.Status, res.Reason = StatusOutputTooLarge, out.reason()
 	case err == nil:
 		res.Status = StatusOK
 	case stdout.overflow:
@@ -447,7 +500,33 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 			res.Reason = fmt.Sprintf("ran out of memory under its cap of %d bytes", job.Limits.MemoryBytes)
 		}
 	}
+	if res.Status == StatusOK && out != nil {
+		switch res.Tree, err = PackDir(outDir); {
+		case err != nil:
+			res.Status, res.Reason = StatusFailed, "left in /output what cannot be packed: "+firstLine(err.Error())
+		case len(res.Tree) > terms.MaxBlob:
+			// Its names and headers on top of the bytes it wrote.
+			res.Status, res.Reason, res.Tree = StatusOutputTooLarge, fmt.Sprintf("left /output packed in %d bytes, over the network's limit of %d", len(res.Tree), terms.MaxBlob), nil
+		}
+	}
 	return res, nil
+}
+
+// inputTree is a packed tree as the read-only file system mounted at /input.
+func inputTree(packed []byte) (fstest.MapFS, error) {
+	entries, err := UnpackTree(packed)
+	if err != nil {
+		return nil, fmt.Errorf("input tree: %w", err)
+	}
+	m := make(fstest.MapFS, len(entries))
+	for _, e := range entries {
+		if e.Dir {
+			m[e.Path] = &fstest.MapFile{Mode: fs.ModeDir | 0o555, ModTime: epoch}
+		} else {
+			m[e.Path] = &fstest.MapFile{Data: e.Data, Mode: 0o444, ModTime: epoch}
+		}
+	}
+	return m, nil
 }
 
 // compileContext lets wazero compile a module's functions on every core: a module

@@ -1,0 +1,55 @@
+// Command outtree fills /output as its argument says, ignoring write errors, so the
+// sandbox's caps on /output are what stops it.
+//
+//	outtree bytes N | files N | deep N | name N | link | list | env
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	n := 0
+	if len(os.Args) > 2 {
+		n, _ = strconv.Atoi(os.Args[2])
+	}
+	switch os.Args[1] {
+	case "bytes":
+		f, _ := os.Create("/output/big")
+		buf := make([]byte, 1000)
+		for i := 0; i < n/len(buf); i++ {
+			f.Write(buf)
+		}
+		f.Close()
+	case "files":
+		for i := range n {
+			os.WriteFile(fmt.Sprintf("/output/f%d", i), []byte("x"), 0o644)
+		}
+	case "deep":
+		os.MkdirAll("/output/"+strings.Repeat("d/", n), 0o755)
+	case "name":
+		os.WriteFile("/output/"+strings.Repeat("n", n), nil, 0o644)
+	case "link":
+		os.WriteFile("/output/a", nil, 0o644)
+		if err := os.Symlink("/etc/passwd", "/output/l"); err == nil {
+			fmt.Println("linked")
+		}
+	case "list":
+		// Made in reverse order; the job must see them listed in name order, with
+		// fixed times, whatever the host's file system does.
+		for _, name := range []string{"c", "b", "a"} {
+			os.WriteFile(filepath.Join("/output", name), []byte(name), 0o644)
+		}
+		es, _ := os.ReadDir("/output")
+		for _, e := range es {
+			info, _ := e.Info()
+			fmt.Println(e.Name(), info.Size(), info.ModTime().UTC().Format("2006-01-02"))
+		}
+	case "env":
+		fmt.Println(strings.Join(os.Environ(), ";"))
+	}
+}
