@@ -51,7 +51,7 @@ func newFake() *fakeBackend {
 			CertRound: 0, CertSigners: 3, SetSize: 4, GlobalCycle: 5010 * time.Millisecond, PrivateCycle: 5012 * time.Millisecond, CycleBlocks: 12},
 		detail: SharingDetail{Mode: "auto", InUseAfter: 3 * time.Minute, InUseCores: 0, InUseDuty: 100, IdleCores: 1, IdleDuty: 100,
 			PauseAboveOtherCPU: 40, PauseOnBattery: true, TempCeiling: 80, TempResume: 70, MemoryCap: 50, GPUMode: "auto"},
-		sharing: SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
+		sharing: SharingView{On: true, Running: true, Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min", Preset: "balanced", Presets: []string{"quiet", "balanced", "max"},
 			SampledAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), OwnCPU: 48.5, OwnCPUKnown: true, OwnMemory: 412 << 20, OwnMemoryKnown: true,
 			MemoryTotal: 16 << 30, MemKnown: true, GPUsKnown: true,
 		},
@@ -184,7 +184,7 @@ func (f *fakeBackend) SetPreset(p string) error { f.sharing.Preset = p; return n
 func (f *fakeBackend) ShareNow(d time.Duration) error {
 	f.sharing.On, f.sharing.PausedByUser = true, false
 	f.sharing.ShareNowUntil, f.sharing.SnoozedUntil = time.Now().Add(d), time.Time{}
-	f.sharing.Running, f.sharing.Reason = true, "Sharing now, 1 h left: 1 of 2 cores"
+	f.sharing.Running, f.sharing.Reason = true, "Sharing: 1 of 2 cores at full duty, shared now, 1 h left"
 	return nil
 }
 func (f *fakeBackend) PauseSharing() error {

@@ -21,20 +21,20 @@ func TestDashboardSharingLine(t *testing.T) {
 		{"sharing_waiting.xml", SharingView{On: true,
 			Reason: "Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
 			[]string{ChoiceShareNow, ChoicePause}},
-		{"sharing_running.xml", SharingView{On: true, Running: true, Reason: "Running: idle for 4 min, 1 of 2 cores"},
+		{"sharing_running.xml", SharingView{On: true, Running: true, Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min"},
 			[]string{ChoiceShareNow, ChoicePause}},
 		{"sharing_battery.xml", SharingView{On: true, Reason: "Paused: on battery"},
 			[]string{ChoiceShareNow, ChoicePause}},
 		{"sharing_paused_by_user.xml", SharingView{On: true, PausedByUser: true, Reason: "Paused: by you, until you resume"},
 			[]string{ChoiceShareNow, ChoiceRules}},
 		{"sharing_now.xml", SharingView{On: true, Running: true, ShareNowUntil: now.Add(52 * time.Minute),
-			Reason: "Sharing now, 52 min left: 1 of 2 cores"},
+			Reason: "Sharing: 1 of 2 cores at full duty, shared now, 52 min left"},
 			[]string{ChoicePause, ChoiceRules}},
 		{"sharing_now_battery.xml", SharingView{On: true, ShareNowUntil: now.Add(50 * time.Minute),
 			Reason: "Paused: on battery; sharing now resumes after it, 50 min left"},
 			[]string{ChoicePause, ChoiceRules}},
 		{"sharing_off.xml", SharingView{Reason: "Paused: sharing is off"}, []string{ChoiceShareNow}},
-		{"sharing_always.xml", SharingView{On: true, Always: true, Running: true, Reason: "Running always: 1 of 2 cores"}, []string{ChoicePause}},
+		{"sharing_always.xml", SharingView{On: true, Always: true, Running: true, Reason: "Sharing: 1 of 2 cores at full duty, always"}, []string{ChoicePause}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestDashboardShareNowPress(t *testing.T) {
 		t.Fatalf("no button %q among %q", label, d.choicesShown)
 	}
 	press(ChoiceShareNow)
-	if !f.sharing.Running || d.sharing.Text != "Sharing now, 1 h left: 1 of 2 cores" || !equalStrings(d.choicesShown, []string{ChoicePause, ChoiceRules}) {
+	if !f.sharing.Running || d.sharing.Text != "Sharing: 1 of 2 cores at full duty, shared now, 1 h left" || !equalStrings(d.choicesShown, []string{ChoicePause, ChoiceRules}) {
 		t.Fatalf("after share now: %q, choices %q", d.sharing.Text, d.choicesShown)
 	}
 	press(ChoicePause)

@@ -221,13 +221,13 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 		return paused(CauseHot, "CPU at %s, resumes below %s%s", formatCelsius(t), formatCelsius(s.TempResume), then)
 	}
 	if s.Mode == Always {
-		return running(CauseAlways, "Running always:", s.Idle, sample.Cores)
+		return running(CauseAlways, "always", s.Idle, sample.Cores)
 	}
 	if shareNow {
 		if found := exclusiveRunning(s, sample); len(found) > 0 {
 			return paused(CauseExclusiveProgram, "%s %s running%s", joinNames(found), isAre(found), then)
 		}
-		return running(CauseShareNow, "Sharing now, "+formatLeft(s.ShareNowUntil.Sub(now))+" left:", s.Idle, sample.Cores)
+		return running(CauseShareNow, "shared now, "+formatLeft(s.ShareNowUntil.Sub(now))+" left", s.Idle, sample.Cores)
 	}
 	if !inWindows(s.Windows, now) {
 		return paused(CauseOutsideHours, "outside the allowed hours (%s)", describeDay(s.Windows, now))
@@ -246,25 +246,26 @@ func decideCPU(s Settings, sample Sample, l latch, now time.Time) Decision {
 	case !known && s.InUse.Cores == 0:
 		return paused(CauseIdleUnknown, "cannot tell whether you are using the computer; choose Always to share anyway")
 	case !known:
-		return running(CauseIdleUnknown, "Running: cannot tell whether you are using the computer,", s.InUse, sample.Cores)
+		return running(CauseIdleUnknown, "cannot tell whether you are using the computer", s.InUse, sample.Cores)
 	case idle < s.InUseAfter && s.InUse.Cores == 0:
 		return Decision{Cause: CauseInUse, Reason: fmt.Sprintf("Waiting: you are using the computer (input %s ago); sharing starts after %s without input",
 			formatAgo(idle), formatAgo(s.InUseAfter))}
 	case idle < s.InUseAfter:
-		return running(CauseInUse, "Running: you are using the computer,", s.InUse, sample.Cores)
+		return running(CauseInUse, "while you use the computer", s.InUse, sample.Cores)
 	}
-	return running(CauseIdle, "Running: idle for "+formatAgo(idle)+",", s.Idle, sample.Cores)
+	return running(CauseIdle, "idle for "+formatAgo(idle), s.Idle, sample.Cores)
 }
 
-// running allows a share, clamped to the machine's cores.
-func running(cause Cause, lead string, share Share, machine int) Decision {
+// running allows a share, clamped to the machine's cores. Its line says first what
+// is shared, then why: "Sharing: 1 of 4 cores at half duty, idle for 4 min".
+func running(cause Cause, why string, share Share, machine int) Decision {
 	cores := share.Cores
 	if machine > 0 && cores > machine {
 		cores = machine
 	}
 	return Decision{
 		Run: true, Cores: cores, Duty: share.Duty, Cause: cause,
-		Reason: lead + " " + describeCores(cores, machine, share.Duty),
+		Reason: "Sharing: " + describeSharing(cores, machine, share.Duty) + ", " + why,
 	}
 }
 

@@ -52,7 +52,7 @@ func applyPreset(t *testing.T, g governed, c presetCase, cores int) Decision {
 		st := g.gate.State()
 		return d.Run && d.Cause == cause && d.Cores == share.Cores && d.Duty == share.Duty && st.Run && st.Cores == d.Cores && st.Duty == d.Duty
 	})
-	if want := describeCores(d.Cores, cores, d.Duty); !strings.Contains(d.Reason, want) {
+	if want := describeSharing(d.Cores, cores, d.Duty); !strings.Contains(d.Reason, want) {
 		t.Fatalf("%v: reason %q does not say %q", c, d.Reason, want)
 	}
 	return d

@@ -170,7 +170,7 @@ func TestMinerPausesOnUserActivity(t *testing.T) {
 
 	waitFor(t, "the miner to hash", func() bool { return g.gate.State().Run && miner.Stats().Attempts > 100_000 })
 	reason := g.gov.Decision().Reason
-	if want := "Running: idle for 10 min, " + describeCores(cores, cores, 1); reason != want {
+	if want := "Sharing: " + describeSharing(cores, cores, 1) + ", idle for 10 min"; reason != want {
 		t.Errorf("reason %q, want %q", reason, want)
 	}
 	touched := time.Now()

@@ -69,6 +69,21 @@ func describeCores(cores, machine int, duty float64) string {
 	return b.String()
 }
 
+// describeSharing writes the running line's share, its duty always said:
+// "1 of 4 cores at half duty", "4 of 4 cores at full duty", "1 of 4 cores at 30 % duty".
+func describeSharing(cores, machine int, duty float64) string {
+	var d string
+	switch {
+	case duty >= 1:
+		d = "full"
+	case duty == 0.5:
+		d = "half"
+	default:
+		d = formatPercent(duty * 100)
+	}
+	return describeCores(cores, machine, 1) + " at " + d + " duty"
+}
+
 // describeShare writes a share for a settings message: "2 cores at 50 %".
 func describeShare(s Share) string { return describeCores(s.Cores, 0, s.Duty) }
 

@@ -40,9 +40,9 @@ func TestGateStartsPausedAndParksWorkers(t *testing.T) {
 	waitFor(t, "three parked workers", func() bool { return gate.Parked() == 3 })
 
 	// Two cores: slots 0 and 1 go on, slot 2 stays parked.
-	gate.Apply(Decision{Run: true, Cores: 2, Duty: 1, Reason: "Running: idle"})
+	gate.Apply(Decision{Run: true, Cores: 2, Duty: 1, Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min"})
 	waitFor(t, "slot 2 alone parked", func() bool { return gate.Parked() == 1 })
-	gate.Apply(Decision{Run: true, Cores: 3, Duty: 1, Reason: "Running: idle"})
+	gate.Apply(Decision{Run: true, Cores: 3, Duty: 1, Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min"})
 	passed.Wait()
 	if gate.Parked() != 0 {
 		t.Errorf("%d still parked", gate.Parked())

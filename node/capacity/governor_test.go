@@ -125,7 +125,7 @@ func TestGovernorAppliesDecisions(t *testing.T) {
 	r := startGovernor(t, PresetSettings(Balanced, 8), nil)
 
 	d := r.next()
-	if d.Reason != "Running: idle for 10 min, 4 of 8 cores" {
+	if d.Reason != "Sharing: 4 of 8 cores at full duty, idle for 10 min" {
 		t.Fatalf("first decision %q", d.Reason)
 	}
 	if st := r.gate.State(); !st.Run || st.Cores != 4 || st.Duty != 1 {

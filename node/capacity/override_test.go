@@ -32,20 +32,20 @@ func TestShareNowAndPause(t *testing.T) {
 	}{
 		{"in use: waiting, with when it starts", balanced, inUse, 0, false, 0, CauseInUse,
 			"Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
-		{"share now while in use", shareNow, inUse, 0, true, 4, CauseShareNow, "Sharing now, 1 h left: 4 of 8 cores"},
-		{"share now, time left rounded up", shareNow, inUse, 35*time.Minute + 30*time.Second, true, 4, CauseShareNow, "Sharing now, 25 min left: 4 of 8 cores"},
+		{"share now while in use", shareNow, inUse, 0, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 1 h left"},
+		{"share now, time left rounded up", shareNow, inUse, 35*time.Minute + 30*time.Second, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 25 min left"},
 		{"share now ends by itself", shareNow, inUse, time.Hour, false, 0, CauseInUse,
 			"Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
 		{"share now outside the hours", func() Settings {
 			s := shareNow
 			s.Windows = []Window{{Day: time.Monday, Start: TimeOfDay(20 * 60), End: TimeOfDay(22 * 60)}}
 			return s
-		}(), inUse, 0, true, 4, CauseShareNow, "Sharing now, 1 h left: 4 of 8 cores"},
+		}(), inUse, 0, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 1 h left"},
 		{"share now while other programs are busy", shareNow, func(at time.Time) Sample {
 			x := inUse(at)
 			x.OtherCPU = Known(95.0)
 			return x
-		}, 0, true, 4, CauseShareNow, "Sharing now, 1 h left: 4 of 8 cores"},
+		}, 0, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 1 h left"},
 		{"share now yields to the battery", shareNow, func(at time.Time) Sample {
 			x := inUse(at)
 			x.Power.OnBattery = Known(true)
@@ -65,10 +65,10 @@ func TestShareNowAndPause(t *testing.T) {
 			x.Programs = Known([]string{"steam"})
 			return x
 		}, 0, false, 0, CauseExclusiveProgram, "Paused: steam is running; sharing now resumes after it, 1 h left"},
-		{"share now switches sharing on", off.ShareNow(until), inUse, 0, true, 4, CauseShareNow, "Sharing now, 1 h left: 4 of 8 cores"},
+		{"share now switches sharing on", off.ShareNow(until), inUse, 0, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 1 h left"},
 		{"paused by the user, even when idle", balanced.Pause(), idleSample, 0, false, 0, CausePausedByUser, "Paused: by you, until you resume"},
 		{"pause ends share now", shareNow.Pause(), inUse, 0, false, 0, CausePausedByUser, "Paused: by you, until you resume"},
-		{"following the rules again", shareNow.Pause().FollowRules(), idleSample, 0, true, 4, CauseIdle, "Running: idle for 10 min, 4 of 8 cores"},
+		{"following the rules again", shareNow.Pause().FollowRules(), idleSample, 0, true, 4, CauseIdle, "Sharing: 4 of 8 cores at full duty, idle for 10 min"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -298,7 +298,7 @@ func (noProcess) Resume()  {}
 // allow one worker fewer, so job and miner together stay within the gate's cores.
 func TestSupervisedJobTakesACore(t *testing.T) {
 	gate := NewGate(nil)
-	gate.Apply(Decision{Run: true, Cores: 2, Duty: 1, Reason: "Running: 2 of 2 cores"})
+	gate.Apply(Decision{Run: true, Cores: 2, Duty: 1, Reason: "Sharing: 2 of 2 cores at full duty, idle for 10 min"})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -195,7 +195,7 @@ func (f *fakeSharer) SharingState() SharingState { return f.st }
 
 func TestControlSharing(t *testing.T) {
 	dir := t.TempDir()
-	sh := &fakeSharer{st: SharingState{On: true, Mode: "auto", Reason: "Running: idle"}}
+	sh := &fakeSharer{st: SharingState{On: true, Mode: "auto", Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min"}}
 	s, err := Serve(dir, &fakeBackend{}, Info{Sharing: sh}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestControlSharing(t *testing.T) {
 	if st, err := c.SetSharing(context.Background(), false); err != nil || st.On || sh.st.On {
 		t.Fatalf("off: %+v %v", st, err)
 	}
-	if st, err := c.Sharing(context.Background()); err != nil || st.On || st.Reason != "Running: idle" {
+	if st, err := c.Sharing(context.Background()); err != nil || st.On || st.Reason != "Sharing: 1 of 2 cores at full duty, idle for 4 min" {
 		t.Fatalf("state: %+v %v", st, err)
 	}
 	// A node without a governor says so.

@@ -31,7 +31,7 @@ func procField(t *testing.T, pid, field int) string {
 // while the gate is closed.
 func TestProviderJobHeldToGate(t *testing.T) {
 	gate := capacity.NewGate(nil)
-	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 0.3, Reason: "Running: 1 core at 30 %"})
+	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 0.3, Reason: "Sharing: 1 core at 30 % duty, idle for 10 min"})
 	w := &compute.Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=" + t.TempDir()}}
 	defer w.Close()
 	m := &agent{n: &Node{cfg: Config{Gate: gate}}, cfg: MarketConfig{Worker: w}}

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // parks every worker at a closed gate, so the governor's cores and duty apply to it.
 func TestNodeMinerHoldsGate(t *testing.T) {
 	gate := capacity.NewGate(nil)
-	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 1, Reason: "Running: 1 of 3 cores"})
+	gate.Apply(capacity.Decision{Run: true, Cores: 1, Duty: 1, Reason: "Sharing: 1 of 3 cores at full duty, idle for 10 min"})
 	m := newMiner(Config{Gate: gate, MinerWorkers: 3})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -43,7 +43,7 @@ func TestNodeMinerHoldsGate(t *testing.T) {
 	gate.Pause("Paused: you are using the computer")
 	poll(t, "every worker parked at the closed gate", func() bool { return gate.Parked() == 3 })
 	frozen := m.Stats().Attempts
-	gate.Apply(capacity.Decision{Run: true, Cores: 3, Duty: 1, Reason: "Running: 3 of 3 cores"})
+	gate.Apply(capacity.Decision{Run: true, Cores: 3, Duty: 1, Reason: "Sharing: 3 of 3 cores at full duty, idle for 10 min"})
 	poll(t, "every worker hashing", func() bool { return gate.Parked() == 0 && m.Stats().Attempts > frozen })
 }
 
