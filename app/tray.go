@@ -39,13 +39,13 @@ func newTray(a fyne.App, w fyne.Window, b *uiBackend, m *ui.Main) *tray {
 		t.refresh()
 		m.Refresh()
 	})
-	t.open = fyne.NewMenuItem("Open Daoli", func() {
+	t.open = fyne.NewMenuItem(ui.TrayOpen, func() {
 		w.Show()
 		w.RequestFocus()
 	})
 	// Fyne adds Quit to the tray menu itself.
 	t.menu = fyne.NewMenu("Daoli")
-	t.build(ui.SharingChoices(b.Sharing(), time.Now()))
+	t.build(ui.TrayMenuFor(b.Sharing(), time.Now()).Choices)
 	desk.SetSystemTrayMenu(t.menu)
 	desk.SetSystemTrayWindow(w)
 	t.refresh()
@@ -67,32 +67,25 @@ func (t *tray) build(choices []ui.SharingChoice) {
 	t.menu.Items = append(items, fyne.NewMenuItemSeparator(), t.toggle, t.open)
 }
 
-// refresh shows the governor's state; it runs on the UI goroutine. The menu is sent
-// to the desktop again only when a label changed: the bridge calls this every second.
+// refresh renders ui.TrayMenuFor the governor's state; it runs on the UI goroutine.
+// The menu is sent to the desktop again only when a label changed: the bridge calls
+// this every second.
 func (t *tray) refresh() {
 	if t.menu == nil {
 		return
 	}
-	s := t.b.Sharing()
-	toggle := "Start sharing"
-	if s.On {
-		toggle = "Stop sharing"
+	m := ui.TrayMenuFor(t.b.Sharing(), time.Now())
+	if m.Tooltip != t.tooltip {
+		t.tooltip = m.Tooltip
+		systray.SetTooltip(m.Tooltip)
 	}
-	choices := ui.SharingChoices(s, time.Now())
-	labels := make([]string, len(choices))
-	for i, c := range choices {
-		labels[i] = c.Label
-	}
-	if s.Reason != t.tooltip {
-		t.tooltip = s.Reason
-		systray.SetTooltip("Daoli: " + s.Reason)
-	}
-	if t.state.Label == s.Reason && t.toggle.Label == toggle && slices.Equal(labels, t.choices) {
+	labels := m.Labels()
+	if t.state.Label == m.State && t.toggle.Label == m.Toggle && slices.Equal(labels, t.choices) {
 		return
 	}
-	t.state.Label, t.toggle.Label = s.Reason, toggle
+	t.state.Label, t.toggle.Label = m.State, m.Toggle
 	if !slices.Equal(labels, t.choices) {
-		t.build(choices)
+		t.build(m.Choices)
 	}
 	t.menu.Refresh()
 }
