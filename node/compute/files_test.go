@@ -88,6 +88,7 @@ func TestOutputCaps(t *testing.T) {
 		{[]string{"files", "6"}, small, "cap of 5 files in /output"},
 		{[]string{"deep", "40"}, many, fmt.Sprintf("deeper than its cap of %d levels", MaxTreeDepth)},
 		{[]string{"name", "300"}, small, fmt.Sprintf("a name of 300 bytes in /output, over its cap of %d", MaxTreeName)},
+		{[]string{"movedeep"}, many, fmt.Sprintf("is 33 deep, limit %d", MaxTreeDepth)},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			res := run(t, sb, Job{Module: mod, Args: tc.args, Limits: tc.limits})

@@ -502,6 +502,10 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 	}
 	if res.Status == StatusOK && out != nil {
 		switch res.Tree, err = PackDir(outDir); {
+		case errors.Is(err, ErrTreePath):
+			// A cap on names or depth reached by a rename, which checks only the new
+			// name, not the depth of what it moves.
+			res.Status, res.Reason, res.Tree = StatusOutputTooLarge, "left in /output past its caps: "+firstLine(err.Error()), nil
 		case err != nil:
 			res.Status, res.Reason = StatusFailed, "left in /output what cannot be packed: "+firstLine(err.Error())
 		case len(res.Tree) > terms.MaxBlob:

@@ -1,7 +1,7 @@
 // Command outtree fills /output as its argument says, ignoring write errors, so the
 // sandbox's caps on /output are what stops it.
 //
-//	outtree bytes N | files N | deep N | name N | link | list | env
+//	outtree bytes N | files N | deep N | movedeep | name N | link | list | env
 package main
 
 import (
@@ -31,6 +31,12 @@ func main() {
 		}
 	case "deep":
 		os.MkdirAll("/output/"+strings.Repeat("d/", n), 0o755)
+	case "movedeep":
+		// Each half within the depth cap, moved together past it: only the packing
+		// after the run sees the whole depth.
+		os.MkdirAll("/output/a/"+strings.Repeat("d/", 20), 0o755)
+		os.MkdirAll("/output/b/"+strings.Repeat("e/", 20), 0o755)
+		os.Rename("/output/b", "/output/a/"+strings.Repeat("d/", 20)+"b")
 	case "name":
 		os.WriteFile("/output/"+strings.Repeat("n", n), nil, 0o644)
 	case "link":
