@@ -295,16 +295,9 @@ func (s *Session) UpdateSharing(change func(*capacity.Settings)) error {
 	return capacity.FileSettingsStore{Path: filepath.Join(s.dataDir, sharingSettingsFile)}.Save(st)
 }
 
-// switchSharing is the sharing switch: off is run mode never; on restores auto
-// unless another mode than never was chosen.
-func switchSharing(st *capacity.Settings, on bool) {
-	switch {
-	case !on:
-		st.Mode = capacity.Never
-	case st.Mode == capacity.Never:
-		st.Mode = capacity.Auto
-	}
-}
+// switchSharing is the sharing switch (capacity.Settings.Switch): on clears the
+// user's pause, off is run mode never.
+func switchSharing(st *capacity.Settings, on bool) { *st = st.Switch(on) }
 
 // SetSharing implements control.Sharer.
 func (s *Session) SetSharing(on bool) (control.SharingState, error) {

@@ -35,7 +35,7 @@ func newTray(a fyne.App, w fyne.Window, b *uiBackend, m *ui.Main) *tray {
 	t.state = fyne.NewMenuItem("", nil)
 	t.state.Disabled = true
 	t.toggle = fyne.NewMenuItem("", func() {
-		_ = b.SetSharing(!b.Sharing().On)
+		_ = b.SetSharing(ui.TrayMenuFor(b.Sharing(), time.Now()).SwitchOn)
 		t.refresh()
 		m.Refresh()
 	})

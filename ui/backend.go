@@ -254,6 +254,11 @@ type SharingView struct {
 	GPUsKnown                bool
 }
 
+// SwitchedOn is what the sharing switch shows: on, and not paused by the user. A
+// pause shows as the switch off, and switching it on ends the pause
+// (capacity.Settings.Switch).
+func (v SharingView) SwitchedOn() bool { return v.On && !v.PausedByUser }
+
 // ActivityView is what the Share screen adds to SharingView: the rules in force and
 // what runs now. It costs more to gather, so only that screen asks.
 type ActivityView struct {

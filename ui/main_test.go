@@ -172,8 +172,11 @@ func (f *fakeBackend) ValidateAddress(s string) error {
 }
 func (f *fakeBackend) Sharing() SharingView { return f.sharing }
 func (f *fakeBackend) SetSharing(on bool) error {
+	// As capacity.Settings.Switch: on ends the user's pause.
 	f.sharing.On = on
-	if !on {
+	if on {
+		f.sharing.PausedByUser = false
+	} else {
 		f.sharing.Reason = "Paused: sharing is off"
 	}
 	return nil
@@ -281,6 +284,23 @@ func TestSharingFlow(t *testing.T) {
 	m.Share.presets.SetSelected("quiet")
 	if f.sharing.Preset != "quiet" {
 		t.Fatalf("preset %q", f.sharing.Preset)
+	}
+}
+
+// TestShareSwitchWhilePaused: a pause by the user shows as the switch off, and
+// switching it on asks for sharing on, which ends the pause.
+func TestShareSwitchWhilePaused(t *testing.T) {
+	m, f, _, _ := newTestMain(t)
+	if err := f.PauseSharing(); err != nil {
+		t.Fatal(err)
+	}
+	m.Share.Refresh()
+	if m.Share.toggle.Checked {
+		t.Fatalf("the switch shows on while paused by the user (%q)", m.Share.reason.Text)
+	}
+	test.Tap(m.Share.toggle)
+	if !f.sharing.On || f.sharing.PausedByUser || !m.Share.toggle.Checked {
+		t.Fatalf("after switching on: on=%v paused=%v checked=%v", f.sharing.On, f.sharing.PausedByUser, m.Share.toggle.Checked)
 	}
 }
 

@@ -77,7 +77,7 @@ func NewShare(b Backend) *Share {
 func (s *Share) Refresh() {
 	v := s.b.Sharing()
 	s.updating = true
-	s.toggle.SetChecked(v.On)
+	s.toggle.SetChecked(v.SwitchedOn())
 	s.presets.SetSelected(v.Preset)
 	s.updating = false
 	setText(s.reason, v.Reason)

@@ -14,19 +14,21 @@ const (
 // choices as the dashboard, and the sharing switch. app's tray renders it; the system
 // tray host itself cannot run in a test, so this is where its contents are tested.
 type TrayMenu struct {
-	State   string
-	Tooltip string
-	Choices []SharingChoice
-	Toggle  string // the switch's label: what pressing it does
+	State    string
+	Tooltip  string
+	Choices  []SharingChoice
+	Toggle   string // the switch's label: what pressing it does
+	SwitchOn bool   // what pressing the switch sets: on (ending a pause) or off
 }
 
 // TrayMenuFor lays the tray menu out for state v at now.
 func TrayMenuFor(v SharingView, now time.Time) TrayMenu {
 	toggle := TrayStartSharing
-	if v.On {
+	if v.SwitchedOn() {
 		toggle = TrayStopSharing
 	}
-	return TrayMenu{State: v.Reason, Tooltip: "Daoli: " + v.Reason, Choices: SharingChoices(v, now), Toggle: toggle}
+	return TrayMenu{State: v.Reason, Tooltip: "Daoli: " + v.Reason, Choices: SharingChoices(v, now),
+		Toggle: toggle, SwitchOn: !v.SwitchedOn()}
 }
 
 // Labels lists the choices' labels in menu order.

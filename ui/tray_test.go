@@ -32,7 +32,7 @@ func TestTrayMenu(t *testing.T) {
 		{"sharing", SharingView{On: true, Running: true, Reason: "Sharing: 1 of 4 cores at half duty, idle for 4 min"},
 			[]string{ChoiceShareNow, ChoicePause}, []string{"share now 1h0m0s", "pause"}, TrayStopSharing},
 		{"paused by the user", SharingView{On: true, PausedByUser: true, Reason: "Paused: by you, until you resume"},
-			[]string{ChoiceShareNow, ChoiceRules}, []string{"share now 1h0m0s", "rules"}, TrayStopSharing},
+			[]string{ChoiceShareNow, ChoiceRules}, []string{"share now 1h0m0s", "rules"}, TrayStartSharing},
 		{"sharing now", SharingView{On: true, Running: true, ShareNowUntil: now.Add(52 * time.Minute),
 			Reason: "Sharing: 1 of 4 cores at half duty, shared now, 52 min left"},
 			[]string{ChoicePause, ChoiceRules}, []string{"pause", "rules"}, TrayStopSharing},
@@ -54,8 +54,8 @@ func TestTrayMenu(t *testing.T) {
 			if got := m.Labels(); !equalStrings(got, tt.choices) {
 				t.Errorf("choices %q, want %q", got, tt.choices)
 			}
-			if m.Toggle != tt.toggle {
-				t.Errorf("switch %q, want %q", m.Toggle, tt.toggle)
+			if m.Toggle != tt.toggle || m.SwitchOn != (tt.toggle == TrayStartSharing) {
+				t.Errorf("switch %q (on: %v), want %q", m.Toggle, m.SwitchOn, tt.toggle)
 			}
 			r := &recordControl{}
 			for _, c := range m.Choices {

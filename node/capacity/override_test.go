@@ -69,6 +69,13 @@ func TestShareNowAndPause(t *testing.T) {
 		{"paused by the user, even when idle", balanced.Pause(), idleSample, 0, false, 0, CausePausedByUser, "Paused: by you, until you resume"},
 		{"pause ends share now", shareNow.Pause(), inUse, 0, false, 0, CausePausedByUser, "Paused: by you, until you resume"},
 		{"following the rules again", shareNow.Pause().FollowRules(), idleSample, 0, true, 4, CauseIdle, "Sharing: 4 of 8 cores at full duty, idle for 10 min"},
+		{"switching on ends a pause", balanced.Pause().Switch(true), idleSample, 0, true, 4, CauseIdle, "Sharing: 4 of 8 cores at full duty, idle for 10 min"},
+		{"switching on ends a snooze", balanced.Snooze(monday.Add(time.Hour)).Switch(true), idleSample, 0, true, 4, CauseIdle, "Sharing: 4 of 8 cores at full duty, idle for 10 min"},
+		{"switching on after off ends the pause before it", balanced.Pause().Switch(false).Switch(true), idleSample, 0, true, 4, CauseIdle, "Sharing: 4 of 8 cores at full duty, idle for 10 min"},
+		{"switching on keeps share now", shareNow.Switch(true), inUse, 0, true, 4, CauseShareNow, "Sharing: 4 of 8 cores at full duty, shared now, 1 h left"},
+		{"switching off ends share now", shareNow.Switch(false), inUse, 0, false, 0, CauseOff, "Paused: sharing is off"},
+		{"switching off then on follows the rules", shareNow.Switch(false).Switch(true), inUse, 0, false, 0, CauseInUse,
+			"Waiting: you are using the computer (input 1 s ago); sharing starts after 3 min without input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,6 +169,24 @@ func (s Settings) Snooze(until time.Time) Settings {
 	return s
 }
 
+// Switch returns the settings with the sharing switch turned on or off. On means on:
+// it clears the user's pause and snooze (a user who switches sharing on expects it
+// to share, not to stay paused by an earlier click) and restores run mode Auto if the
+// mode was Never; a share-now in force is kept. Off is run mode Never and drops the
+// one-click choices, so that on again follows the rules.
+func (s Settings) Switch(on bool) Settings {
+	if !on {
+		s = s.FollowRules()
+		s.Mode = Never
+		return s
+	}
+	if s.Mode == Never {
+		s.Mode = Auto
+	}
+	s.PausedByUser, s.SnoozeUntil = false, time.Time{}
+	return s
+}
+
 // ShareNow returns the settings sharing at once until the given time: the switch on,
 // no pause or snooze in the way, the preferences set aside until then.
 func (s Settings) ShareNow(until time.Time) Settings {
