@@ -59,9 +59,10 @@ func (b *uiBackend) Sharing() ui.SharingView {
 
 func (b *uiBackend) update(change func(*capacity.Settings)) error { return b.s.UpdateSharing(change) }
 
+// SetSharing is the switch; unlike the control API it does not wait for the
+// governor's decision, which the window shows when it comes.
 func (b *uiBackend) SetSharing(on bool) error {
-	_, err := b.s.SetSharing(on)
-	return err
+	return b.update(func(s *capacity.Settings) { switchSharing(s, on) })
 }
 
 func (b *uiBackend) SetPreset(p string) error {

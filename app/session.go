@@ -304,8 +304,52 @@ func (s *Session) SetSharing(on bool) (control.SharingState, error) {
 	if err := s.UpdateSharing(func(st *capacity.Settings) { switchSharing(st, on) }); err != nil {
 		return control.SharingState{}, err
 	}
-	s.Governor.Wake()
-	return s.SharingState(), nil
+	return s.settledSharing(), nil
+}
+
+// settledWait bounds how long a change of sharing waits for the governor's decision
+// on it: a sample, bounded by the probe timeout, and a decision.
+const settledWait = 10 * time.Second
+
+// settledSharing is the state after a change of settings: the governor's decision on
+// them, or, should it not come within settledWait, the decision in force (the
+// change is saved and the governor applies it at its next sample).
+func (s *Session) settledSharing() control.SharingState {
+	ctx, cancel := context.WithTimeout(context.Background(), settledWait)
+	defer cancel()
+	d, err := s.Governor.Settled(ctx)
+	if err != nil {
+		return s.SharingState()
+	}
+	st := s.Governor.Settings()
+	return control.SharingState{On: st.Mode != capacity.Never, Running: d.Run, Mode: string(st.Mode), Preset: string(st.Preset), Reason: d.Reason}
+}
+
+// ChooseSharing implements control.Sharer: the one-click choices of the dashboard
+// and the tray, for a node without a window.
+func (s *Session) ChooseSharing(choice string, d time.Duration) (control.SharingState, error) {
+	change, err := sharingChoice(choice, time.Now().Add(d))
+	if err != nil {
+		return control.SharingState{}, err
+	}
+	if err := s.UpdateSharing(change); err != nil {
+		return control.SharingState{}, err
+	}
+	return s.settledSharing(), nil
+}
+
+// sharingChoice is the settings change of a control choice; a share-now lasts
+// until the given time.
+func sharingChoice(choice string, until time.Time) (func(*capacity.Settings), error) {
+	switch choice {
+	case control.ChoiceShareNow:
+		return func(st *capacity.Settings) { *st = st.ShareNow(until) }, nil
+	case control.ChoicePause:
+		return func(st *capacity.Settings) { *st = st.Pause() }, nil
+	case control.ChoiceRules:
+		return func(st *capacity.Settings) { *st = st.FollowRules() }, nil
+	}
+	return nil, fmt.Errorf("%w: no sharing choice %q", control.ErrBadRequest, choice)
 }
 
 // SharingState implements control.Sharer.

@@ -69,6 +69,11 @@ type Governor struct {
 	sample   Sample
 	record   *json.Encoder
 	recorded bool // the current settings are in the record
+	// gen counts the settings given (SetSettings); decidedGen is the newest of them
+	// a decision was taken on, and decided is closed at each decision: Settled waits
+	// on them.
+	gen, decidedGen uint64
+	decided         chan struct{}
 }
 
 // NewGovernor returns a governor; it refuses invalid settings.
@@ -89,6 +94,8 @@ func NewGovernor(cfg GovernorConfig) (*Governor, error) {
 		onDecision:       cfg.OnDecision,
 		wake:             make(chan struct{}, 1),
 		settings:         cfg.Settings,
+		decided:          make(chan struct{}),
+		gen:              1, // the first settings; none decided on yet
 	}
 	if g.clock == nil {
 		g.clock = SystemClock()
@@ -148,6 +155,26 @@ func (g *Governor) Wake() {
 	}
 }
 
+// Settled returns the first decision taken on the settings in force at the call or
+// newer ones: what a change of settings led to, once the governor has sampled and
+// decided (SetSettings wakes it). It fails only when ctx ends first.
+func (g *Governor) Settled(ctx context.Context) (Decision, error) {
+	g.mu.Lock()
+	want := g.gen
+	for g.decidedGen < want {
+		ch := g.decided
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Decision{}, fmt.Errorf("wait for the governor's decision: %w", ctx.Err())
+		}
+		g.mu.Lock()
+	}
+	defer g.mu.Unlock()
+	return g.decision, nil
+}
+
 // Settings returns the settings in force.
 func (g *Governor) Settings() Settings {
 	g.mu.Lock()
@@ -166,6 +193,7 @@ func (g *Governor) SetSettings(s Settings) error {
 	}
 	g.mu.Lock()
 	g.settings, g.recorded = s, false
+	g.gen++
 	g.mu.Unlock()
 	g.Wake()
 	return nil
@@ -192,12 +220,11 @@ func (g *Governor) Decision() Decision {
 // process's CPU time again, until the sample is offResample old; fresh asks for a
 // sample anyway, as after a change of settings.
 func (g *Governor) evaluate(ctx context.Context, fresh bool) {
-	settings := g.Settings()
 	g.mu.Lock()
-	last := g.sample
+	settings, gen, last := g.settings, g.gen, g.sample
 	g.mu.Unlock()
 	if !fresh && settings.Mode == Never && !last.At.IsZero() && g.clock.Now().Sub(last.At) < offResample {
-		g.decide(settings, last)
+		g.decide(settings, gen, last)
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, g.probeTimeout)
@@ -207,14 +234,14 @@ func (g *Governor) evaluate(ctx context.Context, fresh bool) {
 		return
 	}
 	sample.At = g.clock.Now()
-	g.decide(settings, sample)
+	g.decide(settings, gen, sample)
 }
 
 // checkActivity looks only at the idle time while sharing runs because nobody is at
 // the computer: the one change that must take effect faster than a full sample.
 func (g *Governor) checkActivity(ctx context.Context) {
 	g.mu.Lock()
-	settings, last, d := g.settings, g.sample, g.decision
+	settings, gen, last, d := g.settings, g.gen, g.sample, g.decision
 	g.mu.Unlock()
 	if d.Cause != CauseIdle && d.GPU.Cause != CauseIdle {
 		return
@@ -226,7 +253,7 @@ func (g *Governor) checkActivity(ctx context.Context) {
 		return
 	}
 	last.UserIdle = Known(idle)
-	g.decide(settings, last)
+	g.decide(settings, gen, last)
 }
 
 // offResample is how old the sample may grow with sharing off: nothing is decided on
@@ -238,7 +265,7 @@ const offResample = time.Minute
 // were measured: a tick that reuses the last sample (sharing off) or adds only the
 // user's idle time to it does not make its CPU and memory figures newer. The trace
 // records the time of the decision, which its replay decides at.
-func (g *Governor) decide(settings Settings, sample Sample) {
+func (g *Governor) decide(settings Settings, gen uint64, sample Sample) {
 	now := g.clock.Now()
 	g.mu.Lock()
 	prev := g.decision
@@ -250,6 +277,9 @@ func (g *Governor) decide(settings Settings, sample Sample) {
 	decided := sample
 	decided.At = now
 	g.writeRecord(settings, decided, d)
+	g.decidedGen = max(g.decidedGen, gen)
+	close(g.decided)
+	g.decided = make(chan struct{})
 	g.mu.Unlock()
 
 	g.gate.Apply(d)

@@ -320,3 +320,40 @@ func TestNewGovernorRefuses(t *testing.T) {
 		t.Errorf("NewGovernor with contradictory settings = %v", err)
 	}
 }
+
+// TestGovernorSettled: Settled waits for the decision on the settings just given,
+// not the one in force before them.
+func TestGovernorSettled(t *testing.T) {
+	r := startGovernor(t, PresetSettings(Balanced, 8), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d, err := r.gov.Settled(ctx); err != nil || d.Cause != CauseIdle {
+		t.Fatalf("first decision: %+v, %v", d, err)
+	}
+	for _, tt := range []struct {
+		change func(Settings) Settings
+		cause  Cause
+	}{
+		{Settings.Pause, CausePausedByUser},
+		{func(s Settings) Settings { return s.Switch(true) }, CauseIdle},
+		{func(s Settings) Settings { return s.Switch(false) }, CauseOff},
+		{func(s Settings) Settings { return s.ShareNow(monday.Add(time.Hour)) }, CauseShareNow},
+	} {
+		if err := r.gov.SetSettings(tt.change(r.gov.Settings())); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := r.gov.Settled(ctx); err != nil || d.Cause != tt.cause {
+			t.Fatalf("settled on %+v, %v; want %s", d, err, tt.cause)
+		}
+	}
+	// A context that ends first is an error, not a stale decision.
+	r.stop()
+	if err := r.gov.SetSettings(r.gov.Settings().Pause()); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancelShort()
+	if d, err := r.gov.Settled(short); err == nil {
+		t.Fatalf("settled without a running governor: %+v", d)
+	}
+}

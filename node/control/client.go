@@ -126,3 +126,17 @@ func (c *Client) SetSharing(ctx context.Context, on bool) (SharingState, error) 
 	var s SharingState
 	return s, c.do(ctx, http.MethodPost, "/v1/sharing", SharingRequest{On: on}, &s)
 }
+
+// ChooseSharing applies one of the one-click sharing choices; d is how long a
+// share-now lasts (zero: DefaultShareNow) and must be zero for the others.
+func (c *Client) ChooseSharing(ctx context.Context, choice string, d time.Duration) (SharingState, error) {
+	req := SharingChoiceRequest{Choice: choice}
+	if d != 0 {
+		req.For = d.String()
+	}
+	if _, err := req.Parse(); err != nil {
+		return SharingState{}, err
+	}
+	var s SharingState
+	return s, c.do(ctx, http.MethodPost, "/v1/sharing/choice", req, &s)
+}

@@ -185,13 +185,20 @@ func FuzzSendBody(f *testing.F) {
 	})
 }
 
-type fakeSharer struct{ st SharingState }
+type fakeSharer struct {
+	st      SharingState
+	choices []string // the choices that reached the governor, with their durations
+}
 
 func (f *fakeSharer) SetSharing(on bool) (SharingState, error) {
 	f.st.On = on
 	return f.st, nil
 }
 func (f *fakeSharer) SharingState() SharingState { return f.st }
+func (f *fakeSharer) ChooseSharing(choice string, d time.Duration) (SharingState, error) {
+	f.choices = append(f.choices, fmt.Sprintf("%s %v", choice, d))
+	return f.st, nil
+}
 
 func TestControlSharing(t *testing.T) {
 	dir := t.TempDir()
@@ -282,4 +289,88 @@ func TestJobRequestsRefused(t *testing.T) {
 	if rec.Code != 400 {
 		t.Errorf("a node without a market: status %d", rec.Code)
 	}
+}
+
+// TestSharingChoiceRequests: the one-click choices reach the governor with their
+// durations, and what is malformed is refused as a bad request without reaching it.
+func TestSharingChoiceRequests(t *testing.T) {
+	tests := []struct {
+		body string
+		want string // what reached the governor; empty: refused with 400
+	}{
+		{`{"choice":"share_now"}`, "share_now 1h0m0s"},
+		{`{"choice":"share_now","for":"45m"}`, "share_now 45m0s"},
+		{`{"choice":"share_now","for":"24h"}`, "share_now 24h0m0s"},
+		{`{"choice":"pause"}`, "pause 0s"},
+		{`{"choice":"rules"}`, "rules 0s"},
+		{`{"choice":"share_now","for":"25h"}`, ""},
+		{`{"choice":"share_now","for":"30s"}`, ""},
+		{`{"choice":"share_now","for":"-1h"}`, ""},
+		{`{"choice":"share_now","for":"soon"}`, ""},
+		{`{"choice":"pause","for":"1h"}`, ""},
+		{`{"choice":"always"}`, ""},
+		{`{"choice":""}`, ""},
+		{`{"choice":"pause","on":true}`, ""},
+		{`not json`, ""},
+	}
+	for _, tt := range tests {
+		sh := &fakeSharer{}
+		rec := httptest.NewRecorder()
+		newHandlers(&fakeBackend{}, Info{Sharing: sh}, nil).chooseSharing(rec, httptest.NewRequest("POST", "/v1/sharing/choice", strings.NewReader(tt.body)))
+		switch {
+		case tt.want == "" && (rec.Code != 400 || len(sh.choices) != 0):
+			t.Errorf("%s: status %d, reached the governor: %q; want refused", tt.body, rec.Code, sh.choices)
+		case tt.want != "" && (rec.Code != 200 || len(sh.choices) != 1 || sh.choices[0] != tt.want):
+			t.Errorf("%s: status %d, reached the governor: %q; want %q", tt.body, rec.Code, sh.choices, tt.want)
+		}
+	}
+}
+
+// TestClientChooseSharing: the client's choices over the socket, and a bad duration
+// refused before it is sent.
+func TestClientChooseSharing(t *testing.T) {
+	dir := t.TempDir()
+	sh := &fakeSharer{st: SharingState{On: true, Running: true, Reason: "Sharing: 1 of 2 cores at full duty, shared now, 1 h left"}}
+	s, err := Serve(dir, &fakeBackend{}, Info{Sharing: sh}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if st, err := c.ChooseSharing(ctx, ChoiceShareNow, 0); err != nil || st.Reason != sh.st.Reason {
+		t.Fatalf("share now: %+v, %v", st, err)
+	}
+	if _, err := c.ChooseSharing(ctx, ChoiceShareNow, 30*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ChooseSharing(ctx, ChoicePause, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ChooseSharing(ctx, ChoiceShareNow, 48*time.Hour); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("two days: %v", err)
+	}
+	if want := []string{"share_now 1h0m0s", "share_now 30m0s", "pause 0s"}; strings.Join(sh.choices, ",") != strings.Join(want, ",") {
+		t.Fatalf("reached the governor: %q, want %q", sh.choices, want)
+	}
+}
+
+func FuzzSharingChoiceBody(f *testing.F) {
+	f.Add([]byte(`{"choice":"share_now","for":"45m"}`))
+	f.Add([]byte(`{"choice":"pause"}`))
+	f.Add([]byte(`{"choice":"rules","for":""}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sh := &fakeSharer{}
+		rec := httptest.NewRecorder()
+		newHandlers(&fakeBackend{}, Info{Sharing: sh}, nil).chooseSharing(rec, httptest.NewRequest("POST", "/v1/sharing/choice", strings.NewReader(string(body))))
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		if (rec.Code == 200) != (len(sh.choices) == 1) {
+			t.Fatalf("status %d, %d choices reached the governor for %q", rec.Code, len(sh.choices), body)
+		}
+	})
 }

@@ -15,6 +15,7 @@
 //	POST /v1/send              SendRequest → SendResponse
 //	GET  /v1/sharing           SharingState of the governor
 //	POST /v1/sharing           SharingRequest → SharingState
+//	POST /v1/sharing/choice    SharingChoiceRequest → SharingState: share now, pause, rules
 //	POST /v1/jobs              JobRequest → JobResponse: buy a run of a job
 //	GET  /v1/jobs              []JobView: the node's deals, newest first
 //	GET  /v1/jobs/{id}         JobView of one deal

@@ -36,6 +36,9 @@ type Sharer interface {
 	// SetSharing turns sharing on (the saved run mode, or auto) or off (never) and
 	// returns the governor's decision.
 	SetSharing(on bool) (SharingState, error)
+	// ChooseSharing applies one of the one-click choices (ChoiceShareNow for d,
+	// ChoicePause, ChoiceRules) and returns the governor's decision.
+	ChooseSharing(choice string, d time.Duration) (SharingState, error)
 	SharingState() SharingState
 }
 
@@ -105,6 +108,7 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("POST /v1/send", h.send)
 	mux.HandleFunc("GET /v1/sharing", h.sharing)
 	mux.HandleFunc("POST /v1/sharing", h.setSharing)
+	mux.HandleFunc("POST /v1/sharing/choice", h.chooseSharing)
 	mux.HandleFunc("POST /v1/jobs", h.runJob)
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
@@ -263,5 +267,31 @@ func (h handlers) setSharing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("sharing switched", "on", req.On)
+	reply(w, http.StatusOK, st)
+}
+
+func (h handlers) chooseSharing(w http.ResponseWriter, r *http.Request) {
+	if h.info.Sharing == nil {
+		h.fail(w, fmt.Errorf("%w: this node has no sharing governor", ErrBadRequest))
+		return
+	}
+	var req SharingChoiceRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.fail(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		return
+	}
+	d, err := req.Parse()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	st, err := h.info.Sharing.ChooseSharing(req.Choice, d)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.log.Info("sharing choice", "choice", req.Choice, "for", d)
 	reply(w, http.StatusOK, st)
 }
