@@ -22,6 +22,8 @@ var (
 	// ErrTreePath: a tree entry's path is absolute, climbs out with "..", is not clean
 	// or passes the name bounds.
 	ErrTreePath = errors.New("bad path in tree")
+	// ErrTreeSize: a directory holds more bytes than may be packed (tree.go).
+	ErrTreeSize = errors.New("tree too large")
 	// ErrTreeDuplicate: a tree names one path twice.
 	ErrTreeDuplicate = errors.New("duplicate path in tree")
 )

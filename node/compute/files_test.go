@@ -85,6 +85,8 @@ func TestOutputCaps(t *testing.T) {
 		reason string
 	}{
 		{[]string{"bytes", "20000"}, small, "cap of 10000 bytes to /output"},
+		{[]string{"hole", "10000000"}, small, "cap of 10000 bytes to /output"},
+		{[]string{"pwhole", "10000000"}, small, "cap of 10000 bytes to /output"},
 		{[]string{"files", "6"}, small, "cap of 5 files in /output"},
 		{[]string{"deep", "40"}, many, fmt.Sprintf("deeper than its cap of %d levels", MaxTreeDepth)},
 		{[]string{"name", "300"}, small, fmt.Sprintf("a name of 300 bytes in /output, over its cap of %d", MaxTreeName)},
@@ -101,7 +103,7 @@ func TestOutputCaps(t *testing.T) {
 	for _, tc := range []struct {
 		args   []string
 		limits Limits
-	}{{[]string{"bytes", "9000"}, small}, {[]string{"files", "5"}, small}, {[]string{"deep", "31"}, many}, {[]string{"name", "255"}, small}} {
+	}{{[]string{"bytes", "9000"}, small}, {[]string{"hole", "8999"}, small}, {[]string{"files", "5"}, small}, {[]string{"deep", "31"}, many}, {[]string{"name", "255"}, small}} {
 		if res := run(t, sb, Job{Module: mod, Args: tc.args, Limits: tc.limits}); res.Status != StatusOK {
 			t.Fatalf("%v: %v %s", tc.args, res.Status, res.Reason)
 		}

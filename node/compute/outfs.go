@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -169,17 +170,34 @@ type outputFile struct {
 }
 
 func (f *outputFile) Write(b []byte) (int, experimentalsys.Errno) {
-	if errno := f.o.wrote(int64(len(b))); errno != 0 {
+	pos, errno := f.File.Seek(0, io.SeekCurrent)
+	if errno != 0 {
+		return 0, errno
+	}
+	if errno := f.wroteAt(b, pos); errno != 0 {
 		return 0, errno
 	}
 	return f.File.Write(b)
 }
 
 func (f *outputFile) Pwrite(b []byte, off int64) (int, experimentalsys.Errno) {
-	if errno := f.o.wrote(int64(len(b))); errno != 0 {
+	if errno := f.wroteAt(b, off); errno != 0 {
 		return 0, errno
 	}
 	return f.File.Pwrite(b, off)
+}
+
+// wroteAt counts a write of b at offset off, and the gap before it when off is past
+// the file's end: a seek past the end followed by one byte leaves a file as long as
+// the offset, which the packing after the run reads whole. (A file opened to append
+// writes at its end whatever the offset; counting a gap there only errs on the safe
+// side.)
+func (f *outputFile) wroteAt(b []byte, off int64) experimentalsys.Errno {
+	st, errno := f.File.Stat()
+	if errno != 0 {
+		return errno
+	}
+	return f.o.wrote(int64(len(b)) + max(0, off-st.Size))
 }
 
 // Truncate counts a file's growth as written: the zeros are output too.

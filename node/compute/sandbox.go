@@ -501,7 +501,11 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 		}
 	}
 	if res.Status == StatusOK && out != nil {
-		switch res.Tree, err = PackDir(outDir); {
+		switch res.Tree, err = PackDir(outDir, int64(job.Limits.Tree.Bytes)); {
+		case errors.Is(err, ErrTreeSize):
+			// Only a way round the count of bytes written could leave this; the files
+			// are not read.
+			res.Status, res.Reason, res.Tree = StatusOutputTooLarge, fmt.Sprintf("left more than its cap of %d bytes in /output", job.Limits.Tree.Bytes), nil
 		case errors.Is(err, ErrTreePath):
 			// A cap on names or depth reached by a rename, which checks only the new
 			// name, not the depth of what it moves.

@@ -213,9 +213,11 @@ func UnpackTree(b []byte) ([]TreeEntry, error) {
 }
 
 // PackDir packs the files and directories under dir. Anything else (a link, a device)
-// is refused with ErrTreePath.
-func PackDir(dir string) ([]byte, error) {
+// is refused with ErrTreePath; files of more than budget bytes in all, with
+// ErrTreeSize, before they are read.
+func PackDir(dir string, budget int64) ([]byte, error) {
 	var entries []TreeEntry
+	var total int64
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -232,6 +234,13 @@ func PackDir(dir string) ([]byte, error) {
 		case d.IsDir():
 			entries = append(entries, TreeEntry{Path: rel, Dir: true})
 		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if total += info.Size(); total > budget {
+				return fmt.Errorf("%w: its files hold more than %d bytes", ErrTreeSize, budget)
+			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return err

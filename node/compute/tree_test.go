@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -117,4 +119,22 @@ func FuzzUnpackTree(f *testing.F) {
 			t.Fatalf("accepted %x, packs to %x", b, again)
 		}
 	})
+}
+
+// TestPackDirBudget: a directory whose files hold more than the budget is refused
+// before they are read; at the budget it packs.
+func TestPackDirBudget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a"), make([]byte, 600), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b"), make([]byte, 400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PackDir(dir, 999); !errors.Is(err, ErrTreeSize) {
+		t.Fatalf("1,000 bytes under a budget of 999: %v", err)
+	}
+	if _, err := PackDir(dir, 1000); err != nil {
+		t.Fatalf("1,000 bytes under a budget of 1,000: %v", err)
+	}
 }

@@ -1,11 +1,12 @@
 // Command outtree fills /output as its argument says, ignoring write errors, so the
 // sandbox's caps on /output are what stops it.
 //
-//	outtree bytes N | files N | deep N | movedeep | name N | link | list | env
+//	outtree bytes N | hole N | pwhole N | files N | deep N | movedeep | name N | link | list | env
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,16 @@ func main() {
 		for i := 0; i < n/len(buf); i++ {
 			f.Write(buf)
 		}
+		f.Close()
+	case "hole":
+		// One byte written N bytes past the start: the file is N+1 bytes long.
+		f, _ := os.Create("/output/sparse")
+		f.Seek(int64(n), io.SeekStart)
+		f.Write([]byte{1})
+		f.Close()
+	case "pwhole":
+		f, _ := os.Create("/output/sparse")
+		f.WriteAt([]byte{1}, int64(n))
 		f.Close()
 	case "files":
 		for i := range n {
