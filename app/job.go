@@ -17,15 +17,15 @@ import (
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 
-const jobUsage = `Usage:
+var jobUsage = fmt.Sprintf(`Usage:
   daoli job run <template|file.wasm> [--input FILE] [--arg A]... [--max-price N]
                 [--deadline D] [--out FILE]   buy a run of a job and wait for its output
   daoli job list                               the jobs this node bought
   daoli job show ID                            one job in full
   daoli job cancel ID                          withdraw a job no provider took yet
-The templates are the example jobs: mandelbrot, pi, hash and wordcount. Every command
+The templates are the example jobs: %s. Every command
 takes --data DIR and --json, and talks to the running node (daoli or daoli node).
-`
+`, exampleJobNames())
 
 // stringList is a repeatable flag.
 type stringList []string

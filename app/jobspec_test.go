@@ -2,9 +2,11 @@ package app
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/chain"
 )
 
@@ -44,5 +46,22 @@ func TestJobOrderSpec(t *testing.T) {
 				t.Errorf("module of %d bytes, want the example's: %v", len(spec.Module), c.example)
 			}
 		})
+	}
+}
+
+// TestJobTemplatesAreExamples: every template the Buy screen offers is an example job
+// in assets/jobs, and the CLI's list of examples names every one of them.
+func TestJobTemplatesAreExamples(t *testing.T) {
+	names := exampleJobNames()
+	for _, tpl := range jobTemplates {
+		if _, err := assets.Job(tpl.Name); err != nil {
+			t.Errorf("template %q: %v", tpl.Name, err)
+		}
+		if !strings.Contains(names, tpl.Name) {
+			t.Errorf("template %q missing from the examples %q", tpl.Name, names)
+		}
+	}
+	if !strings.Contains(jobUsage, names) {
+		t.Errorf("daoli job's usage does not list the examples %q", names)
 	}
 }

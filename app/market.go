@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/daolicloud/daoli/assets"
@@ -83,7 +84,7 @@ func (o jobOrder) spec(p chain.Params) (light.JobSpec, error) {
 	if o.Template != "" {
 		m, err := assets.Job(o.Template)
 		if err != nil {
-			return spec, fmt.Errorf("%w: no example job %q (the examples are mandelbrot, pi, hash and wordcount)", ErrJobRequest, o.Template)
+			return spec, fmt.Errorf("%w: no example job %q (the examples are %s)", ErrJobRequest, o.Template, exampleJobNames())
 		}
 		spec.Module = m
 	}
@@ -115,4 +116,18 @@ func (d jobDesk) CancelJob(ctx context.Context, id chain.Hash) error {
 }
 func (d jobDesk) JobOutput(ctx context.Context, id chain.Hash) ([]byte, error) {
 	return d.node.JobOutput(ctx, id)
+}
+
+// exampleJobNames lists the example jobs of assets/jobs as the manifest names them.
+func exampleJobNames() string {
+	m, err := assets.JobManifest()
+	if err != nil {
+		// The manifest is embedded and checked by the assets tests.
+		panic(fmt.Sprintf("example jobs: %v", err))
+	}
+	names := make([]string, len(m.Jobs))
+	for i, j := range m.Jobs {
+		names[i] = j.Name
+	}
+	return strings.Join(names, ", ")
 }
