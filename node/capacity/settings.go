@@ -381,7 +381,10 @@ func programKey(name string) string {
 // WhenItShares says in one sentence when settings that follow a preset share on a
 // machine with the given number of cores, for the first-run screen.
 func (s Settings) WhenItShares(cores int) string {
-	name := strings.ToUpper(string(s.Preset[:1])) + string(s.Preset[1:])
+	name := "The custom preset"
+	if s.Preset != "" {
+		name = strings.ToUpper(string(s.Preset[:1])) + string(s.Preset[1:])
+	}
 	idle := describeCores(min(s.Idle.Cores, max(cores, 1)), cores, s.Idle.Duty)
 	switch {
 	case s.Mode == Never:

@@ -220,4 +220,10 @@ func TestWhenItShares(t *testing.T) {
 			t.Errorf("%s: %q, want %q", p, got, want)
 		}
 	}
+	// Settings of no preset (edited by hand) still get a sentence.
+	custom := PresetSettings(Balanced, 4)
+	custom.Preset = ""
+	if got, want := custom.WhenItShares(4), "The custom preset starts sharing"; !strings.HasPrefix(got, want) {
+		t.Errorf("no preset: %q, want it to begin %q", got, want)
+	}
 }

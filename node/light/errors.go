@@ -70,6 +70,8 @@ var (
 
 // Errors of the compute market.
 var (
+	// ErrNoMarket: the node was started without a market configuration or a wallet.
+	ErrNoMarket = errors.New("the compute market is not enabled on this node")
 	// ErrNoDeal: the node follows no deal of that ID.
 	ErrNoDeal = errors.New("no such job")
 	// ErrDealState: the deal is not in a state that allows what was asked.

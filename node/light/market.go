@@ -2,7 +2,6 @@ package light
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -41,9 +40,6 @@ type MarketConfig struct {
 	// directory); nodes of one user may share one.
 	CacheDir string
 }
-
-// ErrNoMarket: the node was started without a market configuration or a wallet.
-var ErrNoMarket = errors.New("the compute market is not enabled on this node")
 
 // agent is the node's buyer and provider agent. Each verified block kicks a pass that
 // proves the deals it follows and takes the next step of each.

@@ -63,9 +63,12 @@ if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
 	cp go.sum "$new/go.sum"
 	echo "$stamp" >"$new/stamp"
 	# Two first runs at once (make -j, parallel tests) each make a copy; whichever
-	# comes second finds bin/fyne in place and keeps it when it holds the same stamp.
-	rm -rf "$out"
-	mv -T "$new" "$out" 2>/dev/null || [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] ||
-		fail "could not move the patched copy into $out"
+	# comes second finds bin/fyne in place with the same stamp and keeps it (a build
+	# may be reading it), dropping its own copy on exit.
+	if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
+		rm -rf "$out"
+		mv -T "$new" "$out" 2>/dev/null || [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] ||
+			fail "could not move the patched copy into $out"
+	fi
 fi
 echo "-modfile=$out/go.mod -ldflags=-X=github.com/daolicloud/daoli/app.idleLoopFyne=$version"
