@@ -329,7 +329,7 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 		return gpuPaused(CauseHot, "GPU at %s, resumes below %s", formatCelsius(t), formatCelsius(s.GPU.TempResume))
 	}
 	if s.GPU.Mode == Always {
-		return GPUDecision{Run: true, Cause: CauseAlways, Reason: "GPU running always"}
+		return GPUDecision{Run: true, Cause: CauseAlways, Reason: "GPU sharing: always"}
 	}
 	if now.Before(s.ShareNowUntil) && len(exclusiveRunning(s, sample)) == 0 {
 		return GPUDecision{Run: true, Cause: CauseShareNow, Reason: "GPU sharing now, " + formatLeft(s.ShareNowUntil.Sub(now)) + " left"}
@@ -341,7 +341,7 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 		return gpuPaused(CauseExclusiveProgram, "%s running", joinNames(found))
 	}
 	if s.GPU.WhileInUse {
-		return GPUDecision{Run: true, Cause: CauseInUse, Reason: "GPU running, also while you use the computer"}
+		return GPUDecision{Run: true, Cause: CauseInUse, Reason: "GPU sharing: also while you use the computer"}
 	}
 	idle, ok := sample.UserIdle.Get()
 	switch {
@@ -350,5 +350,5 @@ func decideGPU(s Settings, sample Sample, l latch, now time.Time) GPUDecision {
 	case idle < s.InUseAfter:
 		return gpuPaused(CauseInUse, "you are using the computer (input %s ago)", formatAgo(idle))
 	}
-	return GPUDecision{Run: true, Cause: CauseIdle, Reason: "GPU running: idle for " + formatAgo(idle)}
+	return GPUDecision{Run: true, Cause: CauseIdle, Reason: "GPU sharing: idle for " + formatAgo(idle)}
 }
