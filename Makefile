@@ -57,9 +57,9 @@ test: test-deps
 	$(GO) test $(FYNE) -race -timeout 20m ./app
 
 ## fyne-check: Fyne's own tests of its GLFW driver against the patched copy, under Xvfb
-# (packaging/fyne/README.md; TestMenuBar's hover golden fails here with or without it)
+# (packaging/fyne/check.sh says which tests it leaves out or runs again, and why)
 fyne-check: test-deps
-	xvfb-run -a $(GO) test $(FYNE) -count=1 -skip '^TestMenuBar$$' fyne.io/fyne/v2/internal/driver/glfw fyne.io/fyne/v2/internal/animation
+	@GO=$(GO) packaging/fyne/check.sh
 
 ## release: reproducible release binaries (-trimpath, commit stamped) and SHA256SUMS in bin/release
 release: deps
