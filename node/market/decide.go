@@ -223,10 +223,11 @@ func Recheck(salt []byte, p float64) bool {
 // RecheckSalt is what the buyer signs to draw Recheck's coin for deal id.
 func RecheckSalt(id chain.Hash) []byte { return append([]byte("daoli/recheck/v1"), id[:]...) }
 
-// Registration is a ProviderRegister a node sent: its slots and the height it was
-// sent at (0 none).
+// Registration is a ProviderRegister a node sent: its slots, its price and the
+// height it was sent at (0 none).
 type Registration struct {
 	Slots uint32
+	Price uint64
 	At    uint64
 }
 
@@ -253,11 +254,12 @@ const MinDealSeconds = 10
 
 // Reregister says whether a provider that wants want slots at price sends a
 // ProviderRegister at height h: when its record as proven (rec, nil when it has
-// none) differs, unless it sent the same request less than Resend blocks ago.
+// none) differs, unless it sent the same request (slots and price) less than Resend
+// blocks ago.
 func Reregister(rec *chain.Provider, want uint32, price, h uint64, last Registration) bool {
 	current := rec != nil && !rec.Away && rec.Slots == want && rec.Price == price
 	if rec == nil && want == 0 {
 		current = true
 	}
-	return !current && (last.At == 0 || h >= last.At+Resend || last.Slots != want)
+	return !current && (last.At == 0 || h >= last.At+Resend || last.Slots != want || last.Price != price)
 }

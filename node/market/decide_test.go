@@ -231,13 +231,15 @@ func TestReregister(t *testing.T) {
 	}{
 		{"never registered, not sharing", nil, 0, 5, 10, Registration{}, false},
 		{"never registered, sharing", nil, 2, 5, 10, Registration{}, true},
-		{"sent, not certified yet", nil, 2, 5, 10, Registration{Slots: 2, At: 8}, false},
-		{"sent, lost", nil, 2, 5, 11, Registration{Slots: 2, At: 8}, true},
-		{"sent other slots", nil, 2, 5, 10, Registration{Slots: 1, At: 9}, true},
-		{"current", rec, 2, 5, 10, Registration{Slots: 2, At: 1}, false},
-		{"price changed", rec, 2, 6, 10, Registration{Slots: 2, At: 1}, true},
-		{"sharing off", rec, 0, 5, 10, Registration{Slots: 2, At: 1}, true},
-		{"away", &chain.Provider{Slots: 2, Price: 5, Away: true}, 2, 5, 10, Registration{Slots: 2, At: 1}, true},
+		{"sent, not certified yet", nil, 2, 5, 10, Registration{Slots: 2, Price: 5, At: 8}, false},
+		{"sent, lost", nil, 2, 5, 11, Registration{Slots: 2, Price: 5, At: 8}, true},
+		{"sent other slots", nil, 2, 5, 10, Registration{Slots: 1, Price: 5, At: 9}, true},
+		{"sent another price", rec, 2, 6, 10, Registration{Slots: 2, Price: 5, At: 9}, true},
+		{"sent the new price, not certified yet", rec, 2, 6, 10, Registration{Slots: 2, Price: 6, At: 9}, false},
+		{"current", rec, 2, 5, 10, Registration{Slots: 2, Price: 5, At: 1}, false},
+		{"price changed", rec, 2, 6, 10, Registration{Slots: 2, Price: 5, At: 1}, true},
+		{"sharing off", rec, 0, 5, 10, Registration{Slots: 2, Price: 5, At: 1}, true},
+		{"away", &chain.Provider{Slots: 2, Price: 5, Away: true}, 2, 5, 10, Registration{Slots: 2, Price: 5, At: 1}, true},
 	} {
 		if got := Reregister(c.rec, c.want, c.price, c.h, c.last); got != c.send {
 			t.Errorf("%s: Reregister = %v, want %v", c.name, got, c.send)

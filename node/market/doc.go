@@ -6,7 +6,8 @@
 // (a run under way or done, a result posted, a step in flight) to the actions to take
 // (start the job, accept, post, react, time out, stop, announce, rule); Answer is the
 // buyer's accept or reject of a checked result, Recheck its coin, Slots and
-// Reregister the provider's registration, RetryAt the mediator's next attempt. They
+// Reregister the provider's registration, SuggestPrice a provider's price from the
+// recent sales and its capacity check, RetryAt the mediator's next attempt. They
 // read no clock, send nothing and take no lock; node/light's agent proves the deals,
 // asks, and carries the actions out, as node/trustee's mediation does the
 // mediator's.
