@@ -183,11 +183,10 @@ func DefaultCacheDir(dataDir string) string { return filepath.Join(dataDir, "was
 // Validate reports the first option of c that the market cannot run with, as an
 // error that is ErrConfig and the option's own sentinel.
 func (c *MarketConfig) Validate() error {
+	if err := checkTerms(c.Price, c.Slots); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	switch {
-	case c.Price == 0:
-		return fmt.Errorf("%w: %w: price 0", ErrConfig, ErrPrice)
-	case c.Slots < 1 || c.Slots > chain.MaxSlots:
-		return fmt.Errorf("%w: %w: %d slots, want 1 to %d", ErrConfig, ErrSlots, c.Slots, chain.MaxSlots)
 	case c.CacheDir == "":
 		return fmt.Errorf("%w: %w: no module cache directory", ErrConfig, ErrNoCacheDir)
 	case c.Fault > FaultSilent:

@@ -1,12 +1,14 @@
 package light
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/store"
 )
 
@@ -20,6 +22,9 @@ type DealBook struct {
 	me      keys.Address
 	deals   map[chain.Hash]*chain.Deal
 	pending map[chain.Hash]*chain.Deal // nil deletes
+	// sales are the accepts seen in the last market.PriceWindow epochs, oldest
+	// first; newSales those of the blocks being applied.
+	sales, newSales []market.Sale
 }
 
 // NewDealBook returns an empty book for the node of address me.
@@ -40,7 +45,22 @@ func loadDealBook(st *store.Store, me keys.Address) (*DealBook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load deals: %w", err)
 	}
+	// The accepts of the deals kept (the live ones and this node's) are the sales
+	// known at start; the others closed before it and are not kept.
+	for _, d := range b.deals {
+		if d.Accepted > 0 && d.Price > 0 {
+			b.sales = append(b.sales, market.Sale{Epoch: d.Accepted, Charge: d.Price, WallTimeMs: d.Open.Limits.WallTimeMs})
+		}
+	}
+	slices.SortFunc(b.sales, func(x, y market.Sale) int { return cmp.Compare(x.Epoch, y.Epoch) })
 	return b, nil
+}
+
+// Sales lists the accepts seen in the last market.PriceWindow epochs, oldest first.
+func (b *DealBook) Sales() []market.Sale {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.sales)
 }
 
 func (b *DealBook) get(id chain.Hash) *chain.Deal {
@@ -73,6 +93,9 @@ func (b *DealBook) step(tx *chain.Tx, body chain.Body, e uint64, me keys.Address
 	}
 	d := cloneDeal(cur)
 	out := chain.StepDeal(d, tx.From, body, e)
+	if cur.Phase == chain.PhaseOpen && d.Phase == chain.PhaseAccepted {
+		b.newSales = append(b.newSales, market.Sale{Epoch: e, Charge: d.Price, WallTimeMs: d.Open.Limits.WallTimeMs})
+	}
 	if d.Phase == chain.PhaseClosed && d.Buyer != me && d.Provider != me && keys.AddressOf(d.Mediator) != me {
 		b.pending[id] = nil
 	} else {
@@ -109,12 +132,23 @@ func (b *DealBook) commit() {
 		}
 	}
 	clear(b.pending)
+	b.sales = append(b.sales, b.newSales...)
+	b.newSales = b.newSales[:0]
+	if n := len(b.sales); n > 0 {
+		newest := b.sales[n-1].Epoch
+		i := 0
+		for i < n && b.sales[i].Epoch+market.PriceWindow <= newest {
+			i++
+		}
+		b.sales = slices.Delete(b.sales, 0, i)
+	}
 }
 
 func (b *DealBook) discard() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	clear(b.pending)
+	b.newSales = b.newSales[:0]
 }
 
 // Deal returns a copy of the replica of deal id.

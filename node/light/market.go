@@ -56,6 +56,8 @@ type agent struct {
 
 	mu        sync.Mutex
 	providing bool
+	price     uint64              // what the provider asks, from cfg.Price until SetTerms
+	slots     uint32              // from cfg.Slots until SetTerms
 	reg       market.Registration // the last ProviderRegister sent
 	record    *chain.Provider
 	runs      map[chain.Hash]*providerRun
@@ -72,7 +74,7 @@ func newMarket(n *Node, cfg MarketConfig) (*agent, error) {
 	if err := content.Serve(n.net, n.rem.protos, cs); err != nil {
 		return nil, err
 	}
-	m := &agent{n: n, cfg: cfg, cs: cs, kick: make(chan struct{}, 1),
+	m := &agent{n: n, cfg: cfg, cs: cs, kick: make(chan struct{}, 1), price: cfg.Price, slots: cfg.Slots,
 		runs: map[chain.Hash]*providerRun{}, buys: map[chain.Hash]*Job{}, acting: map[chain.Hash]bool{},
 		sent: map[chain.Hash]map[market.Kind]uint64{}}
 	for _, d := range n.book.Mine() {

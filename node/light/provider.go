@@ -51,25 +51,29 @@ func (r *providerRun) state() market.Run {
 func (m *agent) register(ctx context.Context, h uint64, rec *chain.Provider) {
 	m.mu.Lock()
 	m.record = rec
-	want := market.Slots(m.providing, m.n.Status().Balance, m.cfg.Price, m.cfg.Slots)
-	send := market.Reregister(rec, want, m.cfg.Price, h, m.reg)
+	price := m.price
+	want := market.Slots(m.providing, m.n.Status().Balance, price, m.slots)
+	send := market.Reregister(rec, want, price, h, m.reg)
 	if send {
-		m.reg = market.Registration{Slots: want, At: max(h, 1)}
+		m.reg = market.Registration{Slots: want, Price: price, At: max(h, 1)}
 	}
 	m.mu.Unlock()
 	if !send {
 		return
 	}
-	body := &chain.ProviderRegister{Spec: m.cfg.Spec, Executors: []string{chain.ExecutorWASI}, Price: m.cfg.Price, Slots: want}
+	body := &chain.ProviderRegister{Spec: m.cfg.Spec, Executors: []string{chain.ExecutorWASI}, Price: price, Slots: want}
 	if _, err := m.n.sendTx(ctx, 0, body); err != nil {
 		m.n.log.Info("provider registration not sent", "err", err)
 		return
 	}
-	m.n.log.Info("provider registration sent", "slots", want, "price", m.cfg.Price)
+	m.n.log.Info("provider registration sent", "slots", want, "price", price)
 }
 
 func (m *agent) accept(ctx context.Context, d *chain.Deal) error {
-	charge, ok := chain.Charge(m.cfg.Price, d.Open.Limits)
+	m.mu.Lock()
+	price := m.price
+	m.mu.Unlock()
+	charge, ok := chain.Charge(price, d.Open.Limits)
 	if !ok || charge > d.Open.MaxPrice {
 		return fmt.Errorf("%w: the deal's price no longer fits this node's", ErrAmount)
 	}
@@ -180,6 +184,57 @@ func (n *Node) SetProviding(on bool) error {
 	n.mkt.mu.Unlock()
 	n.mkt.poke()
 	return nil
+}
+
+// SetTerms changes the price (per second of a deal's wall-time limit) and the slots
+// the provider asks, as MarketConfig's Price and Slots, while the node runs: the next
+// market pass registers them on chain, as a change of the sharing switch does. Deals
+// offered at the old price and not accepted yet are accepted at the new one only if
+// it still fits their maximum price.
+func (n *Node) SetTerms(price uint64, slots uint32) error {
+	if n.mkt == nil {
+		return ErrNoMarket
+	}
+	if err := checkTerms(price, slots); err != nil {
+		return err
+	}
+	n.mkt.mu.Lock()
+	n.mkt.price, n.mkt.slots = price, slots
+	n.mkt.mu.Unlock()
+	n.mkt.poke()
+	return nil
+}
+
+// checkTerms is MarketConfig.Validate's rule for the price and the slots.
+func checkTerms(price uint64, slots uint32) error {
+	switch {
+	case price == 0:
+		return fmt.Errorf("%w: price 0", ErrPrice)
+	case slots < 1 || slots > chain.MaxSlots:
+		return fmt.Errorf("%w: %d slots, want 1 to %d", ErrSlots, slots, chain.MaxSlots)
+	}
+	return nil
+}
+
+// Terms returns the price and slots the provider asks now (SetTerms); ok is false
+// without a market role.
+func (n *Node) Terms() (price uint64, slots uint32, ok bool) {
+	if n.mkt == nil {
+		return 0, 0, false
+	}
+	n.mkt.mu.Lock()
+	defer n.mkt.mu.Unlock()
+	return n.mkt.price, n.mkt.slots, true
+}
+
+// Sales lists the deals this node saw accepted, by any provider, in verified blocks
+// of the last market.PriceWindow epochs it followed, oldest first: what
+// market.SuggestPrice reads. Without a wallet the node keeps no deals and lists none.
+func (n *Node) Sales() []market.Sale {
+	if n.book == nil {
+		return nil
+	}
+	return n.book.Sales()
 }
 
 // Run is a job this node runs for a buyer now.
