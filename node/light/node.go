@@ -64,9 +64,10 @@ type Node struct {
 	provenLedger atomic.Int64
 	bg           sync.WaitGroup // background work that uses the store
 	wallet       walletState
-	book         *DealBook  // nil without a wallet
-	mkt          *agent     // nil without a wallet or a market configuration
-	txMu         sync.Mutex // one transaction signed and sent at a time, so nonces follow each other
+	book         *DealBook    // nil without a wallet
+	mkt          *agent       // nil without a wallet or a market configuration
+	bat          *batchRunner // the buyer's batches; nil when mkt is
+	txMu         sync.Mutex   // one transaction signed and sent at a time, so nonces follow each other
 	cancel       context.CancelFunc
 	done         chan struct{}
 	stopErr      error
@@ -197,6 +198,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if n.mkt, err = newMarket(n, *cfg.Market); err != nil {
 			return fail(err)
 		}
+		if n.bat, err = loadBatches(n); err != nil {
+			return fail(err)
+		}
 	}
 	n.publishStatus("")
 	ctx, n.cancel = context.WithCancel(ctx)
@@ -214,6 +218,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if n.mkt != nil {
 		wg.Go(func() { n.mkt.loop(ctx) })
+		wg.Go(func() { n.bat.loop(ctx) })
 	}
 	go func() {
 		defer close(n.done)

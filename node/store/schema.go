@@ -35,9 +35,11 @@ import (
 //	deals     deal ID (32)         → a light node's replica of a compute deal, as the
 //	                                 light package encodes it: every live deal, and
 //	                                 the closed ones this node took part in
+//	batches   batch ID (32)        → a buyer's batch of tasks, as node/batch
+//	                                 encodes it (its tasks and each task's deals)
 //
 // A full node (a trustee) fills blocks, heights, certs, state, trustsets and wal; a
-// light node fills headers, certs, trustsets, earnings and deals. Both keep the tip in meta.
+// light node fills headers, certs, trustsets, earnings, deals and batches. Both keep the tip in meta.
 var (
 	bucketMeta      = []byte("meta")
 	bucketBlocks    = []byte("blocks")
@@ -49,8 +51,9 @@ var (
 	bucketHeaders   = []byte("headers")
 	bucketTrustSets = []byte("trustsets")
 	bucketDeals     = []byte("deals")
+	bucketBatches   = []byte("batches")
 
-	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings, bucketHeaders, bucketTrustSets, bucketDeals}
+	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHeights, bucketCerts, bucketState, bucketWAL, bucketEarnings, bucketHeaders, bucketTrustSets, bucketDeals, bucketBatches}
 )
 
 // Keys of the meta bucket.
