@@ -20,9 +20,14 @@ import (
 var jobUsage = fmt.Sprintf(`Usage:
   daoli job run <template|file.wasm> [--input FILE] [--arg A]... [--max-price N]
                 [--deadline D] [--out FILE]   buy a run of a job and wait for its output
+  daoli job run <template|file.wasm> --each 'DIR/*.ext' | --tasks N [--attempts K]
+                [--arg A]... [--out DIR]       a batch: one task per file, or N tasks
+                                               ({task} in an argument is the task's
+                                               index); results in DIR, one folder each
   daoli job list                               the jobs this node bought
-  daoli job show ID                            one job in full
-  daoli job cancel ID                          withdraw a job no provider took yet
+  daoli job show ID                            one job or batch in full
+  daoli job cancel ID                          withdraw a job no provider took yet, or
+                                               every task of a batch nobody took
 The templates are the example jobs: %s. Every command
 takes --data DIR and --json, and talks to the running node (daoli or daoli node).
 `, exampleJobNames())
@@ -48,7 +53,9 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&jargs, "arg", "an argument for the job (repeat for more)")
 	maxPrice := fs.Uint64("max-price", 100, "the most to pay, in the smallest unit")
 	deadline := fs.String("deadline", DefaultJobDeadline.String(), "how long a provider has to post the result")
-	out := fs.String("out", "", "write the output to this file (default: standard output)")
+	out := fs.String("out", "", "write the output to this file (default: standard output); a batch's results to this folder")
+	var bf batchFlags
+	bf.register(fs)
 	// A command's one positional argument may come before its flags.
 	var pos []string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -69,6 +76,10 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case len(pos) != n:
 		fmt.Fprintf(stderr, "daoli job %s: want %d argument(s), got %d\n%s", sub, n, len(pos), jobUsage)
+		return 2
+	}
+	if err := bf.check(*input); err != nil {
+		fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
 		return 2
 	}
 	dir, err := c.dataDir()
@@ -93,6 +104,10 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		if c.json {
 			return exitJSON(stdout, js)
 		}
+		if err := listBatches(ctx, cl, stdout); err != nil {
+			fmt.Fprintln(stderr, "daoli job list:", err)
+			return 1
+		}
 		if len(js) == 0 {
 			fmt.Fprintln(stdout, "No jobs yet. Buy one with: daoli job run pi")
 		}
@@ -101,6 +116,13 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "show", "cancel":
+		if id, ok, err := findBatch(ctx, cl, pos[0]); err != nil || ok {
+			if err != nil {
+				fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
+				return 1
+			}
+			return batchCommand(ctx, cl, sub, id, c.json, stdout, stderr)
+		}
 		id, err := chain.ParseHash(pos[0])
 		if err != nil {
 			if id, err = findJob(ctx, cl, pos[0]); err != nil {
@@ -138,6 +160,17 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "daoli job run:", err)
 			return 1
 		}
+	}
+	if bf.set() {
+		v, err := runBatch(ctx, cl, req, &bf, *out, stderr)
+		if c.json && v.ID != (chain.Hash{}) {
+			exitJSON(stdout, v)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "daoli job run:", err)
+			return 1
+		}
+		return 0
 	}
 	j, err := runJob(ctx, cl, req, *out, stdout, stderr)
 	if c.json && j.ID != (chain.Hash{}) {

@@ -114,6 +114,11 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
 	mux.HandleFunc("POST /v1/jobs/{id}/output", h.jobOutput)
 	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancelJob)
+	mux.HandleFunc("POST /v1/batches", h.runBatch)
+	mux.HandleFunc("GET /v1/batches", h.batches)
+	mux.HandleFunc("GET /v1/batches/{id}", h.batchShow)
+	mux.HandleFunc("POST /v1/batches/{id}/cancel", h.cancelBatch)
+	mux.HandleFunc("POST /v1/batches/{id}/results", h.batchResults)
 	s := &Server{ln: sameUser(ln), path: path, done: make(chan struct{}),
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
