@@ -58,7 +58,11 @@ func (b *uiBackend) RunJob(ctx context.Context, req ui.JobRequest) (string, erro
 func (b *uiBackend) Jobs() []ui.JobView {
 	js := b.s.Node.Jobs()
 	out := make([]ui.JobView, 0, len(js))
+	batched := b.inBatch()
 	for _, j := range js {
+		if batched[j.Deal.ID] {
+			continue
+		}
 		v := control.JobViewOf(j)
 		u := ui.JobView{ID: v.ID.String(), Name: b.names.name(v.ID, v.Module), Opened: j.OpenedAt, Phase: v.Phase,
 			Outcome: v.Outcome, Reason: v.Reason, Price: v.Price, Status: v.Status, Output: v.Output != nil,

@@ -25,7 +25,11 @@ func (d jobDesk) RunBatch(ctx context.Context, req control.BatchRequest) (chain.
 	if err != nil {
 		return chain.Hash{}, fmt.Errorf("%w: %w", control.ErrBadRequest, err)
 	}
-	bs, err := batchSpec(spec, req.Job.Template, req.Job.ModulePath, req.Inputs, req.Tasks, req.Attempts)
+	name := req.Job.Template
+	if name == "" {
+		name = filepath.Base(req.Job.ModulePath)
+	}
+	bs, err := batchSpec(spec, name, req.Inputs, req.Tasks, req.Attempts)
 	if err != nil {
 		return chain.Hash{}, fmt.Errorf("%w: %w", control.ErrBadRequest, err)
 	}
@@ -35,11 +39,8 @@ func (d jobDesk) RunBatch(ctx context.Context, req control.BatchRequest) (chain.
 // batchSpec makes the batch of job, one task per file of inputs (read here), or n
 // tasks without input; batch.TaskPlaceholder in the job's arguments becomes each
 // task's index.
-func batchSpec(job light.JobSpec, template, modulePath string, inputs []string, n, attempts int) (light.BatchSpec, error) {
-	bs := light.BatchSpec{Name: template, Job: job, Attempts: attempts}
-	if template == "" {
-		bs.Name = filepath.Base(modulePath)
-	}
+func batchSpec(job light.JobSpec, name string, inputs []string, n, attempts int) (light.BatchSpec, error) {
+	bs := light.BatchSpec{Name: name, Job: job, Attempts: attempts}
 	names := make([]string, n)
 	for i := range names {
 		names[i] = batch.TaskName(i, n)

@@ -59,7 +59,7 @@ func TestBatchSpec(t *testing.T) {
 		inputs = append(inputs, p)
 	}
 	job := light.JobSpec{Args: []string{"--seed={task}", "fixed"}, MaxPrice: 5}
-	bs, err := batchSpec(job, "", "/x/tool.wasm", inputs, 0, 2)
+	bs, err := batchSpec(job, "tool.wasm", inputs, 0, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestBatchSpec(t *testing.T) {
 		string(bs.Tasks[1].Input) != "data of b.txt" || !slices.Equal(bs.Tasks[1].Args, []string{"--seed=1", "fixed"}) {
 		t.Fatalf("batch of files: %+v", bs)
 	}
-	bs, err = batchSpec(job, "pi", "", nil, 12, 0)
+	bs, err = batchSpec(job, "pi", nil, 12, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +75,10 @@ func TestBatchSpec(t *testing.T) {
 		bs.Tasks[3].Input != nil || bs.Tasks[11].Args[0] != "--seed=11" {
 		t.Fatalf("batch of 12: %+v", bs.Tasks)
 	}
-	if _, err := batchSpec(job, "pi", "", []string{filepath.Join(dir, "gone.txt")}, 0, 0); err == nil {
+	if _, err := batchSpec(job, "pi", []string{filepath.Join(dir, "gone.txt")}, 0, 0); err == nil {
 		t.Fatal("a missing input file accepted")
 	}
-	if _, err := batchSpec(job, "pi", "", []string{dir}, 0, 0); err == nil {
+	if _, err := batchSpec(job, "pi", []string{dir}, 0, 0); err == nil {
 		t.Fatal("a folder accepted as an input file")
 	}
 }

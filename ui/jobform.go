@@ -52,6 +52,12 @@ type JobForm struct {
 	progress   *widget.ProgressBarInfinite
 	message    *widget.Label
 
+	// runs is the Runs row when the backend buys batches; batchStarted is told the
+	// ID of each batch the form starts.
+	runs         *batchChoice
+	bb           BatchBackend
+	batchStarted func(id string)
+
 	module, input         []byte
 	moduleFile, inputFile string
 
@@ -96,14 +102,23 @@ func NewJobForm(win fyne.Window, b Backend, run Runner, started func(id string))
 	s.inputClear = widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { s.setInput("", nil) })
 	s.moduleRow = [2]fyne.CanvasObject{formLabel("Module"), container.NewBorder(nil, nil, chooseModule, nil, s.moduleName)}
 	s.inputRow = [2]fyne.CanvasObject{formLabel("Input"), container.NewBorder(nil, nil, chooseInput, s.inputClear, s.inputName)}
-	form := container.New(layout.NewFormLayout(),
+	rows := []fyne.CanvasObject{
 		formLabel("Job"), s.kind,
 		layout.NewSpacer(), s.about,
 		s.moduleRow[0], s.moduleRow[1],
 		s.inputRow[0], s.inputRow[1],
-		formLabel("Arguments"), s.args,
-		formLabel("Maximum price"), s.price,
-		formLabel("Deadline"), s.deadline)
+		formLabel("Arguments"), s.args}
+	if bb, ok := b.(BatchBackend); ok {
+		s.bb = bb
+		s.runs = newBatchChoice(win, s.message.SetText, func() {
+			if s.Content != nil {
+				s.Content.Refresh()
+			}
+		})
+		rows = append(rows, formLabel("Runs"), s.runs.mode, layout.NewSpacer(), container.NewVBox(s.runs.countRow, s.runs.eachRow))
+	}
+	rows = append(rows, formLabel("Maximum price"), s.price, formLabel("Deadline"), s.deadline)
+	form := container.New(layout.NewFormLayout(), rows...)
 	s.runButton = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), s.onRun)
 	s.runButton.Importance = widget.HighImportance
 	newJob := widget.NewCard("New job", "Runs on another member's computer, paid from your wallet",
@@ -238,7 +253,7 @@ func (s *JobForm) request() (JobRequest, error) {
 	switch {
 	case ok:
 		req.Template = t.Name
-		if t.NeedsInput && s.input == nil {
+		if t.NeedsInput && s.input == nil && (s.runs == nil || !s.runs.each()) {
 			return req, fmt.Errorf("%w: %s works on an input file: choose one under Input", errInput, t.Title)
 		}
 		if t.TakesInput || t.NeedsInput {
@@ -282,6 +297,16 @@ func (s *JobForm) onRun() {
 	if err != nil {
 		s.message.SetText(strings.TrimPrefix(err.Error(), errInput.Error()+": "))
 		return
+	}
+	if s.runs != nil {
+		if br, isBatch, err := s.runs.request(req); isBatch {
+			if err != nil {
+				s.message.SetText(strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+			} else {
+				s.runBatch(s.bb, br)
+			}
+			return
+		}
 	}
 	s.runButton.Disable()
 	s.progress.Show()
