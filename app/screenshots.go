@@ -84,6 +84,19 @@ func StartScreenshotNetwork(earnFor time.Duration) (_ *ScreenshotNetwork, err er
 			done = j.Deal.Phase == chain.PhaseClosed
 		}
 	}
+	// A batch for the Buy screen's Batches tab: four runs of the π example.
+	if _, err := b.RunBatch(ctx, ui.BatchRequest{Job: ui.JobRequest{Template: "pi", Args: []string{"1000{task}"}, MaxPrice: 150, Deadline: 5 * time.Minute}, Tasks: 4}); err != nil {
+		return nil, fmt.Errorf("a batch for the Buy screen: %w", err)
+	}
+	for done := false; !done; {
+		if time.Now().After(deadline.Add(10 * time.Minute)) {
+			return nil, errors.New("the Buy screen's batch did not finish")
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, bs := range s.Node.Batches() {
+			done = bs.Batch.Finished()
+		}
+	}
 	return n, nil
 }
 

@@ -72,5 +72,23 @@ func render(n *app.ScreenshotNetwork, outDir string) error {
 			return err
 		}
 	}
+	// The Buy screen's Batches tab, the batch chosen.
+	m.Tabs.SelectIndex(2)
+	if m.Buy.Mine != nil {
+		m.Buy.Mine.SelectIndex(1)
+		m.Refresh()
+		if bs := n.Backend(a.Preferences()).(ui.BatchBackend).Batches(); len(bs) > 0 {
+			m.Buy.Batches.Select(bs[0].ID)
+		}
+		f, err := os.Create(filepath.Join(outDir, "buy-batches.png"))
+		if err != nil {
+			return err
+		}
+		if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	return nil
 }
