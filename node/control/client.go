@@ -140,3 +140,18 @@ func (c *Client) ChooseSharing(ctx context.Context, choice string, d time.Durati
 	var s SharingState
 	return s, c.do(ctx, http.MethodPost, "/v1/sharing/choice", req, &s)
 }
+
+// Pricing asks for the provider's price and slots and the suggested price.
+func (c *Client) Pricing(ctx context.Context) (PricingState, error) {
+	var s PricingState
+	return s, c.do(ctx, http.MethodGet, "/v1/pricing", nil, &s)
+}
+
+// SetPricing sets the provider's price and slots; a request Check refuses is not sent.
+func (c *Client) SetPricing(ctx context.Context, req PricingRequest) (PricingState, error) {
+	if err := req.Check(); err != nil {
+		return PricingState{}, err
+	}
+	var s PricingState
+	return s, c.do(ctx, http.MethodPost, "/v1/pricing", req, &s)
+}

@@ -16,6 +16,8 @@
 //	GET  /v1/sharing           SharingState of the governor
 //	POST /v1/sharing           SharingRequest → SharingState
 //	POST /v1/sharing/choice    SharingChoiceRequest → SharingState: share now, pause, rules
+//	GET  /v1/pricing           PricingState: the provider's price and slots, and the suggestion
+//	POST /v1/pricing           PricingRequest → PricingState: set them, saved and registered
 //	POST /v1/jobs              JobRequest → JobResponse: buy a run of a job
 //	GET  /v1/jobs              []JobView: the node's deals, newest first
 //	GET  /v1/jobs/{id}         JobView of one deal

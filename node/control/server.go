@@ -58,6 +58,7 @@ type Info struct {
 	Demo    bool   // the embedded local demo network
 	Sharing Sharer
 	Market  Market // nil when the node has no market role
+	Pricing Pricer // nil when the node has no market role
 }
 
 // maxRequestBody bounds a request body; the largest is a send with its memo.
@@ -109,6 +110,8 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("GET /v1/sharing", h.sharing)
 	mux.HandleFunc("POST /v1/sharing", h.setSharing)
 	mux.HandleFunc("POST /v1/sharing/choice", h.chooseSharing)
+	mux.HandleFunc("GET /v1/pricing", h.pricing)
+	mux.HandleFunc("POST /v1/pricing", h.setPricing)
 	mux.HandleFunc("POST /v1/jobs", h.runJob)
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
@@ -298,5 +301,38 @@ func (h handlers) chooseSharing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("sharing choice", "choice", req.Choice, "for", d)
+	reply(w, http.StatusOK, st)
+}
+
+func (h handlers) pricing(w http.ResponseWriter, _ *http.Request) {
+	if h.info.Pricing == nil {
+		h.fail(w, fmt.Errorf("%w: %w", ErrBadRequest, light.ErrNoMarket))
+		return
+	}
+	reply(w, http.StatusOK, h.info.Pricing.Pricing())
+}
+
+func (h handlers) setPricing(w http.ResponseWriter, r *http.Request) {
+	if h.info.Pricing == nil {
+		h.fail(w, fmt.Errorf("%w: %w", ErrBadRequest, light.ErrNoMarket))
+		return
+	}
+	var req PricingRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.fail(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		return
+	}
+	if err := req.Check(); err != nil {
+		h.fail(w, err)
+		return
+	}
+	st, err := h.info.Pricing.SetPricing(req)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.log.Info("provider terms set", "price", st.Price, "slots", st.Slots)
 	reply(w, http.StatusOK, st)
 }
