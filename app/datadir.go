@@ -33,4 +33,5 @@ func DefaultDataDir() (string, error) {
 const (
 	sharingSettingsFile = "sharing.json"
 	capacityCheckFile   = "capacity-check.json"
+	pricingFile         = "pricing.json" // the provider's price and slots
 )

@@ -112,6 +112,8 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 		return exitUsage(err)
 	}
 	mc.Slots = uint32(min(*slots, chain.MaxSlots))
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if testFlags != nil {
 		if err := testFlags(); err != nil {
 			fmt.Fprintln(stderr, "daoli node:", err)
@@ -133,14 +135,16 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runNode(ctx, &c, *mine, *listen, &mc, log, stderr); err != nil {
+	if err := runNode(ctx, &c, *mine, *listen, &mc, given, log, stderr); err != nil {
 		fmt.Fprintln(stderr, "daoli node:", err)
 		return 1
 	}
 	return 0
 }
 
-func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *light.MarketConfig, log *slog.Logger, stderr io.Writer) error {
+// runNode runs the node until ctx ends. The price and slots saved by the Share screen
+// or `daoli share price` apply but for those given on the command line (given).
+func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *light.MarketConfig, given map[string]bool, log *slog.Logger, stderr io.Writer) error {
 	dir, err := c.dataDir()
 	if err != nil {
 		return err
@@ -153,6 +157,9 @@ func runNode(ctx context.Context, c *cliFlags, mine bool, listen string, mc *lig
 	}
 	wallet, err := openWallet(c, dir, stderr)
 	if err != nil {
+		return err
+	}
+	if err := applySavedPricing(dir, mc, given["price"], given["slots"]); err != nil {
 		return err
 	}
 	if mc.CacheDir == "" { // --wasm-cache's default

@@ -55,6 +55,10 @@ type Session struct {
 	worker  *compute.Worker
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	pricingMu sync.Mutex // one SetPricing at a time: the file and the node agree
+	fpOnce    sync.Once
+	fp        capacity.Fingerprint // this machine, for the suggested price
 }
 
 // StartSession starts a session; Stop ends it.
@@ -91,7 +95,11 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 		return fail(err)
 	}
 	lc := light.DefaultConfig(s.Network.File, nodeDir(cfg.DataDir))
-	lc.Wallet, lc.Mine, lc.Gate, lc.Logger, lc.Market = cfg.Wallet, cfg.Mine, s.Gate, log, marketConfig(ctx, cfg)
+	mc, err := marketConfig(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	lc.Wallet, lc.Mine, lc.Gate, lc.Logger, lc.Market = cfg.Wallet, cfg.Mine, s.Gate, log, mc
 	switch {
 	case cfg.Listen != "":
 		lc.Listen = []string{cfg.Listen}
@@ -112,7 +120,7 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	}
 	info := control.Info{Network: s.Network.File.Name, Demo: s.Network.Demo, Sharing: s}
 	if cfg.Wallet != nil {
-		info.Market = jobDesk{s.Node}
+		info.Market, info.Pricing = jobDesk{s.Node}, s
 	}
 	if s.Control, err = control.Serve(cfg.DataDir, s.Node, info, log); err != nil {
 		return fail(err)
@@ -127,12 +135,15 @@ func nodeDir(dataDir string) string { return filepath.Join(dataDir, "node") }
 func nodeCacheDir(dataDir string) string { return light.DefaultCacheDir(nodeDir(dataDir)) }
 
 // marketConfig is the node's market role: a provider with this machine's spec at the
-// default price, jobs run by cfg.Worker.
-func marketConfig(ctx context.Context, cfg SessionConfig) *light.MarketConfig {
+// saved price and slots (the defaults when none are saved), jobs run by cfg.Worker;
+// or cfg.Market when given.
+func marketConfig(ctx context.Context, cfg SessionConfig) (*light.MarketConfig, error) {
 	mc := light.DefaultMarketConfig(nodeDir(cfg.DataDir), chain.ProviderSpec{})
 	mc.Price = DefaultProviderPrice
 	if cfg.Market != nil {
 		mc = *cfg.Market
+	} else if err := applySavedPricing(cfg.DataDir, &mc, false, false); err != nil {
+		return nil, err
 	}
 	if mc.Spec.Cores == 0 {
 		fp := capacity.DetectHardware(ctx, nil).Fingerprint()
@@ -145,7 +156,7 @@ func marketConfig(ctx context.Context, cfg SessionConfig) *light.MarketConfig {
 	if mc.Worker == nil {
 		mc.Worker = cfg.Worker
 	}
-	return &mc
+	return &mc, nil
 }
 
 func truncateText(s string, n int) string {

@@ -59,6 +59,11 @@ type Backend interface {
 	// changed one (the preset becomes custom), or says in words what contradicts.
 	SharingDetail() SharingDetail
 	SetSharingDetail(d SharingDetail) error
+	// Pricing is what this computer asks as a provider, what the chain holds of it
+	// and the suggested price; SetPricing saves a new price and slots and has the
+	// running node ask them, or says in words what is out of range.
+	Pricing() PricingView
+	SetPricing(price uint64, slots int) error
 	// Logs returns the log lines kept, oldest first, and how many lines were logged
 	// in all; LogCount is that number alone, for telling cheaply whether anything is new.
 	Logs() (lines []string, count uint64)
@@ -287,6 +292,25 @@ type SharingDetail struct {
 	Windows               []string // "Mon 09:00–17:00"; none: any time
 	GPUMode               string
 	GPUWhileInUse         bool
+}
+
+// PricingView is the Share screen's price: what this computer asks per second of a
+// job's time limit and how many jobs at once, its provider record as last proven,
+// and the suggested price and slots with the sentence that says how they were reached.
+type PricingView struct {
+	Price uint64
+	Slots int
+	// Registered: the chain holds a provider record of this computer, with
+	// RegisteredPrice and RegisteredSlots (0 while sharing is off).
+	Registered      bool
+	RegisteredPrice uint64
+	RegisteredSlots int
+	SuggestedPrice  uint64
+	SuggestedSlots  int
+	Suggestion      string // "" when there is none
+	// NotProvider says why this computer cannot sell compute, e.g. without a
+	// wallet; "" when it can.
+	NotProvider string
 }
 
 // RunView is a job this computer runs for a buyer now.

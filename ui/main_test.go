@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image/color"
 	"io"
 	"os"
@@ -29,6 +30,7 @@ type fakeBackend struct {
 	logged   uint64 // lines logged in all; logs keeps the last logMax
 	logMax   int
 	settings SettingsView
+	pricing  PricingView
 	fakeMarket
 	// reads counts the calls that read the ledger or the logs.
 	reads struct{ earnings, ledger, logs int }
@@ -58,6 +60,8 @@ func newFake() *fakeBackend {
 		activity: ActivityView{Rules: []string{"Run mode: auto", "In use (input in the last 3m0s): paused", "Idle: 1 core at 100 % duty"},
 			Mining: true, HashRate: 10730000,
 			Runs: []RunView{{Deal: "9f2c41d07a3b5e68c1d2", Module: "4be1a0c9d8f7e6b5a4c3", Price: 12, Paused: false}}},
+		pricing: PricingView{Price: 2, Slots: 1, Registered: true, RegisteredPrice: 2, RegisteredSlots: 1, SuggestedPrice: 3, SuggestedSlots: 2,
+			Suggestion: "Suggested 3 coins a second of a job's time limit: median of 8 deals accepted in the last 100 epochs, 2, × 1.40 for this machine's job speed (280 M iterations/s a core, against 200 M); 2 slots for its 2 cores."},
 		logs:     []string{"block certified height=42"},
 		logged:   1,
 		settings: SettingsView{Notifications: true, DataDir: "/home/me/.local/share/daoli", Theme: ThemeSystem},
@@ -103,6 +107,16 @@ func (f *fakeBackend) SetSharingDetail(d SharingDetail) error {
 	}
 	f.detail = d
 	f.sharing.Preset = "custom"
+	return nil
+}
+
+func (f *fakeBackend) Pricing() PricingView { return f.pricing }
+
+func (f *fakeBackend) SetPricing(price uint64, slots int) error {
+	if slots > 64 {
+		return fmt.Errorf("%d slots: want 1 to 64", slots)
+	}
+	f.pricing.Price, f.pricing.Slots = price, slots
 	return nil
 }
 

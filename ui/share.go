@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// Share is the sharing switch, the preset, the governor's reason and rules, what runs
-// now and what this computer sold.
+// Share is the sharing switch, the preset, the governor's reason and rules, the price
+// and slots this computer asks, what runs now and what this computer sold.
 type Share struct {
 	b        Backend
 	toggle   *widget.Check
@@ -22,6 +22,7 @@ type Share struct {
 	rules    *widget.Label
 	sales    *widget.Label
 	detail   detailForm
+	price    priceForm
 	updating bool
 	Content  fyne.CanvasObject
 	// Sales are read from the ledger again only when a block arrived.
@@ -65,6 +66,7 @@ func NewShare(b Backend) *Share {
 		widget.NewCard("Sharing", "", container.NewVBox(s.toggle, s.reason)),
 		widget.NewCard("How much", "Quiet keeps the fans down; Max uses what the rules allow", s.presets),
 		s.message,
+		widget.NewCard("Price", "what buyers pay this computer for a job, which the chain offers to the cheapest provider that fits", s.price.build(s)),
 		widget.NewCard("Now", "", s.now),
 		widget.NewCard("Rules", "the governor's settings in force", container.NewVBox(s.rules,
 			widget.NewAccordion(widget.NewAccordionItem("Change the detail", s.detail.build(s))))),
@@ -89,6 +91,7 @@ func (s *Share) Refresh() {
 		s.detail.fill(s.b.SharingDetail())
 		s.detailShown = true
 	}
+	s.price.refresh(s.b.Pricing())
 	if h := s.b.Node().Height; !s.salesRead || h != s.salesHeight {
 		s.salesHeight, s.salesRead = h, true
 		setText(s.sales, s.salesText())
@@ -162,6 +165,21 @@ func (s *Share) saveDetail() {
 	}
 	s.detail.note.SetText("Saved: the preset is now custom.")
 	s.detailShown = false
+	s.Refresh()
+}
+
+// savePrice saves the price and slots, or says why not.
+func (s *Share) savePrice() {
+	price, slots, err := s.price.read()
+	if err == nil {
+		err = s.b.SetPricing(price, slots)
+	}
+	if err != nil {
+		showLine(s.price.note, "Not saved: "+err.Error())
+		return
+	}
+	showLine(s.price.note, fmt.Sprintf("Saved: %s a second, %s at once; the node registers it on chain.", coinCount(price), count(slots, "job", "jobs")))
+	s.price.shown = false
 	s.Refresh()
 }
 

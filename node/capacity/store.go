@@ -79,6 +79,11 @@ func (m *MemorySettingsStore) Save(s Settings) error {
 	return nil
 }
 
+// WriteFileAtomic replaces path with data as the settings files are replaced: a
+// crash leaves the old file or the new one, never half. The app's other settings
+// files use it.
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }
+
 // writeFileAtomic writes to a temporary file in the same directory, syncs it and
 // renames it over path, so a crash leaves the old file or the new one, never half.
 func writeFileAtomic(path string, data []byte) error {
