@@ -55,6 +55,7 @@ const usage = `Usage:
   daoli node               run the light node without a window
   daoli wallet ...         make, back up and use the wallet (daoli wallet help)
   daoli share on|off       share this computer's idle time, or stop
+  daoli share price [N]    the price this computer asks for jobs, and the suggested one
   daoli job ...            buy compute: run a job on other machines (daoli job help)
 
 Flags:

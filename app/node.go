@@ -100,8 +100,8 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "", "libp2p listen address (default: all interfaces, a free port; loopback for the demo network)")
 	verbose := fs.Bool("v", false, "debug logs")
 	var mc light.MarketConfig
-	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per core-second of a deal's time limit, while sharing")
-	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing")
+	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per second of a deal's time limit, while sharing, for this run (without it: the price daoli share price or the Share screen saved, else the default)")
+	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing, for this run (without it: the saved slots, else the default)")
 	recheck := fs.Float64("recheck", light.DefaultRecheck().Probability(), "probability of re-executing a bought job's result before paying (0 checks none, 1 checks every one)")
 	fs.StringVar(&mc.CacheDir, "wasm-cache", "", "directory of compiled job modules (default: in the data directory); nodes of one user may share one")
 	var testFlags func() error
