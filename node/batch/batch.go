@@ -24,6 +24,12 @@ const (
 	// once: a trustee's mempool holds 64 pending transactions of one sender, and
 	// the buyer's reactions to posted results need room beside them.
 	MaxUnconfirmed = 24
+	// MinWaiting is how many deals a batch keeps waiting for a provider while fewer
+	// than that run (Batch.Next).
+	MinWaiting = 8
+	// MaxUnrun bounds the deals a task gets that nobody took by their deadline (or
+	// that never reached a block); they do not count as attempts, since nothing ran.
+	MaxUnrun = 20
 	// LostAfter is how many blocks a DealOpen may take to land before the attempt
 	// counts as lost (the light node gives a nonce up after 8).
 	LostAfter = 16
@@ -156,7 +162,7 @@ func (b *Batch) Check() error {
 			return fmt.Errorf("%w: two tasks are named %q", ErrRequest, t.Name)
 		}
 		seen[t.Name] = true
-		if len(t.Tries) > int(b.Attempts)+MaxUnconfirmed {
+		if len(t.Tries) > int(b.Attempts)+MaxUnrun {
 			return fmt.Errorf("%w: task %q has %d attempts", ErrRequest, t.Name, len(t.Tries))
 		}
 	}

@@ -3,6 +3,7 @@ package batch
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -110,21 +111,74 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// TestBudget: no more DealOpens wait for a block than the budget allows.
+// TestBudget: a batch keeps at most MinWaiting deals waiting for a provider, or as
+// many as it has running when more do, and no more DealOpens wait for a block than
+// the budget allows.
 func TestBudget(t *testing.T) {
 	b := newBatch(100)
 	p := b.Next(1, MaxUnconfirmed)
-	if len(p.Open) != MaxUnconfirmed || p.Open[0] != 0 || p.Open[MaxUnconfirmed-1] != MaxUnconfirmed-1 {
-		t.Fatalf("opened %d tasks: %v", len(p.Open), p.Open)
+	if !slices.Equal(p.Open, []int{0, 1, 2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("first plan: %v", p.Open)
 	}
+	c := chainView{}
 	for _, i := range p.Open {
 		b.Opened(i, chain.Hash{byte(i), 1}, 1)
 	}
-	if n := b.Unconfirmed(); n != MaxUnconfirmed {
+	if n := b.Unconfirmed(); n != MinWaiting {
 		t.Fatalf("%d unconfirmed", n)
 	}
-	if p := b.Next(1, MaxUnconfirmed-b.Unconfirmed()); len(p.Open) != 0 {
-		t.Fatalf("opened past the budget: %v", p.Open)
+	if p := b.Next(1, MaxUnconfirmed); len(p.Open) != 0 {
+		t.Fatalf("opened past the window: %v", p.Open)
+	}
+	// Providers take six; the window is still MinWaiting, two of them left waiting.
+	for i := range 8 {
+		d := chain.Deal{ID: chain.Hash{byte(i), 1}, Phase: chain.PhaseOpen}
+		if i < 6 {
+			d.Phase, d.Provider = chain.PhaseAccepted, provA
+		}
+		c[d.ID] = d
+	}
+	b.Observe(2, c.look)
+	if p := b.Next(2, MaxUnconfirmed); len(p.Open) != MinWaiting-2 || p.Open[0] != 8 {
+		t.Fatalf("after six were taken: %v", p.Open)
+	}
+	if p := b.Next(2, 3); len(p.Open) != 3 {
+		t.Fatalf("past the budget: %v", p.Open)
+	}
+	// Twelve running, none waiting: the window grows to twelve.
+	for i := 8; i < 14; i++ {
+		b.Opened(i, chain.Hash{byte(i), 1}, 2)
+	}
+	for i := range 14 {
+		c[chain.Hash{byte(i), 1}] = chain.Deal{ID: chain.Hash{byte(i), 1}, Phase: chain.PhaseAccepted, Provider: provB}
+	}
+	c[chain.Hash{0, 1}] = closed(chain.Hash{0, 1}, provA, chain.OutcomePaid, chain.StatusOK, 20)
+	c[chain.Hash{1, 1}] = closed(chain.Hash{1, 1}, provA, chain.OutcomePaid, chain.StatusOK, 20)
+	b.Observe(3, c.look)
+	if p := b.Next(3, MaxUnconfirmed); len(p.Open) != 12 {
+		t.Fatalf("with twelve running: %v", p.Open)
+	}
+}
+
+// TestUnrun: a deal nobody took by its deadline uses no attempt, as nothing ran; the
+// task is opened again, up to MaxUnrun times.
+func TestUnrun(t *testing.T) {
+	b := newBatch(1)
+	c := chainView{}
+	for k := range MaxUnrun {
+		if b.StateOf(0) != Waiting {
+			t.Fatalf("after %d deals nobody took: %s", k, b.StateOf(0))
+		}
+		id := chain.Hash{byte(k), 2}
+		b.Opened(0, id, uint64(k))
+		c[id] = closed(id, keys.Address{}, chain.OutcomeWithdrawn, 0, 40)
+		b.Observe(uint64(k), c.look)
+	}
+	if b.StateOf(0) != Failed || !strings.Contains(b.Why(0), "no provider took it") {
+		t.Fatalf("after %d deals nobody took: %s, %q", MaxUnrun, b.StateOf(0), b.Why(0))
+	}
+	if _, err := Decode(Encode(b)); err != nil {
+		t.Fatalf("a task with every deal it may get does not decode: %v", err)
 	}
 }
 

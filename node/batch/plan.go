@@ -45,10 +45,32 @@ func (b *Batch) StateOf(i int) State {
 		return Failed // the program's own failure: another provider would fail the same way
 	case b.Cancelled && (last.Lost || last.Outcome == chain.OutcomeWithdrawn):
 		return Cancelled
-	case !b.Cancelled && len(t.Tries) < int(b.Attempts):
+	}
+	ran, unrun := t.count()
+	if !b.Cancelled && ran < int(b.Attempts) && unrun < MaxUnrun {
 		return Waiting // to be retried
 	}
 	return Failed
+}
+
+// unrun says the attempt ended before any provider took it: its DealOpen never
+// landed, or nobody accepted the deal by its deadline.
+func (a Attempt) unrun() bool {
+	return a.Lost || a.Phase == chain.PhaseClosed && a.Outcome == chain.OutcomeWithdrawn && a.Provider.IsZero()
+}
+
+// count is how many of t's closed attempts a provider took, and how many nobody did.
+func (t *Task) count() (ran, unrun int) {
+	for _, a := range t.Tries {
+		switch {
+		case !a.closed():
+		case a.unrun():
+			unrun++
+		default:
+			ran++
+		}
+	}
+	return ran, unrun
 }
 
 // Result is the attempt whose result task i has, if it has one: its last, once
@@ -74,8 +96,9 @@ func (b *Batch) Why(i int) string {
 		return "the program hit the memory, time or output cap"
 	case last.delivered():
 		return "the program failed (its standard error and output are in the result)"
-	case last.Lost:
-		return fmt.Sprintf("%d attempts; the last one's deal never reached a block", len(t.Tries))
+	}
+	if _, unrun := t.count(); unrun >= MaxUnrun {
+		return fmt.Sprintf("no provider took it in %d deals' time", unrun)
 	}
 	return fmt.Sprintf("%d attempts; the last one ended %s", len(t.Tries), last.Outcome)
 }
@@ -140,8 +163,25 @@ type Plan struct {
 // Next says which tasks to open a deal for at height, at most budget of them (the
 // DealOpens the buyer may still have waiting for a block), and, once the batch is
 // cancelled, which open deals nobody has taken to withdraw.
+//
+// The batch keeps no more of its deals waiting for a provider than it has running, or
+// MinWaiting when fewer run: a deal's deadline counts from its opening, so a deal
+// queued behind many others for the providers' slots would reach its deadline before
+// anyone took it.
 func (b *Batch) Next(height uint64, budget int) Plan {
 	var p Plan
+	waiting, running := 0, 0
+	for i, t := range b.Tasks {
+		switch b.StateOf(i) {
+		case Running:
+			running++
+		case Waiting:
+			if n := len(t.Tries); n > 0 && !t.Tries[n-1].closed() {
+				waiting++
+			}
+		}
+	}
+	budget = min(budget, max(MinWaiting, running)-waiting)
 	for i := range b.Tasks {
 		t := &b.Tasks[i]
 		if b.Cancelled {

@@ -108,6 +108,7 @@ func (r *batchRunner) pass(ctx context.Context) {
 	if !live {
 		return
 	}
+	r.follow()
 	h := r.n.Height()
 	deals := map[chain.Hash]chain.Deal{}
 	for _, j := range r.n.Jobs() {
@@ -151,6 +152,37 @@ func (r *batchRunner) pass(ctx context.Context) {
 			r.n.log.Info("batch step", "batch", w.b.ID.Short(), "err", err)
 		}
 	}
+}
+
+// follow has the buyer's agent follow every live deal of the batches: a DealOpen sent
+// just before a restart lands after it, when the agent, which follows the deals the
+// store held at its start, would not see its result posted and would let the reaction
+// window pass.
+func (r *batchRunner) follow() {
+	r.mu.Lock()
+	var live []chain.Hash
+	for _, b := range r.all {
+		for _, t := range b.Tasks {
+			for _, a := range t.Tries {
+				if a.Phase != chain.PhaseClosed && !a.Lost {
+					live = append(live, a.Deal)
+				}
+			}
+		}
+	}
+	r.mu.Unlock()
+	m := r.n.mkt
+	m.mu.Lock()
+	for _, id := range live {
+		if _, ok := m.buys[id]; ok {
+			continue
+		}
+		if d, ok := r.n.book.Deal(id); ok && d.Phase == chain.PhaseClosed {
+			continue // the store's replica saw it close
+		}
+		m.buys[id] = &Job{Deal: chain.Deal{ID: id, Buyer: r.n.me}}
+	}
+	m.mu.Unlock()
 }
 
 // carryOut opens the deals and sends the withdrawals of plan p, recording each as it
