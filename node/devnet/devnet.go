@@ -35,7 +35,18 @@ type Options struct {
 	Metrics bool
 	// Time is the genesis time (default now).
 	Time time.Time
+	// Hosts, when set, holds one IPv4 address per trustee: trustee i listens on
+	// Hosts[i] at HostPort (and serves metrics there at HostMetricsPort, with Metrics)
+	// instead of on a free loopback port, as when each trustee runs in a network
+	// namespace of its own.
+	Hosts []string
 }
+
+// The ports of a trustee given a host address of its own (Options.Hosts).
+const (
+	HostPort        = 4001
+	HostMetricsPort = 9100
+)
 
 // Demo defaults.
 const (
@@ -106,9 +117,28 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 	if _, err := os.Stat(filepath.Join(dir, NetworkFile)); err == nil {
 		return nil, fmt.Errorf("devnet %s: %w", dir, trustee.ErrExists)
 	}
-	ports, err := freePorts(2 * n)
-	if err != nil {
-		return nil, err
+	if opts.Hosts != nil && len(opts.Hosts) != n {
+		return nil, fmt.Errorf("%w: %d hosts for %d trustees", ErrBadOptions, len(opts.Hosts), n)
+	}
+	listen := make([]string, n)
+	metrics := make([]string, n)
+	if opts.Hosts != nil {
+		for i, h := range opts.Hosts {
+			if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {
+				return nil, fmt.Errorf("%w: host %q is not an IPv4 address", ErrBadOptions, h)
+			}
+			listen[i] = fmt.Sprintf("/ip4/%s/tcp/%d", h, HostPort)
+			metrics[i] = fmt.Sprintf("%s:%d", h, HostMetricsPort)
+		}
+	} else {
+		ports, err := freePorts(2 * n)
+		if err != nil {
+			return nil, err
+		}
+		for i := range n {
+			listen[i] = fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ports[i])
+			metrics[i] = fmt.Sprintf("127.0.0.1:%d", ports[n+i])
+		}
 	}
 	g := &chain.Genesis{
 		ChainID: opts.ChainID,
@@ -121,6 +151,7 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 		},
 	}
 	tkeys := make([]*keys.Key, n)
+	var err error
 	for i := range n {
 		if tkeys[i], err = keys.Generate(rand.Reader); err != nil {
 			return nil, err
@@ -131,7 +162,7 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 		}
 		g.Trustees = append(g.Trustees, chain.GenesisTrustee{
 			Key: tkeys[i].Public(), Payout: tkeys[i].Address(), Bond: DefaultBond,
-			Addrs: []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", ports[i], id)},
+			Addrs: []string{fmt.Sprintf("%s/p2p/%s", listen[i], id)},
 		})
 	}
 	for i := range opts.Users {
@@ -159,10 +190,10 @@ func Genesis(dir string, n int, opts Options) (*network.File, error) {
 		}
 		cfg := &trustee.Config{
 			KeyFile: KeyFile, DataDir: "data", NetworkFile: filepath.Join("..", NetworkFile),
-			Listen: []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ports[i])},
+			Listen: []string{listen[i]},
 		}
 		if opts.Metrics {
-			cfg.Metrics = fmt.Sprintf("127.0.0.1:%d", ports[n+i])
+			cfg.Metrics = metrics[i]
 		}
 		if err := trustee.SaveConfig(filepath.Join(d, ConfigFile), cfg); err != nil {
 			return nil, err

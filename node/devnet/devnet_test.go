@@ -2,6 +2,9 @@ package devnet
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +150,40 @@ func TestEnsureKeepsTheNetwork(t *testing.T) {
 		t.Fatalf("restarted at height %d, stored 3 or more", h)
 	}
 	poll(t, "height 6 after the restart", func() bool { return minHeight(d.Nodes) >= 6 })
+}
+
+// TestGenesisHosts: with Hosts, each trustee listens and serves metrics on its own
+// address at the fixed ports, and the network file bootstraps from those addresses;
+// a host that is not an IPv4 address, or a count that does not match, is refused.
+func TestGenesisHosts(t *testing.T) {
+	dir := t.TempDir()
+	hosts := []string{"10.9.0.2", "10.9.0.3", "10.9.0.4"}
+	nf, err := Genesis(dir, 3, Options{Hosts: hosts, Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := Configs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paths {
+		cfg, err := trustee.LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("/ip4/%s/tcp/%d", hosts[i], HostPort); len(cfg.Listen) != 1 || cfg.Listen[0] != want {
+			t.Fatalf("trustee %d listens on %v, want %s", i, cfg.Listen, want)
+		}
+		if want := fmt.Sprintf("%s:%d", hosts[i], HostMetricsPort); cfg.Metrics != want {
+			t.Fatalf("trustee %d metrics on %q, want %s", i, cfg.Metrics, want)
+		}
+		if !strings.HasPrefix(nf.Bootstrap[i], cfg.Listen[0]+"/p2p/") {
+			t.Fatalf("bootstrap %d is %s, want it at %s", i, nf.Bootstrap[i], cfg.Listen[0])
+		}
+	}
+	for _, hs := range [][]string{{"10.9.0.2"}, {"10.9.0.2", "::1", "10.9.0.4"}, {"10.9.0.2", "host", "10.9.0.4"}} {
+		if _, err := Genesis(t.TempDir(), 3, Options{Hosts: hs}); !errors.Is(err, ErrBadOptions) {
+			t.Errorf("hosts %q: %v, want ErrBadOptions", hs, err)
+		}
+	}
 }
