@@ -29,13 +29,19 @@ type Status struct {
 	Mining        bool         `json:"mining"`
 	Tickets       int          `json:"tickets"`
 	LastError     string       `json:"last_error,omitempty"`
+	// The decentralized clock's calibration, as the dashboard's clock line shows it:
+	// the network's cycle and this computer's, from CycleBlocks blocks.
+	GlobalCycle  time.Duration `json:"global_cycle,omitempty"`
+	PrivateCycle time.Duration `json:"private_cycle,omitempty"`
+	CycleBlocks  int           `json:"cycle_blocks,omitempty"`
 }
 
 // StatusOf converts the light node's snapshot.
 func StatusOf(s light.Status) Status {
 	return Status{ChainID: s.ChainID, Height: s.Height, Tip: s.Tip, Time: s.Time, Target: s.Target, Synced: s.Synced,
 		Peers: s.Peers, Trustees: s.Trustees, Address: s.Address, Balance: s.Balance, BalanceHeight: s.BalanceAt,
-		Wins: s.Wins, Payrolls: s.Payrolls, Earned: s.Earned, Mining: s.Mining, Tickets: s.Tickets, LastError: s.LastError}
+		Wins: s.Wins, Payrolls: s.Payrolls, Earned: s.Earned, Mining: s.Mining, Tickets: s.Tickets, LastError: s.LastError,
+		GlobalCycle: s.GlobalCycle, PrivateCycle: s.PrivateCycle, CycleBlocks: s.CycleBlocks}
 }
 
 // Balance is a proven account.

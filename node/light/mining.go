@@ -5,10 +5,10 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/wire"
 )
@@ -55,10 +55,11 @@ func (n *Node) mineLoop(ctx context.Context) {
 			continue
 		}
 		until := n.base.Add(w.MineUntil())
-		if !time.Now().Before(until) {
+		left := until.Sub(skew.Now())
+		if left <= 0 {
 			continue
 		}
-		mctx, cancel := context.WithDeadline(ctx, until)
+		mctx, cancel := context.WithTimeout(ctx, skew.Real(left))
 		lottery := luck.LotteryAfter(&h, n.params.KStar)
 		tk, err := n.miner.MineTicket(mctx, n.cfg.Wallet, lottery, n.me)
 		cancel()

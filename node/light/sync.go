@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
@@ -61,7 +62,7 @@ func (n *Node) onBlock(ctx context.Context, msg p2p.Message) {
 		return
 	}
 	select {
-	case n.gossip <- gossipBlock{cb: cb, from: msg.From, recv: time.Since(n.base)}:
+	case n.gossip <- gossipBlock{cb: cb, from: msg.From, recv: skew.Now().Sub(n.base)}:
 	case <-ctx.Done():
 	}
 }
@@ -240,7 +241,7 @@ func (n *Node) fetchRun(ctx context.Context, ids []peer.ID, from, to uint64) {
 				return
 			}
 			select {
-			case arrived <- fetched{cb: cb, from: id, recv: time.Since(n.base)}:
+			case arrived <- fetched{cb: cb, from: id, recv: skew.Now().Sub(n.base)}:
 			case <-ctx.Done():
 				return
 			}

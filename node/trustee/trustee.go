@@ -12,6 +12,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/dcc"
 	"github.com/daolicloud/daoli/node/ibft"
+	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/p2p"
@@ -29,7 +30,7 @@ type Clock interface {
 
 type wallClock struct{}
 
-func (wallClock) Now() time.Time { return time.Now() }
+func (wallClock) Now() time.Time { return skew.Now() }
 
 // Net is what the trustee needs of the network: node/p2p's Network plays every role.
 type Net interface {
@@ -293,7 +294,7 @@ func (t *Trustee) Run(ctx context.Context) error {
 			t.log.Error("trustee halted", "err", err)
 			return err
 		}
-		wake.Reset(t.nextWake())
+		wake.Reset(skew.Real(t.nextWake()))
 	}
 }
 
