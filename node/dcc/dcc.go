@@ -150,6 +150,25 @@ func (c *Calibrator) Window() (Window, error) {
 	return w, nil
 }
 
+// Cycles are the global and the private cycle over one span, the blocks received live
+// in the last K epochs (blocks of them), so that global/private is the local clock's
+// rate against the network's even while the cycle changes: what a node shows of its
+// calibration. GlobalCycle spans every observed block, PrivateCycle the live ones only;
+// their ratio mixes two spans. Fewer than two live blocks give GlobalCycle for both.
+func (c *Calibrator) Cycles() (global, private time.Duration, blocks int) {
+	n := len(c.samples)
+	if n == 0 {
+		return c.cfg.Cycle, c.cfg.Cycle, 0
+	}
+	first, tip := c.samples[c.live], c.samples[n-1]
+	if first.Epoch >= tip.Epoch {
+		gc := c.GlobalCycle()
+		return gc, gc, n - c.live
+	}
+	e := int64(tip.Epoch - first.Epoch)
+	return time.Duration((tip.Time - first.Time) / e), (tip.Received - first.Received) / time.Duration(e), n - c.live
+}
+
 // PrivateCycle is PC_N = (recv(TB) − recv(TB−k)) / k over the blocks received live in
 // the last K epochs, or the global cycle while fewer than two are known.
 func (c *Calibrator) PrivateCycle() time.Duration {

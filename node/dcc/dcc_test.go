@@ -383,3 +383,44 @@ func TestWindowBoundariesRandom(t *testing.T) {
 		t.Fatalf("saturated deadline %v", got)
 	}
 }
+
+// TestCyclesShowTheRate: after a sync burst, while the network's cycle changes, the
+// two cycles Cycles reports span the same live blocks, so their ratio is the clock's
+// rate (10 % fast here); GlobalCycle over every block against PrivateCycle over the
+// live ones is not.
+func TestCyclesShowTheRate(t *testing.T) {
+	c := newCalibrator(t)
+	clock := fakeClock{origin: genesisTime, offset: time.Hour, num: 11, den: 10}
+	ts := genesisTime
+	// Epochs 1..5 arrive in a burst, fetched at once; then live, 2 s apart at first
+	// and 3 s apart later, as when the network slows down under a partition.
+	for e := uint64(1); e <= 12; e++ {
+		step := 2 * time.Second
+		if e > 8 {
+			step = 3 * time.Second
+		}
+		ts += int64(step)
+		recv := clock.local(genesisTime + int64(10*time.Second))
+		if e > 5 {
+			recv = clock.local(ts)
+		}
+		if err := c.Observe(e, ts, recv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gc, pc, blocks := c.Cycles()
+	if rate := float64(pc) / float64(gc); math.Abs(rate-1.1) > 1e-6 {
+		t.Fatalf("Cycles: %v and %v from %d blocks, rate %.4f, want 1.1", gc, pc, blocks, rate)
+	}
+	// The burst's last block came when it would have live, so the span starts there.
+	if blocks != 8 {
+		t.Fatalf("%d live blocks, want 8 (epochs 5 to 12)", blocks)
+	}
+	if rate := float64(c.PrivateCycle()) / float64(c.GlobalCycle()); math.Abs(rate-1.1) < 0.01 {
+		t.Fatalf("the mixed spans give the rate %.4f too: the test shows nothing", rate)
+	}
+	empty := newCalibrator(t)
+	if g, p, n := empty.Cycles(); g != testConfig.Cycle || p != testConfig.Cycle || n != 0 {
+		t.Fatalf("no blocks: %v, %v, %d", g, p, n)
+	}
+}

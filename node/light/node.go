@@ -13,6 +13,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/dcc"
+	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/luck"
 	"github.com/daolicloud/daoli/node/network"
@@ -98,7 +99,8 @@ type Status struct {
 	CertRound            uint32
 	CertSigners, SetSize int
 	// The DCC's calibration (docs/dcc.md): the global cycle and this computer's
-	// private cycle, from CycleBlocks blocks (fewer than two: the genesis cycle).
+	// private cycle over the same CycleBlocks blocks, received live (fewer than two:
+	// the genesis cycle), so that their ratio is this computer's clock rate.
 	GlobalCycle, PrivateCycle time.Duration
 	CycleBlocks               int
 	HashRate                  float64 // the miner's attempts per second while it mines
@@ -122,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("light node: %w", err)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, params: gst.Params(), base: time.Now(),
+	n := &Node{cfg: cfg, log: log, store: st, params: gst.Params(), base: skew.Now(),
 		gossip: make(chan gossipBlock, 16), tips: make(chan chain.Header, 1), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	fail := func(err error) (*Node, error) {
 		if n.net != nil {
@@ -271,7 +273,7 @@ func (n *Node) publishStatus(lastErr string) {
 	n.mu.Lock()
 	tip, tipHash, target := n.fol.Tip(), n.fol.TipHash(), n.target
 	cert, certSigned, setSize := n.cert, n.certSigned, len(n.fol.Set())
-	gc, pc, blocks := n.cal.GlobalCycle(), n.cal.PrivateCycle(), len(n.cal.Samples())
+	gc, pc, blocks := n.cal.Cycles()
 	n.mu.Unlock()
 	w := n.wallet.snapshot()
 	s := &Status{ChainID: tip.ChainID, Height: tip.Epoch, Tip: tipHash, Time: time.Unix(0, tip.Time).UTC(),
