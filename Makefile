@@ -28,7 +28,7 @@ FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error p
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
-.PHONY: all build run test sim bench lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
+.PHONY: all build run test soak sim bench lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
 
 all: build
 
@@ -55,6 +55,14 @@ test: test-deps
 	@# The app's end-to-end tests run real processes against epochs of about a
 	@# second; beside the other packages' tests on two cores they starve.
 	$(GO) test $(FYNE) -race -timeout 20m ./app
+
+## soak: the nemesis (docs/reliability.md) for 30 minutes: 7 trustees and 6 light nodes
+## in network namespaces, skewed clocks, three seeds of 10 minutes of faults each; as root.
+## SOAK_SEEDS and SOAK_DURATION change them; the runs' histories go to bin/soak.
+SOAK_SEEDS    ?= 1,2,3
+SOAK_DURATION ?= 10m
+soak: test-deps
+	$(GO) run ./node/cmd/daoli-nemesis --trustees 7 --lights 6 --seed $(SOAK_SEEDS) --duration $(SOAK_DURATION) --skew --dir $(BIN)/soak
 
 ## fyne-check: Fyne's own tests of its GLFW driver against the patched copy, under Xvfb
 # (packaging/fyne/check.sh says which tests it leaves out or runs again, and why)

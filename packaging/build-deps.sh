@@ -5,7 +5,8 @@
 # of Fyne (packaging/fyne); the window tests open a real window on Xvfb. The
 # packaging tests (packaging/*_test.go) build the .deb packages, install them into a
 # throwaway root and check the unit, the desktop entry and the AppStream metadata with
-# the distribution's own validators.
+# the distribution's own validators. The nemesis harness (node/devnet/nemesis) puts
+# each node in a network namespace and drops its packets with iptables.
 #
 #   packaging/build-deps.sh build    compiler and headers, for `make run`
 #   packaging/build-deps.sh package  the above, plus objdump and xz, for `make package`
@@ -20,7 +21,7 @@ case "$mode" in
   build) ;;
   package) pkgs+=(binutils xz-utils) ;;
   test) pkgs+=(xvfb xauth x11-utils xdotool dbus-daemon
-              binutils xz-utils git iproute2 passwd init-system-helpers
+              binutils xz-utils git iproute2 iptables passwd init-system-helpers
               systemd desktop-file-utils appstream) ;;
   *) echo "usage: $0 build|package|test" >&2; exit 2 ;;
 esac

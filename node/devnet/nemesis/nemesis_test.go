@@ -1,0 +1,75 @@
+//go:build linux
+
+package nemesis
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testSeed is the schedule `make test` runs: its 100 s hold one fault of each kind.
+const testSeed = 7
+
+// TestNemesis runs the short schedule: 4 trustee processes and 3 light nodes in
+// network namespaces, clocks skewed (a trustee 10 % fast, one 2 min behind, light
+// nodes 10 % slow, 10 % fast and jumping 5 min), then one partition into halves, an
+// isolated trustee, a light node cut off from the trustees, a one-way drop, random
+// loss, a pause, a kill and a full disk, healed and checked (package doc). It needs
+// root, as CI has: without it the test fails and says so. DAOLI_NEMESIS_DIR keeps the
+// run's history, summary and logs there.
+func TestNemesis(t *testing.T) {
+	if err := CheckPrivileges(); err != nil {
+		t.Fatalf("%v: run the node tests as root (CI does), or leave this package out", err)
+	}
+	tmp := t.TempDir()
+	dir := os.Getenv("DAOLI_NEMESIS_DIR")
+	if dir == "" {
+		dir = filepath.Join(tmp, "run")
+	}
+	bins, err := Build(filepath.Join(tmp, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Trustees: 4, Lights: 3, Seed: testSeed, Duration: 100 * time.Second, Dir: dir, Bins: bins,
+		Skew: true, DiskTrustee: 1, Logf: t.Logf}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("summary:\n%s", res.Summary)
+	if left := Leftovers(res.NetID); len(left) > 0 {
+		t.Errorf("left after the teardown: %s", strings.Join(left, ", "))
+	}
+	if mounts, err := os.ReadFile("/proc/self/mounts"); err == nil && strings.Contains(string(mounts), dir) {
+		t.Errorf("the tmpfs under %s is still mounted", dir)
+	}
+	kinds := map[Kind]bool{}
+	for _, f := range res.Faults {
+		kinds[f.Kind] = true
+	}
+	for _, k := range []Kind{Halves, Isolate, CutLight, OneWay, Loss, Pause, Kill, DiskFull} {
+		if !kinds[k] {
+			t.Errorf("the schedule of seed %d has no %s", testSeed, k)
+		}
+	}
+	if len(res.Findings) > 0 {
+		t.Fatalf("%d properties broke (history and logs in %s)", len(res.Findings), dir)
+	}
+	recs, err := ReadHistory(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := 0
+	for _, r := range recs {
+		if r.Event == "fault" {
+			faults++
+		}
+	}
+	if faults != len(res.Faults) {
+		t.Fatalf("history holds %d faults, the schedule %d", faults, len(res.Faults))
+	}
+}
