@@ -2,6 +2,7 @@ package light
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -151,6 +152,81 @@ func TestBatch(t *testing.T) {
 		t.Fatalf("the silent provider took %d tasks; spent %d, the paid prices add up to %d", took(b, victim), p.Spent, spent)
 	}
 	for _, n := range []*Node{buyer, p1, p2} {
+		reconcile(t, n)
+	}
+}
+
+// TestBatchCancel: a cancelled batch opens nothing more and withdraws the deals
+// nobody took (their escrow comes back whole); the task a provider took finishes and
+// is paid; the ledgers reconcile.
+func TestBatchCancel(t *testing.T) {
+	const tasks = 12
+	dir := t.TempDir()
+	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); d.Stop() })
+	user := func(i int) *keys.Key {
+		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	buyer := startMarketNode(t, nf, user(0), nil)
+	p := startMarketNode(t, nf, user(1), nil) // one slot
+	provide(t, p)
+	module, err := os.ReadFile("testdata/echo.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A deadline far beyond the wait below: the deals nobody took end by withdrawal.
+	spec := BatchSpec{Name: "echo", Job: JobSpec{Module: module, MaxPrice: 20, Deadline: 200,
+		Limits: chain.DealLimits{MemoryMiB: 64, WallTimeMs: 10_000, OutputMax: 1 << 10}}}
+	for i := range tasks {
+		spec.Tasks = append(spec.Tasks, TaskSpec{Name: batch.TaskName(i, tasks), Args: []string{fmt.Sprint(i)}})
+	}
+	id, err := buyer.OpenBatch(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() *batch.Batch { s, _ := buyer.BatchByID(id); return s.Batch }
+	poll(t, "a task taken", func() bool { pr := get().Summarize(); return pr.Running+pr.Done > 0 })
+	if err := buyer.CancelBatch(id); err != nil {
+		t.Fatal(err)
+	}
+	// A DealOpen already on its way when the cancel came may still be sent; the runner
+	// sends no other, and withdraws that one too.
+	opened := 0
+	for _, task := range get().Tasks {
+		opened += len(task.Tries)
+	}
+	nodetest.Poll(t, time.Now().Add(time.Minute), "the cancelled batch finished", func() bool { return get().Finished() })
+	b := get()
+	pr := b.Summarize()
+	t.Logf("batch: %s", pr)
+	after, withdrawn := 0, 0
+	for _, task := range b.Tasks {
+		after += len(task.Tries)
+		for _, a := range task.Tries {
+			if a.Outcome == chain.OutcomeWithdrawn {
+				withdrawn++
+				if a.Spent != 0 || !a.Provider.IsZero() {
+					t.Fatalf("task %s: a withdrawn deal %+v", task.Name, a)
+				}
+			}
+		}
+	}
+	if pr.Done == 0 || withdrawn == 0 || pr.Cancelled < tasks-batch.MinWaiting || pr.Done+pr.Cancelled != tasks || pr.Failed != 0 || after > opened+1 {
+		t.Fatalf("after the cancel: %s; %d deals opened before it, %d after", pr, opened, after)
+	}
+	for _, n := range []*Node{buyer, p} {
 		reconcile(t, n)
 	}
 }
