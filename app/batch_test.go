@@ -2,12 +2,20 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/daolicloud/daoli/node/batch"
+	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 )
 
@@ -80,5 +88,84 @@ func TestBatchSpec(t *testing.T) {
 	}
 	if _, err := batchSpec(job, "pi", []string{dir}, 0, 0); err == nil {
 		t.Fatal("a folder accepted as an input file")
+	}
+}
+
+// cliNode is a control API backend for the CLI tests: a market of one batch that
+// finishes at once, with one task done and one failed.
+type cliNode struct {
+	reqs []control.BatchRequest
+}
+
+func (*cliNode) Status() light.Status                           { return light.Status{} }
+func (*cliNode) Balance(context.Context) (light.Account, error) { return light.Account{}, nil }
+func (*cliNode) Ledger(uint64) ([]light.Entry, error)           { return nil, nil }
+func (*cliNode) Summary(time.Time) (light.Summary, error)       { return light.Summary{}, nil }
+func (*cliNode) Jobs() []light.Job                              { return nil }
+func (*cliNode) JobByID(chain.Hash) (light.Job, bool)           { return light.Job{}, false }
+func (*cliNode) CancelJob(context.Context, chain.Hash) error    { return light.ErrNoDeal }
+func (*cliNode) RunJob(context.Context, control.JobRequest) (chain.Hash, error) {
+	return chain.Hash{}, errors.New("not a batch")
+}
+func (*cliNode) Send(context.Context, keys.Address, uint64, uint64, string) (chain.Hash, error) {
+	return chain.Hash{}, errors.New("no")
+}
+func (n *cliNode) RunBatch(_ context.Context, req control.BatchRequest) (chain.Hash, error) {
+	n.reqs = append(n.reqs, req)
+	return chain.Hash{0xba}, nil
+}
+func (n *cliNode) batch() *batch.Batch {
+	b := &batch.Batch{ID: chain.Hash{0xba}, Name: "pi", Attempts: 1, Tasks: []batch.Task{{Name: "task-0"}, {Name: "task-1"}}}
+	for i, st := range []chain.DealStatus{chain.StatusOK, chain.StatusFailed} {
+		b.Opened(i, chain.Hash{byte(i + 1)}, 1)
+		a := &b.Tasks[i].Tries[0]
+		a.Phase, a.Outcome, a.Status, a.Output, a.Spent = chain.PhaseClosed, chain.OutcomePaid, st, chain.Hash{9}, 10
+	}
+	return b
+}
+func (n *cliNode) Batches() []light.BatchStatus { return []light.BatchStatus{{Batch: n.batch()}} }
+func (n *cliNode) BatchByID(id chain.Hash) (light.BatchStatus, bool) {
+	return light.BatchStatus{Batch: n.batch()}, id == chain.Hash{0xba}
+}
+func (*cliNode) CancelBatch(chain.Hash) error { return nil }
+func (*cliNode) JobOutput(_ context.Context, id chain.Hash) ([]byte, error) {
+	return []byte(fmt.Sprintf("output %d\n", id[0])), nil
+}
+
+// TestBatchCommandLine: daoli job run --tasks asks the node for the batch, prints its
+// progress line, writes one folder per task with a result, and exits 1 when a task
+// did not complete; daoli job list and show print it.
+func TestBatchCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	n := &cliNode{}
+	s, err := control.Serve(dir, n, control.Info{Market: n}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out := filepath.Join(t.TempDir(), "res")
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"job", "run", "pi", "--tasks", "2", "--arg", "{task}", "--attempts", "4", "--data", dir, "--out", out}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "1 done, 0 running, 0 waiting, 1 failed of 2; spent 20") ||
+		!strings.Contains(stderr.String(), "2 results in "+out) || !strings.Contains(stderr.String(), "1 of 2 tasks did not complete") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if len(n.reqs) != 1 || n.reqs[0].Tasks != 2 || n.reqs[0].Attempts != 4 || n.reqs[0].Job.Template != "pi" || n.reqs[0].Job.Args[0] != "{task}" {
+		t.Fatalf("requests %+v", n.reqs)
+	}
+	for i := range 2 {
+		got, err := os.ReadFile(filepath.Join(out, fmt.Sprintf("task-%d", i), "stdout"))
+		if err != nil || string(got) != fmt.Sprintf("output %d\n", i+1) {
+			t.Fatalf("task-%d/stdout: %q, %v", i, got, err)
+		}
+	}
+	stdout.Reset()
+	if code := Main([]string{"job", "show", "ba", "--data", dir}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "task-1               failed   : the program failed") {
+		t.Fatalf("show: exit %d\n%s", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := Main([]string{"job", "cancel", "ba", "--data", dir}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "Batch     ba") {
+		t.Fatalf("cancel: exit %d\n%s", code, stdout.String())
 	}
 }
