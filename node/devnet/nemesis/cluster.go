@@ -18,7 +18,12 @@ import (
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/internal/skew"
+	"github.com/daolicloud/daoli/node/trustee"
 )
+
+// proxiedPort is where a trustee listens behind its proxy, on its namespace's
+// loopback.
+const proxiedPort = 4002
 
 // passphrase unlocks the light nodes' wallets (DAOLI_PASSPHRASE).
 const passphrase = "nemesis passphrase"
@@ -39,9 +44,10 @@ type cluster struct {
 	cfg     Config
 	net     *Net
 	nodes   []*node
-	network string // the network file
-	tmpfs   string // the mounted tmpfs, "" for none
-	filler  string // the file that fills it
+	network string   // the network file
+	tmpfs   string   // the mounted tmpfs, "" for none
+	filler  string   // the file that fills it
+	proxies []*Proxy // in front of each trustee, by trustee
 }
 
 func (c *cluster) trustees() []*node { return c.nodes[:c.cfg.Trustees] }
@@ -79,6 +85,23 @@ func (c *cluster) setup(id string) error {
 	c.network = filepath.Join(dn, devnet.NetworkFile)
 	for i := range c.cfg.Trustees {
 		d := devnet.TrusteeDir(dn, i)
+		// The trustee listens on its namespace's loopback; a proxy in the namespace
+		// takes the genesis address and forwards to it, so that the nemesis can delay
+		// what reaches the trustee.
+		cp := filepath.Join(d, devnet.ConfigFile)
+		tc, err := trustee.LoadConfig(cp)
+		if err != nil {
+			return err
+		}
+		tc.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", proxiedPort)}
+		if err := trustee.SaveConfig(cp, tc); err != nil {
+			return err
+		}
+		px, err := listenInNS(hosts[i].NS, fmt.Sprintf("%s:%d", ips[i], devnet.HostPort), fmt.Sprintf("127.0.0.1:%d", proxiedPort))
+		if err != nil {
+			return fmt.Errorf("proxy for trustee %d: %w", i, err)
+		}
+		c.proxies = append(c.proxies, px)
 		nd := &node{index: i, trustee: true, dir: d, dataDir: filepath.Join(d, "data"), metrics: fmt.Sprintf("%s:%d", ips[i], devnet.HostMetricsPort), skew: c.cfg.skewOf(i)}
 		if i == c.cfg.DiskTrustee {
 			if err := c.mountTmpfs(nd.dataDir); err != nil {
@@ -178,6 +201,9 @@ func (c *cluster) teardown() error {
 		nd.Kill()
 	}
 	var errs []error
+	for _, px := range c.proxies {
+		errs = append(errs, px.Close())
+	}
 	if c.net != nil {
 		errs = append(errs, c.net.Close())
 	}

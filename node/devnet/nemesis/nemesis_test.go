@@ -18,7 +18,7 @@ const testSeed = 7
 // network namespaces, clocks skewed (a trustee 10 % fast, one 2 min behind, light
 // nodes 10 % slow, 10 % fast and jumping 5 min), then one partition into halves, an
 // isolated trustee, a light node cut off from the trustees, a one-way drop, random
-// loss, a pause, a kill and a full disk, healed and checked (package doc). It needs
+// loss, delay with jitter, a pause, a kill and a full disk, healed and checked (package doc). It needs
 // root, as CI has: without it the test fails and says so. DAOLI_NEMESIS_DIR keeps the
 // run's history, summary and logs there.
 func TestNemesis(t *testing.T) {
@@ -51,7 +51,7 @@ func TestNemesis(t *testing.T) {
 	for _, f := range res.Faults {
 		kinds[f.Kind] = true
 	}
-	for _, k := range []Kind{Halves, Isolate, CutLight, OneWay, Loss, Pause, Kill, DiskFull} {
+	for _, k := range []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Pause, Kill, DiskFull} {
 		if !kinds[k] {
 			t.Errorf("the schedule of seed %d has no %s", testSeed, k)
 		}

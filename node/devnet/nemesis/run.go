@@ -301,6 +301,10 @@ func (r *runner) apply(f Fault) {
 	switch f.Kind {
 	case Halves, Isolate, CutLight, OneWay, Loss:
 		r.rules(&f)
+	case Delay:
+		for _, i := range f.Nodes {
+			r.c.proxies[i].Set(f.Lag, f.Jitter)
+		}
 	case Pause:
 		if err := r.c.nodes[f.Nodes[0]].Pause(); err != nil {
 			r.find("pause %s: %v", r.c.nodes[f.Nodes[0]].Name, err)
@@ -326,6 +330,10 @@ func (r *runner) undo(f Fault) {
 	switch f.Kind {
 	case Halves, Isolate, CutLight, OneWay, Loss:
 		r.rules(nil)
+	case Delay:
+		for _, i := range f.Nodes {
+			r.c.proxies[i].Set(0, 0)
+		}
 	case Pause:
 		r.c.nodes[f.Nodes[0]].Resume()
 	case Kill:
@@ -368,6 +376,9 @@ func (r *runner) freeDisk(nd *node) {
 // heal ends every fault: no rules, nothing paused, every process running, space free.
 func (r *runner) heal() {
 	r.rules(nil)
+	for _, px := range r.c.proxies {
+		px.Set(0, 0)
+	}
 	for _, nd := range r.c.nodes {
 		nd.Resume()
 		if !nd.Running() {

@@ -19,6 +19,7 @@ const (
 	Pause    Kind = "pause"            // SIGSTOP, SIGCONT at the end
 	Kill     Kind = "kill"             // SIGKILL, restarted at the end
 	DiskFull Kind = "disk-full"        // one trustee's tmpfs filled, freed at the end
+	Delay    Kind = "delay"            // traffic into some trustees delayed, with jitter
 )
 
 // Fault is one step of a schedule: Kind on Nodes (indices into the run's nodes:
@@ -28,12 +29,17 @@ type Fault struct {
 	Kind    Kind
 	Nodes   []int
 	Prob    float64 // Loss: the share dropped
+	// Delay: each chunk of bytes into the trustees waits Lag plus up to Jitter.
+	Lag, Jitter time.Duration
 }
 
 func (f Fault) String() string {
 	s := fmt.Sprintf("%s on %v for %v", f.Kind, f.Nodes, f.For.Round(time.Millisecond))
-	if f.Kind == Loss {
+	switch f.Kind {
+	case Loss:
 		s += fmt.Sprintf(" (%.0f %%)", 100*f.Prob)
+	case Delay:
+		s += fmt.Sprintf(" (%v + up to %v)", f.Lag, f.Jitter)
 	}
 	return s
 }
@@ -52,7 +58,7 @@ type Shape struct {
 // same seed and shape give the same schedule.
 func Schedule(seed uint64, sh Shape) []Fault {
 	rng := rand.New(rand.NewPCG(seed, 0x6e656d65736973))
-	kinds := []Kind{Halves, Isolate, CutLight, OneWay, Loss, Pause, Kill}
+	kinds := []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Pause, Kill}
 	if sh.DiskTrustee >= 0 {
 		kinds = append(kinds, DiskFull)
 	}
@@ -85,6 +91,12 @@ func Schedule(seed uint64, sh Shape) []Fault {
 			f.Prob = 0.05 + 0.25*rng.Float64()
 			perm := rng.Perm(nodes)
 			f.Nodes = perm[:1+rng.IntN(nodes)]
+		case Delay:
+			// Up to a third of an epoch each way, jitter up to as much again.
+			f.Lag = (time.Duration(1+rng.IntN(10)) * sh.Epoch / 30).Round(time.Millisecond)
+			f.Jitter = (time.Duration(rng.IntN(11)) * f.Lag / 10).Round(time.Millisecond)
+			perm := rng.Perm(sh.Trustees)
+			f.Nodes = perm[:1+rng.IntN(sh.Trustees)]
 		case Pause, Kill:
 			f.Nodes = []int{rng.IntN(nodes)}
 		case DiskFull:
