@@ -99,7 +99,7 @@ func newBatchChoice(win fyne.Window, say func(string), changed func()) *batchCho
 			}
 		}, win).Show()
 	}
-	c.count.SetPlaceHolder(fmt.Sprintf("2 to %d; {task} in the arguments becomes 0, 1, 2 …", maxRuns))
+	c.count.SetPlaceHolder(fmt.Sprintf("how many, 2 to %d", maxRuns))
 	c.pattern.SetText("*")
 	c.folderName.Truncation = fyne.TextTruncateEllipsis
 	pick := widget.NewButtonWithIcon("Folder…", theme.FolderOpenIcon(), func() {
@@ -108,7 +108,9 @@ func newBatchChoice(win fyne.Window, say func(string), changed func()) *batchCho
 			c.folderName.SetText(path)
 		})
 	})
-	c.countRow = container.NewStack(c.count)
+	hint := widget.NewLabel("{task} in the arguments becomes each run's number: 0, 1, 2 …")
+	hint.Wrapping = fyne.TextWrapWord
+	c.countRow = container.NewVBox(c.count, hint)
 	c.eachRow = container.NewVBox(container.NewBorder(nil, nil, pick, nil, c.folderName),
 		container.NewBorder(nil, nil, widget.NewLabel("Files named"), nil, c.pattern))
 	c.mode = widget.NewSelect([]string{runsOne, runsCount, runsEach}, func(string) { c.show() })
@@ -150,6 +152,17 @@ func (c *batchChoice) request(job JobRequest) (BatchRequest, bool, error) {
 		return r, false, nil
 	}
 	return r, true, nil
+}
+
+// runsChanged shows the rows the Runs choice needs: once per file of a folder, the
+// folder's files are the inputs, and the Input row goes.
+func (s *JobForm) runsChanged() {
+	if s.Content == nil {
+		return // still being built
+	}
+	t, ok := s.template()
+	setVisible(s.inputRow[:], !s.runs.each() && (ok && (t.TakesInput || t.NeedsInput) || s.kind.Selected == ownModule))
+	s.Content.Refresh()
 }
 
 // runBatch buys the batch the form describes.

@@ -92,6 +92,9 @@ func TestBuyBatch(t *testing.T) {
 
 	s.Form.kind.SetSelected("Word count")
 	s.Form.runs.mode.SetSelected(runsEach)
+	if s.Form.inputRow[1].Visible() || !s.Form.runs.eachRow.Visible() {
+		t.Fatal("once per file: the Input row is shown, or the folder row is not")
+	}
 	test.Tap(s.Form.runButton)
 	if len(fb.runs) != 1 || !strings.Contains(s.Form.message.Text, "choose the folder") {
 		t.Fatalf("no folder: %d runs, message %q", len(fb.runs), s.Form.message.Text)

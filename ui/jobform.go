@@ -110,11 +110,7 @@ func NewJobForm(win fyne.Window, b Backend, run Runner, started func(id string))
 		formLabel("Arguments"), s.args}
 	if bb, ok := b.(BatchBackend); ok {
 		s.bb = bb
-		s.runs = newBatchChoice(win, s.message.SetText, func() {
-			if s.Content != nil {
-				s.Content.Refresh()
-			}
-		})
+		s.runs = newBatchChoice(win, s.message.SetText, s.runsChanged)
 		rows = append(rows, formLabel("Runs"), s.runs.mode, layout.NewSpacer(), container.NewVBox(s.runs.countRow, s.runs.eachRow))
 	}
 	rows = append(rows, formLabel("Maximum price"), s.price, formLabel("Deadline"), s.deadline)
@@ -172,6 +168,9 @@ func (s *JobForm) onKind(choice string) {
 		setVisible(s.inputRow[:], false)
 	}
 	s.showFiles()
+	if s.runs != nil && s.runs.each() {
+		setVisible(s.inputRow[:], false) // each task's input is a file of the folder
+	}
 	s.Content.Refresh() // rows came or went: lay the form out again
 }
 
