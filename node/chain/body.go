@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/daolicloud/daoli/node/keys"
@@ -60,6 +61,12 @@ const (
 	MaxGPUs       = 8
 	MaxDealStatus = 3
 	MaxSlots      = 64
+	// MaxDealMemoryMiB and MaxDealWallTimeMs bound a deal's limits: what the sandbox
+	// runs at most (node/compute's MaxMemoryBytes and MaxWallTime).
+	MaxDealMemoryMiB  = 4096
+	MaxDealWallTimeMs = 3_600_000
+	// MaxDealOutputFiles bounds DealLimits.OutputFiles (node/compute's MaxOutputFiles).
+	MaxDealOutputFiles = 100_000
 )
 
 func checkText(what, s string, limit int) error {
@@ -68,6 +75,29 @@ func checkText(what, s string, limit int) error {
 	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("%s is not UTF-8", what)
+	}
+	return nil
+}
+
+// CheckEnv refuses an environment the sandbox would not take: more than MaxArgs
+// variables, one that is not NAME=value (a name, no NUL), or a name twice.
+func CheckEnv(env []string) error {
+	if len(env) > MaxArgs {
+		return fmt.Errorf("more than %d environment variables", MaxArgs)
+	}
+	seen := make(map[string]bool, len(env))
+	for _, kv := range env {
+		if err := checkText("environment variable", kv, MaxArgLen); err != nil {
+			return err
+		}
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || strings.ContainsRune(kv, 0) {
+			return fmt.Errorf("environment variable %q is not NAME=value", kv)
+		}
+		if seen[name] {
+			return fmt.Errorf("environment variable %s twice", name)
+		}
+		seen[name] = true
 	}
 	return nil
 }
@@ -159,6 +189,9 @@ type ProviderSpec struct {
 	MemoryMiB uint64
 	GPUs      []string
 	Score     uint64 // single-core job throughput from the capacity check
+	// MaxWallTimeMs is the longest wall-time limit of a deal the provider takes; 0
+	// takes up to MaxDealWallTimeMs.
+	MaxWallTimeMs uint64
 }
 
 // ProviderRegister registers or updates the sender as a compute provider. Registering
@@ -199,6 +232,9 @@ func (b *ProviderRegister) validate() error {
 			return err
 		}
 	}
+	if b.Spec.MaxWallTimeMs > MaxDealWallTimeMs {
+		return fmt.Errorf("a longest wall time of %d ms, over the %d ms a deal may ask for", b.Spec.MaxWallTimeMs, MaxDealWallTimeMs)
+	}
 	if b.Price == 0 {
 		return errors.New("zero price")
 	}
@@ -213,15 +249,22 @@ type DealLimits struct {
 	_          struct{} `cbor:",toarray"`
 	MemoryMiB  uint64
 	WallTimeMs uint64
-	OutputMax  uint64
+	OutputMax  uint64 // bytes of standard output, and bytes written to /output
+	// OutputFiles caps the files and directories the job makes in a writable /output;
+	// 0 gives it no /output.
+	OutputFiles uint32
 }
 
 // DealOpen opens a compute deal and escrows MaxPrice and BuyerDeposit.
 type DealOpen struct {
-	_            struct{} `cbor:",toarray"`
-	Module       Hash
-	Input        Hash
+	_      struct{} `cbor:",toarray"`
+	Module Hash
+	Input  Hash
+	// InputTree says Input is a packed directory tree (node/compute's PackTree) the
+	// job sees under /input; otherwise Input is one file, its standard input.
+	InputTree    bool
 	Args         []string
+	Env          []string // NAME=value, the job's whole environment
 	Limits       DealLimits
 	MaxPrice     uint64
 	BuyerDeposit uint64
@@ -242,8 +285,23 @@ func (b *DealOpen) validate() error {
 			return err
 		}
 	}
+	if b.InputTree && b.Input.IsZero() {
+		return errors.New("an input tree without an input")
+	}
+	if err := CheckEnv(b.Env); err != nil {
+		return err
+	}
 	if b.Limits.MemoryMiB == 0 || b.Limits.WallTimeMs == 0 || b.Limits.OutputMax == 0 {
 		return errors.New("limits must be positive")
+	}
+	if b.Limits.MemoryMiB > MaxDealMemoryMiB {
+		return fmt.Errorf("a memory limit of %d MiB, over the %d MiB a deal may ask for", b.Limits.MemoryMiB, MaxDealMemoryMiB)
+	}
+	if b.Limits.OutputFiles > MaxDealOutputFiles {
+		return fmt.Errorf("a cap of %d files in /output, over the %d a deal may ask for", b.Limits.OutputFiles, MaxDealOutputFiles)
+	}
+	if b.Limits.WallTimeMs > MaxDealWallTimeMs {
+		return fmt.Errorf("a wall-time limit of %d ms, over the %d ms a deal may ask for", b.Limits.WallTimeMs, MaxDealWallTimeMs)
 	}
 	if b.MaxPrice == 0 {
 		return errors.New("zero price")

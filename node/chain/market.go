@@ -325,7 +325,7 @@ func openDeal(s *State, tx *Tx, b *DealOpen, from Account, e uint64) error {
 	}
 	s.setAccount(from)
 	d := Deal{ID: id, Buyer: tx.Sender(), Open: *b, Opened: e, Phase: PhaseOpen, Escrow: escrow}
-	d.Open.Args, d.Open.Mediators = slices.Clone(b.Args), slices.Clone(b.Mediators)
+	d.Open.Args, d.Open.Env, d.Open.Mediators = slices.Clone(b.Args), slices.Clone(b.Env), slices.Clone(b.Mediators)
 	m.Live = append(m.Live, id)
 	m.Escrow += escrow
 	s.setMarket(&m)

@@ -270,6 +270,13 @@ func TestUnmatchedReasons(t *testing.T) {
 		reason string
 	}{
 		{"memory", func(o *DealOpen) { o.Limits.MemoryMiB = 4096 }, nil, "no provider offers 4096 MiB of memory (the most offered is 1024 MiB)"},
+		{"time", nil, func(m *marketNet) {
+			for i, p := range m.providers {
+				b := providerBody(2, 2)
+				b.Spec.MaxWallTimeMs = uint64(5_000 + 700*i)
+				m.send(p, b)
+			}
+		}, "no provider that offers the memory runs a job for 10 s (the longest offered is 6400 ms)"},
 		{"price", func(o *DealOpen) { o.MaxPrice = 19 }, nil, "the price is too low: the cheapest provider that fits asks 20, the maximum price is 19"},
 		{"busy", nil, func(m *marketNet) {
 			for _, p := range m.providers {
@@ -297,6 +304,44 @@ func TestUnmatchedReasons(t *testing.T) {
 	n.step(nil, nil, tx)
 	if d, _ := n.state.Deal(tx.Hash()); !strings.Contains(d.Reason, "no provider is registered") {
 		t.Fatalf("reason with no providers: %q", d.Reason)
+	}
+}
+
+// TestDealOpenRefusals checks that a deal's environment and limits are checked at the
+// edge, before anything is escrowed.
+func TestDealOpenRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*DealOpen)
+		want string // in the error; "" accepted
+	}{
+		{"env", func(o *DealOpen) { o.Env = []string{"A=1", "B=", "C=x=y"} }, ""},
+		{"env without =", func(o *DealOpen) { o.Env = []string{"A"} }, `environment variable "A" is not NAME=value`},
+		{"env without a name", func(o *DealOpen) { o.Env = []string{"=1"} }, "is not NAME=value"},
+		{"env with NUL", func(o *DealOpen) { o.Env = []string{"A=\x00"} }, "is not NAME=value"},
+		{"env twice", func(o *DealOpen) { o.Env = []string{"A=1", "A=2"} }, "environment variable A twice"},
+		{"too many env", func(o *DealOpen) { o.Env = make([]string, MaxArgs+1) }, "more than 64 environment variables"},
+		{"tree without input", func(o *DealOpen) { o.Input, o.InputTree = Hash{}, true }, "an input tree without an input"},
+		{"memory over", func(o *DealOpen) { o.Limits.MemoryMiB = MaxDealMemoryMiB + 1 }, "a memory limit of 4097 MiB, over the 4096 MiB"},
+		{"time over", func(o *DealOpen) { o.Limits.WallTimeMs = MaxDealWallTimeMs + 1 }, "a wall-time limit of 3600001 ms, over the 3600000 ms"},
+		{"files over", func(o *DealOpen) { o.Limits.OutputFiles = MaxDealOutputFiles + 1 }, "a cap of 100001 files in /output, over the 100000"},
+		{"at the bounds", func(o *DealOpen) {
+			o.Limits.MemoryMiB, o.Limits.WallTimeMs, o.Limits.OutputFiles = MaxDealMemoryMiB, MaxDealWallTimeMs, MaxDealOutputFiles
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := dealOpen(100)
+			tc.edit(o)
+			err := o.validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("validate: %v, want %q", err, tc.want)
+			}
+		})
+	}
+	b := providerBody(2, 2)
+	b.Spec.MaxWallTimeMs = MaxDealWallTimeMs + 1
+	if err := b.validate(); err == nil || !strings.Contains(err.Error(), "a longest wall time of 3600001 ms") {
+		t.Fatalf("provider with a longest wall time over the bound: %v", err)
 	}
 }
 

@@ -81,8 +81,8 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 		return nil, "no provider is registered"
 	}
 	l := d.Open.Limits
-	var exec, mem, priced int
-	var most uint64
+	var exec, mem, timed, priced int
+	var most, longest uint64
 	var cheapest uint64
 	for _, p := range order {
 		if !slices.Contains(p.Executors, ExecutorWASI) {
@@ -94,6 +94,11 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 			continue
 		}
 		mem++
+		longest = max(longest, p.Spec.longestWallTime())
+		if p.Spec.longestWallTime() < l.WallTimeMs {
+			continue
+		}
+		timed++
 		charge, ok := Charge(p.Price, l)
 		if !ok || charge > d.Open.MaxPrice {
 			if ok && (cheapest == 0 || charge < cheapest) {
@@ -112,8 +117,26 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 		return nil, fmt.Sprintf("no provider runs %s modules", ExecutorWASI)
 	case mem == 0:
 		return nil, fmt.Sprintf("no provider offers %d MiB of memory (the most offered is %d MiB)", l.MemoryMiB, most)
+	case timed == 0:
+		return nil, fmt.Sprintf("no provider that offers the memory runs a job for %s (the longest offered is %s)", msText(l.WallTimeMs), msText(longest))
 	case priced == 0:
 		return nil, fmt.Sprintf("the price is too low: the cheapest provider that fits asks %d, the maximum price is %d", cheapest, d.Open.MaxPrice)
 	}
 	return nil, fmt.Sprintf("all %d providers that fit are busy, paused, or let this deal's offer lapse", priced)
+}
+
+// longestWallTime is the longest wall-time limit of a deal the provider takes.
+func (s ProviderSpec) longestWallTime() uint64 {
+	if s.MaxWallTimeMs == 0 {
+		return MaxDealWallTimeMs
+	}
+	return s.MaxWallTimeMs
+}
+
+// msText is a duration in milliseconds as people read it: "90 s", "1500 ms".
+func msText(ms uint64) string {
+	if ms%1000 == 0 {
+		return fmt.Sprintf("%d s", ms/1000)
+	}
+	return fmt.Sprintf("%d ms", ms)
 }

@@ -128,3 +128,12 @@ func (tx *Tx) DecodeBody() (Body, error) {
 	}
 	return body, nil
 }
+
+// ValidateBody checks body as the validation of a transaction carrying it does, so a
+// sender can refuse it, with the same words, before spending anything on it.
+func ValidateBody(body Body) error {
+	if err := body.validate(); err != nil {
+		return fmt.Errorf("%s body: %w: %v", body.Kind(), ErrBadBody, err)
+	}
+	return nil
+}
