@@ -26,4 +26,6 @@ var (
 	ErrTreeSize = errors.New("tree too large")
 	// ErrTreeDuplicate: a tree names one path twice.
 	ErrTreeDuplicate = errors.New("duplicate path in tree")
+	// ErrDirNotEmpty: a directory to write a tree into already holds something.
+	ErrDirNotEmpty = errors.New("directory not empty")
 )

@@ -3,6 +3,7 @@ package compute
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -255,4 +256,68 @@ func PackDir(dir string, budget int64) ([]byte, error) {
 		return nil, fmt.Errorf("pack %s: %w", dir, err)
 	}
 	return PackTree(entries)
+}
+
+// UnpackDir writes a packed tree's files and directories under dir, which must be
+// empty or not exist yet (ErrDirNotEmpty): it never replaces a file. Paths were
+// checked when the tree was unpacked (no absolute path, no "..", no name twice), so
+// nothing lands outside dir. It returns the files written.
+func UnpackDir(tree []byte, dir string) (int, error) {
+	entries, err := UnpackTree(tree)
+	if err != nil {
+		return 0, err
+	}
+	if err := EmptyDir(dir); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	files := 0
+	for _, e := range entries {
+		p := filepath.Join(dir, filepath.FromSlash(e.Path))
+		if e.Dir {
+			if err := os.Mkdir(p, 0o755); err != nil {
+				return files, err
+			}
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return files, err
+		}
+		_, err = f.Write(e.Data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return files, err
+		}
+		files++
+	}
+	return files, nil
+}
+
+// EmptyDir says whether dir is a directory with nothing in it, or does not exist:
+// somewhere to write a job's outputs without replacing anything.
+func EmptyDir(dir string) error {
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%w: %s is a file", ErrDirNotEmpty, dir)
+	}
+	if names, _ := f.Readdirnames(1); len(names) > 0 {
+		return fmt.Errorf("%w: %s holds %s", ErrDirNotEmpty, dir, names[0])
+	}
+	return nil
 }

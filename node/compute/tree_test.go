@@ -138,3 +138,34 @@ func TestPackDirBudget(t *testing.T) {
 		t.Fatalf("1,000 bytes under a budget of 1,000: %v", err)
 	}
 }
+
+// TestUnpackDir writes a tree as files and packs them back to the same bytes, and
+// never writes into a directory that holds something.
+func TestUnpackDir(t *testing.T) {
+	tree, err := PackTree([]TreeEntry{{Path: "a.txt", Data: []byte("a\n")}, {Path: "sub/b.txt", Data: []byte("b")}, {Path: "empty", Dir: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	n, err := UnpackDir(tree, dir)
+	if err != nil || n != 2 {
+		t.Fatalf("unpack: %d files, %v", n, err)
+	}
+	again, err := PackDir(dir, 1<<20)
+	if err != nil || !bytes.Equal(again, tree) {
+		t.Fatalf("packed again: %v, equal %v", err, bytes.Equal(again, tree))
+	}
+	if _, err := UnpackDir(tree, dir); !errors.Is(err, ErrDirNotEmpty) {
+		t.Fatalf("into a directory that holds files: %v", err)
+	}
+	file := filepath.Join(dir, "a.txt")
+	if _, err := UnpackDir(tree, file); !errors.Is(err, ErrDirNotEmpty) {
+		t.Fatalf("onto a file: %v", err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != "a\n" {
+		t.Fatalf("a refused unpack changed a file: %q", got)
+	}
+	if _, err := UnpackDir([]byte("dtree1\n\x01\x03../\x00\x00"), t.TempDir()); !errors.Is(err, ErrTreePath) && !errors.Is(err, ErrTreeFormat) {
+		t.Fatalf("a tree with a bad path: %v", err)
+	}
+}

@@ -258,3 +258,32 @@ func TestEmptyBlob(t *testing.T) {
 		t.Fatalf("hosting the empty blob: %v", err)
 	}
 }
+
+// TestFetchLargest moves a blob of the largest size the network carries (a module or
+// input of 128 MiB) in chunks, from two peers, the first breaking off part way.
+func TestFetchLargest(t *testing.T) {
+	if terms.MaxBlob < 128<<20 {
+		t.Fatalf("the largest blob is %d bytes; modules and inputs of 128 MiB must go through", terms.MaxBlob)
+	}
+	data := make([]byte, terms.MaxBlob)
+	for i := 0; i < len(data); i += 4096 {
+		data[i] = byte(i >> 12)
+	}
+	h := HashOf(data)
+	n := newFakeNet()
+	servingPeer(t, n, "a", data)
+	servingPeer(t, n, "b", data)
+	n.failAfter["a"] = 100
+	local, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fetcher{Req: n, Proto: protos.Content, Store: local, Punish: func(peer.ID, string) {}}
+	got, err := f.Fetch(context.Background(), h, terms.MaxBlob, []peer.ID{"a", "b"}, nil)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("fetch of %d bytes: %v", len(data), err)
+	}
+	if reqs := n.requests["a"] + n.requests["b"]; n.bytes != len(data) || reqs < len(data)/ChunkSize {
+		t.Fatalf("%d bytes in %d requests for a blob of %d", n.bytes, reqs, len(data))
+	}
+}

@@ -14,11 +14,14 @@ import (
 
 // JobSpec is a job to buy.
 type JobSpec struct {
-	Module   []byte
-	Input    []byte
-	Args     []string
-	Limits   chain.DealLimits
-	MaxPrice uint64
+	Module []byte
+	Input  []byte
+	// InputTree says Input is a packed tree (compute.PackTree) for /input.
+	InputTree bool
+	Args      []string
+	Env       []string // NAME=value
+	Limits    chain.DealLimits
+	MaxPrice  uint64
 	// BuyerDeposit backs the buyer's reject; default MaxPrice.
 	BuyerDeposit uint64
 	// Deadline is how many epochs the provider has to post a result.
@@ -57,7 +60,7 @@ func (m *agent) react(ctx context.Context, d *chain.Deal) (record func(), err er
 // verify reports whether the posted result is to be accepted, and whether it was
 // re-executed to decide.
 func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, err error) {
-	if _, err := m.fetch(ctx, d.Output, int64(d.Open.Limits.OutputMax)); err != nil {
+	if _, err := market.FetchOutputs(ctx, d, m.fetch); err != nil {
 		return false, false, err
 	}
 	if !market.Recheck(m.n.cfg.Wallet.Sign(market.RecheckSalt(d.ID)), m.cfg.Recheck.Probability()) {
@@ -109,6 +112,16 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 	if spec.Deadline <= chain.AcceptWindow {
 		return chain.Hash{}, fmt.Errorf("%w: a deadline of %d epochs leaves no time to run; give more than %d", ErrAmount, spec.Deadline, chain.AcceptWindow)
 	}
+	check := &chain.DealOpen{Module: chain.Hash(content.HashOf(spec.Module)), Input: chain.Hash(content.HashOf(spec.Input)), InputTree: spec.InputTree,
+		Args: spec.Args, Env: spec.Env, Limits: spec.Limits, MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: spec.Deadline}
+	if err := chain.ValidateBody(check); err != nil {
+		return chain.Hash{}, err
+	}
+	if spec.InputTree {
+		if _, err := compute.UnpackTree(spec.Input); err != nil {
+			return chain.Hash{}, fmt.Errorf("the input: %w", err)
+		}
+	}
 	if err := n.CheckModule(ctx, spec.Module); err != nil {
 		return chain.Hash{}, err
 	}
@@ -137,7 +150,7 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 			return chain.Hash{}, fmt.Errorf("upload the input: %w", err)
 		}
 	}
-	body := &chain.DealOpen{Module: chain.Hash(mh), Input: chain.Hash(ih), Args: spec.Args, Limits: spec.Limits,
+	body := &chain.DealOpen{Module: chain.Hash(mh), Input: chain.Hash(ih), InputTree: spec.InputTree, Args: spec.Args, Env: spec.Env, Limits: spec.Limits,
 		MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: n.Height() + 1 + spec.Deadline}
 	id, err := n.sendTx(ctx, 0, body)
 	if err != nil {
@@ -200,17 +213,25 @@ func (n *Node) JobByID(id chain.Hash) (Job, bool) {
 	return Job{}, false
 }
 
-// JobOutput fetches the output of a deal whose result was posted, checked against the
-// hash the provider posted.
+// JobOutput fetches the standard output of a deal whose result was posted, checked
+// against the hashes the provider posted.
 func (n *Node) JobOutput(ctx context.Context, id chain.Hash) ([]byte, error) {
+	o, err := n.JobResult(ctx, id)
+	return o.Stdout, err
+}
+
+// JobResult fetches the result of a deal whose result was posted: the document (its
+// standard error and reason) and the standard output and output tree it names, each
+// checked against the hashes the provider posted.
+func (n *Node) JobResult(ctx context.Context, id chain.Hash) (market.Outputs, error) {
 	j, ok := n.JobByID(id)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNoDeal, id.Short())
+		return market.Outputs{}, fmt.Errorf("%w: %s", ErrNoDeal, id.Short())
 	}
 	if j.Deal.Output.IsZero() {
-		return nil, fmt.Errorf("%w: deal %s has no result yet (%s)", ErrNoDeal, id.Short(), j.Deal.Phase)
+		return market.Outputs{}, fmt.Errorf("%w: deal %s has no result yet (%s)", ErrNoDeal, id.Short(), j.Deal.Phase)
 	}
-	return n.mkt.fetch(ctx, j.Deal.Output, int64(j.Deal.Open.Limits.OutputMax))
+	return market.FetchOutputs(ctx, &j.Deal, n.mkt.fetch)
 }
 
 // CancelJob withdraws a deal no provider has accepted yet; its escrow comes back.

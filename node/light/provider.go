@@ -9,6 +9,7 @@ import (
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
+	"github.com/daolicloud/daoli/node/content"
 	"github.com/daolicloud/daoli/node/market"
 )
 
@@ -99,7 +100,8 @@ func (m *agent) run(ctx context.Context, r *providerRun) {
 	}
 }
 
-// produce runs a deal's job, stores its output and has a trustee keep it.
+// produce runs a deal's job, stores its result document and the outputs it names,
+// and has a trustee keep them.
 func (m *agent) produce(ctx context.Context, r *providerRun) (chain.Hash, chain.DealStatus, error) {
 	d := &r.deal
 	log := m.n.log.With("deal", d.ID.Short())
@@ -114,20 +116,27 @@ func (m *agent) produce(ctx context.Context, r *providerRun) (chain.Hash, chain.
 		log.Info("job not run", "err", err)
 		return chain.Hash{}, 0, err
 	}
-	out := res.Stdout
+	o := market.OutputsOf(res)
 	if m.cfg.Fault == FaultWrongOutput {
-		out = append(slices.Clone(out), "tampered"...)
+		o.Stdout = append(slices.Clone(o.Stdout), "tampered"...)
+		o.Result.Stdout = market.Part{Hash: chain.Hash(content.HashOf(o.Stdout)), Size: uint64(len(o.Stdout))}
 	}
-	h, err := m.cs.Put(out)
-	if err == nil {
-		err = m.hostOnTrustees(ctx, h, len(out))
+	doc := o.Result.Encode()
+	for _, b := range [][]byte{o.Stdout, o.Tree, doc} {
+		if len(b) == 0 {
+			continue
+		}
+		h, err := m.cs.Put(b)
+		if err == nil {
+			err = m.hostOnTrustees(ctx, h, len(b))
+		}
+		if err != nil {
+			log.Info("output not stored", "err", err)
+			return chain.Hash{}, 0, err
+		}
 	}
-	if err != nil {
-		log.Info("output not stored", "err", err)
-		return chain.Hash{}, 0, err
-	}
-	log.Info("job ran", "status", res.Status, "elapsed", res.Elapsed, "output", len(out))
-	return chain.Hash(h), market.StatusOf(res.Status), nil
+	log.Info("job ran", "status", res.Status, "elapsed", res.Elapsed, "stdout", len(o.Stdout), "tree", len(o.Tree), "reason", res.Reason)
+	return o.Result.Hash(), market.StatusOf(res.Status), nil
 }
 
 // execute runs a provider's job in a worker process that the governor holds to its

@@ -192,6 +192,12 @@ func RetryAt(h uint64, attempts int) uint64 {
 // it: ok when the output was fetched and, if re-executed, matched; err when the check
 // could not be made. retry says to answer nothing yet and check again at a later
 // block, which it does while the check failed and two blocks of the window are left.
+//
+// The posted status does not enter into it: a run that stopped at one of the deal's
+// caps (time, memory, output) is paid like one that ended ok, when it checks out. The
+// caps are the buyer's, and the provider spent up to them; a provider that claims a
+// cap it did not reach is caught as any wrong result is, by a re-execution that ends
+// otherwise (docs/market.md §Jobs).
 func Answer(d *chain.Deal, h uint64, ok bool, err error) (body chain.Body, retry bool) {
 	if err != nil && h+2 < d.Posted+chain.ReactWindow {
 		return nil, true

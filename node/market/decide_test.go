@@ -151,12 +151,13 @@ func TestRoleOf(t *testing.T) {
 }
 
 // TestAnswer: a buyer whose check failed tries again while two blocks of its window
-// are left, then rejects, saying why; a check that passed accepts.
+// are left, then rejects, saying why; a check that passed accepts, whether the run
+// ended ok, failed or stopped at one of the buyer's caps (a capped run is paid).
 func TestAnswer(t *testing.T) {
-	d := &chain.Deal{ID: chain.Hash{7}, Posted: 10} // the reaction is due by epoch 16
 	failed := errors.New("no trustee keeps it")
 	for _, c := range []struct {
 		name   string
+		status chain.DealStatus
 		h      uint64
 		ok     bool
 		err    error
@@ -164,12 +165,16 @@ func TestAnswer(t *testing.T) {
 		want   chain.TxKind
 		reason string
 	}{
-		{"matched", 11, true, nil, false, chain.KindResultAccept, ""},
-		{"differs", 11, false, nil, false, chain.KindResultReject, "the output differs from a re-execution"},
-		{"fetch failed, time left", 13, false, failed, true, 0, ""},
-		{"fetch failed, window closing", 14, false, failed, false, chain.KindResultReject, "the output could not be fetched: no trustee keeps it"},
+		{"matched", chain.StatusOK, 11, true, nil, false, chain.KindResultAccept, ""},
+		{"capped, matched", chain.StatusLimit, 11, true, nil, false, chain.KindResultAccept, ""},
+		{"failed, matched", chain.StatusFailed, 11, true, nil, false, chain.KindResultAccept, ""},
+		{"differs", chain.StatusOK, 11, false, nil, false, chain.KindResultReject, "the output differs from a re-execution"},
+		{"capped, differs", chain.StatusLimit, 11, false, nil, false, chain.KindResultReject, "the output differs from a re-execution"},
+		{"fetch failed, time left", chain.StatusOK, 13, false, failed, true, 0, ""},
+		{"fetch failed, window closing", chain.StatusOK, 14, false, failed, false, chain.KindResultReject, "the output could not be fetched: no trustee keeps it"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			d := &chain.Deal{ID: chain.Hash{7}, Posted: 10, Status: c.status} // the reaction is due by epoch 16
 			body, retry := Answer(d, c.h, c.ok, c.err)
 			if retry != c.retry {
 				t.Fatalf("retry = %v, want %v", retry, c.retry)

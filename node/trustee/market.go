@@ -177,7 +177,7 @@ func (t *Trustee) rule(ctx context.Context, h uint64, d *chain.Deal) error {
 	if err != nil {
 		return fmt.Errorf("re-execute: %w", err)
 	}
-	v := &chain.Verdict{Deal: d.ID, Output: market.OutputHash(res.Stdout), ProviderAtFault: !market.Matches(d, res)}
+	v := &chain.Verdict{Deal: d.ID, Output: market.OutputsOf(res).Result.Hash(), ProviderAtFault: !market.Matches(d, res)}
 	tx := chain.NewTx(t.key, t.chainID, t.mempool.NextNonce(t.key.Address()), 0, v)
 	if _, err := t.SubmitTx(ctx, tx); err != nil {
 		return fmt.Errorf("send the verdict: %w", err)

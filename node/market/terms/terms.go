@@ -10,7 +10,7 @@ import (
 // MaxBlob bounds one blob of the content directory, and so a job's module, its input
 // and its output: what the sandbox accepts, what the content store keeps and what the
 // screens read from a file.
-const MaxBlob = 64 << 20
+const MaxBlob = 128 << 20
 
 // The names a deal's phase and outcome go by in the views (node/control's JobView, the
 // screens' JobView): chain.DealPhase's and chain.DealOutcome's String, and Submitted
