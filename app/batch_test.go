@@ -17,6 +17,7 @@ import (
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market"
 )
 
 // TestBatchCommandLineErrors: a batch that cannot run is refused with exit 2 before
@@ -104,6 +105,9 @@ func (*cliNode) Summary(time.Time) (light.Summary, error)       { return light.S
 func (*cliNode) Jobs() []light.Job                              { return nil }
 func (*cliNode) JobByID(chain.Hash) (light.Job, bool)           { return light.Job{}, false }
 func (*cliNode) CancelJob(context.Context, chain.Hash) error    { return light.ErrNoDeal }
+func (*cliNode) JobResult(context.Context, chain.Hash) (market.Outputs, error) {
+	return market.Outputs{}, light.ErrNoDeal
+}
 func (*cliNode) RunJob(context.Context, control.JobRequest) (chain.Hash, error) {
 	return chain.Hash{}, errors.New("not a batch")
 }

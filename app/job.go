@@ -13,13 +13,15 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 var jobUsage = fmt.Sprintf(`Usage:
-  daoli job run <template|file.wasm> [--input FILE] [--arg A]... [--max-price N]
-                [--deadline D] [--out FILE]   buy a run of a job and wait for its output
+  daoli job run <template|file.wasm> [--in FILE|DIR] [--out DIR] [--env K=V]...
+                [--memory MIB] [--time D] [--arg A]... [--max-price N] [--deadline D]
+                                               buy a run of a job and wait for its output
   daoli job run <template|file.wasm> --each 'DIR/*.ext' | --tasks N [--attempts K]
                 [--arg A]... [--out DIR]       a batch: one task per file, or N tasks
                                                ({task} in an argument is the task's
@@ -28,8 +30,12 @@ var jobUsage = fmt.Sprintf(`Usage:
   daoli job show ID                            one job or batch in full
   daoli job cancel ID                          withdraw a job no provider took yet, or
                                                every task of a batch nobody took
-The templates are the example jobs: %s. Every command
-takes --data DIR and --json, and talks to the running node (daoli or daoli node).
+The templates are the example jobs: %s. --in gives the job a
+file (its standard input) or a folder (read-only under /input). Without --out the
+job's standard output is printed; with it, DIR (new or empty) gets the files stdout
+and stderr, and the job gets a writable /output whose files land in DIR/output.
+Every command takes --data DIR and --json, and talks to the running node (daoli or
+daoli node). Bad input exits with 2, before anything is paid.
 `, exampleJobNames())
 
 // stringList is a repeatable flag.
@@ -48,12 +54,16 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var c cliFlags
 	c.register(fs, false)
-	var jargs stringList
-	input := fs.String("input", "", "input file (the job reads it on standard input and as /input)")
+	var jargs, env stringList
+	input := fs.String("in", "", "input file (the job's standard input and /input) or folder (the job's /input)")
+	fs.StringVar(input, "input", "", "the same as --in")
 	fs.Var(&jargs, "arg", "an argument for the job (repeat for more)")
+	fs.Var(&env, "env", "NAME=value in the job's environment (repeat for more)")
+	memory := fs.Uint64("memory", DefaultJobMemoryMiB, "the job's memory cap, in MiB")
+	wall := fs.Duration("time", DefaultJobWallTime, "the job's running-time cap")
 	maxPrice := fs.Uint64("max-price", 100, "the most to pay, in the smallest unit")
 	deadline := fs.String("deadline", DefaultJobDeadline.String(), "how long a provider has to post the result")
-	out := fs.String("out", "", "write the output to this file (default: standard output); a batch's results to this folder")
+	out := fs.String("out", "", "write stdout, stderr and the job's /output files into this new or empty folder; a batch's results to this folder")
 	var bf batchFlags
 	bf.register(fs)
 	// A command's one positional argument may come before its flags.
@@ -146,22 +156,17 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		printJob(stdout, j)
 		return 0
 	}
-	req := control.JobRequest{Args: jargs, MaxPrice: *maxPrice, Deadline: *deadline}
-	if target := pos[0]; strings.HasSuffix(target, ".wasm") || strings.ContainsRune(target, os.PathSeparator) {
-		if req.ModulePath, err = filepath.Abs(target); err != nil {
-			fmt.Fprintln(stderr, "daoli job run:", err)
-			return 1
-		}
-	} else {
-		req.Template = target
+	jobOut := *out
+	if bf.set() {
+		jobOut = "" // a batch's folder of results, which runBatch makes
 	}
-	if *input != "" {
-		if req.InputPath, err = filepath.Abs(*input); err != nil {
-			fmt.Fprintln(stderr, "daoli job run:", err)
-			return 1
-		}
+	req, outDir, err := jobRequest(pos[0], *input, jobOut, jargs, env, *memory, *wall)
+	if err != nil {
+		fmt.Fprintln(stderr, "daoli job run:", err)
+		return 2
 	}
 	if bf.set() {
+		req.MaxPrice, req.Deadline = *maxPrice, *deadline
 		v, err := runBatch(ctx, cl, req, &bf, *out, stderr)
 		if c.json && v.ID != (chain.Hash{}) {
 			exitJSON(stdout, v)
@@ -172,22 +177,83 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	j, err := runJob(ctx, cl, req, *out, stdout, stderr)
+	req.MaxPrice, req.Deadline = *maxPrice, *deadline
+	j, err := runJob(ctx, cl, req, outDir, stdout, stderr)
 	if c.json && j.ID != (chain.Hash{}) {
 		exitJSON(stdout, j)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "daoli job run:", err)
+		if errors.Is(err, control.ErrBadRequest) && j.ID == (chain.Hash{}) {
+			return 2 // refused before the deal was opened: nothing was paid
+		}
 		return 1
 	}
 	return 0
 }
 
+// jobRequest checks what `daoli job run` was given and makes it a request: the
+// module or template, the input's path, the output folder (absolute, new or empty),
+// the environment and the caps. An error is the user's to fix; nothing was sent.
+func jobRequest(target, input, out string, args, env []string, memoryMiB uint64, wall time.Duration) (control.JobRequest, string, error) {
+	req := control.JobRequest{Args: args, Env: env, MemoryMiB: memoryMiB, WallTimeMs: uint64(wall / time.Millisecond)}
+	var err error
+	if strings.HasSuffix(target, ".wasm") || strings.ContainsRune(target, os.PathSeparator) || strings.ContainsRune(target, '/') {
+		if req.ModulePath, err = filepath.Abs(target); err != nil {
+			return req, "", err
+		}
+		if info, err := os.Stat(req.ModulePath); err != nil || !info.Mode().IsRegular() {
+			return req, "", fmt.Errorf("the module %s is not a file", target)
+		}
+	} else {
+		req.Template = target
+	}
+	if input != "" {
+		if req.InputPath, err = filepath.Abs(input); err != nil {
+			return req, "", err
+		}
+		if _, err := os.Stat(req.InputPath); err != nil {
+			return req, "", fmt.Errorf("the input: %w", err)
+		}
+	}
+	if err := chain.CheckEnv(env); err != nil {
+		return req, "", fmt.Errorf("--env: %w", err)
+	}
+	switch {
+	case memoryMiB == 0 || memoryMiB > chain.MaxDealMemoryMiB:
+		return req, "", fmt.Errorf("--memory %d: give 1 to %d MiB", memoryMiB, chain.MaxDealMemoryMiB)
+	case wall <= 0 || wall > chain.MaxDealWallTimeMs*time.Millisecond:
+		return req, "", fmt.Errorf("--time %v: give a duration up to %v, such as 30s", wall, chain.MaxDealWallTimeMs*time.Millisecond)
+	case wall%time.Millisecond != 0:
+		return req, "", fmt.Errorf("--time %v: give whole milliseconds", wall)
+	}
+	if out == "" {
+		return req, "", nil
+	}
+	dir, err := filepath.Abs(out)
+	if err != nil {
+		return req, "", err
+	}
+	if err := compute.EmptyDir(dir); err != nil {
+		return req, "", fmt.Errorf("--out: %w; give a new or empty folder, so nothing in it is replaced", err)
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if info, err := os.Stat(parent); err != nil || !info.IsDir() {
+			return req, "", fmt.Errorf("--out: %s is not a folder", parent)
+		}
+	}
+	req.OutputFiles = DefaultJobOutputFiles
+	return req, dir, nil
+}
+
 // ErrJobFailed: the deal closed without a result the buyer paid for.
 var ErrJobFailed = errors.New("the job did not complete")
 
-// runJob opens the deal, shows its progress on stderr, and writes the output.
-func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out string, stdout, stderr io.Writer) (control.JobView, error) {
+// runJob opens the deal, shows its progress on stderr, and writes the result: into
+// outDir when one is given, else the job's standard output to stdout and its
+// standard error to stderr. A run that ended other than ok is an error with its
+// reason, after what it left is written.
+func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, outDir string, stdout, stderr io.Writer) (control.JobView, error) {
 	resp, err := cl.RunJob(ctx, req)
 	if err != nil {
 		return control.JobView{}, err
@@ -209,7 +275,7 @@ func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out
 			if !terms.Delivered(j.Outcome) {
 				return j, fmt.Errorf("%w: %s", ErrJobFailed, describeJob(j))
 			}
-			return j, writeOutput(ctx, cl, j, out, stdout)
+			return j, writeResult(ctx, cl, j, outDir, stdout, stderr)
 		}
 		select {
 		case <-ctx.Done():
@@ -219,33 +285,44 @@ func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out
 	}
 }
 
-func writeOutput(ctx context.Context, cl *control.Client, j control.JobView, out string, stdout io.Writer) error {
-	path := out
-	if path == "" {
-		f, err := os.CreateTemp("", "daoli-output-*")
+func writeResult(ctx context.Context, cl *control.Client, j control.JobView, outDir string, stdout, stderr io.Writer) error {
+	dir := outDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "daoli-result-*")
 		if err != nil {
 			return err
 		}
-		f.Close()
-		path = f.Name()
-		defer os.Remove(path)
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "result")
 	}
-	abs, err := filepath.Abs(path)
+	r, err := cl.JobResult(ctx, j.ID, dir)
 	if err != nil {
 		return err
 	}
-	if _, err := cl.JobOutput(ctx, j.ID, abs); err != nil {
-		return err
+	if outDir != "" {
+		fmt.Fprintf(stderr, "Wrote %s: stdout (%d bytes), stderr (%d bytes)", outDir, r.Stdout, r.Stderr)
+		if r.Files > 0 {
+			fmt.Fprintf(stderr, ", and %d files under output/", r.Files)
+		}
+		fmt.Fprintln(stderr, ".")
+	} else {
+		for _, f := range []struct {
+			name string
+			w    io.Writer
+		}{{"stdout", stdout}, {"stderr", stderr}} {
+			data, err := os.ReadFile(filepath.Join(dir, f.name))
+			if err != nil {
+				return err
+			}
+			if _, err := f.w.Write(data); err != nil {
+				return err
+			}
+		}
 	}
-	if out != "" {
-		return nil
+	if r.Status != "ok" {
+		return fmt.Errorf("%w: the job ended %s: %s", ErrJobFailed, r.Status, r.Reason)
 	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(data)
-	return err
+	return nil
 }
 
 // describeJob says where a job is, in a line.

@@ -10,8 +10,11 @@ import (
 
 	"github.com/daolicloud/daoli/assets"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market"
+	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 // Job defaults: what a run of an example job needs at most, with room to spare on a
@@ -21,6 +24,9 @@ const (
 	DefaultJobWallTime  = 60 * time.Second
 	DefaultJobOutputMax = 16 << 20
 	DefaultJobDeadline  = 5 * time.Minute
+	// DefaultJobOutputFiles caps the files a job that writes to /output may leave
+	// there.
+	DefaultJobOutputFiles = 10_000
 	// DefaultProviderPrice is what a provider asks per core-second of a deal's
 	// wall-time limit, in the smallest unit.
 	DefaultProviderPrice = 1
@@ -45,8 +51,8 @@ func (d jobDesk) RunJob(ctx context.Context, req control.JobRequest) (chain.Hash
 
 // spec reads the files a control API request names and makes it a deal to open.
 func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
-	o := jobOrder{Template: req.Template, Args: req.Args, MaxPrice: req.MaxPrice,
-		Limits: chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: req.WallTimeMs, OutputMax: req.OutputMax}}
+	o := jobOrder{Template: req.Template, Args: req.Args, Env: req.Env, MaxPrice: req.MaxPrice,
+		Limits: chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: req.WallTimeMs, OutputMax: req.OutputMax, OutputFiles: req.OutputFiles}}
 	var err error
 	if req.Template == "" {
 		if o.Module, err = os.ReadFile(req.ModulePath); err != nil {
@@ -54,8 +60,8 @@ func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
 		}
 	}
 	if req.InputPath != "" {
-		if o.Input, err = os.ReadFile(req.InputPath); err != nil {
-			return light.JobSpec{}, fmt.Errorf("%w: read the input: %w", ErrJobRequest, err)
+		if o.Input, o.InputTree, err = ReadInput(req.InputPath); err != nil {
+			return light.JobSpec{}, err
 		}
 	}
 	if req.Deadline != "" {
@@ -71,7 +77,9 @@ func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
 type jobOrder struct {
 	Template      string // an example job's name, or "" to run Module
 	Module, Input []byte
+	InputTree     bool // Input is a packed directory (compute.PackTree), the job's /input
 	Args          []string
+	Env           []string // NAME=value
 	MaxPrice      uint64
 	Deadline      time.Duration    // how long a provider has to post the result; 0 takes DefaultJobDeadline
 	Limits        chain.DealLimits // a zero field takes its default
@@ -80,7 +88,7 @@ type jobOrder struct {
 // spec is the one place a job request becomes the deal to open: the example's module,
 // the deadline in the network's epochs, the limits' defaults.
 func (o jobOrder) spec(p chain.Params) (light.JobSpec, error) {
-	spec := light.JobSpec{Module: o.Module, Input: o.Input, Args: o.Args, MaxPrice: o.MaxPrice, Limits: o.Limits}
+	spec := light.JobSpec{Module: o.Module, Input: o.Input, InputTree: o.InputTree, Args: o.Args, Env: o.Env, MaxPrice: o.MaxPrice, Limits: o.Limits}
 	if o.Template != "" {
 		m, err := assets.Job(o.Template)
 		if err != nil {
@@ -109,6 +117,33 @@ func (o jobOrder) spec(p chain.Params) (light.JobSpec, error) {
 	return spec, nil
 }
 
+// ReadInput reads a job's input: a file as it is (the job's standard input), or a
+// directory packed as a tree (the job's /input). A directory holding anything but
+// files and directories, names the tree refuses, or more than the network carries is
+// refused in words.
+func ReadInput(path string) (data []byte, tree bool, err error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: the input: %w", ErrJobRequest, err)
+	}
+	if info.IsDir() {
+		if data, err = compute.PackDir(path, terms.MaxBlob); err != nil {
+			return nil, false, fmt.Errorf("%w: the input folder: %w", ErrJobRequest, err)
+		}
+		if len(data) > terms.MaxBlob {
+			return nil, false, fmt.Errorf("%w: the input folder packs to %d bytes, more than the %d the network carries", ErrJobRequest, len(data), terms.MaxBlob)
+		}
+		return data, true, nil
+	}
+	if info.Size() > terms.MaxBlob {
+		return nil, false, fmt.Errorf("%w: the input file holds %d bytes, more than the %d the network carries", ErrJobRequest, info.Size(), terms.MaxBlob)
+	}
+	if data, err = os.ReadFile(path); err != nil {
+		return nil, false, fmt.Errorf("%w: the input: %w", ErrJobRequest, err)
+	}
+	return data, false, nil
+}
+
 func (d jobDesk) Jobs() []light.Job                       { return d.node.Jobs() }
 func (d jobDesk) JobByID(id chain.Hash) (light.Job, bool) { return d.node.JobByID(id) }
 func (d jobDesk) CancelJob(ctx context.Context, id chain.Hash) error {
@@ -116,6 +151,9 @@ func (d jobDesk) CancelJob(ctx context.Context, id chain.Hash) error {
 }
 func (d jobDesk) JobOutput(ctx context.Context, id chain.Hash) ([]byte, error) {
 	return d.node.JobOutput(ctx, id)
+}
+func (d jobDesk) JobResult(ctx context.Context, id chain.Hash) (market.Outputs, error) {
+	return d.node.JobResult(ctx, id)
 }
 
 // exampleJobNames lists the example jobs of assets/jobs as the manifest names them.

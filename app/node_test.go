@@ -438,15 +438,56 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 			t.Errorf("daoli %v: %v, %s; want an error saying %q", c.args, err, out, c.want)
 		}
 	}
-	outFile := filepath.Join(t.TempDir(), "pi.txt")
-	job := daoliCmd("job", "run", "pi", "--arg", "50000", "--max-price", "150", "--out", outFile, "--data", p.dir)
+	// Bad input exits with 2 before anything is sent, and touches nothing.
+	full := t.TempDir()
+	keep := filepath.Join(full, "keep.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linked := t.TempDir()
+	if err := os.Symlink(keep, filepath.Join(linked, "link")); err != nil {
+		t.Fatal(err)
+	}
+	imports := filepath.Join(t.TempDir(), "imports.wasm")
+	if err := os.WriteFile(imports, envImportModule, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"job", "run", "pi", "--out", full}, "--out: directory not empty"},
+		{[]string{"job", "run", "pi", "--out", keep}, "is a file"},
+		{[]string{"job", "run", "pi", "--in", filepath.Join(full, "absent")}, "the input"},
+		{[]string{"job", "run", "linestat", "--in", linked}, "neither a file nor a directory"},
+		{[]string{"job", "run", "pi", "--env", "NOEQUALS"}, "is not NAME=value"},
+		{[]string{"job", "run", "pi", "--env", "A=1", "--env", "A=2"}, "environment variable A twice"},
+		{[]string{"job", "run", "pi", "--memory", "5000"}, "--memory 5000"},
+		{[]string{"job", "run", "pi", "--time", "2h"}, "--time 2h0m0s"},
+		{[]string{"job", "run", imports}, "wasi_snapshot_preview1"},
+		{[]string{"job", "run", filepath.Join(full, "absent.wasm")}, "is not a file"},
+	} {
+		cmd := daoliCmd(append(c.args, "--data", p.dir)...)
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), c.want) {
+			t.Errorf("daoli %v: %v, %s; want exit 2 saying %q", c.args, err, out, c.want)
+		}
+	}
+	if got, err := os.ReadFile(keep); err != nil || string(got) != "mine" {
+		t.Fatalf("a refused run changed a file: %q, %v", got, err)
+	}
+	outDir := filepath.Join(t.TempDir(), "pi")
+	job := daoliCmd("job", "run", "pi", "--arg", "50000", "--max-price", "150", "--out", outDir, "--data", p.dir)
 	var progress bytes.Buffer
 	job.Stderr = &progress
 	if err := job.Run(); err != nil {
 		t.Fatalf("daoli job run: %v\n%s\n%s", err, progress.String(), p.log.String())
 	}
-	if res, err := os.ReadFile(outFile); err != nil || !strings.Contains(string(res), "3.1") {
+	if res, err := os.ReadFile(filepath.Join(outDir, "stdout")); err != nil || !strings.Contains(string(res), "3.1") {
 		t.Fatalf("the job's output %q, %v", res, err)
+	}
+	if res, err := os.ReadFile(filepath.Join(outDir, "stderr")); err != nil || len(res) != 0 {
+		t.Fatalf("the job's standard error %q, %v", res, err)
 	}
 	if !strings.Contains(progress.String(), "Done: paid 120") {
 		t.Fatalf("progress of the job:\n%s", progress.String())
@@ -459,4 +500,14 @@ func TestNodeOnDemoNetwork(t *testing.T) {
 	if !strings.Contains(p.log.String(), "node stopped") {
 		t.Fatalf("no clean stop:\n%s", p.log.String())
 	}
+}
+
+// envImportModule is a WASI command that also imports env.foo, which a job may not.
+var envImportModule = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // a type: func()
+	0x02, 0x0b, 0x01, 0x03, 'e', 'n', 'v', 0x03, 'f', 'o', 'o', 0x00, 0x00, // import env.foo
+	0x03, 0x02, 0x01, 0x00, // one function of that type
+	0x07, 0x0a, 0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x01, // export it as _start
+	0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // its body: nothing
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market"
 )
 
 type fakeBackend struct {
@@ -242,6 +243,9 @@ func (m *fakeMarket) Jobs() []light.Job                    { return nil }
 func (m *fakeMarket) JobByID(chain.Hash) (light.Job, bool) { return light.Job{}, false }
 func (m *fakeMarket) JobOutput(context.Context, chain.Hash) ([]byte, error) {
 	return nil, light.ErrNoDeal
+}
+func (m *fakeMarket) JobResult(context.Context, chain.Hash) (market.Outputs, error) {
+	return market.Outputs{}, light.ErrNoDeal
 }
 func (m *fakeMarket) CancelJob(context.Context, chain.Hash) error { return light.ErrNoDeal }
 

@@ -116,6 +116,7 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
 	mux.HandleFunc("POST /v1/jobs/{id}/output", h.jobOutput)
+	mux.HandleFunc("POST /v1/jobs/{id}/result", h.jobResult)
 	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancelJob)
 	mux.HandleFunc("POST /v1/batches", h.runBatch)
 	mux.HandleFunc("GET /v1/batches", h.batches)
@@ -170,7 +171,9 @@ func (h handlers) fail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrBadRequest), errors.Is(err, light.ErrAmount), errors.Is(err, light.ErrNoWallet),
 		errors.Is(err, keys.ErrBadAddress), errors.Is(err, light.ErrNoDeal), errors.Is(err, light.ErrDealState),
-		errors.Is(err, compute.ErrInvalidModule), errors.Is(err, compute.ErrLimits):
+		errors.Is(err, compute.ErrInvalidModule), errors.Is(err, compute.ErrLimits), errors.Is(err, chain.ErrBadBody),
+		errors.Is(err, compute.ErrTreePath), errors.Is(err, compute.ErrTreeSize), errors.Is(err, compute.ErrTreeFormat),
+		errors.Is(err, compute.ErrTreeDuplicate), errors.Is(err, compute.ErrDirNotEmpty):
 		code = http.StatusBadRequest
 	case errors.Is(err, light.ErrNoTrustees), errors.Is(err, light.ErrBehind), errors.Is(err, light.ErrNotTaken):
 		code = http.StatusServiceUnavailable
