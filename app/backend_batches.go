@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
@@ -18,7 +19,12 @@ var _ ui.BatchBackend = (*uiBackend)(nil)
 // index.
 func (b *uiBackend) RunBatch(ctx context.Context, req ui.BatchRequest) (string, error) {
 	j := req.Job
-	spec, err := jobOrder{Template: j.Template, Module: j.Module, Args: j.Args, MaxPrice: j.MaxPrice, Deadline: j.Deadline}.spec(b.s.Node.Params())
+	if len(j.Env) > 0 {
+		// A batch's record (node/batch) keeps its deals' terms, not an environment.
+		return "", fmt.Errorf("%w: a batch runs without an environment; clear Environment, or run one job", ErrJobRequest)
+	}
+	spec, err := jobOrder{Template: j.Template, Module: j.Module, Args: j.Args, MaxPrice: j.MaxPrice, Deadline: j.Deadline,
+		Limits: chain.DealLimits{MemoryMiB: j.MemoryMiB, WallTimeMs: uint64(j.WallTime / time.Millisecond)}}.spec(b.s.Node.Params())
 	if err != nil {
 		return "", err
 	}

@@ -2,10 +2,17 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -36,8 +43,16 @@ func (b *uiBackend) ValidateModule(ctx context.Context, data []byte) error {
 // RunJob opens a deal through the same path as `daoli job run`, with the job's name
 // remembered for the list.
 func (b *uiBackend) RunJob(ctx context.Context, req ui.JobRequest) (string, error) {
-	spec, err := jobOrder{Template: req.Template, Module: req.Module, Input: req.Input, Args: req.Args,
-		MaxPrice: req.MaxPrice, Deadline: req.Deadline}.spec(b.s.Node.Params())
+	o := jobOrder{Template: req.Template, Module: req.Module, Input: req.Input, Args: req.Args, Env: req.Env,
+		MaxPrice: req.MaxPrice, Deadline: req.Deadline,
+		Limits: chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: uint64(req.WallTime / time.Millisecond), OutputFiles: DefaultJobOutputFiles}}
+	if req.InputDir != "" {
+		var err error
+		if o.Input, o.InputTree, err = ReadInput(req.InputDir); err != nil {
+			return "", err
+		}
+	}
+	spec, err := o.spec(b.s.Node.Params())
 	if err != nil {
 		return "", err
 	}
@@ -81,6 +96,76 @@ func (b *uiBackend) JobOutput(ctx context.Context, id string) ([]byte, error) {
 		return nil, err
 	}
 	return b.s.Node.JobOutput(ctx, h)
+}
+
+// JobResult fetches a posted result and lists the files of its output tree.
+func (b *uiBackend) JobResult(ctx context.Context, id string) (ui.JobResult, error) {
+	h, err := chain.ParseHash(id)
+	if err != nil {
+		return ui.JobResult{}, err
+	}
+	j, ok := b.s.Node.JobByID(h)
+	if !ok {
+		return ui.JobResult{}, fmt.Errorf("%w: %s", light.ErrNoDeal, h.Short())
+	}
+	o, err := b.s.Node.JobResult(ctx, h)
+	if err != nil {
+		return ui.JobResult{}, err
+	}
+	r := ui.JobResult{Status: j.Deal.Status.String(), Reason: o.Result.Reason, Stdout: o.Stdout, Stderr: o.Result.Stderr}
+	if o.Tree != nil {
+		entries, err := compute.UnpackTree(o.Tree) // FetchOutputs checked that it unpacks
+		if err != nil {
+			return ui.JobResult{}, err
+		}
+		for _, e := range entries {
+			if !e.Dir {
+				r.Files = append(r.Files, ui.JobFile{Path: e.Path, Size: len(e.Data)})
+			}
+		}
+	}
+	return r, nil
+}
+
+// SaveJobResult writes a result into a new folder inside dir named after the job:
+// stdout, stderr and the output files under output/, as daoli job run --out does.
+func (b *uiBackend) SaveJobResult(ctx context.Context, id, dir string) (string, error) {
+	h, err := chain.ParseHash(id)
+	if err != nil {
+		return "", err
+	}
+	j, ok := b.s.Node.JobByID(h)
+	if !ok {
+		return "", fmt.Errorf("%w: %s", light.ErrNoDeal, h.Short())
+	}
+	o, err := b.s.Node.JobResult(ctx, h)
+	if err != nil {
+		return "", err
+	}
+	name := b.names.name(h, j.Deal.Open.Module)
+	where := filepath.Join(dir, saneName(name)+"-"+h.Short())
+	if _, err := os.Lstat(where); err == nil {
+		return "", fmt.Errorf("%s exists; choose another folder", where)
+	}
+	if _, err := control.WriteResult(where, o); err != nil {
+		return "", err
+	}
+	return where, nil
+}
+
+// saneName keeps a job's name usable as part of a folder's name.
+func saneName(s string) string {
+	s = strings.TrimSuffix(s, ".wasm")
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < ' ' || strings.ContainsRune(`:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "" || s == "." || s == ".." {
+		return "job"
+	}
+	return s
 }
 
 func (b *uiBackend) CancelJob(ctx context.Context, id string) error {

@@ -88,8 +88,16 @@ type Backend interface {
 	RunJob(ctx context.Context, req JobRequest) (id string, err error)
 	// Jobs lists the jobs this wallet bought, newest first. It does not block.
 	Jobs() []JobView
-	// JobOutput fetches a job's output, checked against the hash its provider posted.
+	// JobOutput fetches a job's standard output, checked against the hash its
+	// provider posted.
 	JobOutput(ctx context.Context, id string) ([]byte, error)
+	// JobResult fetches a job's whole result: standard output and error, the files it
+	// left in /output, and why a run that did not end ok ended.
+	JobResult(ctx context.Context, id string) (JobResult, error)
+	// SaveJobResult writes a job's result as files into a new folder named after
+	// the job inside dir (stdout, stderr, and the output files under output/), and
+	// returns the new folder's path. It replaces nothing.
+	SaveJobResult(ctx context.Context, id, dir string) (string, error)
 	// CancelJob withdraws a job no provider accepted yet; its escrow comes back.
 	CancelJob(ctx context.Context, id string) error
 }
@@ -111,9 +119,31 @@ type JobRequest struct {
 	Module   []byte // the buyer's own WASI preview 1 module, when Template is ""
 	Name     string // what the job list calls it, for Module its file name; "" is the template's Name
 	Input    []byte // the job's standard input and its file /input; may be empty
+	// InputDir is a folder the backend packs as the job's read-only /input, instead
+	// of Input; "" none.
+	InputDir string
 	Args     []string
+	Env      []string      // NAME=value
 	MaxPrice uint64        // the most the run may cost, in coins; above 0
 	Deadline time.Duration // how long the network gives a provider to post the result
+	// MemoryMiB and WallTime cap the run; 0 takes the defaults.
+	MemoryMiB uint64
+	WallTime  time.Duration
+}
+
+// JobResult is a posted result, fetched.
+type JobResult struct {
+	Status string // "ok", "failed" or "limit"
+	Reason string // why a run that did not end ok ended, in words
+	Stdout []byte
+	Stderr []byte
+	Files  []JobFile // what the job left in /output, in path order
+}
+
+// JobFile is one file a job left in /output.
+type JobFile struct {
+	Path string // slash-separated, relative to /output
+	Size int
 }
 
 // JobView is one of the wallet's jobs as the node last knows it.

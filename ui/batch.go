@@ -147,7 +147,7 @@ func (c *batchChoice) request(job JobRequest) (BatchRequest, bool, error) {
 		if r.Pattern == "" {
 			r.Pattern = "*"
 		}
-		r.Job.Input = nil
+		r.Job.Input, r.Job.InputDir = nil, ""
 	default:
 		return r, false, nil
 	}

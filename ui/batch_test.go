@@ -82,7 +82,7 @@ func TestBuyBatch(t *testing.T) {
 	}
 	s.Form.runs.count.SetText("20")
 	test.Tap(s.Form.runButton)
-	want := BatchRequest{Job: JobRequest{Template: "pi", Args: []string{"{task}", "1000"}, MaxPrice: 20, Deadline: 30 * time.Minute}, Tasks: 20}
+	want := BatchRequest{Job: JobRequest{Template: "pi", Args: []string{"{task}", "1000"}, MaxPrice: 20, Deadline: 30 * time.Minute, MemoryMiB: 256, WallTime: time.Minute}, Tasks: 20}
 	if len(fb.runs) != 1 || !reflect.DeepEqual(fb.runs[0], want) || len(f.runs) != 0 {
 		t.Fatalf("batch runs %+v, job runs %d; want %+v", fb.runs, len(f.runs), want)
 	}

@@ -30,6 +30,8 @@ type fakeMarket struct {
 	runs      []JobRequest
 	cancelled []string
 	runErr    error
+	files     map[string][]JobFile
+	savedTo   []string
 }
 
 var wasmMagic = []byte("\x00asm\x01\x00\x00\x00")
@@ -99,6 +101,22 @@ func (m *fakeMarket) JobOutput(_ context.Context, id string) ([]byte, error) {
 	return nil, errors.New("no result yet")
 }
 
+func (m *fakeMarket) JobResult(ctx context.Context, id string) (JobResult, error) {
+	out, err := m.JobOutput(ctx, id)
+	if err != nil {
+		return JobResult{}, err
+	}
+	return JobResult{Status: "ok", Stdout: out, Files: m.files[id]}, nil
+}
+
+func (m *fakeMarket) SaveJobResult(_ context.Context, id, dir string) (string, error) {
+	if _, ok := m.outputs[id]; !ok {
+		return "", errors.New("no result yet")
+	}
+	m.savedTo = append(m.savedTo, dir)
+	return dir + "/job-" + id[:8], nil
+}
+
 func (m *fakeMarket) CancelJob(_ context.Context, id string) error {
 	m.cancelled = append(m.cancelled, id)
 	return nil
@@ -146,7 +164,7 @@ func TestBuyFlow(t *testing.T) {
 	s.Form.price.SetText("1,500")
 	s.Form.deadline.SetSelected("1 hour")
 	test.Tap(s.Form.runButton)
-	want := JobRequest{Template: "pi", Args: []string{"1000", "2"}, MaxPrice: 1500, Deadline: time.Hour}
+	want := JobRequest{Template: "pi", Args: []string{"1000", "2"}, MaxPrice: 1500, Deadline: time.Hour, MemoryMiB: 256, WallTime: time.Minute}
 	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
 		t.Fatalf("runs %+v; want %+v", f.runs, want)
 	}
@@ -171,11 +189,12 @@ func TestBuyOwnModuleAndInput(t *testing.T) {
 	s.Form.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
 		got("words.txt", io.NopCloser(strings.NewReader("a b a")))
 	}
-	test.Tap(s.Form.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
+	test.Tap(s.Form.inputFileB)
 	s.Form.args.SetText("--top 3")
 	s.Form.price.SetText("7")
 	test.Tap(s.Form.runButton)
-	want := JobRequest{Module: module, Name: "mine.wasm", Input: []byte("a b a"), Args: []string{"--top", "3"}, MaxPrice: 7, Deadline: 30 * time.Minute}
+	want := JobRequest{Module: module, Name: "mine.wasm", Input: []byte("a b a"), Args: []string{"--top", "3"}, MaxPrice: 7, Deadline: 30 * time.Minute,
+		MemoryMiB: 256, WallTime: time.Minute}
 	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
 		t.Fatalf("runs %+v; want %+v", f.runs, want)
 	}
@@ -196,7 +215,7 @@ func TestBuyRefusesBadInput(t *testing.T) {
 		{"price not a number", "Monte-Carlo π", "ten", "", nil, "the maximum price must be a whole number of coins above 0"},
 		{"empty price", "Monte-Carlo π", " ", "", nil, "the maximum price must be a whole number of coins above 0"},
 		{"price above the balance", "Monte-Carlo π", "12401", "", nil, "more than your balance of 12,400"},
-		{"missing input", "Word count", "5", "", nil, "Word count works on an input file: choose one under Input"},
+		{"missing input", "Word count", "5", "", nil, "Word count works on an input file or folder: choose one under Input"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -221,8 +240,8 @@ func TestBuyTooLargeFile(t *testing.T) {
 		got("huge.bin", io.NopCloser(io.LimitReader(zeros{}, terms.MaxBlob+1)))
 	}
 	s.Form.kind.SetSelected("Word count")
-	test.Tap(s.Form.inputRow[1].(*fyne.Container).Objects[1].(*widget.Button))
-	if s.Form.input != nil || !strings.Contains(s.Form.message.Text, "huge.bin is larger than the network carries (64 MiB)") {
+	test.Tap(s.Form.inputFileB)
+	if s.Form.input != nil || !strings.Contains(s.Form.message.Text, "huge.bin is larger than the network carries (128 MiB)") {
 		t.Fatalf("input of %d bytes, message %q", len(s.Form.input), s.Form.message.Text)
 	}
 }
@@ -327,5 +346,75 @@ func TestBuyRunRefused(t *testing.T) {
 	test.Tap(s.Form.runButton)
 	if s.Form.message.Text != "Not started: the compute market is not available in this build yet" || len(s.Jobs.jobs) != before || s.Form.runButton.Disabled() {
 		t.Fatalf("message %q, %d jobs", s.Form.message.Text, len(s.Jobs.jobs))
+	}
+}
+
+// TestBuyFolderEnvAndCaps: a folder as the input, the environment and the caps reach
+// the request; a bad environment line or memory cap is refused in words.
+func TestBuyFolderEnvAndCaps(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	s.Form.kind.SetSelected("Word count")
+	s.Form.openFolder = func(_ string, got func(string)) { got("/home/me/texts") }
+	test.Tap(s.Form.inputDirB)
+	if !strings.Contains(s.Form.inputName.Text, "folder /home/me/texts") || s.Form.inputClear.Disabled() {
+		t.Fatalf("input shown as %q, clear enabled %v", s.Form.inputName.Text, !s.Form.inputClear.Disabled())
+	}
+	s.Form.env.SetText("LANG=C\n\n MODE=fast \n")
+	s.Form.memory.SetText("512")
+	s.Form.wallTime.SetSelected("10 minutes")
+	s.Form.price.SetText("9")
+	test.Tap(s.Form.runButton)
+	want := JobRequest{Template: "wordcount", InputDir: "/home/me/texts", Args: []string{"20"}, Env: []string{"LANG=C", "MODE=fast"},
+		MaxPrice: 9, Deadline: 30 * time.Minute, MemoryMiB: 512, WallTime: 10 * time.Minute}
+	if len(f.runs) != 1 || !reflect.DeepEqual(f.runs[0], want) {
+		t.Fatalf("runs %+v; want %+v", f.runs, want)
+	}
+	// A file chosen after the folder replaces it.
+	s.Form.openFile = func(_ string, _ []string, got func(string, io.ReadCloser)) {
+		got("a.txt", io.NopCloser(strings.NewReader("a")))
+	}
+	test.Tap(s.Form.inputFileB)
+	if s.Form.inputDir != "" || string(s.Form.input) != "a" {
+		t.Fatalf("input dir %q, file %q", s.Form.inputDir, s.Form.input)
+	}
+	for _, c := range []struct{ env, memory, want string }{
+		{"NOEQUALS", "256", `the environment line "NOEQUALS" is not NAME=value`},
+		{"=1", "256", `the environment line "=1" is not NAME=value`},
+		{"A=1\nA=2", "256", "the environment names A twice"},
+		{"", "0", "the memory must be a whole number of MiB from 1 to 4096"},
+		{"", "4097", "the memory must be a whole number of MiB from 1 to 4096"},
+		{"", "lots", "the memory must be a whole number of MiB from 1 to 4096"},
+	} {
+		s.Form.env.SetText(c.env)
+		s.Form.memory.SetText(c.memory)
+		test.Tap(s.Form.runButton)
+		if len(f.runs) != 1 || !strings.Contains(s.Form.message.Text, c.want) {
+			t.Errorf("env %q, memory %q: %d runs, message %q; want %q", c.env, c.memory, len(f.runs), s.Form.message.Text, c.want)
+		}
+	}
+}
+
+// TestBuyResultFiles: a result's files, standard error and reason are listed, and
+// Save all writes them into a folder the user picks.
+func TestBuyResultFiles(t *testing.T) {
+	s, f, _ := newBuy(t, nil)
+	f.seed()
+	id := f.jobs[2].ID
+	f.files = map[string][]JobFile{id: {{Path: "a.txt.stat", Size: 27}, {Path: "notes/c.txt.stat", Size: 1234}, {Path: "summary.txt", Size: 130}}}
+	s.Jobs.list.Select(2)
+	test.Tap(s.Jobs.view)
+	want := "Output files (3): a.txt.stat (27 bytes), notes/c.txt.stat (1,234 bytes), summary.txt (130 bytes). Save all… writes them to a folder."
+	if s.Jobs.files.Text != want {
+		t.Fatalf("files shown as %q, want %q", s.Jobs.files.Text, want)
+	}
+	test.AssertRendersToMarkup(t, "buy_result_files.xml", fyne.CurrentApp().Driver().CanvasForObject(s.Content))
+	s.Jobs.openFolder = func(_ string, got func(string)) { got("/home/me/results") }
+	test.Tap(s.Jobs.saveAll)
+	if len(f.savedTo) != 1 || f.savedTo[0] != "/home/me/results" || s.Jobs.note.Text != "Saved stdout, stderr and 3 output files to /home/me/results/job-aaaaaaaa." {
+		t.Fatalf("saved to %v, note %q", f.savedTo, s.Jobs.note.Text)
+	}
+	capped := resultSummary(JobResult{Status: "limit", Reason: "wrote more than its cap of 100 bytes to /output", Stderr: []byte("linestat: write failed\nmore")})
+	if capped != "The run ended limit: wrote more than its cap of 100 bytes to /output.\nStandard error, 27 bytes: linestat: write failed" {
+		t.Fatalf("a capped run's summary: %q", capped)
 	}
 }

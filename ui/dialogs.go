@@ -33,6 +33,24 @@ func openFile(win fyne.Window, title string, exts []string, say func(string), go
 	d.Show()
 }
 
+// openFolder asks for a folder and hands its path to got; title "" keeps Fyne's. got
+// is not called when the user cancels; say tells what went wrong.
+func openFolder(win fyne.Window, title string, say func(string), got func(path string)) {
+	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+		if err != nil {
+			say("The folder could not be opened: " + err.Error())
+			return
+		}
+		if l != nil {
+			got(l.Path())
+		}
+	}, win)
+	if title != "" {
+		d.SetTitleText(title)
+	}
+	d.Show()
+}
+
 // saveFile asks where to save a file, proposing name, and hands the created file and
 // its path to got. got is not called when the user cancels; say tells what went
 // wrong.

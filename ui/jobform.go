@@ -30,6 +30,20 @@ var deadlines = []struct {
 	{"6 hours", 6 * time.Hour}, {"1 day", 24 * time.Hour},
 }
 
+// wallTimes are the choices of how long a run may take at most.
+var wallTimes = []struct {
+	label string
+	d     time.Duration
+}{
+	{"10 seconds", 10 * time.Second}, {"1 minute", time.Minute}, {"10 minutes", 10 * time.Minute}, {"1 hour", time.Hour},
+}
+
+// Bounds of the memory cap the form takes, in MiB: what a deal may ask for.
+const (
+	defaultMemoryMiB = 256
+	maxMemoryMiB     = 4096
+)
+
 // JobForm is the Buy tab's new-job form: a job, its files, arguments, price and
 // deadline, and the Run button.
 type JobForm struct {
@@ -45,7 +59,12 @@ type JobForm struct {
 	inputRow   [2]fyne.CanvasObject
 	inputName  *widget.Label
 	inputClear *widget.Button
+	inputFileB *widget.Button // chooses a file as the input
+	inputDirB  *widget.Button // chooses a folder
 	args       *widget.Entry
+	env        *widget.Entry
+	memory     *widget.Entry
+	wallTime   *widget.Select
 	price      *widget.Entry
 	deadline   *widget.Select
 	runButton  *widget.Button
@@ -60,10 +79,13 @@ type JobForm struct {
 
 	module, input         []byte
 	moduleFile, inputFile string
+	inputDir              string // a folder chosen as the input, instead of a file
 
 	// openFile shows the file dialog; tests replace it. got is not called when the
 	// user cancels.
 	openFile func(title string, exts []string, got func(name string, r io.ReadCloser))
+	// openFolder shows the folder dialog; tests replace it.
+	openFolder func(title string, got func(path string))
 
 	Content *container.Scroll
 }
@@ -72,10 +94,12 @@ type JobForm struct {
 func NewJobForm(win fyne.Window, b Backend, run Runner, started func(id string)) *JobForm {
 	s := &JobForm{b: b, run: run, started: started, templates: b.JobTemplates(), about: widget.NewLabel(""),
 		moduleName: widget.NewLabel(""), inputName: widget.NewLabel(""), args: widget.NewEntry(), price: widget.NewEntry(),
+		env: widget.NewMultiLineEntry(), memory: widget.NewEntry(),
 		message: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
 	s.openFile = func(title string, exts []string, got func(string, io.ReadCloser)) {
 		openFile(win, title, exts, s.message.SetText, got)
 	}
+	s.openFolder = func(title string, got func(string)) { openFolder(win, title, s.message.SetText, got) }
 	s.about.Wrapping = fyne.TextWrapWord
 	s.message.Wrapping = fyne.TextWrapWord
 	s.moduleName.Truncation = fyne.TextTruncateEllipsis
@@ -96,18 +120,31 @@ func NewJobForm(win fyne.Window, b Backend, run Runner, started func(id string))
 	}
 	s.deadline = widget.NewSelect(labels, nil)
 	s.deadline.SetSelected(deadlines[1].label)
+	s.env.SetPlaceHolder("NAME=value, one a line (optional)")
+	s.env.SetMinRowsVisible(2)
+	s.memory.SetText(strconv.Itoa(defaultMemoryMiB))
+	labels = nil
+	for _, w := range wallTimes {
+		labels = append(labels, w.label)
+	}
+	s.wallTime = widget.NewSelect(labels, nil)
+	s.wallTime.SetSelected(wallTimes[1].label)
 
 	chooseModule := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), s.chooseModule)
-	chooseInput := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), s.chooseInput)
+	s.inputFileB = widget.NewButtonWithIcon("File…", theme.FileIcon(), s.chooseInput)
+	s.inputDirB = widget.NewButtonWithIcon("Folder…", theme.FolderOpenIcon(), s.chooseInputFolder)
 	s.inputClear = widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { s.setInput("", nil) })
 	s.moduleRow = [2]fyne.CanvasObject{formLabel("Module"), container.NewBorder(nil, nil, chooseModule, nil, s.moduleName)}
-	s.inputRow = [2]fyne.CanvasObject{formLabel("Input"), container.NewBorder(nil, nil, chooseInput, s.inputClear, s.inputName)}
+	s.inputRow = [2]fyne.CanvasObject{formLabel("Input"), container.NewBorder(nil, nil, container.NewHBox(s.inputFileB, s.inputDirB), s.inputClear, s.inputName)}
 	rows := []fyne.CanvasObject{
 		formLabel("Job"), s.kind,
 		layout.NewSpacer(), s.about,
 		s.moduleRow[0], s.moduleRow[1],
 		s.inputRow[0], s.inputRow[1],
-		formLabel("Arguments"), s.args}
+		formLabel("Arguments"), s.args,
+		formLabel("Environment"), s.env,
+		formLabel("Memory (MiB)"), s.memory,
+		formLabel("Running time"), s.wallTime}
 	if bb, ok := b.(BatchBackend); ok {
 		s.bb = bb
 		s.runs = newBatchChoice(win, s.message.SetText, s.runsChanged)
@@ -155,7 +192,7 @@ func (s *JobForm) onKind(choice string) {
 		setVisible(s.moduleRow[:], false)
 		setVisible(s.inputRow[:], t.TakesInput || t.NeedsInput)
 	case choice == ownModule:
-		s.about.SetText("A WebAssembly module built for WASI preview 1 (Go with GOOS=wasip1 GOARCH=wasm, TinyGo, Rust, C). It gets no network and no files but its input.")
+		s.about.SetText("A WebAssembly module built for WASI preview 1 (Go with GOOS=wasip1 GOARCH=wasm, TinyGo, Rust, C). It gets no network; it reads its input (a file on standard input, or a folder under /input) and may write files to /output.")
 		s.args.SetText("")
 		setVisible(s.moduleRow[:], true)
 		setVisible(s.inputRow[:], true)
@@ -191,7 +228,10 @@ func (s *JobForm) showFiles() {
 		none = "none chosen yet"
 	}
 	s.inputName.SetText(fileText(s.inputFile, s.input, none))
-	if s.input == nil {
+	if s.inputDir != "" {
+		s.inputName.SetText("folder " + s.inputDir + " (read-only under /input)")
+	}
+	if s.input == nil && s.inputDir == "" {
 		s.inputClear.Disable()
 	} else {
 		s.inputClear.Enable()
@@ -217,8 +257,16 @@ func (s *JobForm) chooseInput() {
 }
 
 func (s *JobForm) setInput(name string, data []byte) {
-	s.inputFile, s.input = name, data
+	s.inputFile, s.input, s.inputDir = name, data, ""
 	s.showFiles()
+}
+
+func (s *JobForm) chooseInputFolder() {
+	s.openFolder("Choose the job's input folder", func(path string) {
+		s.inputFile, s.input, s.inputDir = "", nil, path
+		s.message.SetText("")
+		s.showFiles()
+	})
 }
 
 // chooseFile reads the file the user picks, off the UI goroutine.
@@ -252,21 +300,49 @@ func (s *JobForm) request() (JobRequest, error) {
 	switch {
 	case ok:
 		req.Template = t.Name
-		if t.NeedsInput && s.input == nil && (s.runs == nil || !s.runs.each()) {
-			return req, fmt.Errorf("%w: %s works on an input file: choose one under Input", errInput, t.Title)
+		if t.NeedsInput && s.input == nil && s.inputDir == "" && (s.runs == nil || !s.runs.each()) {
+			return req, fmt.Errorf("%w: %s works on an input file or folder: choose one under Input", errInput, t.Title)
 		}
 		if t.TakesInput || t.NeedsInput {
-			req.Input = s.input
+			req.Input, req.InputDir = s.input, s.inputDir
 		}
 	case s.kind.Selected == ownModule:
 		if s.module == nil {
 			return req, fmt.Errorf("%w: choose your .wasm file under Module", errInput)
 		}
-		req.Module, req.Name, req.Input = s.module, s.moduleFile, s.input
+		req.Module, req.Name, req.Input, req.InputDir = s.module, s.moduleFile, s.input, s.inputDir
 	default:
 		return req, fmt.Errorf("%w: choose a job to run", errInput)
 	}
 	req.Args = strings.Fields(s.args.Text)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(s.env.Text, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		name, _, ok := strings.Cut(line, "=")
+		switch {
+		case !ok || name == "" || strings.ContainsAny(name, " \t"):
+			return req, fmt.Errorf("%w: the environment line %q is not NAME=value", errInput, line)
+		case seen[name]:
+			return req, fmt.Errorf("%w: the environment names %s twice", errInput, name)
+		}
+		seen[name] = true
+		req.Env = append(req.Env, line)
+	}
+	mem, err := strconv.ParseUint(strings.TrimSpace(s.memory.Text), 10, 64)
+	if err != nil || mem == 0 || mem > maxMemoryMiB {
+		return req, fmt.Errorf("%w: the memory must be a whole number of MiB from 1 to %d", errInput, maxMemoryMiB)
+	}
+	req.MemoryMiB = mem
+	for _, w := range wallTimes {
+		if w.label == s.wallTime.Selected {
+			req.WallTime = w.d
+		}
+	}
+	if req.WallTime == 0 {
+		return req, fmt.Errorf("%w: choose a running time", errInput)
+	}
 	price, err := strconv.ParseUint(strings.ReplaceAll(strings.TrimSpace(s.price.Text), ",", ""), 10, 64)
 	if err != nil || price == 0 {
 		return req, fmt.Errorf("%w: the maximum price must be a whole number of coins above 0", errInput)

@@ -35,17 +35,23 @@ type JobsPane struct {
 	detail   *widget.Label
 	view     *widget.Button
 	save     *widget.Button
+	saveAll  *widget.Button
 	cancel   *widget.Button
+	files    *widget.Label // the result's files, standard error and reason, once fetched
 	working  *widget.ProgressBarInfinite
 	note     *widget.Label
 	output   *fyne.Container
 	pane     *fyne.Container // the detail pane, laid out again when its text changes
 	outID    string          // the job whose output is in out
 	out      []byte
+	result   JobResult // the result of outID
 
 	// saveFile shows the file dialog; tests replace it. got is not called when the
 	// user cancels.
 	saveFile func(name string, got func(w io.WriteCloser, where string))
+	// openFolder shows the folder dialog; tests replace it. got is not called when
+	// the user cancels.
+	openFolder func(title string, got func(path string))
 
 	Content fyne.CanvasObject
 }
@@ -53,10 +59,12 @@ type JobsPane struct {
 // NewJobsPane builds the jobs pane, its dialogs over win.
 func NewJobsPane(win fyne.Window, b Backend, run Runner) *JobsPane {
 	s := &JobsPane{b: b, run: run, detail: widget.NewLabel(""), working: widget.NewProgressBarInfinite(),
-		note: widget.NewLabel(""), output: container.NewStack()}
+		note: widget.NewLabel(""), files: widget.NewLabel(""), output: container.NewStack()}
 	s.saveFile = func(name string, got func(io.WriteCloser, string)) { saveFile(win, name, s.note.SetText, got) }
+	s.openFolder = func(title string, got func(string)) { openFolder(win, title, s.note.SetText, got) }
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.note.Wrapping = fyne.TextWrapWord
+	s.files.Wrapping = fyne.TextWrapWord
 	s.working.Hide()
 	s.list = widget.NewList(func() int { return len(s.jobs) },
 		func() fyne.CanvasObject {
@@ -80,9 +88,10 @@ func NewJobsPane(win fyne.Window, b Backend, run Runner) *JobsPane {
 	}
 	s.view = widget.NewButtonWithIcon("View output", theme.VisibilityIcon(), s.onView)
 	s.save = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), s.onSave)
+	s.saveAll = widget.NewButtonWithIcon("Save all…", theme.FolderIcon(), s.onSaveAll)
 	s.cancel = widget.NewButtonWithIcon("Withdraw", theme.CancelIcon(), s.onCancel)
 	s.pane = container.NewBorder(
-		container.NewVBox(s.detail, container.NewHBox(s.view, s.save, s.cancel), s.working, s.note), nil, nil, nil,
+		container.NewVBox(s.detail, container.NewHBox(s.view, s.save, s.saveAll, s.cancel), s.working, s.note, s.files), nil, nil, nil,
 		container.NewPadded(s.output))
 	jobs := container.NewVSplit(s.list, s.pane)
 	jobs.Offset = 0.35
@@ -120,7 +129,8 @@ func (s *JobsPane) show(id string) {
 		s.note.SetText("")
 	}
 	if id != s.outID {
-		s.outID, s.out = "", nil
+		s.outID, s.out, s.result = "", nil, JobResult{}
+		s.files.SetText("")
 		s.output.Objects = nil
 		s.output.Refresh()
 	}
@@ -146,6 +156,7 @@ func (s *JobsPane) show(id string) {
 		}
 		s.view.Disable()
 		s.save.Disable()
+		s.saveAll.Disable()
 		s.cancel.Disable()
 		return
 	}
@@ -153,6 +164,7 @@ func (s *JobsPane) show(id string) {
 	busy := s.working.Visible()
 	enable(s.view, j.Output && !busy)
 	enable(s.save, j.Output && !busy)
+	enable(s.saveAll, j.Output && !busy)
 	enable(s.cancel, (j.Phase == "submitted" || j.Phase == "open") && !busy)
 }
 
@@ -171,6 +183,7 @@ func (s *JobsPane) busy(text string) {
 	s.pane.Refresh()
 	s.view.Disable()
 	s.save.Disable()
+	s.saveAll.Disable()
 	s.cancel.Disable()
 }
 
@@ -181,7 +194,8 @@ func (s *JobsPane) idle(note string) {
 	s.pane.Refresh()
 }
 
-// fetch gets the selected job's output, then calls use with it on the UI goroutine.
+// fetch gets the selected job's result, then calls use with its standard output on
+// the UI goroutine.
 func (s *JobsPane) fetch(use func(data []byte)) {
 	id := s.selected
 	if s.outID == id && s.out != nil {
@@ -189,12 +203,12 @@ func (s *JobsPane) fetch(use func(data []byte)) {
 		return
 	}
 	s.busy("Fetching the output…")
-	var data []byte
+	var res JobResult
 	s.run(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		var err error
-		data, err = s.b.JobOutput(ctx, id)
+		res, err = s.b.JobResult(ctx, id)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -206,8 +220,64 @@ func (s *JobsPane) fetch(use func(data []byte)) {
 			return
 		}
 		s.idle("")
-		s.outID, s.out = id, data
-		use(data)
+		s.outID, s.out, s.result = id, res.Stdout, res
+		if s.out == nil {
+			s.out = []byte{}
+		}
+		s.files.SetText(resultSummary(res))
+		use(s.out)
+	})
+}
+
+// resultSummary says what a result holds besides its standard output: why the run
+// ended when not ok, its standard error, and the files it left in /output.
+func resultSummary(r JobResult) string {
+	var lines []string
+	if r.Status != "" && r.Status != "ok" {
+		lines = append(lines, fmt.Sprintf("The run ended %s: %s.", r.Status, strings.TrimSuffix(r.Reason, ".")))
+	}
+	if len(r.Stderr) > 0 {
+		first, _, _ := strings.Cut(strings.ToValidUTF8(string(r.Stderr), "?"), "\n")
+		lines = append(lines, fmt.Sprintf("Standard error, %s bytes: %s", coins(uint64(len(r.Stderr))), first))
+	}
+	if len(r.Files) > 0 {
+		var names []string
+		for i, f := range r.Files {
+			if i == maxListedFiles {
+				names = append(names, fmt.Sprintf("and %d more", len(r.Files)-i))
+				break
+			}
+			names = append(names, fmt.Sprintf("%s (%s bytes)", f.Path, coins(uint64(f.Size))))
+		}
+		lines = append(lines, fmt.Sprintf("Output files (%d): %s. Save all… writes them to a folder.", len(r.Files), strings.Join(names, ", ")))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxListedFiles is how many of a result's files the pane names.
+const maxListedFiles = 8
+
+// onSaveAll writes the result as files into a new folder inside one the user picks.
+func (s *JobsPane) onSaveAll() {
+	id := s.selected
+	s.fetch(func([]byte) {
+		s.openFolder("Choose where to save the job's files", func(dir string) {
+			s.busy("Saving…")
+			var where string
+			s.run(func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				var err error
+				where, err = s.b.SaveJobResult(ctx, id, dir)
+				return err
+			}, func(err error) {
+				if err != nil {
+					s.idle("Not saved: " + err.Error())
+					return
+				}
+				s.idle(fmt.Sprintf("Saved stdout, stderr and %d output files to %s.", len(s.result.Files), where))
+			})
+		})
 	})
 }
 
