@@ -157,7 +157,12 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		bwg.Go(func() { r.buy(bctx) })
 		r.nemesis(ctx)
 		r.heal()
-		r.check(ctx)
+		if ctx.Err() != nil {
+			// Interrupted: no live checks, but a clean stop and the stores' checks.
+			r.find("interrupted %v into the run", r.h.Since().Round(time.Second))
+		} else {
+			r.check(ctx)
+		}
 		stopBuying()
 		bwg.Wait()
 		r.stopAll()
