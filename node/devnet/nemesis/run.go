@@ -353,6 +353,17 @@ func (r *runner) undo(f Fault) {
 // freeDisk frees the full-disk trustee's space and checks how it went: stopped with
 // a clear line, or still running; restarted if it stopped.
 func (r *runner) freeDisk(nd *node) {
+	if exited, _ := nd.Exit(); exited {
+		// As systemd's Restart=on-failure would: a start on the disk still full must
+		// fail as clearly, or run, and lose nothing.
+		r.readWAL(nd)
+		if err := nd.Start(); err != nil {
+			r.find("restart %s: %v", nd.Name, err)
+		}
+		stopped := waitFor(context.Background(), 15*time.Second, func() bool { exited, _ := nd.Exit(); return exited })
+		_, err := nd.Exit()
+		r.h.Event("disk", "%s restarted on the full disk: stopped again %v (%v)", nd.Name, stopped, err)
+	}
 	if err := r.c.free(); err != nil {
 		r.find("free the disk of %s: %v", nd.Name, err)
 	}
@@ -384,6 +395,9 @@ func (r *runner) heal() {
 	for _, px := range r.c.proxies {
 		px.Set(0, 0)
 	}
+	if r.c.tmpfs != "" {
+		r.c.free()
+	}
 	for _, nd := range r.c.nodes {
 		nd.Resume()
 		if !nd.Running() {
@@ -394,9 +408,6 @@ func (r *runner) heal() {
 				r.find("restart %s: %v", nd.Name, err)
 			}
 		}
-	}
-	if r.c.tmpfs != "" {
-		r.c.free()
 	}
 	r.h.Event("heal-all", "every fault healed")
 }
