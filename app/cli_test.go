@@ -83,6 +83,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"node", "--data", dir, "--recheck", "-1"}, 2, "--recheck -1: want a probability from 0 to 1"},
 		{[]string{"node", "--data", dir, "--recheck", "1.5"}, 2, "--recheck 1.5: want a probability from 0 to 1"},
 		{[]string{"node", "--data", dir, "--recheck", "NaN"}, 2, "want a probability from 0 to 1"},
+		{[]string{"node", "--data", dir, "--max-time", "2h"}, 2, "--max-time 2h0m0s: give whole milliseconds from 1s to 1h0m0s"},
+		{[]string{"node", "--data", dir, "--max-time", "0s"}, 2, "--max-time 0s"},
+		{[]string{"job", "run", "pi", "--data", dir, "--env", "A"}, 2, `--env: environment variable "A" is not NAME=value`},
+		{[]string{"job", "run", "pi", "--data", dir, "--time", "1500us"}, 2, "--time 1.5ms: give whole milliseconds"},
+		{[]string{"job", "run", "pi", "--data", dir, "--memory", "0"}, 2, "--memory 0: give 1 to 4096 MiB"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := Main(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), tc.want) {

@@ -24,11 +24,12 @@ import (
 // job and post the same digest; a provider that posts a wrong output is fined, and the
 // mediator's re-execution gives the honest providers' digest again (the same
 // standard output, standard error and output tree, byte for byte). A run that writes
-// past its /output cap ends limit with the cap in its reason, and is paid.
+// past its /output cap ends limit with the cap in its reason, and is paid. A deal
+// longer than any provider takes (--max-time) waits, saying so.
 func TestFilesEndToEnd(t *testing.T) {
 	tn := startMarketTrustees(t)
 	cache := t.TempDir()
-	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "1"}
+	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "1", "--max-time", "30s"}
 	var nodes []*marketNode
 	for i := range 4 {
 		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
@@ -209,6 +210,29 @@ func TestFilesEndToEnd(t *testing.T) {
 		dump()
 		t.Fatalf("capped run: %s, %+v, %v", capped.Outcome, res, err)
 	}
+
+	// A deal over every provider's advertised limit waits with the reason, and is
+	// withdrawn.
+	r, err = bc.RunJob(ctx, control.JobRequest{Template: "linestat", InputPath: in, MaxPrice: 80, Deadline: "2m",
+		MemoryMiB: 64, WallTimeMs: 60_000, OutputMax: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var long control.JobView
+	waitUntil(t, "the reason no provider takes a 60 s deal", func() bool {
+		long, err = bc.Job(ctx, r.ID)
+		return err == nil && long.Reason != ""
+	}, dump)
+	if long.Phase != "open" || long.Reason != "no provider that offers the memory runs a job for 60 s (the longest offered is 30 s)" {
+		t.Fatalf("a deal over the providers' limit: %s, %q", long.Phase, long.Reason)
+	}
+	if _, err := bc.CancelJob(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the long deal withdrawn", func() bool {
+		long, err = bc.Job(ctx, r.ID)
+		return err == nil && long.Outcome == "withdrawn"
+	}, dump)
 
 	// A provider that posts a wrong output is fined; the mediator's re-execution
 	// gives the honest digest.

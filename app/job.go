@@ -92,6 +92,20 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
 		return 2
 	}
+	// What run was given is checked before the node is asked anything.
+	var req control.JobRequest
+	var outDir string
+	if sub == "run" {
+		jobOut := *out
+		if bf.set() {
+			jobOut = "" // a batch's folder of results, which runBatch makes
+		}
+		var err error
+		if req, outDir, err = jobRequest(pos[0], *input, jobOut, jargs, env, *memory, *wall); err != nil {
+			fmt.Fprintln(stderr, "daoli job run:", err)
+			return 2
+		}
+	}
 	dir, err := c.dataDir()
 	if err != nil {
 		fmt.Fprintln(stderr, "daoli job:", err)
@@ -155,15 +169,6 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		}
 		printJob(stdout, j)
 		return 0
-	}
-	jobOut := *out
-	if bf.set() {
-		jobOut = "" // a batch's folder of results, which runBatch makes
-	}
-	req, outDir, err := jobRequest(pos[0], *input, jobOut, jargs, env, *memory, *wall)
-	if err != nil {
-		fmt.Fprintln(stderr, "daoli job run:", err)
-		return 2
 	}
 	if bf.set() {
 		req.MaxPrice, req.Deadline = *maxPrice, *deadline

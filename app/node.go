@@ -103,6 +103,7 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&mc.Price, "price", DefaultProviderPrice, "what this node asks per second of a deal's time limit, while sharing, for this run (without it: the price daoli share price or the Share screen saved, else the default)")
 	slots := fs.Uint("slots", 1, "deals this node runs at once while sharing, for this run (without it: the saved slots, else the default)")
 	recheck := fs.Float64("recheck", light.DefaultRecheck().Probability(), "probability of re-executing a bought job's result before paying (0 checks none, 1 checks every one)")
+	maxTime := fs.Duration("max-time", chain.MaxDealWallTimeMs*time.Millisecond, "the longest running-time cap of a deal this node takes while sharing, advertised with its registration")
 	fs.StringVar(&mc.CacheDir, "wasm-cache", "", "directory of compiled job modules (default: in the data directory); nodes of one user may share one")
 	var testFlags func() error
 	if nodeTestFlags != nil {
@@ -120,6 +121,11 @@ func cmdNode(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *maxTime < time.Second || *maxTime > chain.MaxDealWallTimeMs*time.Millisecond || *maxTime%time.Millisecond != 0 {
+		fmt.Fprintf(stderr, "daoli node: --max-time %v: give whole milliseconds from 1s to %v\n", *maxTime, chain.MaxDealWallTimeMs*time.Millisecond)
+		return 2
+	}
+	mc.Spec.MaxWallTimeMs = uint64(*maxTime / time.Millisecond)
 	if mc.Recheck = light.RecheckWith(*recheck); mc.Recheck.Validate() != nil {
 		fmt.Fprintf(stderr, "daoli node: --recheck %v: want a probability from 0 to 1\n", *recheck)
 		return 2

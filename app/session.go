@@ -148,7 +148,7 @@ func marketConfig(ctx context.Context, cfg SessionConfig) (*light.MarketConfig, 
 	if mc.Spec.Cores == 0 {
 		fp := capacity.DetectHardware(ctx, nil).Fingerprint()
 		mc.Spec = chain.ProviderSpec{CPUModel: truncateText(fp.CPU, chain.MaxLabel), Cores: uint32(max(fp.Cores, 1)),
-			MemoryMiB: uint64(max(fp.MemoryGiB, 1)) << 10}
+			MemoryMiB: uint64(max(fp.MemoryGiB, 1)) << 10, MaxWallTimeMs: mc.Spec.MaxWallTimeMs}
 		for _, g := range fp.GPUs[:min(len(fp.GPUs), chain.MaxGPUs)] {
 			mc.Spec.GPUs = append(mc.Spec.GPUs, truncateText(g, chain.MaxLabel))
 		}
