@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
@@ -71,6 +72,9 @@ type HostConfig struct {
 	// Metrics registers libp2p's Prometheus metrics. Off by default, so several hosts
 	// can live in one process (the embedded demo network) without clashing.
 	Metrics bool
+	// Bandwidth, when set, counts the bytes the host sends and receives, by peer and
+	// protocol (the load harness, docs/scale.md, reads each light node's traffic).
+	Bandwidth metrics.Reporter
 }
 
 // NewHost builds the libp2p host every Daoli node uses: TCP and QUIC, Noise, Yamux, the
@@ -161,6 +165,9 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 	}
 	if cfg.NATPortMap {
 		opts = append(opts, libp2p.NATPortMap())
+	}
+	if cfg.Bandwidth != nil {
+		opts = append(opts, libp2p.BandwidthReporter(cfg.Bandwidth))
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {

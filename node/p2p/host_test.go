@@ -10,6 +10,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
@@ -263,4 +264,41 @@ func TestPeerIDRemembered(t *testing.T) {
 	if n > peerIDsKept {
 		t.Fatalf("%d IDs remembered, at most %d", n, peerIDsKept)
 	}
+}
+
+// TestNewHostBandwidth: a host given a bandwidth reporter counts the bytes of a
+// request and its answer against the peer it exchanged them with.
+func TestNewHostBandwidth(t *testing.T) {
+	bw := metrics.NewBandwidthCounter()
+	ha, err := NewHost(HostConfig{Key: testKey(t, "bw a"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Bandwidth: bw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ha.Close() })
+	hb := newRealHost(t, "bw b", "/ip4/127.0.0.1/tcp/0", NewPenaltyBox(PenaltyConfig{}))
+	na, err := New(ha, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { na.Close() })
+	nb, err := New(hb, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nb.Close() })
+	if err := nb.Handle(nb.Protocols().Sync, echo); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	if err := na.Connect(ctx, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	req := []byte(strings.Repeat("x", 1000))
+	if _, err := na.Request(ctx, hb.ID(), na.Protocols().Sync, req); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the request and its answer counted", func() bool {
+		s := bw.GetBandwidthForPeer(hb.ID())
+		return s.TotalOut >= int64(len(req)) && s.TotalIn >= int64(len(req))
+	})
 }
