@@ -28,7 +28,7 @@ FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error p
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
-.PHONY: all build run test soak sim bench lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
+.PHONY: all build run test soak sim bench bench-scale lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
 
 all: build
 
@@ -102,6 +102,12 @@ fmt-check:
 # -p 1: one package at a time, so that no two packages measure on the same cores at once.
 bench: deps
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
+
+## bench-scale: the load harness (docs/scale.md): 4 and 16 daoli-trustee processes
+## against 100, 300 and 1,000 light nodes, one size at a time; SCALE_BENCH picks sizes
+SCALE_BENCH ?= Scale/
+bench-scale:
+	$(GO) test -run '^$$' -bench '$(SCALE_BENCH)' -benchtime 1x -timeout 3h -v ./node/devnet/scale
 
 ## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb), built
 ## as make build builds it; each figure is the median of the runs

@@ -1,0 +1,52 @@
+package scale
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestRun runs 50 light nodes (a fifth of them providers) against four daoli-trustee
+// processes for eight epochs, every node sending a transfer and proving its balance
+// every four epochs: every light node verifies every certified block of the window,
+// every transfer a trustee took arrives, every provider registers, and every figure
+// of the report was measured.
+func TestRun(t *testing.T) {
+	bin, err := Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const lights, epochs = 50, 8
+	r, err := Run(ctx, Options{Trustees: 4, Lights: lights, Providers: 0.2, Epochs: epochs, TxEvery: 4, ProofEvery: 4,
+		Dir: t.TempDir(), TrusteeBin: bin, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(r.Summary())
+	if err := r.Lost(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Deliveries != lights*epochs {
+		t.Fatalf("%d deliveries, want %d", r.Deliveries, lights*epochs)
+	}
+	if r.ProvidersWanted != 10 {
+		t.Fatalf("%d providers wanted, want 10", r.ProvidersWanted)
+	}
+	if r.Sent == 0 || r.Proofs == 0 || r.Tickets == 0 || r.BlockTxs == 0 {
+		t.Fatalf("no load: %d transfers, %d proofs, %d tickets, %d transactions in blocks", r.Sent, r.Proofs, r.Tickets, r.BlockTxs)
+	}
+	if len(r.Trustees) != 4 {
+		t.Fatalf("%d trustees measured", len(r.Trustees))
+	}
+	for i, ts := range r.Trustees {
+		if ts.CPU <= 0 || ts.RSS == 0 || ts.LightIO <= 0 || ts.Serving == 0 || ts.Peers < ts.Serving {
+			t.Fatalf("trustee %d: %+v", i, ts)
+		}
+	}
+	if r.LightBytesPerEpoch <= 0 || r.LightConns < 1 || r.LightCPUPerEpoch <= 0 || r.LightRSS == 0 {
+		t.Fatalf("light nodes: %.0f B/epoch, %.1f connections, %v CPU/epoch, %d B resident",
+			r.LightBytesPerEpoch, r.LightConns, r.LightCPUPerEpoch, r.LightRSS)
+	}
+}
