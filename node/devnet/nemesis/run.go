@@ -67,6 +67,12 @@ func (c *Config) defaults() error {
 	if c.Dir == "" {
 		return fmt.Errorf("%w: no directory", ErrBadConfig)
 	}
+	// Absolute: the trustees' configurations are rewritten with the paths they were
+	// loaded with, which a relative directory would double.
+	var err error
+	if c.Dir, err = filepath.Abs(c.Dir); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
 	return nil
 }
 
