@@ -7,9 +7,70 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
+
+var (
+	buildOnce sync.Once
+	built     Binaries
+	buildErr  error
+)
+
+// testBinaries builds the binaries once for the package's tests.
+func testBinaries(t *testing.T) Binaries {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nemesis-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built, buildErr = Build(dir)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+// TestMain removes the binaries testBinaries built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.Trustee != "" {
+		os.RemoveAll(filepath.Dir(built.Trustee))
+	}
+	os.Exit(code)
+}
+
+// TestDeadAtStart: a trustee that exits at once is reported with its last words, at
+// once, not after the start's three minutes; and nothing of the run is left.
+func TestDeadAtStart(t *testing.T) {
+	if err := CheckPrivileges(); err != nil {
+		t.Fatalf("%v: run the node tests as root (CI does), or leave this package out", err)
+	}
+	bins := testBinaries(t)
+	broken := filepath.Join(t.TempDir(), "daoli-trustee")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho no key here >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bins.Trustee = broken
+	begin := time.Now()
+	res, err := Run(context.Background(), Config{Trustees: 4, Lights: 1, Seed: 1, Duration: time.Minute, Dir: t.TempDir(), Bins: bins, DiskTrustee: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || !strings.Contains(res.Findings[0], "exited at the start (exit status 3): no key here") {
+		t.Fatalf("findings %q", res.Findings)
+	}
+	if d := time.Since(begin); d > 2*time.Minute {
+		t.Fatalf("reported after %v", d)
+	}
+	if left := Leftovers(res.NetID); len(left) > 0 {
+		t.Fatalf("left after the teardown: %s", strings.Join(left, ", "))
+	}
+}
 
 // testSeed is the schedule `make test` runs: its 100 s hold one fault of each kind.
 const testSeed = 7
@@ -30,10 +91,7 @@ func TestNemesis(t *testing.T) {
 	if dir == "" {
 		dir = filepath.Join(tmp, "run")
 	}
-	bins, err := Build(filepath.Join(tmp, "bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bins := testBinaries(t)
 	cfg := Config{Trustees: 4, Lights: 3, Seed: testSeed, Duration: 100 * time.Second, Dir: dir, Bins: bins,
 		Skew: true, DiskTrustee: 1, Logf: t.Logf}
 	res, err := Run(context.Background(), cfg)

@@ -243,7 +243,14 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 
 // waitStarted waits until every node is at height 3 or more.
 func (r *runner) waitStarted(ctx context.Context) error {
+	var dead error
 	ok := waitFor(ctx, 3*time.Minute, func() bool {
+		for _, nd := range r.c.nodes {
+			if exited, err := nd.Exit(); exited {
+				dead = fmt.Errorf("%s exited at the start (%v): %s", nd.Name, err, lastLine(nd.Log()))
+				return true
+			}
+		}
 		for _, nd := range r.c.nodes {
 			if h, _ := r.c.height(nd); h < 3 {
 				return false
@@ -251,6 +258,9 @@ func (r *runner) waitStarted(ctx context.Context) error {
 		}
 		return true
 	})
+	if dead != nil {
+		return dead
+	}
 	if !ok {
 		return fmt.Errorf("the network did not start: not every node at height 3 within 3 minutes")
 	}
