@@ -27,10 +27,10 @@ var jobTemplates = []ui.JobTemplate{
 		DefaultArgs: []string{"1000000"}, TakesInput: true, OutputKind: "text"},
 	{Name: "wordcount", Title: "Word count", Description: "Counts the words of a text file and prints the most frequent ones. Argument: how many to print.",
 		DefaultArgs: []string{"20"}, TakesInput: true, NeedsInput: true, OutputKind: "text"},
-	{Name: "linestat", Title: "Line statistics (C)", Description: "Counts the lines, words and bytes of a file and checksums it with CRC-32. Built from C with wasi-libc.",
-		TakesInput: true, NeedsInput: true, OutputKind: "text"},
-	{Name: "sortuniq", Title: "Sort and count lines (Rust)", Description: "Lists the distinct lines of a file with how often each occurs. Argument: how many to print. Built from Rust.",
-		DefaultArgs: []string{"20"}, TakesInput: true, NeedsInput: true, OutputKind: "text"},
+	{Name: "linestat", Title: "Line statistics (C)", Description: "Counts the lines, words and bytes of a file, or of every file of a folder, and checksums each with CRC-32; writes NAME.stat for each and summary.txt. Built from C with wasi-libc.",
+		TakesInput: true, NeedsInput: true, OutputKind: "files"},
+	{Name: "sortuniq", Title: "Sort and count lines (Rust)", Description: "Lists the distinct lines of a file, or of every file of a folder, with how often each occurs; writes each file's counted lines and index.txt. Argument: how many to print. Built from Rust.",
+		DefaultArgs: []string{"20"}, TakesInput: true, NeedsInput: true, OutputKind: "files"},
 }
 
 func (b *uiBackend) JobTemplates() []ui.JobTemplate { return slices.Clone(jobTemplates) }

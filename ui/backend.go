@@ -110,7 +110,7 @@ type JobTemplate struct {
 	DefaultArgs []string
 	TakesInput  bool   // it reads an input file when given one
 	NeedsInput  bool   // it works on an input file and has nothing to do without one
-	OutputKind  string // "png" or "text"
+	OutputKind  string // "png", "text", or "files" (text, and files in /output)
 }
 
 // JobRequest is a job to buy.

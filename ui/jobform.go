@@ -184,8 +184,11 @@ func (s *JobForm) onKind(choice string) {
 	switch {
 	case ok:
 		what := "Its output is text."
-		if t.OutputKind == "png" {
+		switch t.OutputKind {
+		case "png":
 			what = "Its output is a PNG image."
+		case "files":
+			what = "Its output is text and files: View output lists them, Save all… saves them."
 		}
 		s.about.SetText(strings.TrimSpace(t.Description + " " + what))
 		s.args.SetText(strings.Join(t.DefaultArgs, " "))
