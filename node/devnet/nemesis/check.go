@@ -102,7 +102,7 @@ func (r *runner) check(ctx context.Context) {
 	goal := top + 3
 	if !waitFor(ctx, bound+time.Minute, func() bool {
 		for _, nd := range r.c.nodes {
-			if h, _ := r.c.height(nd); h < goal {
+			if h, _, _ := r.c.height(nd); h < goal {
 				return false
 			}
 		}
@@ -110,7 +110,7 @@ func (r *runner) check(ctx context.Context) {
 	}) {
 		var behind []string
 		for _, nd := range r.c.nodes {
-			if h, _ := r.c.height(nd); h < goal {
+			if h, _, _ := r.c.height(nd); h < goal {
 				behind = append(behind, fmt.Sprintf("%s at %d", nd.Name, h))
 			}
 		}

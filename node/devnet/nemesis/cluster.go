@@ -213,17 +213,22 @@ func (c *cluster) teardown() error {
 	return errors.Join(errs...)
 }
 
-// heights reads a node's height and tip: a trustee's from its metrics, a light node's
-// from its control API; -1 when it does not answer in time.
-func (c *cluster) height(nd *node) (int64, string) {
+// height reads a node's height and tip, and a light node's clock rate: a trustee's
+// from its metrics, a light node's from its control API; height -1 when the node does
+// not answer in time.
+func (c *cluster) height(nd *node) (int64, string, float64) {
 	if nd.trustee {
-		return trusteeHeight(nd.metrics), ""
+		return trusteeHeight(nd.metrics), "", 0
 	}
 	s, ok := lightStatus(nd.dir, 2*time.Second)
 	if !ok {
-		return -1, ""
+		return -1, "", 0
 	}
-	return int64(s.Height), s.Tip.Short()
+	var rate float64
+	if s.CycleBlocks >= 2 && s.GlobalCycle > 0 {
+		rate = float64(s.PrivateCycle) / float64(s.GlobalCycle)
+	}
+	return int64(s.Height), s.Tip.Short(), rate
 }
 
 var httpClient = &http.Client{Timeout: 2 * time.Second}

@@ -18,6 +18,9 @@ type Record struct {
 	Height int64   `json:"height,omitempty"`
 	Tip    string  `json:"tip,omitempty"`
 	Down   bool    `json:"down,omitempty"` // the node did not answer
+	// Rate is a light node's clock rate as its clock line shows it (private cycle /
+	// global cycle), 0 before it has two live blocks.
+	Rate float64 `json:"rate,omitempty"`
 }
 
 // History is the record of a run, written as it happens.
@@ -50,9 +53,10 @@ func (h *History) Event(event, format string, a ...any) {
 	h.add(Record{Event: event, Detail: fmt.Sprintf(format, a...)})
 }
 
-// Sample records a node's height and tip; height -1: the node did not answer.
-func (h *History) Sample(node string, height int64, tip string) {
-	h.add(Record{Node: node, Height: height, Tip: tip, Down: height < 0})
+// Sample records a node's height, tip and clock rate; height -1: the node did not
+// answer.
+func (h *History) Sample(node string, height int64, tip string, rate float64) {
+	h.add(Record{Node: node, Height: height, Tip: tip, Down: height < 0, Rate: rate})
 }
 
 // Records is a copy of the history so far.
@@ -116,6 +120,9 @@ func (r Record) String() string {
 	}
 	if r.Down {
 		return fmt.Sprintf("%8.3fs %s down", r.T, r.Node)
+	}
+	if r.Rate != 0 {
+		return fmt.Sprintf("%8.3fs %s at %d %s, clock rate %.3f", r.T, r.Node, r.Height, r.Tip, r.Rate)
 	}
 	return fmt.Sprintf("%8.3fs %s at %d %s", r.T, r.Node, r.Height, r.Tip)
 }

@@ -215,8 +215,8 @@ func (r *runner) sample(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, nd := range r.c.nodes {
-			h, tip := r.c.height(nd)
-			r.h.Sample(nd.Name, h, tip)
+			h, tip, rate := r.c.height(nd)
+			r.h.Sample(nd.Name, h, tip, rate)
 		}
 		select {
 		case <-ctx.Done():
@@ -252,7 +252,7 @@ func (r *runner) waitStarted(ctx context.Context) error {
 			}
 		}
 		for _, nd := range r.c.nodes {
-			if h, _ := r.c.height(nd); h < 3 {
+			if h, _, _ := r.c.height(nd); h < 3 {
 				return false
 			}
 		}
