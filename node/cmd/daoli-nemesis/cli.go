@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "output directory (default: a new one in the system's temporary directory)")
 	bins := fs.String("bin", "", "directory holding daoli-trustee and daoli built with -tags nemesis (default: build them)")
 	epochs := fs.Int("recover-epochs", 60, "epochs after the last heal within which blocks must certify again and light nodes catch up")
+	clean := fs.Bool("clean", false, "remove what runs killed before their teardown left (namespaces and their processes, links, tmpfs mounts), then exit; only while no run is going")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -53,6 +54,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := nemesis.CheckPrivileges(); err != nil {
 		fmt.Fprintln(stderr, "daoli-nemesis:", err)
 		return 1
+	}
+	if *clean {
+		done, err := nemesis.CleanAll()
+		for _, d := range done {
+			fmt.Fprintln(stdout, "removed", d)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "daoli-nemesis:", err)
+			return 1
+		}
+		return 0
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "daoli-nemesis-")

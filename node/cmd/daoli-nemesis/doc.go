@@ -6,4 +6,5 @@
 //
 // It prints the one-screen summary, leaves history.jsonl, summary.txt and the logs in
 // --dir, and exits 1 when a property broke; the same seed replays the schedule.
+// `daoli-nemesis --clean` removes what a run killed before its teardown left behind.
 package main

@@ -72,6 +72,48 @@ func TestDeadAtStart(t *testing.T) {
 	}
 }
 
+// TestCleanAll: what a run killed before its teardown leaves — a namespace with a
+// process in it, its veth, the bridge — CleanAll removes, process included.
+func TestCleanAll(t *testing.T) {
+	if err := CheckPrivileges(); err != nil {
+		t.Fatalf("%v: run the node tests as root (CI does), or leave this package out", err)
+	}
+	const id = "beef"
+	n, err := NewNet(id, 251)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := n.AddHost("x")
+	if err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	sleeper := h.Command("sleep", "600")
+	if err := sleeper.Start(); err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	done, err := CleanAll(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := Leftovers(id); len(left) > 0 {
+		t.Fatalf("left after CleanAll: %s (removed %s)", strings.Join(left, ", "), strings.Join(done, ", "))
+	}
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		sleeper.Process.Kill()
+		t.Fatal("the namespace's process still runs")
+	}
+	// The veth goes with its namespace, or is removed after it.
+	if got := strings.Join(done, ","); !strings.Contains(got, "namespace nmbeef-0") || !strings.Contains(got, "link nmbbeef") {
+		t.Fatalf("removed %q, want the namespace and the bridge", done)
+	}
+}
+
 // testSeed is the schedule `make test` runs: its 100 s hold one fault of each kind.
 const testSeed = 7
 

@@ -196,3 +196,110 @@ func (n *Net) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// CleanAll removes what any run left behind when it could not tear down (a harness
+// killed with SIGKILL, a test binary stopped at its timeout): every process in a
+// namespace named nm<id>-<n>, those namespaces, the links nmb<id> and nmv<id>-<n>, and
+// the tmpfs mounts named "nemesis". It returns what it removed. Runs in progress are
+// removed too: call it only when none is. Given ids, it removes only those runs'
+// namespaces and links (and no mounts).
+func CleanAll(ids ...string) ([]string, error) {
+	if err := CheckPrivileges(); err != nil {
+		return nil, err
+	}
+	var done []string
+	var errs []error
+	if out, err := exec.Command("ip", "netns", "list").Output(); err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || !isRunName(f[0], "nm", true) || !wanted(f[0], "nm", ids) {
+				continue
+			}
+			if pids, err := exec.Command("ip", "netns", "pids", f[0]).Output(); err == nil {
+				for _, p := range strings.Fields(string(pids)) {
+					run("kill", "-KILL", p)
+				}
+			}
+			if err := run("ip", "netns", "del", f[0]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			done = append(done, "namespace "+f[0])
+		}
+	}
+	if out, err := exec.Command("ip", "-o", "link", "show").Output(); err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			if (isRunName(name, "nmb", false) && wanted(name, "nmb", ids)) || (isRunName(name, "nmv", true) && wanted(name, "nmv", ids)) {
+				if err := run("ip", "link", "del", name); err != nil {
+					// A veth goes with its namespace, which the kernel may only just
+					// have got round to.
+					if exec.Command("ip", "link", "show", name).Run() == nil {
+						errs = append(errs, err)
+					}
+					continue
+				}
+				done = append(done, "link "+name)
+			}
+		}
+	}
+	if mounts, err := os.ReadFile("/proc/self/mounts"); err == nil && len(ids) == 0 {
+		for _, line := range strings.Split(string(mounts), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 3 && f[0] == "nemesis" && f[2] == "tmpfs" {
+				if err := run("umount", f[1]); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				done = append(done, "mount "+f[1])
+			}
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+// wanted reports whether the run name (prefix, then the id) is of one of ids; any
+// with none.
+func wanted(name, prefix string, ids []string) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if strings.HasPrefix(name, prefix+id) {
+			return true
+		}
+	}
+	return false
+}
+
+// isRunName reports whether name is prefix, a run id of four hex digits and, with
+// indexed, "-" and a number: the names NewNet and AddHost give.
+func isRunName(name, prefix string, indexed bool) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok || len(rest) < 4 {
+		return false
+	}
+	for _, c := range rest[:4] {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	rest = rest[4:]
+	if !indexed {
+		return rest == ""
+	}
+	n, ok := strings.CutPrefix(rest, "-")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

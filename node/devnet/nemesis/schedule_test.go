@@ -104,3 +104,25 @@ func TestDrops(t *testing.T) {
 		}
 	}
 }
+
+// TestRunNames: CleanAll touches only names a run gives.
+func TestRunNames(t *testing.T) {
+	for _, c := range []struct {
+		name, prefix string
+		indexed, want bool
+	}{
+		{"nm0181-5", "nm", true, true},
+		{"nmv0181-12", "nmv", true, true},
+		{"nmb0181", "nmb", false, true},
+		{"nmb0181x", "nmb", false, false},
+		{"nm0181", "nm", true, false},
+		{"nm0181-", "nm", true, false},
+		{"nmzz81-1", "nm", true, false},
+		{"eth0", "nm", true, false},
+		{"nmb", "nmb", false, false},
+	} {
+		if got := isRunName(c.name, c.prefix, c.indexed); got != c.want {
+			t.Errorf("isRunName(%q, %q, %v) = %v", c.name, c.prefix, c.indexed, got)
+		}
+	}
+}
