@@ -108,7 +108,7 @@ func TestDrops(t *testing.T) {
 // TestRunNames: CleanAll touches only names a run gives.
 func TestRunNames(t *testing.T) {
 	for _, c := range []struct {
-		name, prefix string
+		name, prefix  string
 		indexed, want bool
 	}{
 		{"nm0181-5", "nm", true, true},
