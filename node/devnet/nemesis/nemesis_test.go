@@ -159,6 +159,9 @@ func TestNemesis(t *testing.T) {
 	if len(res.Findings) > 0 {
 		t.Fatalf("%d properties broke (history and logs in %s)", len(res.Findings), dir)
 	}
+	if res.JobsPaid == 0 {
+		t.Fatalf("the buyer paid for no job (history in %s)", dir)
+	}
 	recs, err := ReadHistory(filepath.Join(dir, "history.jsonl"))
 	if err != nil {
 		t.Fatal(err)

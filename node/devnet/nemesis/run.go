@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -105,6 +106,7 @@ type Result struct {
 	NetID    string // names the run's namespaces and links (Leftovers)
 	Faults   []Fault
 	Findings []string // every property found broken; none when the run held
+	JobsPaid int      // jobs the buyer bought and paid for
 	Summary  string
 	Dir      string
 }
@@ -139,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := c.setup(hex.EncodeToString(idb[:])); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	r := &runner{c: c, h: hist, signed: map[int]*signedLog{}, diskBefore: -1}
+	r := &runner{c: c, h: hist, signed: map[int]*signedLog{}, diskBefore: -1, buys: map[string]int{}}
 	for _, nd := range c.trustees() {
 		r.signed[nd.index] = newSignedLog()
 	}
@@ -176,6 +178,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	stopSampling()
 	wg.Wait()
+	r.mu.Lock()
+	res.JobsPaid = r.buys["paid"]
+	r.mu.Unlock()
 	res.Summary = r.summary()
 	if err := os.WriteFile(filepath.Join(cfg.Dir, "summary.txt"), []byte(res.Summary), 0o644); err != nil {
 		return res, err
@@ -447,7 +452,7 @@ func (r *runner) readWAL(nd *node) {
 // buy has the last light node buy a job whenever it can pay for one.
 func (r *runner) buy(ctx context.Context) {
 	buyer := r.c.lights()[len(r.c.lights())-1]
-	r.buys = map[string]int{}
+	jobs := 0
 	for ctx.Err() == nil {
 		s, ok := lightStatus(buyer.dir, 2*time.Second)
 		if !ok || s.Balance < 400 {
@@ -459,8 +464,11 @@ func (r *runner) buy(ctx context.Context) {
 			continue
 		}
 		jctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		jobs++
+		// A folder of its own for each job's output: daoli job run refuses one that
+		// holds something.
 		cmd := exec.CommandContext(jctx, r.c.cfg.Bins.Daoli, "job", "run", "pi", "--arg", "2000", "--max-price", "150", "--deadline", "60s",
-			"--out", filepath.Join(r.c.cfg.Dir, "job.out"), "--data", buyer.dir)
+			"--out", filepath.Join(r.c.cfg.Dir, "jobs", strconv.Itoa(jobs)), "--data", buyer.dir)
 		cmd.Env = append(os.Environ(), "DAOLI_PASSPHRASE="+passphrase)
 		out, err := cmd.CombinedOutput()
 		cancel()
