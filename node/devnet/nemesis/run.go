@@ -453,6 +453,10 @@ func (r *runner) readWAL(nd *node) {
 func (r *runner) buy(ctx context.Context) {
 	buyer := r.c.lights()[len(r.c.lights())-1]
 	jobs := 0
+	if err := os.MkdirAll(filepath.Join(r.c.cfg.Dir, "jobs"), 0o755); err != nil {
+		r.find("jobs folder: %v", err)
+		return
+	}
 	for ctx.Err() == nil {
 		s, ok := lightStatus(buyer.dir, 2*time.Second)
 		if !ok || s.Balance < 400 {
