@@ -60,8 +60,8 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 // marketTxs has one valid transaction of every compute-market kind.
 func marketTxs(k *keys.Key) []*Tx {
 	bodies := []Body{
-		&ProviderRegister{Spec: ProviderSpec{CPUModel: "x86", Cores: 8, MemoryMiB: 16384, GPUs: []string{"gpu0"}, Score: 9}, Executors: []string{"wasm"}, Price: 3},
-		&DealOpen{Module: Hash{1}, Input: Hash{2}, Args: []string{"-n", "3"}, Limits: DealLimits{MemoryMiB: 64, WallTimeMs: 1000, OutputMax: 1 << 20}, MaxPrice: 50, BuyerDeposit: 5, Deadline: 9, Mediators: []keys.PublicKey{k.Public()}},
+		&ProviderRegister{Spec: ProviderSpec{CPUModel: "x86", Cores: 8, MemoryMiB: 16384, GPUs: []string{"gpu0"}, Score: 9, MaxWallTimeMs: 60_000}, Executors: []string{"wasm"}, Price: 3},
+		&DealOpen{Module: Hash{1}, Input: Hash{2}, InputTree: true, Args: []string{"-n", "3"}, Env: []string{"LANG=C"}, Limits: DealLimits{MemoryMiB: 64, WallTimeMs: 1000, OutputMax: 1 << 20, OutputFiles: 100}, MaxPrice: 50, BuyerDeposit: 5, Deadline: 9, Mediators: []keys.PublicKey{k.Public()}},
 		&DealAccept{Deal: Hash{3}, Deposit: 5},
 		&ResultPost{Deal: Hash{3}, Output: Hash{4}, Status: StatusOK},
 		&ResultAccept{Deal: Hash{3}},
