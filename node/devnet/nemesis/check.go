@@ -118,10 +118,19 @@ func (r *runner) check(ctx context.Context) {
 	} else {
 		r.h.Event("caught-up", "every node at height %d or more, %v after the last heal", goal, time.Since(healed).Round(time.Millisecond))
 	}
+	r.ticketsAfterHeal(ctx)
+	// The buyer buys on through the checks; by now it must have paid for a job, or
+	// pay for one soon.
+	if !waitFor(ctx, 3*time.Minute, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.buys["paid"] > 0
+	}) {
+		r.find("the buyer paid for no job, through the faults and 3 minutes after the heal")
+	}
 	for _, nd := range r.c.lights() {
 		r.reconcile(ctx, nd)
 	}
-	r.ticketsAfterHeal(ctx)
 }
 
 // reconcile checks that a light node's ledger up to its proven balance's height sums
