@@ -15,16 +15,19 @@ import (
 var _ ui.BatchBackend = (*uiBackend)(nil)
 
 // RunBatch buys a batch through the same path as `daoli job run --each/--tasks`: the
-// job's terms from jobOrder.spec, one task per matching file of the folder or per
-// index.
+// job's terms from jobOrder.spec, one task per matching file or folder of the folder,
+// or per index (each reading the job's input, if it has one).
 func (b *uiBackend) RunBatch(ctx context.Context, req ui.BatchRequest) (string, error) {
 	j := req.Job
-	if len(j.Env) > 0 {
-		// A batch's record (node/batch) keeps its deals' terms, not an environment.
-		return "", fmt.Errorf("%w: a batch runs without an environment; clear Environment, or run one job", ErrJobRequest)
+	o := jobOrder{Template: j.Template, Module: j.Module, Input: j.Input, Args: j.Args, Env: j.Env, MaxPrice: j.MaxPrice, Deadline: j.Deadline,
+		Limits: chain.DealLimits{MemoryMiB: j.MemoryMiB, WallTimeMs: uint64(j.WallTime / time.Millisecond), OutputFiles: DefaultJobOutputFiles}}
+	if j.InputDir != "" && req.Folder == "" {
+		var err error
+		if o.Input, o.InputTree, err = ReadInput(j.InputDir); err != nil {
+			return "", err
+		}
 	}
-	spec, err := jobOrder{Template: j.Template, Module: j.Module, Args: j.Args, MaxPrice: j.MaxPrice, Deadline: j.Deadline,
-		Limits: chain.DealLimits{MemoryMiB: j.MemoryMiB, WallTimeMs: uint64(j.WallTime / time.Millisecond)}}.spec(b.s.Node.Params())
+	spec, err := o.spec(b.s.Node.Params())
 	if err != nil {
 		return "", err
 	}

@@ -3,14 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/light"
-	"github.com/daolicloud/daoli/node/market/terms"
 )
 
 var _ control.Batcher = jobDesk{}
@@ -36,9 +34,9 @@ func (d jobDesk) RunBatch(ctx context.Context, req control.BatchRequest) (chain.
 	return d.node.OpenBatch(ctx, bs)
 }
 
-// batchSpec makes the batch of job, one task per file of inputs (read here), or n
-// tasks without input; batch.TaskPlaceholder in the job's arguments becomes each
-// task's index.
+// batchSpec makes the batch of job, one task per path of inputs (a file, or a folder
+// packed as the task's /input; read here), or n tasks each reading job's input;
+// batch.TaskPlaceholder in the job's arguments becomes each task's index.
 func batchSpec(job light.JobSpec, name string, inputs []string, n, attempts int) (light.BatchSpec, error) {
 	bs := light.BatchSpec{Name: name, Job: job, Attempts: attempts}
 	names := make([]string, n)
@@ -52,37 +50,16 @@ func batchSpec(job light.JobSpec, name string, inputs []string, n, attempts int)
 		return bs, err
 	}
 	for i, name := range names {
-		t := light.TaskSpec{Name: name, Args: batch.Args(job.Args, i)}
+		t := light.TaskSpec{Name: name, Input: job.Input, InputTree: job.InputTree, Args: batch.Args(job.Args, i)}
 		if len(inputs) > 0 {
-			data, err := readInput(inputs[i])
-			if err != nil {
+			var err error
+			if t.Input, t.InputTree, err = ReadInput(inputs[i]); err != nil {
 				return bs, err
 			}
-			t.Input = data
 		}
 		bs.Tasks = append(bs.Tasks, t)
 	}
 	return bs, nil
-}
-
-// readInput reads one task's input file, refusing one over the content store's blob
-// limit before reading it whole.
-func readInput(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read the input: %w", ErrJobRequest, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: input %s is not a file", ErrJobRequest, path)
-	}
-	if st.Size() > terms.MaxBlob {
-		return nil, fmt.Errorf("%w: input %s is %d bytes, over the limit of %d", ErrJobRequest, path, st.Size(), terms.MaxBlob)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read the input: %w", ErrJobRequest, err)
-	}
-	return data, nil
 }
 
 func (d jobDesk) Batches() []light.BatchStatus { return d.node.Batches() }

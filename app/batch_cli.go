@@ -24,8 +24,8 @@ type batchFlags struct {
 }
 
 func (b *batchFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.each, "each", "", "run one task per file matching this pattern (quote it: 'DIR/*.png'); the file is the task's input")
-	fs.IntVar(&b.tasks, "tasks", 0, fmt.Sprintf("run this many tasks (1 to %d); %s in an --arg becomes each task's index, from 0", batch.MaxTasks, batch.TaskPlaceholder))
+	fs.StringVar(&b.each, "each", "", "run one task per file or folder matching this pattern (quote it: 'DIR/*.png'); it is the task's input")
+	fs.IntVar(&b.tasks, "tasks", 0, fmt.Sprintf("run this many tasks (1 to %d), each reading --in if given; %s in an --arg becomes each task's index, from 0", batch.MaxTasks, batch.TaskPlaceholder))
 	fs.IntVar(&b.attempts, "attempts", 0, fmt.Sprintf("deals a batch's task gets at most before it counts as failed (default %d)", batch.DefaultAttempts))
 }
 
@@ -41,8 +41,8 @@ func (b *batchFlags) check(input string) error {
 		return nil
 	case b.each != "" && b.tasks != 0:
 		return fmt.Errorf("give --each or --tasks, not both")
-	case input != "":
-		return fmt.Errorf("a batch takes its inputs from --each, not --input")
+	case input != "" && b.each != "":
+		return fmt.Errorf("--each gives each task its input; give no --in")
 	case b.attempts < 0 || b.attempts > batch.MaxAttempts:
 		return fmt.Errorf("--attempts %d: give 1 to %d", b.attempts, batch.MaxAttempts)
 	case b.each == "":
@@ -56,8 +56,8 @@ func (b *batchFlags) check(input string) error {
 		return fmt.Errorf("--each %q: %w", b.each, err)
 	}
 	for _, m := range matches {
-		if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() {
-			continue // a folder or a broken link is no task's input
+		if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() && !st.IsDir() {
+			continue // a broken link or a device is no task's input
 		}
 		abs, err := filepath.Abs(m)
 		if err != nil {

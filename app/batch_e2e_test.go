@@ -125,6 +125,9 @@ func TestBatchEndToEnd(t *testing.T) {
 		if want := fmt.Sprintf("\n%d %d %d ", i+1, i+1, 5*(i+1)); err != nil || !strings.Contains(string(got), want) {
 			t.Fatalf("part%d.txt/stdout: %q, %v; want its counts %q", i, got, err, want)
 		}
+		if _, err := os.Stat(filepath.Join(out, fmt.Sprintf("part%d.txt", i), "stderr")); err != nil {
+			t.Fatalf("part%d.txt/stderr: %v", i, err)
+		}
 	}
 	var show, list bytes.Buffer
 	if code := Main([]string{"job", "show", r.ID.Short(), "--data", buyer.dir}, &show, &show); code != 0 || !strings.Contains(show.String(), v.Line) ||

@@ -26,7 +26,7 @@ import (
 func TestBatchCommandLineErrors(t *testing.T) {
 	dir := t.TempDir()
 	empty := t.TempDir()
-	if err := os.Mkdir(filepath.Join(empty, "sub.png"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(empty, "sub.jpg"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	in := filepath.Join(t.TempDir(), "in.txt")
@@ -39,12 +39,13 @@ func TestBatchCommandLineErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--each", filepath.Join(empty, "*.png")}, "matches no file"},
+		{[]string{"--each", filepath.Join(empty, "*.png", "x")}, "matches no file"},
 		{[]string{"--each", filepath.Join(empty, "[")}, "syntax error in pattern"},
 		{[]string{"--tasks", "0", "--attempts", "2"}, "--attempts is for a batch"},
 		{[]string{"--tasks", "-3"}, "--tasks -3: give 1 to 1000"},
 		{[]string{"--tasks", "1001"}, "--tasks 1001: give 1 to 1000"},
 		{[]string{"--tasks", "2", "--each", in}, "not both"},
-		{[]string{"--tasks", "2", "--input", in}, "not --input"},
+		{[]string{"--each", in, "--in", in}, "give no --in"},
 		{[]string{"--tasks", "2", "--attempts", "11"}, "--attempts 11: give 1 to 10"},
 	} {
 		var out, errOut bytes.Buffer
@@ -87,8 +88,14 @@ func TestBatchSpec(t *testing.T) {
 	if _, err := batchSpec(job, "pi", []string{filepath.Join(dir, "gone.txt")}, 0, 0); err == nil {
 		t.Fatal("a missing input file accepted")
 	}
-	if _, err := batchSpec(job, "pi", []string{dir}, 0, 0); err == nil {
-		t.Fatal("a folder accepted as an input file")
+	folder, err := batchSpec(job, "pi", []string{dir}, 0, 0)
+	if err != nil || len(folder.Tasks) != 1 || !folder.Tasks[0].InputTree || len(folder.Tasks[0].Input) == 0 {
+		t.Fatalf("a folder as a task's input: %+v, %v", folder.Tasks, err)
+	}
+	shared := job
+	shared.Input = []byte("the same for all")
+	if bs, err := batchSpec(shared, "pi", nil, 3, 0); err != nil || string(bs.Tasks[2].Input) != "the same for all" || bs.Tasks[2].InputTree {
+		t.Fatalf("tasks sharing the job's input: %+v, %v", bs.Tasks, err)
 	}
 }
 
@@ -105,8 +112,14 @@ func (*cliNode) Summary(time.Time) (light.Summary, error)       { return light.S
 func (*cliNode) Jobs() []light.Job                              { return nil }
 func (*cliNode) JobByID(chain.Hash) (light.Job, bool)           { return light.Job{}, false }
 func (*cliNode) CancelJob(context.Context, chain.Hash) error    { return light.ErrNoDeal }
-func (*cliNode) JobResult(context.Context, chain.Hash) (market.Outputs, error) {
-	return market.Outputs{}, light.ErrNoDeal
+func (n *cliNode) JobOutput(ctx context.Context, id chain.Hash) ([]byte, error) {
+	o, err := n.JobResult(ctx, id)
+	return o.Stdout, err
+}
+func (*cliNode) JobResult(_ context.Context, id chain.Hash) (market.Outputs, error) {
+	o := market.Outputs{Stdout: []byte(fmt.Sprintf("output %d\n", id[0]))}
+	o.Result.Stderr = []byte("stderr\n")
+	return o, nil
 }
 func (*cliNode) RunJob(context.Context, control.JobRequest) (chain.Hash, error) {
 	return chain.Hash{}, errors.New("not a batch")
@@ -132,9 +145,6 @@ func (n *cliNode) BatchByID(id chain.Hash) (light.BatchStatus, bool) {
 	return light.BatchStatus{Batch: n.batch()}, id == chain.Hash{0xba}
 }
 func (*cliNode) CancelBatch(chain.Hash) error { return nil }
-func (*cliNode) JobOutput(_ context.Context, id chain.Hash) ([]byte, error) {
-	return []byte(fmt.Sprintf("output %d\n", id[0])), nil
-}
 
 // TestBatchCommandLine: daoli job run --tasks asks the node for the batch, prints its
 // progress line, writes one folder per task with a result, and exits 1 when a task
@@ -161,6 +171,9 @@ func TestBatchCommandLine(t *testing.T) {
 		got, err := os.ReadFile(filepath.Join(out, fmt.Sprintf("task-%d", i), "stdout"))
 		if err != nil || string(got) != fmt.Sprintf("output %d\n", i+1) {
 			t.Fatalf("task-%d/stdout: %q, %v", i, got, err)
+		}
+		if got, err := os.ReadFile(filepath.Join(out, fmt.Sprintf("task-%d", i), "stderr")); err != nil || string(got) != "stderr\n" {
+			t.Fatalf("task-%d/stderr: %q, %v", i, got, err)
 		}
 	}
 	stdout.Reset()

@@ -51,8 +51,9 @@ type Batch struct {
 	Limits       chain.DealLimits
 	MaxPrice     uint64
 	BuyerDeposit uint64
-	Deadline     uint64 // epochs each deal has for its result
-	Attempts     uint32 // deals a task gets at most
+	Deadline     uint64   // epochs each deal has for its result
+	Env          []string // NAME=value, every task's environment
+	Attempts     uint32   // deals a task gets at most
 	Cancelled    bool
 	Tasks        []Task
 }
@@ -62,8 +63,10 @@ type Task struct {
 	_     struct{}   `cbor:",toarray"`
 	Name  string     // the task's folder in the results: the input file's name, or task-N
 	Input chain.Hash // zero: no input
-	Args  []string
-	Tries []Attempt
+	// InputTree says Input is a packed folder (the job's /input), not one file.
+	InputTree bool
+	Args      []string
+	Tries     []Attempt
 }
 
 // Attempt is one deal opened for a task, as the chain last showed it.

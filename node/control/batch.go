@@ -14,6 +14,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market"
 )
 
 // Batcher is the node's batches, as the API serves them; a Market that is one serves
@@ -23,12 +24,12 @@ type Batcher interface {
 	Batches() []light.BatchStatus
 	BatchByID(id chain.Hash) (light.BatchStatus, bool)
 	CancelBatch(id chain.Hash) error
-	JobOutput(ctx context.Context, id chain.Hash) ([]byte, error)
+	JobResult(ctx context.Context, id chain.Hash) (market.Outputs, error)
 }
 
 // BatchRequest asks the node to buy a batch: Job's module, arguments and terms for
-// every task, with one task per file of Inputs (absolute paths; the file is the
-// task's input) or Tasks tasks with no input. batch.TaskPlaceholder in an argument
+// every task, with one task per path of Inputs (absolute; a file or a folder, the
+// task's input) or Tasks tasks, each reading Job's input if it names one. batch.TaskPlaceholder in an argument
 // becomes the task's index.
 type BatchRequest struct {
 	Job      JobRequest `json:"job"`
@@ -45,13 +46,13 @@ func (r BatchRequest) Check() error {
 	if (r.Job.Template == "") == (r.Job.ModulePath == "") {
 		return fmt.Errorf("%w: name a template or a module file, not both", ErrBadRequest)
 	}
-	if r.Job.InputPath != "" {
-		return fmt.Errorf("%w: a batch's tasks take their inputs from its files, not one input", ErrBadRequest)
-	}
 	n := r.Tasks
 	if len(r.Inputs) > 0 {
 		if r.Tasks != 0 {
 			return fmt.Errorf("%w: give input files or a number of tasks, not both", ErrBadRequest)
+		}
+		if r.Job.InputPath != "" {
+			return fmt.Errorf("%w: each task takes its input from its file; give the job no input", ErrBadRequest)
 		}
 		n = len(r.Inputs)
 	}
@@ -61,7 +62,7 @@ func (r BatchRequest) Check() error {
 	if r.Attempts < 0 || r.Attempts > batch.MaxAttempts {
 		return fmt.Errorf("%w: a task gets 1 to %d attempts, not %d", ErrBadRequest, batch.MaxAttempts, r.Attempts)
 	}
-	for _, p := range append([]string{r.Job.ModulePath}, r.Inputs...) {
+	for _, p := range append([]string{r.Job.ModulePath, r.Job.InputPath}, r.Inputs...) {
 		if p != "" && !filepath.IsAbs(p) {
 			return fmt.Errorf("%w: path %q is not absolute", ErrBadRequest, p)
 		}
@@ -141,7 +142,8 @@ func BatchViewOf(s light.BatchStatus) BatchView {
 }
 
 // ResultsRequest asks the node to write a batch's results under Dir (absolute): one
-// folder per task, named as the task, holding the task's standard output as stdout.
+// folder per task, named as the task, holding what WriteResult writes for one job
+// (stdout, stderr and the output tree under output/).
 type ResultsRequest struct {
 	Dir string `json:"dir"`
 }
@@ -262,9 +264,10 @@ func (h handlers) batchResults(w http.ResponseWriter, r *http.Request) {
 }
 
 // WriteResults writes the results b's tasks have under dir, one folder per task, as
-// the API and the Buy screen save them.
+// the API and the Buy screen save them. A task's folder must be new or empty: a
+// result is never written over another.
 func WriteResults(ctx context.Context, m interface {
-	JobOutput(ctx context.Context, id chain.Hash) ([]byte, error)
+	JobResult(ctx context.Context, id chain.Hash) (market.Outputs, error)
 }, b *batch.Batch, dir string) (ResultsResponse, error) {
 	var resp ResultsResponse
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -279,15 +282,11 @@ func WriteResults(ctx context.Context, m interface {
 		if err := batch.CheckName(t.Name); err != nil {
 			return resp, err // a stored record passed this; never a path out of dir
 		}
-		out, err := m.JobOutput(ctx, a.Deal)
+		o, err := m.JobResult(ctx, a.Deal)
 		if err != nil {
 			return resp, fmt.Errorf("task %s: %w", t.Name, err)
 		}
-		sub := filepath.Join(dir, t.Name)
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return resp, fmt.Errorf("task %s: %w", t.Name, err)
-		}
-		if err := writeFileAtomic(filepath.Join(sub, "stdout"), out); err != nil {
+		if _, err := WriteResult(filepath.Join(dir, t.Name), o); err != nil {
 			return resp, fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		resp.Written = append(resp.Written, t.Name)

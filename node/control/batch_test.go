@@ -12,6 +12,7 @@ import (
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/light"
+	"github.com/daolicloud/daoli/node/market"
 )
 
 // fakeBatcher records the batch requests that reach it and serves one batch.
@@ -39,8 +40,10 @@ func (m *fakeBatcher) BatchByID(id chain.Hash) (light.BatchStatus, bool) {
 	return light.BatchStatus{Batch: m.b}, true
 }
 func (m *fakeBatcher) CancelBatch(chain.Hash) error { m.b.Cancelled = true; return nil }
-func (m *fakeBatcher) JobOutput(_ context.Context, id chain.Hash) ([]byte, error) {
-	return []byte("output of " + id.Short()), nil
+func (m *fakeBatcher) JobResult(_ context.Context, id chain.Hash) (market.Outputs, error) {
+	o := market.Outputs{Stdout: []byte("output of " + id.Short())}
+	o.Result.Stderr = []byte("warnings of " + id.Short())
+	return o, nil
 }
 
 func TestBatchRequests(t *testing.T) {
@@ -50,16 +53,18 @@ func TestBatchRequests(t *testing.T) {
 	}{
 		{`{"job":{"template":"pi","max_price":10},"tasks":20}`, true},
 		{`{"job":{"template":"pi","max_price":10},"inputs":["/a.txt","/b.txt"],"attempts":2}`, true},
-		{`{"job":{"template":"pi","max_price":10}}`, false},                             // no tasks
-		{`{"job":{"template":"pi","max_price":10},"tasks":1001}`, false},                // too many
-		{`{"job":{"template":"pi","max_price":10},"tasks":-1}`, false},                  // negative
-		{`{"job":{"template":"pi","max_price":10},"tasks":2,"inputs":["/a"]}`, false},   // both
-		{`{"job":{"template":"pi","max_price":10},"inputs":["rel.txt"]}`, false},        // relative
-		{`{"job":{"template":"pi","input_path":"/x","max_price":10},"tasks":2}`, false}, // one input
-		{`{"job":{"max_price":10},"tasks":2}`, false},                                   // no module
-		{`{"job":{"template":"pi","max_price":10},"tasks":2,"attempts":11}`, false},     // attempts
-		{`{"job":{"template":"pi","max_price":10},"tasks":2,"bogus":1}`, false},         // unknown field
-		{`{"job":{"module_path":"rel.wasm","max_price":10},"tasks":2}`, false},          // relative module
+		{`{"job":{"template":"pi","max_price":10}}`, false},                                   // no tasks
+		{`{"job":{"template":"pi","max_price":10},"tasks":1001}`, false},                      // too many
+		{`{"job":{"template":"pi","max_price":10},"tasks":-1}`, false},                        // negative
+		{`{"job":{"template":"pi","max_price":10},"tasks":2,"inputs":["/a"]}`, false},         // both
+		{`{"job":{"template":"pi","max_price":10},"inputs":["rel.txt"]}`, false},              // relative
+		{`{"job":{"template":"pi","input_path":"/x","max_price":10},"tasks":2}`, true},        // shared input
+		{`{"job":{"template":"pi","input_path":"/x","max_price":10},"inputs":["/a"]}`, false}, // two inputs
+		{`{"job":{"template":"pi","input_path":"x","max_price":10},"tasks":2}`, false},        // relative input
+		{`{"job":{"max_price":10},"tasks":2}`, false},                                         // no module
+		{`{"job":{"template":"pi","max_price":10},"tasks":2,"attempts":11}`, false},           // attempts
+		{`{"job":{"template":"pi","max_price":10},"tasks":2,"bogus":1}`, false},               // unknown field
+		{`{"job":{"module_path":"rel.wasm","max_price":10},"tasks":2}`, false},                // relative module
 	} {
 		m := &fakeBatcher{}
 		rec := httptest.NewRecorder()
@@ -119,6 +124,12 @@ func TestBatchResults(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "a.txt", "stdout"))
 	if err != nil || string(got) != "output of "+(chain.Hash{1}).Short() {
 		t.Fatalf("a.txt/stdout: %q, %v", got, err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "a.txt", "stderr")); err != nil || string(got) != "warnings of "+(chain.Hash{1}).Short() {
+		t.Fatalf("a.txt/stderr: %q, %v", got, err)
+	}
+	if _, err := cl.BatchResults(ctx, b.ID, dir); err == nil {
+		t.Fatal("a result written over another")
 	}
 	if v, err = cl.CancelBatch(ctx, b.ID); err != nil || !v.Cancelled || v.Progress.Cancelled != 1 {
 		t.Fatalf("cancel: %+v, %v", v, err)

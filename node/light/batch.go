@@ -13,6 +13,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
 )
 
@@ -33,9 +34,10 @@ type BatchSpec struct {
 
 // TaskSpec is one task of a batch.
 type TaskSpec struct {
-	Name  string // its folder in the results
-	Input []byte
-	Args  []string
+	Name      string // its folder in the results
+	Input     []byte
+	InputTree bool // Input is a packed folder (compute.PackTree), the job's /input
+	Args      []string
 }
 
 // BatchStatus is a batch as the node holds it, and what last went wrong running it.
@@ -220,7 +222,8 @@ func (r *batchRunner) carryOut(ctx context.Context, b *batch.Batch, p batch.Plan
 		if cancelled {
 			return nil
 		}
-		spec := JobSpec{Module: module, Args: t.Args, Limits: b.Limits, MaxPrice: b.MaxPrice, BuyerDeposit: b.BuyerDeposit, Deadline: b.Deadline}
+		spec := JobSpec{Module: module, InputTree: t.InputTree, Args: t.Args, Env: b.Env, Limits: b.Limits,
+			MaxPrice: b.MaxPrice, BuyerDeposit: b.BuyerDeposit, Deadline: b.Deadline}
 		if !t.Input.IsZero() {
 			if spec.Input, err = cs.Get(content.Hash(t.Input)); err != nil {
 				return fmt.Errorf("task %s's input: %w", t.Name, err)
@@ -290,9 +293,21 @@ func (n *Node) OpenBatch(ctx context.Context, spec BatchSpec) (chain.Hash, error
 		return chain.Hash{}, err
 	}
 	b := &batch.Batch{Name: spec.Name, Created: time.Now().UnixNano(), Module: chain.Hash(mh), Limits: js.Limits,
-		MaxPrice: js.MaxPrice, BuyerDeposit: js.BuyerDeposit, Deadline: js.Deadline, Attempts: uint32(min(attempts, batch.MaxAttempts+1))}
+		MaxPrice: js.MaxPrice, BuyerDeposit: js.BuyerDeposit, Deadline: js.Deadline, Env: slices.Clone(js.Env),
+		Attempts: uint32(min(attempts, batch.MaxAttempts+1))}
 	for _, t := range spec.Tasks {
-		task := batch.Task{Name: t.Name, Args: slices.Clone(t.Args)}
+		// Each task's deal is checked as OpenDeal checks one, before anything is kept.
+		check := &chain.DealOpen{Module: chain.Hash(mh), Input: chain.Hash(content.HashOf(t.Input)), InputTree: t.InputTree,
+			Args: t.Args, Env: js.Env, Limits: js.Limits, MaxPrice: js.MaxPrice, BuyerDeposit: js.BuyerDeposit, Deadline: js.Deadline}
+		if err := chain.ValidateBody(check); err != nil {
+			return chain.Hash{}, fmt.Errorf("task %s: %w", t.Name, err)
+		}
+		if t.InputTree {
+			if _, err := compute.UnpackTree(t.Input); err != nil {
+				return chain.Hash{}, fmt.Errorf("task %s's input: %w", t.Name, err)
+			}
+		}
+		task := batch.Task{Name: t.Name, InputTree: t.InputTree, Args: slices.Clone(t.Args)}
 		if len(t.Input) > 0 {
 			ih, err := cs.Put(t.Input)
 			if err != nil {

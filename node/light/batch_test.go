@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -73,10 +75,18 @@ func TestBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := BatchSpec{Name: "echo", Attempts: 3,
-		Job: JobSpec{Module: module, MaxPrice: 20, BuyerDeposit: 20, Deadline: 12,
+		Job: JobSpec{Module: module, MaxPrice: 20, BuyerDeposit: 20, Deadline: 12, Env: []string{"BATCH=yes"},
 			Limits: chain.DealLimits{MemoryMiB: 64, WallTimeMs: 10_000, OutputMax: 1 << 10}}}
+	tree, err := compute.PackTree([]compute.TreeEntry{{Path: "a.txt", Data: []byte("a")}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range tasks {
-		spec.Tasks = append(spec.Tasks, TaskSpec{Name: batch.TaskName(i, tasks), Args: batch.Args([]string{"{task}"}, i)})
+		ts := TaskSpec{Name: batch.TaskName(i, tasks), Args: batch.Args([]string{"{task}"}, i)}
+		if i == 0 {
+			ts.Input, ts.InputTree = tree, true // a folder as the first task's /input
+		}
+		spec.Tasks = append(spec.Tasks, ts)
 	}
 	id, err := buyer.OpenBatch(context.Background(), spec)
 	if err != nil {
@@ -136,7 +146,7 @@ func TestBatch(t *testing.T) {
 			}
 		}
 		j, ok := buyer.JobByID(a.Deal)
-		if !ok || j.Deal.Open.Args[0] != task.Args[0] {
+		if !ok || j.Deal.Open.Args[0] != task.Args[0] || !slices.Equal(j.Deal.Open.Env, []string{"BATCH=yes"}) || j.Deal.Open.InputTree != (i == 0) {
 			t.Fatalf("task %s's deal: %+v", task.Name, j.Deal.Open)
 		}
 		spent += j.Deal.Price
