@@ -179,3 +179,14 @@ func (l *lightRun) with(id peer.ID) int64 {
 	s := l.bw.GetBandwidthForPeer(id)
 	return s.TotalIn + s.TotalOut
 }
+
+// trustees is how many of the trustees ids the light node is connected to.
+func (l *lightRun) trustees(ids []peer.ID) int {
+	k := 0
+	for _, id := range ids {
+		if len(l.host.Network().ConnsToPeer(id)) > 0 {
+			k++
+		}
+	}
+	return k
+}

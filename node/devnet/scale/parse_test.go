@@ -146,6 +146,7 @@ func TestLost(t *testing.T) {
 		{"nothing lost", Report{Sent: 3, Received: 3, Providers: 2, ProvidersWanted: 2}, false},
 		{"more received than taken", Report{Sent: 3, Received: 4}, false},
 		{"a block never verified", Report{Missing: []string{"light 3 height 9"}}, true},
+		{"a light node stranded", Report{Stranded: 1}, true},
 		{"a transfer lost", Report{Sent: 3, Received: 2}, true},
 		{"a provider unregistered", Report{Providers: 1, ProvidersWanted: 2}, true},
 	} {

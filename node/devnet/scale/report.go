@@ -13,8 +13,8 @@ func (r *Report) Summary() string {
 	ep := float64(r.Epochs())
 	fmt.Fprintf(&b, "%d trustees, %d light nodes (%d providers), heights %d-%d: %d epochs in %v, load %.1f-%.1f\n",
 		o.Trustees, o.Lights, r.ProvidersWanted, r.From+1, r.To, r.Epochs(), r.Wall.Round(time.Millisecond), r.LoadStart, r.LoadEnd)
-	fmt.Fprintf(&b, "delivery from certification: p50 %v, p99 %v, max %v over %d; %d missing\n",
-		ms(r.P50), ms(r.P99), ms(r.MaxDelivery), r.Deliveries, len(r.Missing))
+	fmt.Fprintf(&b, "delivery from certification: p50 %v, p99 %v, max %v over %d; %d missing; %d light nodes connected to no trustee\n",
+		ms(r.P50), ms(r.P99), ms(r.MaxDelivery), r.Deliveries, len(r.Missing), r.Stranded)
 	fmt.Fprintf(&b, "intake: %.1f tickets/epoch, transfers %d taken, %d refused, %d received, %d txs in blocks (%.1f/s); proofs %d, %d failed; providers %d/%d\n",
 		float64(r.Tickets)/ep, r.Sent, r.SendFailed, r.Received, r.BlockTxs, float64(r.BlockTxs)/r.Wall.Seconds(),
 		r.Proofs, r.ProofFailed, r.Providers, r.ProvidersWanted)
