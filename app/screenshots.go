@@ -84,7 +84,14 @@ func StartScreenshotNetwork(earnFor time.Duration) (_ *ScreenshotNetwork, err er
 			done = j.Deal.Phase == chain.PhaseClosed
 		}
 	}
-	// A batch for the Buy screen's Batches tab: four runs of the π example.
+	// A batch for the Buy screen's Batches tab: four runs of the π example, once the
+	// wallet holds their escrow.
+	for s.Node.Status().Balance < 4*300 {
+		if time.Now().After(deadline.Add(9 * time.Minute)) {
+			return nil, fmt.Errorf("a proven balance of %d, short of the batch's escrow", s.Node.Status().Balance)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if _, err := b.RunBatch(ctx, ui.BatchRequest{Job: ui.JobRequest{Template: "pi", Args: []string{"1000{task}"}, MaxPrice: 150, Deadline: 5 * time.Minute}, Tasks: 4}); err != nil {
 		return nil, fmt.Errorf("a batch for the Buy screen: %w", err)
 	}
