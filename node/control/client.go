@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -28,18 +24,22 @@ type Client struct {
 
 // Dial connects to the node of dataDir, or returns ErrNoNode.
 func Dial(dataDir string) (*Client, error) {
-	path := filepath.Join(dataDir, SocketFile)
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	path, err := Address(dataDir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := dial(ctx, path)
+	if err != nil {
+		if noNode(err) {
 			return nil, ErrNoNode
 		}
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	c.Close()
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", path)
+		return dial(ctx, path)
 	}}
 	return &Client{path: path, http: &http.Client{Transport: tr}}, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +60,7 @@ func (f *fakeBackend) Summary(time.Time) (light.Summary, error) {
 
 func serve(t *testing.T) (string, *fakeBackend, *Client) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testDir(t)
 	b := &fakeBackend{balance: 1000}
 	s, err := Serve(dir, b, Info{Network: "Local demo network", Demo: true}, nil)
 	if err != nil {
@@ -79,10 +77,7 @@ func serve(t *testing.T) (string, *fakeBackend, *Client) {
 func TestControlAPI(t *testing.T) {
 	dir, b, c := serve(t)
 	ctx := context.Background()
-	fi, err := os.Stat(filepath.Join(dir, SocketFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("socket mode %v, %v", fi.Mode(), err)
-	}
+	checkOnlyUser(t, dir)
 	s, err := c.Status(ctx)
 	if err != nil || s.Height != 42 || s.Address != me || s.Wins != 3 || s.Peers != 5 || !s.Demo || s.Network != "Local demo network" {
 		t.Fatalf("status %+v, %v", s, err)
@@ -142,7 +137,7 @@ func TestControlBadRequests(t *testing.T) {
 }
 
 func TestControlSocketLifecycle(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	if _, err := Dial(dir); !errors.Is(err, ErrNoNode) {
 		t.Fatalf("dial without a node: %v", err)
 	}
@@ -159,13 +154,10 @@ func TestControlSocketLifecycle(t *testing.T) {
 	if _, err := Dial(dir); !errors.Is(err, ErrNoNode) {
 		t.Fatalf("dial after close: %v", err)
 	}
-	// A socket file left by a node that died is replaced.
-	if err := os.WriteFile(filepath.Join(dir, SocketFile), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	leaveStale(t, dir)
 	s, err = Serve(dir, &fakeBackend{}, Info{}, nil)
 	if err != nil {
-		t.Fatalf("serve over a stale socket: %v", err)
+		t.Fatalf("serve after a node that died: %v", err)
 	}
 	s.Close()
 }
@@ -202,7 +194,7 @@ func (f *fakeSharer) ChooseSharing(choice string, d time.Duration) (SharingState
 }
 
 func TestControlSharing(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	sh := &fakeSharer{st: SharingState{On: true, Mode: "auto", Reason: "Sharing: 1 of 2 cores at full duty, idle for 4 min"}}
 	s, err := Serve(dir, &fakeBackend{}, Info{Sharing: sh}, nil)
 	if err != nil {
@@ -220,7 +212,7 @@ func TestControlSharing(t *testing.T) {
 		t.Fatalf("state: %+v %v", st, err)
 	}
 	// A node without a governor says so.
-	dir2 := t.TempDir()
+	dir2 := testDir(t)
 	s2, err := Serve(dir2, &fakeBackend{}, Info{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +325,7 @@ func TestSharingChoiceRequests(t *testing.T) {
 // TestClientChooseSharing: the client's choices over the socket, and a bad duration
 // refused before it is sent.
 func TestClientChooseSharing(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	sh := &fakeSharer{st: SharingState{On: true, Running: true, Reason: "Sharing: 1 of 2 cores at full duty, shared now, 1 h left"}}
 	s, err := Serve(dir, &fakeBackend{}, Info{Sharing: sh}, nil)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -19,7 +18,8 @@ import (
 	"github.com/daolicloud/daoli/node/light"
 )
 
-// SocketFile is the control socket's name in the data directory.
+// SocketFile is the control socket's name in the data directory (not on Windows,
+// where the API is a named pipe: Address).
 const SocketFile = "daoli.sock"
 
 // Backend is what the control API serves. *light.Node is one; tests pass fakes.
@@ -72,33 +72,23 @@ type Server struct {
 	done chan struct{}
 }
 
-// Serve listens on the control socket of dataDir. A socket left by a node that died is
+// Serve listens on the control API of dataDir: a Unix socket in it, or on Windows a
+// named pipe named after it (listen_windows.go). A socket left by a node that died is
 // replaced; one a live node answers on is ErrRunning.
 func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	path := filepath.Join(dataDir, SocketFile)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	if _, err := os.Lstat(path); err == nil {
-		c, err := net.DialTimeout("unix", path, time.Second)
-		if err == nil {
-			c.Close()
-			return nil, fmt.Errorf("%w (%s)", ErrRunning, path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("remove the stale control socket: %w", err)
-		}
-	}
-	ln, err := net.Listen("unix", path)
+	path, err := Address(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("control socket: %w", err)
+	ln, err := listen(path)
+	if err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	h := newHandlers(b, info, log)
@@ -123,7 +113,7 @@ func Serve(dataDir string, b Backend, info Info, log *slog.Logger) (*Server, err
 	mux.HandleFunc("GET /v1/batches/{id}", h.batchShow)
 	mux.HandleFunc("POST /v1/batches/{id}/cancel", h.cancelBatch)
 	mux.HandleFunc("POST /v1/batches/{id}/results", h.batchResults)
-	s := &Server{ln: sameUser(ln), path: path, done: make(chan struct{}),
+	s := &Server{ln: ln, path: path, done: make(chan struct{}),
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
 		defer close(s.done)
@@ -140,11 +130,11 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	<-s.done
-	os.Remove(s.path)
+	unlisten(s.path)
 	return err
 }
 
-// Path is the socket's path.
+// Path is the socket's path, or the named pipe's on Windows.
 func (s *Server) Path() string { return s.path }
 
 type handlers struct {
