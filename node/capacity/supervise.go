@@ -1,5 +1,3 @@
-//go:build unix
-
 package capacity
 
 import (
@@ -8,12 +6,22 @@ import (
 )
 
 // Supervised is a process that SuperviseProcess holds to the gate: a job worker
-// (compute.Process). Pause stops it where it is (SIGSTOP), Resume continues it; both
-// do nothing once its job is over, so the process ID is not signalled after that.
+// (compute.Process). Pause stops it where it is (SIGSTOP; on Windows all its threads
+// are suspended), Resume continues it; both do nothing once its job is over, so the
+// process ID is not signalled after that.
 type Supervised interface {
 	Pid() int
 	Pause()
 	Resume()
+}
+
+// CPULimited is a Supervised process whose CPU share the OS itself can hold: on
+// Windows the worker's Job Object takes a CPU rate and the cores to run on
+// (compute.Process.LimitCPU). LimitCPU(cores, duty) limits it to duty of cores
+// CPUs; LimitCPU(0, 1) lifts the limit. Where it fails (elsewhere, or under Wine,
+// which has no CPU rate control) the supervisor pins and duty-cycles the process.
+type CPULimited interface {
+	LimitCPU(cores int, duty float64) error
 }
 
 // SuperviseProcess makes another process obey the gate until ctx ends: the job
@@ -28,10 +36,14 @@ type Supervised interface {
 // may use.
 func SuperviseProcess(ctx context.Context, gate *Gate, p Supervised) error {
 	s := &processSupervisor{p: p, clock: gate.clock, started: processStart(p.Pid())}
+	s.limiter, _ = p.(CPULimited)
 	gate.reserve(jobCores)
 	defer gate.reserve(-jobCores)
 	defer func() {
 		s.setStopped(false)
+		if s.limited {
+			_ = p.(CPULimited).LimitCPU(0, 1)
+		}
 		if s.pinned {
 			// The worker may run a job next that the gate does not hold (a buyer's
 			// check of a result).
@@ -52,8 +64,10 @@ type processSupervisor struct {
 	p       Supervised
 	clock   Clock
 	stopped bool
-	pinned  bool   // the worker has been pinned to jobCores CPUs
-	started uint64 // processStart of the process, so that no later one with its ID is pinned
+	pinned  bool       // the worker has been pinned to jobCores CPUs
+	limiter CPULimited // nil, or once LimitCPU failed
+	limited bool       // the OS holds the worker to its cores and duty
+	started uint64     // processStart of the process, so that no later one with its ID is pinned
 }
 
 // follow enforces one gate state until it changes or ctx ends.
@@ -62,6 +76,16 @@ func (s *processSupervisor) follow(ctx context.Context, st *gateState, period ti
 		s.setStopped(true)
 		waitChange(ctx, st)
 		return
+	}
+	if s.limiter != nil {
+		// The OS enforces the cores and the duty without stopping the process.
+		if err := s.limiter.LimitCPU(jobCores, min(st.Duty, 1)); err == nil {
+			s.limited = true
+			s.setStopped(false)
+			waitChange(ctx, st)
+			return
+		}
+		s.limiter = nil
 	}
 	if !s.pinned {
 		// Pinning is best effort: a process that cannot be pinned still pauses and

@@ -80,6 +80,11 @@ func helperRun(name string) int {
 	return 0
 }
 
+// testWorker runs jobs in worker processes that are this test binary (TestMain).
+func testWorker() *Worker {
+	return &Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=1", workerEnv + "_CACHE=" + sharedCache}}
+}
+
 var testLimits = Limits{MemoryBytes: 256 << 20, WallTime: time.Minute, OutputBytes: 8 << 20}
 
 func job(t testing.TB, name string) []byte {

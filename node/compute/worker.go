@@ -282,6 +282,7 @@ type workerProc struct {
 	err    error         // how it exited
 	idle   *time.Timer   // ends it when it waits too long in Worker.idle
 	kept   map[[32]byte]bool
+	limits osLimits // the OS's own caps on the process, where it has them (Windows)
 }
 
 // Process is a job running in a worker process.
@@ -321,6 +322,10 @@ func (w *Worker) Start(job Job) (*Process, error) {
 	}
 	wp, err := w.take()
 	if err != nil {
+		return nil, fmt.Errorf("start the worker: %w", err)
+	}
+	if err := wp.limits.memory(job.Limits.MemoryBytes); err != nil {
+		wp.kill()
 		return nil, fmt.Errorf("start the worker: %w", err)
 	}
 	p := &Process{w: w, wp: wp, reply: make(chan exchanged, 1), limit: job.Limits.WallTime, sent: time.Now()}
@@ -483,6 +488,12 @@ func (w *Worker) spawn() (*workerProc, error) {
 	err = wp.cmd.Start()
 	inR.Close()
 	outW.Close()
+	if err == nil {
+		if err = wp.limits.attach(wp.cmd.Process); err != nil {
+			wp.cmd.Process.Kill()
+			wp.cmd.Wait()
+		}
+	}
 	if err != nil {
 		inW.Close()
 		outR.Close()
@@ -490,6 +501,7 @@ func (w *Worker) spawn() (*workerProc, error) {
 	}
 	go func() {
 		wp.err = wp.cmd.Wait()
+		wp.limits.close()
 		close(wp.done)
 	}()
 	return wp, nil
@@ -517,7 +529,8 @@ func (wp *workerProc) kill() {
 	wp.stdout.Close()
 }
 
-// Pause stops the worker where it is (SIGSTOP); it uses no CPU until Resume.
+// Pause stops the worker where it is (SIGSTOP; on Windows every thread is suspended);
+// it uses no CPU until Resume.
 func (p *Process) Pause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -585,6 +598,18 @@ func (p *Process) Kill() {
 	p.paused = false
 	_ = signalCont(p.wp.cmd.Process)
 	p.wp.cmd.Process.Kill()
+}
+
+// LimitCPU has the OS hold the worker to duty (0 to 1) of cores CPUs, or lifts the
+// limit when cores is 0; ErrNotSupported where the OS cannot (only Windows can,
+// through the worker's Job Object), and there the governor stops and continues it.
+func (p *Process) LimitCPU(cores int, duty float64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.released || p.killed {
+		return nil
+	}
+	return p.wp.limits.cpu(cores, duty)
 }
 
 // Pid is the worker's process ID.

@@ -15,10 +15,6 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-func testWorker() *Worker {
-	return &Worker{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{workerEnv + "=1", workerEnv + "_CACHE=" + sharedCache}}
-}
-
 // procStat reads a field of /proc/PID/stat (1-based, as proc(5) numbers them).
 func procStat(t *testing.T, pid, field int) string {
 	t.Helper()
