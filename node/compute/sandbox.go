@@ -376,7 +376,9 @@ func (s *Sandbox) run(ctx context.Context, job Job, sum [32]byte) (Result, error
 	if job.InputTree != nil {
 		tree, err := inputTree(job.InputTree)
 		if err != nil {
-			return Result{}, err
+			// The buyer's input, not this machine, is at fault: every machine ends the
+			// job the same way, so its provider can post that and be paid for it.
+			return Result{Status: StatusInvalid, Reason: firstLine(err.Error())}, nil
 		}
 		fsc = fsc.WithFSMount(tree, "/input")
 	} else {
