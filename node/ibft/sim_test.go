@@ -6,14 +6,33 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
 )
 
-var simSeeds = flag.Int("ibft.seeds", 0, "seeds per trustee count in TestSimulation; 0 runs 20 (8 under -race, 5 with -short)")
+var (
+	simSeeds = flag.Int("ibft.seeds", 0, "seeds per trustee count in TestSimulation; 0 runs 20 (8 under -race, 5 with -short)")
+	simSizes = flag.String("ibft.n", "4,7,10", "comma-separated trustee counts TestSimulation runs")
+)
+
+// simTrusteeCounts parses -ibft.n.
+func simTrusteeCounts(t *testing.T) []int {
+	var out []int
+	for f := range strings.SplitSeq(*simSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			t.Fatalf("-ibft.n: %q is not a trustee count", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 // TestSimulation drives n machines over a deterministic in-memory network with a fake
 // clock. For a while the network loses, delays and reorders messages, partitions the
@@ -37,16 +56,19 @@ func TestSimulation(t *testing.T) {
 	default:
 		seeds = 20
 	}
-	for _, n := range []int{4, 7, 10} {
+	for _, n := range simTrusteeCounts(t) {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 			bed := newTestbed(t, n, 4)
 			var stats simStats
+			cpu0, _ := nodetest.ProcessCPU()
 			for seed := range seeds {
 				s := newSim(t, bed, uint64(seed))
 				s.run()
 				stats.add(s)
 			}
-			t.Logf("n=%d: %d seeds, %s", n, seeds, stats)
+			cpu1, _ := nodetest.ProcessCPU()
+			t.Logf("n=%d: %d seeds, %s; %v of CPU per certified epoch", n, seeds, stats,
+				((cpu1 - cpu0) / time.Duration(max(stats.epochs, 1))).Round(10*time.Microsecond))
 		})
 	}
 }
