@@ -14,5 +14,7 @@ import (
 )
 
 func main() {
+	// On Windows, a command run from a console writes to it (app/console_windows.go).
+	app.AttachConsole(os.Args[1:])
 	os.Exit(app.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -15,8 +15,11 @@ import (
 const autostartName = "cloud.daoli.app"
 
 // autostartPath is the file that makes the app start at login, where it is a file.
-func autostartPath() (string, error) {
-	switch runtime.GOOS {
+func autostartPath() (string, error) { return autostartPathFor(runtime.GOOS) }
+
+// autostartPathFor is autostartPath on the system goos.
+func autostartPathFor(goos string) (string, error) {
+	switch goos {
 	case "darwin":
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -38,8 +41,12 @@ func autostartPath() (string, error) {
 }
 
 // autostartFile is the file's content for the executable exe and data directory.
-func autostartFile(exe, dataDir string) string {
-	if runtime.GOOS == "darwin" {
+func autostartFile(exe, dataDir string) string { return autostartFileFor(runtime.GOOS, exe, dataDir) }
+
+// autostartFileFor is autostartFile on the system goos: on macOS a LaunchAgent
+// property list, which launchd runs at login (RunAtLoad).
+func autostartFileFor(goos, exe, dataDir string) string {
+	if goos == "darwin" {
 		return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
