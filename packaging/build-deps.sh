@@ -10,8 +10,11 @@
 #
 #   packaging/build-deps.sh build    compiler and headers, for `make run`
 #   packaging/build-deps.sh package  the above, plus objdump and xz, for `make package`
-#   packaging/build-deps.sh test     build's, package's, Xvfb and X11 tools, and the tools of
-#                                    the packaging tests, for `make test`
+#   packaging/build-deps.sh cross    build's, plus MinGW-w64's gcc (the Windows app's cgo) and
+#                                    NSIS (its installer), for `make cross`
+#   packaging/build-deps.sh test     build's, package's, cross's, Xvfb and X11 tools, the tools
+#                                    of the packaging tests, and Wine and NSIS for the
+#                                    Windows tests, for `make test`
 set -euo pipefail
 
 mode=${1:-build}
@@ -20,10 +23,11 @@ pkgs=(gcc pkg-config patch libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-d
 case "$mode" in
   build) ;;
   package) pkgs+=(binutils xz-utils) ;;
-  test) pkgs+=(xvfb xauth x11-utils xdotool dbus-daemon
+  cross) pkgs+=(gcc-mingw-w64-x86-64 nsis) ;;
+  test) pkgs+=(gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xauth x11-utils xdotool dbus-daemon
               binutils xz-utils git iproute2 iptables passwd init-system-helpers
               systemd desktop-file-utils appstream) ;;
-  *) echo "usage: $0 build|package|test" >&2; exit 2 ;;
+  *) echo "usage: $0 build|package|cross|test" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
