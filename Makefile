@@ -70,8 +70,10 @@ soak: test-deps
 # The app (., app, packaging/screenshots) opens a GLFW window, which needs cgo and the
 # target's SDK; ui uses Fyne's widgets, which call into Objective-C through cgo on
 # macOS. make cross compiles the Windows app with cgo; the macOS app is built on a Mac
-# (packaging/README.md).
-VET_OTHER_SKIP := -e '/daoli$$' -e '/daoli/app$$' -e '/daoli/ui$$' -e '/packaging/screenshots$$'
+# (packaging/README.md). The nemesis (node/devnet/nemesis) runs in Linux's network
+# namespaces only, and packaging's tests build and install Linux packages.
+VET_OTHER_SKIP := -e '/daoli$$' -e '/daoli/app$$' -e '/daoli/ui$$' -e '/packaging/screenshots$$' \
+	-e '/devnet/nemesis$$' -e '/cmd/daoli-nemesis$$' -e '/daoli/packaging$$'
 vet-other:
 	@set -e; for t in darwin/amd64 darwin/arm64 windows/amd64; do \
 	  echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0"; \

@@ -17,6 +17,7 @@ func TestMain(m *testing.M) {
 	if release.dir != "" {
 		os.RemoveAll(release.dir)
 	}
+	stopWine()
 	os.Exit(code)
 }
 
@@ -65,6 +66,8 @@ var packageOf = map[string]string{
 	"systemd-analyze": "systemd", "desktop-file-validate": "desktop-file-utils",
 	"appstreamcli": "appstream", "useradd": "passwd", "deb-systemd-helper": "init-system-helpers",
 	"patch": "patch", "Xvfb": "xvfb",
+	"x86_64-w64-mingw32-gcc": "gcc-mingw-w64-x86-64", "x86_64-w64-mingw32-objdump": "binutils-mingw-w64-x86-64",
+	"wine": "wine wine64", "wineserver": "wine", "makensis": "nsis",
 }
 
 // need fails the test, never skips it, when a tool is missing: a check that quietly
