@@ -47,6 +47,9 @@ func TestBatchCommandLineErrors(t *testing.T) {
 		{[]string{"--tasks", "2", "--each", in}, "not both"},
 		{[]string{"--each", in, "--in", in}, "give no --in"},
 		{[]string{"--tasks", "2", "--attempts", "11"}, "--attempts 11: give 1 to 10"},
+		// The results folder is checked before the batch is bought, as a job's is.
+		{[]string{"--tasks", "2", "--out", empty}, "give a new or empty folder"},
+		{[]string{"--tasks", "2", "--out", filepath.Join(in, "results")}, "not a directory"},
 	} {
 		var out, errOut bytes.Buffer
 		args := append(slices.Clone(run), tc.args...)

@@ -105,6 +105,12 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "daoli job run:", err)
 			return 2
 		}
+		if bf.set() && *out != "" {
+			if _, err := outFolder(*out); err != nil {
+				fmt.Fprintln(stderr, "daoli job run:", err)
+				return 2
+			}
+		}
 	}
 	dir, err := c.dataDir()
 	if err != nil {
@@ -235,20 +241,30 @@ func jobRequest(target, input, out string, args, env []string, memoryMiB uint64,
 	if out == "" {
 		return req, "", nil
 	}
-	dir, err := filepath.Abs(out)
+	dir, err := outFolder(out)
 	if err != nil {
 		return req, "", err
 	}
+	req.OutputFiles = DefaultJobOutputFiles
+	return req, dir, nil
+}
+
+// outFolder checks --out before anything is bought: a new or empty folder, in a
+// folder that exists, so that writing the results replaces nothing.
+func outFolder(out string) (string, error) {
+	dir, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
 	if err := compute.EmptyDir(dir); err != nil {
-		return req, "", fmt.Errorf("--out: %w; give a new or empty folder, so nothing in it is replaced", err)
+		return "", fmt.Errorf("--out: %w; give a new or empty folder, so nothing in it is replaced", err)
 	}
 	if parent := filepath.Dir(dir); parent != dir {
 		if info, err := os.Stat(parent); err != nil || !info.IsDir() {
-			return req, "", fmt.Errorf("--out: %s is not a folder", parent)
+			return "", fmt.Errorf("--out: %s is not a folder", parent)
 		}
 	}
-	req.OutputFiles = DefaultJobOutputFiles
-	return req, dir, nil
+	return dir, nil
 }
 
 // ErrJobFailed: the deal closed without a result the buyer paid for.

@@ -205,6 +205,7 @@ func (r *batchRunner) carryOut(ctx context.Context, b *batch.Batch, p batch.Plan
 		}
 		r.mu.Lock()
 		b.WithdrawSent(id, h)
+		r.save(b)
 		r.mu.Unlock()
 	}
 	if len(p.Open) == 0 {
@@ -233,8 +234,10 @@ func (r *batchRunner) carryOut(ctx context.Context, b *batch.Batch, p batch.Plan
 		if err != nil {
 			return fmt.Errorf("task %s: %w", t.Name, err)
 		}
+		// Stored at once: a crash before the next save would open this task again.
 		r.mu.Lock()
 		b.Opened(i, id, h)
+		r.save(b)
 		r.mu.Unlock()
 	}
 	return nil

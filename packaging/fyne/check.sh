@@ -6,8 +6,8 @@
 # now and then on an unpatched Fyne as well (README.md, "Fyne's own tests"). A test
 # that fails is run again on its own, up to twice more; the check passes only if each
 # failed test then passes, and it names every test it ran again. A test the patch
-# breaks fails every time and stops the check. A failure that names no test (a build
-# error, a panic, a timeout) stops it at once.
+# breaks fails every time and stops the check. A panic, a timeout or a failure that
+# names no test (a build error) stops it at once.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,6 +26,13 @@ trap 'rm -f "$log"' EXIT
 if xvfb-run -a $go test $flags -count=1 -skip "$skip" $pkgs >"$log" 2>&1; then
 	grep -E '^(ok|FAIL|---)' "$log" || true
 	exit 0
+fi
+# A panic or a timeout ends its package's run: the tests after it never ran, so
+# running the one that failed again would not cover them.
+if grep -qE '^panic:|test timed out' "$log"; then
+	cat "$log"
+	echo "packaging/fyne/check.sh: Fyne's tests panicked or timed out" >&2
+	exit 1
 fi
 failed=$(sed -n 's/^--- FAIL: \([A-Za-z0-9_]*\) .*/\1/p' "$log" | sort -u)
 if [ -z "$failed" ]; then
