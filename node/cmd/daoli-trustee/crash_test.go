@@ -20,6 +20,7 @@ import (
 	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/internal/trusteetest"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
@@ -141,7 +142,7 @@ func (n *crashNet) fail(format string, a ...any) {
 func (n *crashNet) heights(which ...int) []int {
 	hs := make([]int, len(which))
 	for j, i := range which {
-		hs[j] = height(n.procs[i].metrics)
+		hs[j] = int(devnet.Height(n.procs[i].metrics))
 	}
 	return hs
 }
@@ -175,93 +176,6 @@ func (n *crashNet) waitUntil(what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// voteKey names the one vote a trustee may sign of a kind in a round of an epoch.
-type voteKey struct {
-	kind  chain.VoteKind
-	epoch uint64
-	round uint32
-}
-
-func (k voteKey) String() string {
-	kind := "prevote"
-	if k.kind == chain.Precommit {
-		kind = "precommit"
-	}
-	return fmt.Sprintf("%s of epoch %d round %d", kind, k.epoch, k.round)
-}
-
-// signedLog accumulates what one trustee signed, as read from its write-ahead log
-// while it was down. The log is pruned after each commit, so only the union of all
-// the readings shows everything the trustee signed over the test.
-type signedLog struct {
-	self      keys.PublicKey
-	votes     map[voteKey]chain.Hash
-	proposals map[voteKey]chain.Hash // kind 0: the trustee's own proposals
-	reports   map[uint64]chain.Hash
-	commits   map[uint64]chain.Hash // the blocks it committed, by height
-}
-
-// read adds the records of the WAL in dataDir to l; it returns how many there were,
-// or an error for a damaged record or one that conflicts with what l holds.
-func (l *signedLog) read(dataDir string) (int, error) {
-	st, err := store.Open(filepath.Join(dataDir, trustee.DBFile), nil)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	n := 0
-	err = st.WAL().Range(0, func(seq uint64, raw []byte) error {
-		n++
-		wr, err := trustee.DecodeWALRecord(raw)
-		if err != nil {
-			return fmt.Errorf("WAL record %d: %w", seq, err)
-		}
-		if c := wr.Commit; c != nil {
-			h := c.Block.Header.Epoch
-			return agree(l.commits, h, c.Block.Hash(), fmt.Sprintf("commits of block %d", h))
-		}
-		rec := wr.Signed
-		switch {
-		case rec.Report != nil:
-			r := rec.Report
-			if r.Trustee != l.self {
-				return fmt.Errorf("WAL record %d: a report by another trustee", seq)
-			}
-			return agree(l.reports, r.Epoch, r.Hash(), fmt.Sprintf("report of epoch %d", r.Epoch))
-		case rec.Vote != nil:
-			v := rec.Vote
-			if v.Trustee != l.self {
-				return fmt.Errorf("WAL record %d: a vote by another trustee", seq)
-			}
-			if err := v.VerifySig(); err != nil {
-				return fmt.Errorf("WAL record %d: %w", seq, err)
-			}
-			k := voteKey{v.Kind, v.Epoch, v.Round}
-			return agree(l.votes, k, v.Block, k.String())
-		default:
-			p := rec.Proposal
-			if p.Proposer != l.self {
-				return fmt.Errorf("WAL record %d: a proposal by another trustee alone", seq)
-			}
-			k := voteKey{0, p.Epoch, p.Round}
-			return agree(l.proposals, k, p.Block.Hash(), fmt.Sprintf("proposal of epoch %d round %d", p.Epoch, p.Round))
-		}
-	})
-	if err != nil {
-		return n, fmt.Errorf("%s: %w", dataDir, err)
-	}
-	return n, nil
-}
-
-// agree records that k was signed for h, or reports the conflict with what was.
-func agree[K comparable](m map[K]chain.Hash, k K, h chain.Hash, what string) error {
-	if old, ok := m[k]; ok && old != h {
-		return fmt.Errorf("conflicting %s: %s and %s", what, old.Short(), h.Short())
-	}
-	m[k] = h
-	return nil
 }
 
 // crashMode is when TestCrashRestart kills trustee 0.
@@ -375,10 +289,7 @@ func TestCrashRestart(t *testing.T) {
 	net := startCrashNet(t, 4)
 	victim := net.procs[0]
 	others := []int{1, 2, 3}
-	signed := &signedLog{
-		self: victim.key, votes: map[voteKey]chain.Hash{}, proposals: map[voteKey]chain.Hash{}, reports: map[uint64]chain.Hash{},
-		commits: map[uint64]chain.Hash{},
-	}
+	signed := devnet.NewSignedLog(victim.key)
 	net.waitUntil("all four certify height 5", func() bool { return slices.Min(net.heights(0, 1, 2, 3)) >= 5 })
 
 	records := 0
@@ -414,7 +325,7 @@ func TestCrashRestart(t *testing.T) {
 		}
 		if mode != killEarly {
 			net.waitUntil(fmt.Sprintf("kill %d: trustee 0 catches up", i+1), func() bool {
-				h0 := height(victim.metrics)
+				h0 := int(devnet.Height(victim.metrics))
 				return h0 > 0 && h0 >= slices.Min(net.heights(others...))-1
 			})
 		}
@@ -430,7 +341,7 @@ func TestCrashRestart(t *testing.T) {
 		before := slices.Min(net.heights(others...))
 		victim.kill(t)
 
-		n, err := signed.read(victim.dataDir)
+		n, err := signed.Read(victim.dataDir)
 		if err != nil {
 			net.fail("kill %d: trustee 0's WAL: %v", i+1, err)
 		}
@@ -464,7 +375,7 @@ func TestCrashRestart(t *testing.T) {
 			net.fail("trustee %d did not log its stop", i)
 		}
 	}
-	n, err := signed.read(victim.dataDir)
+	n, err := signed.Read(victim.dataDir)
 	if err != nil {
 		net.fail("trustee 0's WAL at the end: %v", err)
 	}
@@ -497,13 +408,12 @@ func TestCrashRestart(t *testing.T) {
 					continue
 				}
 				inCerts++
-				k := voteKey{chain.Precommit, cert.Epoch, cert.Round}
-				h, ok := signed.votes[k]
+				h, ok := signed.Precommit(cert.Epoch, cert.Round)
 				if !ok {
 					continue // signed and pruned between two readings of the log
 				}
 				if h != cert.Block {
-					net.fail("trustee %d holds trustee 0's %s for %s; its WAL has %s", i, k, cert.Block.Short(), h.Short())
+					net.fail("trustee %d holds trustee 0's precommit of epoch %d round %d for %s; its WAL has %s", i, cert.Epoch, cert.Round, cert.Block.Short(), h.Short())
 				}
 				matched++
 			}
@@ -517,5 +427,5 @@ func TestCrashRestart(t *testing.T) {
 		tips[i] = len(c.hashes) - 1
 	}
 	t.Logf("%d kills in %v: tips %v; %d WAL records read, %d distinct votes; %d of trustee 0's %d certified precommits checked against its WAL",
-		crashKills, time.Since(begin).Round(time.Millisecond), tips, records, len(signed.votes), matched, inCerts)
+		crashKills, time.Since(begin).Round(time.Millisecond), tips, records, signed.Votes(), matched, inCerts)
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"os/exec"
@@ -18,31 +17,12 @@ import (
 	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/internal/trusteetest"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/store"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
 const waitFor = 120 * time.Second
-
-// height reads daoli_chain_height from a metrics endpoint; -1 when unreachable.
-func height(addr string) int {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "daoli_chain_height "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return -1
-			}
-			return int(f)
-		}
-	}
-	return -1
-}
 
 // e2eTrustee is one daoli-trustee process of an end-to-end test, restartable.
 type e2eTrustee struct {
@@ -117,7 +97,7 @@ func (n *e2eNet) heights(which ...int) []int {
 	}
 	hs := make([]int, len(which))
 	for j, i := range which {
-		hs[j] = height(n.procs[i].metrics)
+		hs[j] = int(devnet.Height(n.procs[i].metrics))
 	}
 	return hs
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
@@ -19,60 +20,6 @@ import (
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
-// voteKey names the one vote a trustee may sign of a kind in a round of an epoch.
-type voteKey struct {
-	kind  chain.VoteKind
-	epoch uint64
-	round uint32
-}
-
-// signedLog is what one trustee signed, from every reading of its write-ahead log: the
-// log is pruned after each commit, so only the union of the readings shows it all.
-type signedLog struct {
-	self  keys.PublicKey
-	votes map[voteKey]chain.Hash
-}
-
-func newSignedLog() *signedLog { return &signedLog{votes: map[voteKey]chain.Hash{}} }
-
-// read adds the votes of the WAL of the trustee whose database is in dataDir; a vote
-// that conflicts with one read before is an error.
-func (l *signedLog) read(dataDir string) (int, error) {
-	st, err := store.Open(filepath.Join(dataDir, trustee.DBFile), nil)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	n := 0
-	err = st.WAL().Range(0, func(seq uint64, raw []byte) error {
-		n++
-		wr, err := trustee.DecodeWALRecord(raw)
-		if err != nil {
-			return fmt.Errorf("WAL record %d: %w", seq, err)
-		}
-		if wr.Signed == nil || wr.Signed.Vote == nil {
-			return nil
-		}
-		v := wr.Signed.Vote
-		if err := v.VerifySig(); err != nil {
-			return fmt.Errorf("WAL record %d: %w", seq, err)
-		}
-		if l.self == (keys.PublicKey{}) {
-			l.self = v.Trustee
-		}
-		if v.Trustee != l.self {
-			return fmt.Errorf("WAL record %d: a vote by another trustee", seq)
-		}
-		k := voteKey{v.Kind, v.Epoch, v.Round}
-		if old, ok := l.votes[k]; ok && old != v.Block {
-			return fmt.Errorf("conflicting votes of kind %d, epoch %d, round %d: %s and %s", k.kind, k.epoch, k.round, old.Short(), v.Block.Short())
-		}
-		l.votes[k] = v.Block
-		return nil
-	})
-	return n, err
-}
-
 // check runs the live checks after the last heal: the network certifies again, every
 // light node catches up, every ledger equals the proven balance, and skewed clocks show.
 func (r *runner) check(ctx context.Context) {
@@ -80,7 +27,7 @@ func (r *runner) check(ctx context.Context) {
 	bound := time.Duration(cfg.RecoverEpochs) * cfg.epoch()
 	var top int64
 	for _, nd := range r.c.trustees() {
-		top = max(top, trusteeHeight(nd.metrics))
+		top = max(top, devnet.Height(nd.metrics))
 	}
 	r.healHeight = top
 	healed := time.Now()
@@ -88,7 +35,7 @@ func (r *runner) check(ctx context.Context) {
 	// beyond a minute for that.
 	if !waitFor(ctx, bound+time.Minute, func() bool {
 		for _, nd := range r.c.trustees() {
-			if trusteeHeight(nd.metrics) > top {
+			if devnet.Height(nd.metrics) > top {
 				return true
 			}
 		}
@@ -388,15 +335,16 @@ func (r *runner) checkStores() {
 	// Precommits in certificates: never two blocks for one trustee, epoch and round,
 	// and none other than its WAL says it signed.
 	type key struct {
-		t keys.PublicKey
-		k voteKey
+		t     keys.PublicKey
+		epoch uint64
+		round uint32
 	}
 	seen := map[key]chain.Hash{}
 	checked := 0
-	byKey := map[keys.PublicKey]*signedLog{}
+	byKey := map[keys.PublicKey]*devnet.SignedLog{}
 	for _, l := range r.signed {
-		if l.self != (keys.PublicKey{}) {
-			byKey[l.self] = l
+		if l.Self() != (keys.PublicKey{}) {
+			byKey[l.Self()] = l
 		}
 	}
 	for _, c := range chains {
@@ -405,13 +353,13 @@ func (r *runner) checkStores() {
 				continue
 			}
 			for _, s := range cert.Sigs {
-				k := key{s.Trustee, voteKey{chain.Precommit, cert.Epoch, cert.Round}}
+				k := key{s.Trustee, cert.Epoch, cert.Round}
 				if old, ok := seen[k]; ok && old != cert.Block {
 					r.find("trustee %s precommitted %s and %s in epoch %d round %d", s.Trustee.String()[:8], old.Short(), cert.Block.Short(), cert.Epoch, cert.Round)
 				}
 				seen[k] = cert.Block
 				if l := byKey[s.Trustee]; l != nil {
-					if h, ok := l.votes[k.k]; ok {
+					if h, ok := l.Precommit(cert.Epoch, cert.Round); ok {
 						checked++
 						if h != cert.Block {
 							r.find("%s holds a precommit of trustee %s for %s in epoch %d round %d; its WAL has %s", c.name, s.Trustee.String()[:8], cert.Block.Short(), cert.Epoch, cert.Round, h.Short())

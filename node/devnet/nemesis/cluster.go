@@ -1,16 +1,12 @@
 package nemesis
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -218,7 +214,7 @@ func (c *cluster) teardown() error {
 // not answer in time.
 func (c *cluster) height(nd *node) (int64, string, float64) {
 	if nd.trustee {
-		return trusteeHeight(nd.metrics), "", 0
+		return devnet.Height(nd.metrics), "", 0
 	}
 	s, ok := lightStatus(nd.dir, 2*time.Second)
 	if !ok {
@@ -229,27 +225,6 @@ func (c *cluster) height(nd *node) (int64, string, float64) {
 		rate = float64(s.PrivateCycle) / float64(s.GlobalCycle)
 	}
 	return int64(s.Height), s.Tip.Short(), rate
-}
-
-var httpClient = &http.Client{Timeout: 2 * time.Second}
-
-func trusteeHeight(addr string) int64 {
-	resp, err := httpClient.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "daoli_chain_height "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return -1
-			}
-			return int64(f)
-		}
-	}
-	return -1
 }
 
 func lightStatus(dir string, wait time.Duration) (control.Status, bool) {

@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/internal/skew"
+	"github.com/daolicloud/daoli/node/keys"
 )
 
 // Config is one run.
@@ -141,9 +143,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := c.setup(hex.EncodeToString(idb[:])); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	r := &runner{c: c, h: hist, signed: map[int]*signedLog{}, diskBefore: -1, buys: map[string]int{}}
+	r := &runner{c: c, h: hist, signed: map[int]*devnet.SignedLog{}, diskBefore: -1, buys: map[string]int{}}
 	for _, nd := range c.trustees() {
-		r.signed[nd.index] = newSignedLog()
+		r.signed[nd.index] = devnet.NewSignedLog(keys.PublicKey{})
 	}
 	res = &Result{Seed: cfg.Seed, Dir: cfg.Dir, NetID: c.net.id}
 	res.Faults = Schedule(cfg.Seed, Shape{Trustees: cfg.Trustees, Lights: cfg.Lights, Duration: cfg.Duration, Epoch: cfg.epoch(), DiskTrustee: cfg.DiskTrustee})
@@ -195,7 +197,7 @@ type runner struct {
 	res *Result
 
 	mu         sync.Mutex
-	signed     map[int]*signedLog // what each trustee's WAL showed it signed
+	signed     map[int]*devnet.SignedLog // what each trustee's WAL showed it signed
 	walRecords int
 	diskBefore int64 // the full-disk trustee's height when its disk filled
 	diskFills  int
@@ -343,7 +345,7 @@ func (r *runner) apply(f Fault) {
 		}
 	case DiskFull:
 		nd := r.c.nodes[f.Nodes[0]]
-		r.diskBefore = trusteeHeight(nd.metrics)
+		r.diskBefore = devnet.Height(nd.metrics)
 		if err := r.c.fill(); err != nil {
 			r.find("fill the disk of %s: %v", nd.Name, err)
 		}
@@ -405,8 +407,8 @@ func (r *runner) freeDisk(nd *node) {
 		return
 	}
 	ctx := context.Background()
-	if !waitFor(ctx, time.Duration(r.c.cfg.RecoverEpochs)*r.c.cfg.epoch()+time.Minute, func() bool { return trusteeHeight(nd.metrics) >= before }) {
-		r.find("%s back from a full disk below the height %d it had committed (now %d)", nd.Name, before, trusteeHeight(nd.metrics))
+	if !waitFor(ctx, time.Duration(r.c.cfg.RecoverEpochs)*r.c.cfg.epoch()+time.Minute, func() bool { return devnet.Height(nd.metrics) >= before }) {
+		r.find("%s back from a full disk below the height %d it had committed (now %d)", nd.Name, before, devnet.Height(nd.metrics))
 	}
 }
 
@@ -440,7 +442,7 @@ func (r *runner) readWAL(nd *node) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n, err := r.signed[nd.index].read(nd.dataDir)
+	n, err := r.signed[nd.index].Read(nd.dataDir)
 	r.walRecords += n
 	if err != nil {
 		r.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/trustee"
 )
 
@@ -200,24 +200,9 @@ func (p *trusteeProc) stop() {
 func (p *trusteeProc) peers(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
+	v, err := devnet.Metric(ctx, p.metrics, "daoli_peers")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("trustee %d: %w", p.index, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("trustee %d metrics: %w", p.index, err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "daoli_peers "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return 0, fmt.Errorf("trustee %d metrics: daoli_peers %q", p.index, v)
-			}
-			return int(f), nil
-		}
-	}
-	return 0, fmt.Errorf("trustee %d metrics: no daoli_peers", p.index)
+	return int(v), nil
 }
