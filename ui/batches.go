@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -46,18 +45,10 @@ func NewBatchesPane(win fyne.Window, b BatchBackend, run Runner) *BatchesPane {
 	s.tasks.TextStyle = fyne.TextStyle{Monospace: true}
 	s.working.Hide()
 	s.list = widget.NewList(func() int { return len(s.batches) },
-		func() fyne.CanvasObject {
-			title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			title.Truncation = fyne.TextTruncateEllipsis
-			sub := widget.NewLabel("")
-			sub.Truncation = fyne.TextTruncateEllipsis
-			return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), title, sub)
-		},
+		newTwoLineRow,
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			v := s.batches[i]
-			row := o.(*fyne.Container).Objects
-			row[0].(*widget.Label).SetText(fmt.Sprintf("%s × %d · %s", v.Name, len(v.Tasks), batchState(v)))
-			row[1].(*widget.Label).SetText(v.Line)
+			setTwoLineRow(o, fmt.Sprintf("%s × %d · %s", v.Name, len(v.Tasks), batchState(v)), v.Line)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(s.batches) {

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -67,19 +66,10 @@ func NewJobsPane(win fyne.Window, b Backend, run Runner) *JobsPane {
 	s.files.Wrapping = fyne.TextWrapWord
 	s.working.Hide()
 	s.list = widget.NewList(func() int { return len(s.jobs) },
-		func() fyne.CanvasObject {
-			title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			title.Truncation = fyne.TextTruncateEllipsis
-			sub := widget.NewLabel("")
-			sub.Truncation = fyne.TextTruncateEllipsis
-			// The labels' own padding is space enough between the two lines.
-			return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), title, sub)
-		},
+		newTwoLineRow,
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			j := s.jobs[i]
-			row := o.(*fyne.Container).Objects
-			row[0].(*widget.Label).SetText(j.Name + " · " + terms.State(j.Phase, j.Outcome))
-			row[1].(*widget.Label).SetText(jobLine(j))
+			setTwoLineRow(o, j.Name+" · "+terms.State(j.Phase, j.Outcome), jobLine(j))
 		})
 	s.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(s.jobs) {
