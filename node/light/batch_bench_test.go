@@ -10,9 +10,6 @@ import (
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
-	"github.com/daolicloud/daoli/node/devnet"
-	"github.com/daolicloud/daoli/node/keys"
-	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // BenchmarkBatch runs a batch of 100 tasks of the test module on a four-trustee devnet
@@ -29,24 +26,11 @@ func BenchmarkBatch(b *testing.B) {
 		providers, slots int
 	}{{"spread", 3, 3}, {"one-by-one", 1, 1}} {
 		b.Run(c.name, func(b *testing.B) {
-			dir := b.TempDir()
-			nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			d, err := devnet.Start(ctx, dir, trustee.NodeOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() { cancel(); d.Stop() }()
+			dir, nf, _ := startDevnetWith(b, marketTiming)
+			ctx := context.Background()
 			start := func(i int, set func(*MarketConfig)) *Node {
-				k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-				if err != nil {
-					b.Fatal(err)
-				}
 				c := DefaultConfig(nf, b.TempDir())
-				c.Wallet, c.Listen, c.DHT = k, []string{"/ip4/127.0.0.1/tcp/0"}, false
+				c.Wallet, c.Listen, c.DHT = userKey(b, dir, i), []string{"/ip4/127.0.0.1/tcp/0"}, false
 				mc := DefaultMarketConfig(c.DataDir, chain.ProviderSpec{CPUModel: "bench", Cores: 2, MemoryMiB: 1024})
 				set(&mc)
 				c.Market = &mc

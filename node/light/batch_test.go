@@ -13,9 +13,7 @@ import (
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
-	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
-	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // TestBatch runs a batch of 20 tasks over three providers on a four-trustee devnet.
@@ -27,24 +25,8 @@ import (
 // the trustees prove.
 func TestBatch(t *testing.T) {
 	const tasks = 20
-	dir := t.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); d.Stop() })
-	user := func(i int) *keys.Key {
-		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	user := func(i int) *keys.Key { return userKey(t, dir, i) }
 	buyerCfg := testConfig(t, nf, user(0))
 	mc := DefaultMarketConfig(buyerCfg.DataDir, chain.ProviderSpec{CPUModel: "test", Cores: 2, MemoryMiB: 1024})
 	buyerCfg.Market = &mc
@@ -171,24 +153,8 @@ func TestBatch(t *testing.T) {
 // is paid; the ledgers reconcile.
 func TestBatchCancel(t *testing.T) {
 	const tasks = 12
-	dir := t.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); d.Stop() })
-	user := func(i int) *keys.Key {
-		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	user := func(i int) *keys.Key { return userKey(t, dir, i) }
 	buyer := startMarketNode(t, nf, user(0), nil)
 	p := startMarketNode(t, nf, user(1), nil) // one slot
 	provide(t, p)

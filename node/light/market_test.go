@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
-	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // startMarketNode starts a node of wallet in the market, with the market options at
@@ -79,24 +76,8 @@ func waitOutcome(t *testing.T, buyer *Node, id chain.Hash) Job {
 // mediation, and one whose provider goes silent and is timed out, the buyer refunded.
 // Every party's ledger then adds up to the balance the trustees prove.
 func TestMarketDeals(t *testing.T) {
-	dir := t.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); d.Stop() })
-	user := func(i int) *keys.Key {
-		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	user := func(i int) *keys.Key { return userKey(t, dir, i) }
 	buyer := startMarketNode(t, nf, user(0), func(mc *MarketConfig) { mc.Recheck = RecheckAlways() })
 	honest := startMarketNode(t, nf, user(1), nil)
 	cheat := startMarketNode(t, nf, user(2), func(mc *MarketConfig) { mc.Fault = FaultWrongOutput })
@@ -176,24 +157,9 @@ func TestMarketDeals(t *testing.T) {
 // (target: at most 2). The provider starts on the offer, which the solver makes in the
 // very block that opens the deal.
 func BenchmarkDealOpenToRunning(b *testing.B) {
-	dir := b.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { cancel(); d.Stop() }()
-	key := func(i int) *keys.Key {
-		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		return k
-	}
+	dir, nf, _ := startDevnetWith(b, marketTiming)
+	ctx := context.Background()
+	key := func(i int) *keys.Key { return userKey(b, dir, i) }
 	start := func(k *keys.Key, recheck Recheck) *Node {
 		c := DefaultConfig(nf, b.TempDir())
 		c.Wallet, c.Listen, c.DHT = k, []string{"/ip4/127.0.0.1/tcp/0"}, false

@@ -22,29 +22,52 @@ func poll(t *testing.T, what string, cond func() bool) {
 	nodetest.Poll(t, time.Now().Add(waitFor), what, cond)
 }
 
+// Timings of the test devnets: the light node's own tests run a 300 ms cycle; the
+// market's run 600 ms, which leaves a deal's epochs room for its job.
+var (
+	fastTiming   = devnet.Options{Phi: 150 * time.Millisecond, Delta: 100 * time.Millisecond, Cycle: 300 * time.Millisecond}
+	marketTiming = devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond}
+)
+
 // startDevnet runs four trustees in this process with a 300 ms cycle.
 func startDevnet(t *testing.T) (string, *network.File) {
-	dir, nf, _ := startDevnetNodes(t)
+	dir, nf, _ := startDevnetWith(t, fastTiming)
 	return dir, nf
 }
 
 func startDevnetNodes(t *testing.T) (string, *network.File, *devnet.Devnet) {
-	t.Helper()
-	dir := t.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 150 * time.Millisecond, Delta: 100 * time.Millisecond, Cycle: 300 * time.Millisecond})
+	return startDevnetWith(t, fastTiming)
+}
+
+// startDevnetWith runs four trustees in this process with the timing opts; they stop
+// when the test ends.
+func startDevnetWith(tb testing.TB, opts devnet.Options) (string, *network.File, *devnet.Devnet) {
+	tb.Helper()
+	dir := tb.TempDir()
+	nf, err := devnet.Genesis(dir, 4, opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		d.Stop()
 	})
 	return dir, nf, d
+}
+
+// userKey is the key of the devnet in dir's funded user i.
+func userKey(tb testing.TB, dir string, i int) *keys.Key {
+	tb.Helper()
+	k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
 }
 
 // testConfig is the configuration of a node of wallet on the test devnet nf: on

@@ -5,38 +5,18 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
-	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/market"
-	"github.com/daolicloud/daoli/node/trustee"
 )
 
 // TestSetTerms: a running provider's new price and slots reach its record on chain
 // without a restart, the next deal is charged at the new price, bad terms are refused
 // and change nothing, and every node that verified the accept lists it as a sale.
 func TestSetTerms(t *testing.T) {
-	dir := t.TempDir()
-	nf, err := devnet.Genesis(dir, 4, devnet.Options{Phi: 300 * time.Millisecond, Delta: 150 * time.Millisecond, Cycle: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := devnet.Start(ctx, dir, trustee.NodeOptions{Logger: nodetest.Logger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); d.Stop() })
-	user := func(i int) *keys.Key {
-		k, err := keys.LoadKeyFile(devnet.UserKeyFile(dir, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	user := func(i int) *keys.Key { return userKey(t, dir, i) }
 	buyer := startMarketNode(t, nf, user(0), nil)
 	provider := startMarketNode(t, nf, user(1), nil)
 	poll(t, "both nodes synced", func() bool {
