@@ -6,7 +6,8 @@
 # packaging tests (packaging/*_test.go) build the .deb packages, install them into a
 # throwaway root and check the unit, the desktop entry and the AppStream metadata with
 # the distribution's own validators. The nemesis harness (node/devnet/nemesis) puts
-# each node in a network namespace and drops its packets with iptables.
+# each node in a network namespace and drops its packets with iptables. The GPU jobs'
+# tests (node/gpu/device) run on Mesa's software Vulkan adapter, lavapipe.
 #
 #   packaging/build-deps.sh build    compiler and headers, for `make run`
 #   packaging/build-deps.sh package  the above, plus objdump and xz, for `make package`
@@ -14,7 +15,8 @@
 #                                    NSIS (its installer), for `make cross`
 #   packaging/build-deps.sh test     build's, package's, cross's, Xvfb and X11 tools, the tools
 #                                    of the packaging tests, and Wine and NSIS for the
-#                                    Windows tests, for `make test`
+#                                    Windows tests, and Mesa's Vulkan drivers for the GPU
+#                                    jobs' tests, for `make test`
 set -euo pipefail
 
 mode=${1:-build}
@@ -26,7 +28,7 @@ case "$mode" in
   cross) pkgs+=(gcc-mingw-w64-x86-64 nsis) ;;
   test) pkgs+=(gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xauth x11-utils xdotool dbus-daemon
               binutils xz-utils git iproute2 iptables passwd init-system-helpers
-              systemd desktop-file-utils appstream) ;;
+              systemd desktop-file-utils appstream mesa-vulkan-drivers) ;;
   *) echo "usage: $0 build|package|cross|test" >&2; exit 2 ;;
 esac
 
