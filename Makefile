@@ -28,7 +28,7 @@ FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error p
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
-.PHONY: all build run test soak sim cross vet-other bench bench-scale lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
+.PHONY: all build run test soak sim cross vet-other bench bench-scale bench-peers lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
 
 all: build
 
@@ -130,6 +130,15 @@ bench: deps
 SCALE_BENCH ?= Scale/
 bench-scale:
 	$(GO) test -run '^$$' -bench '$(SCALE_BENCH)' -benchtime 1x -timeout 3h -v ./node/devnet/scale
+
+## bench-peers: the peers beside Daoli in one run (docs/benchmarks.md, "Peers beside us"):
+## CometBFT v1.0.1 (built from the Go module proxy into bin/peers), four validators on
+## loopback under a load generator, against Daoli's own benchmarks of four trustees; the
+## example WebAssembly modules natively, in Node.js's WASI and in Daoli's worker. Needs
+## node, clang and rustc (make jobs installs the last two); PEERS_COUNT, PEERS_RATES and
+## PEERS_JOBS narrow it (node/devnet/peers/bench_test.go)
+bench-peers:
+	$(GO) test -run '^$$' -bench 'Peers' -benchtime 1x -timeout 2h -v ./node/devnet/peers
 
 ## bench-app: the desktop app's launch time, idle CPU and memory (needs Xvfb), built
 ## as make build builds it; each figure is the median of the runs
