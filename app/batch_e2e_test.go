@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/control"
 )
 
@@ -23,48 +23,12 @@ import (
 // batch, and every ledger left adds up to the balance the trustees prove.
 func TestBatchEndToEnd(t *testing.T) {
 	const files = 6
-	tn := startMarketTrustees(t)
 	cache := t.TempDir()
 	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "2"}
-	var nodes []*marketNode
-	for i := range 4 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			t.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(t, p.dir)
-		flags := common
-		if i == 3 {
-			flags = append(flags, "--provider-fault", "silent")
-		}
-		p.restart(t, tn.networkFile, flags...)
-		t.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	m := startMarket(t, common, common, common, slices.Concat(common, []string{"--provider-fault", "silent"}))
+	nodes, dump := m.nodes, m.dump
 	buyer, victim := nodes[0], nodes[3]
-	dump := func() {
-		for i, l := range tn.logs {
-			t.Logf("trustee %d:\n%s", i, l.String())
-		}
-		for i, n := range nodes {
-			t.Logf("node %d:\n%s", i, n.log.String())
-		}
-	}
-	waitUntil(t, "every node earning enough to trade", func() bool {
-		for i, n := range nodes {
-			s, ok := n.status()
-			if !ok || s.Balance < 200 || (i == 0 && s.Balance < 300) {
-				return false
-			}
-		}
-		return true
-	}, dump)
-	buyer.share(t, false)
+	m.fund(300, 200)
 
 	in := t.TempDir()
 	for i := range files {

@@ -6,12 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 )
@@ -27,48 +27,12 @@ import (
 // past its /output cap ends limit with the cap in its reason, and is paid. A deal
 // longer than any provider takes (--max-time) waits, saying so.
 func TestFilesEndToEnd(t *testing.T) {
-	tn := startMarketTrustees(t)
 	cache := t.TempDir()
 	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "1", "--max-time", "30s"}
-	var nodes []*marketNode
-	for i := range 4 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			t.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(t, p.dir)
-		flags := common
-		if i == 0 {
-			flags = append(flags, "--recheck", "1")
-		}
-		p.restart(t, tn.networkFile, flags...)
-		t.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	m := startMarket(t, slices.Concat(common, []string{"--recheck", "1"}), common, common, common)
+	tn, nodes, dump := m.tn, m.nodes, m.dump
 	buyer, providers := nodes[0], nodes[1:]
-	dump := func() {
-		for i, l := range tn.logs {
-			t.Logf("trustee %d:\n%s", i, l.String())
-		}
-		for i, n := range nodes {
-			t.Logf("node %d:\n%s", i, n.log.String())
-		}
-	}
-	waitUntil(t, "every node earning enough to trade", func() bool {
-		for i, n := range nodes {
-			s, ok := n.status()
-			if !ok || s.Balance < 200 || (i == 0 && s.Balance < 400) {
-				return false
-			}
-		}
-		return true
-	}, dump)
-	buyer.share(t, false)
+	m.fund(400, 200)
 
 	in := t.TempDir()
 	for name, body := range map[string]string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,60 +49,12 @@ func (n *marketNode) share(t *testing.T, on bool) {
 // one that goes silent is timed out and the buyer refunded. Every ledger adds up to
 // the balance the trustees prove.
 func TestMarketEndToEnd(t *testing.T) {
-	tn := startMarketTrustees(t)
 	cache := t.TempDir() // compiled modules, shared: one compilation per module
 	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "2"}
-	var nodes []*marketNode
-	for i := range 4 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			t.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(t, p.dir)
-		flags := common
-		if i == 0 {
-			flags = append(flags, "--recheck", "1")
-		}
-		p.restart(t, tn.networkFile, flags...)
-		t.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	m := startMarket(t, slices.Concat(common, []string{"--recheck", "1"}), common, common, common)
+	tn, nodes, dump := m.tn, m.nodes, m.dump
 	buyer, providers := nodes[0], nodes[1:]
-	dump := func() {
-		for i, l := range tn.logs {
-			t.Logf("trustee %d:\n%s", i, l.String())
-		}
-		for i, n := range nodes {
-			t.Logf("node %d:\n%s", i, n.log.String())
-		}
-	}
-	waitUntil(t, "the nodes serving", func() bool {
-		for _, n := range nodes {
-			if _, ok := n.status(); !ok {
-				return false
-			}
-		}
-		return true
-	}, dump)
-	// Mining funds everyone: the buyer's escrow and the providers' deposits. The buyer
-	// mines too until it holds its escrow, and only then stops sharing (so that it
-	// never provides): once sharing is off it earns nothing more, so stopping earlier
-	// would leave it with what it happened to earn before, however little that is.
-	waitUntil(t, "every node earning enough to trade", func() bool {
-		for i, n := range nodes {
-			s, ok := n.status()
-			if !ok || s.Balance < 200 || (i == 0 && s.Balance < 600) {
-				return false
-			}
-		}
-		return true
-	}, dump)
-	buyer.share(t, false)
+	m.fund(600, 200)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -227,6 +180,66 @@ func pending(t *testing.T, c *control.Client, ctx context.Context) int {
 		}
 	}
 	return n
+}
+
+// marketProcs is a compute market of real processes: four daoli-trustee processes and
+// `daoli node`s, node 0 the buyer.
+type marketProcs struct {
+	t     *testing.T
+	tn    *trusteeNet
+	nodes []*marketNode
+}
+
+// startMarket starts the trustees and one `daoli node` per entry of flags, each with a
+// new wallet and sharing always, so that it mines from the start. The processes are
+// killed when the test ends.
+func startMarket(t *testing.T, flags ...[]string) *marketProcs {
+	t.Helper()
+	m := &marketProcs{t: t, tn: startMarketTrustees(t)}
+	for _, f := range flags {
+		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
+		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
+			t.Fatalf("wallet new: %v\n%s", err, out)
+		}
+		shareAlways(t, p.dir)
+		p.restart(t, m.tn.networkFile, f...)
+		t.Cleanup(func() {
+			if p.cmd != nil {
+				p.cmd.Process.Kill()
+				p.cmd.Wait()
+			}
+		})
+		m.nodes = append(m.nodes, p)
+	}
+	return m
+}
+
+// dump logs what every process wrote, for a failure.
+func (m *marketProcs) dump() {
+	for i, l := range m.tn.logs {
+		m.t.Logf("trustee %d:\n%s", i, l.String())
+	}
+	for i, n := range m.nodes {
+		m.t.Logf("node %d:\n%s", i, n.log.String())
+	}
+}
+
+// fund waits until the buyer holds buyer coins and every other node each, then stops
+// the buyer sharing so that it never provides. Mining funds everyone (the buyer's
+// escrow, the providers' deposits), and once sharing is off the buyer earns nothing
+// more: stopping it earlier would leave it what it happened to earn before.
+func (m *marketProcs) fund(buyer, each uint64) {
+	m.t.Helper()
+	waitUntil(m.t, "every node earning enough to trade", func() bool {
+		for i, n := range m.nodes {
+			s, ok := n.status()
+			if !ok || s.Balance < each || (i == 0 && s.Balance < buyer) {
+				return false
+			}
+		}
+		return true
+	}, m.dump)
+	m.nodes[0].share(m.t, false)
 }
 
 // startMarketTrustees starts four daoli-trustee processes with epochs of about 1.5 s: the

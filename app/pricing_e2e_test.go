@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daolicloud/daoli/internal/nodetest"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/control"
 )
@@ -22,39 +21,13 @@ import (
 // cheapest provider asks 30 for its 10 s, and one that allows 40 is charged 30. The
 // price is saved: the provider restarted without flags asks 3 again.
 func TestProviderPriceEndToEnd(t *testing.T) {
-	tn := startMarketTrustees(t)
 	cache := t.TempDir()
-	var nodes []*marketNode
-	for i := range 2 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			t.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(t, p.dir)
-		flags := []string{"--wasm-cache", cache}
-		if i == 0 {
-			// The buyer asks more than its balance could ever cover a deposit of, so it
-			// never registers as a provider: a registered one, even without slots,
-			// counts among the providers the chain says fit a deal.
-			flags = append(flags, "--price", "1000000")
-		}
-		p.restart(t, tn.networkFile, flags...)
-		t.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	// The buyer asks more than its balance could ever cover a deposit of, so it never
+	// registers as a provider: a registered one, even without slots, counts among the
+	// providers the chain says fit a deal.
+	m := startMarket(t, []string{"--wasm-cache", cache, "--price", "1000000"}, []string{"--wasm-cache", cache})
+	tn, nodes, dump := m.tn, m.nodes, m.dump
 	buyer, provider := nodes[0], nodes[1]
-	dump := func() {
-		for i, l := range tn.logs {
-			t.Logf("trustee %d:\n%s", i, l.String())
-		}
-		t.Logf("buyer:\n%s", buyer.log.String())
-		t.Logf("provider:\n%s", provider.log.String())
-	}
 	price := func(args ...string) (int, control.PricingState, string) {
 		t.Helper()
 		code, out, errOut := runCLI(t, append(append([]string{"share", "price"}, args...), "--data", provider.dir, "--json")...)
@@ -66,19 +39,9 @@ func TestProviderPriceEndToEnd(t *testing.T) {
 		}
 		return code, st, errOut
 	}
-	waitUntil(t, "the nodes serving", func() bool {
-		_, a := buyer.status()
-		_, b := provider.status()
-		return a && b
-	}, dump)
 	// The provider's deposit at price 3 is 3 × 10 s × 8 = 240; the buyer escrows 40
 	// and a deposit of the same.
-	waitUntil(t, "both nodes earning enough to trade", func() bool {
-		b, ok1 := buyer.status()
-		p, ok2 := provider.status()
-		return ok1 && ok2 && b.Balance >= 200 && p.Balance >= 300
-	}, dump)
-	buyer.share(t, false)
+	m.fund(200, 300)
 	waitUntil(t, "the provider registered at the default price", func() bool {
 		code, st, _ := price()
 		return code == 0 && st.Registered != nil && st.Registered.Price == 1 && st.Registered.Slots == 1
