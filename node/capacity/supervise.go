@@ -19,7 +19,9 @@ type Supervised interface {
 // Windows the worker's Job Object takes a CPU rate and the cores to run on
 // (compute.Process.LimitCPU). LimitCPU(cores, duty) limits it to duty of cores
 // CPUs; LimitCPU(0, 1) lifts the limit. Where it fails (elsewhere, or under Wine,
-// which has no CPU rate control) the supervisor pins and duty-cycles the process.
+// which has no CPU rate control) the supervisor pins and duty-cycles the process,
+// so a LimitCPU that fails must leave no limit in place: the OS's rate on top of the
+// supervisor's duty cycle would hold the process to duty² (compute's applyCPULimit).
 type CPULimited interface {
 	LimitCPU(cores int, duty float64) error
 }

@@ -82,18 +82,6 @@ type osLimits struct {
 	info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
 }
 
-// cpuRateControl is JOBOBJECT_CPU_RATE_CONTROL_INFORMATION; CpuRate is in hundredths
-// of a percent of all the machine's CPUs.
-type cpuRateControl struct {
-	ControlFlags uint32
-	CpuRate      uint32
-}
-
-const (
-	jobCPURateEnable  = 0x1 // JOB_OBJECT_CPU_RATE_CONTROL_ENABLE
-	jobCPURateHardCap = 0x4 // JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP
-)
-
 func (l *osLimits) attach(p *os.Process) error {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
@@ -174,27 +162,30 @@ func (l *osLimits) cpu(cores int, duty float64) error {
 	if cores > 0 && duty < 1 {
 		rate = cpuRateControl{ControlFlags: jobCPURateEnable | jobCPURateHardCap, CpuRate: cpuRate(bits.OnesCount64(uint64(mask)), duty, runtime.NumCPU())}
 	}
-	// The rate first: where it is refused (Wine), the affinity stays as it was too.
-	l.mu.Lock()
-	if l.job == 0 {
-		l.mu.Unlock()
-		return nil
-	}
-	_, err := windows.SetInformationJobObject(l.job, windows.JobObjectCpuRateControlInformation,
-		uintptr(unsafe.Pointer(&rate)), uint32(unsafe.Sizeof(rate)))
-	l.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("cap the worker's CPU rate: %w", err)
-	}
-	return l.extended(func(info *windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION) {
-		if mask != 0 {
-			info.BasicLimitInformation.LimitFlags |= windows.JOB_OBJECT_LIMIT_AFFINITY
-			info.BasicLimitInformation.Affinity = mask
-		} else {
-			info.BasicLimitInformation.LimitFlags &^= windows.JOB_OBJECT_LIMIT_AFFINITY
-			info.BasicLimitInformation.Affinity = 0
+	// The rate first: where it is refused (Wine), the affinity stays as it was too;
+	// where the affinity is refused, applyCPULimit lifts the rate again.
+	setRate := func(rate cpuRateControl) error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.job == 0 {
+			return nil
 		}
-	})
+		_, err := windows.SetInformationJobObject(l.job, windows.JobObjectCpuRateControlInformation,
+			uintptr(unsafe.Pointer(&rate)), uint32(unsafe.Sizeof(rate)))
+		return err
+	}
+	setAffinity := func(mask uintptr) error {
+		return l.extended(func(info *windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION) {
+			if mask != 0 {
+				info.BasicLimitInformation.LimitFlags |= windows.JOB_OBJECT_LIMIT_AFFINITY
+				info.BasicLimitInformation.Affinity = mask
+			} else {
+				info.BasicLimitInformation.LimitFlags &^= windows.JOB_OBJECT_LIMIT_AFFINITY
+				info.BasicLimitInformation.Affinity = 0
+			}
+		})
+	}
+	return applyCPULimit(setRate, setAffinity, rate, mask)
 }
 
 func (l *osLimits) close() {
