@@ -442,7 +442,7 @@ func TestClockText(t *testing.T) {
 		v    NodeView
 		want string
 	}{
-		{NodeView{GlobalCycle: 5 * time.Second, CycleBlocks: 1}, "the genesis cycle of 5.00 s until two blocks have arrived"},
+		{NodeView{GlobalCycle: 5 * time.Second, CycleBlocks: 1}, "a block every 5.00 s on the network; this computer's clock counts as exact until two blocks received on time measure its rate"},
 		{NodeView{GlobalCycle: 5 * time.Second, PrivateCycle: 4 * time.Second, CycleBlocks: 12}, "a block every 5.00 s on the network, every 4.00 s by this computer's clock (from 12 blocks); rate 1.250"},
 	} {
 		if got := clockText(tc.v); got != tc.want {

@@ -135,10 +135,12 @@ func (n *Network) refreshTrustees() {
 
 // clockText describes the decentralized clock's calibration: the network's cycle from
 // its blocks' times, and this computer's from when it received them; their ratio is
-// how fast this computer's clock runs against the network's.
+// how fast this computer's clock runs against the network's. Until blocks received
+// on time give a rate within the clock's bounds (node/dcc's span), the node counts
+// its clock as exact.
 func clockText(v NodeView) string {
 	if v.CycleBlocks < 2 {
-		return fmt.Sprintf("the genesis cycle of %s until two blocks have arrived", seconds(v.GlobalCycle))
+		return fmt.Sprintf("a block every %s on the network; this computer's clock counts as exact until two blocks received on time measure its rate", seconds(v.GlobalCycle))
 	}
 	text := fmt.Sprintf("a block every %s on the network, every %s by this computer's clock (from %d blocks)",
 		seconds(v.GlobalCycle), seconds(v.PrivateCycle), v.CycleBlocks)

@@ -19,6 +19,19 @@ const (
 // a few percent; a factor of 4 is a sync burst, a suspend, or a block stuck in transit.
 const MaxRateSkew = 4
 
+// MaxClockRate bounds the rate a calibration may give a clock: its private cycle
+// over its global cycle, within [1/MaxClockRate, MaxClockRate]. Real clocks drift by
+// parts per million, a misset one by a few percent; a span that shows a clock 25 %
+// fast or 20 % slow measures when receipts were delayed (a partition, a paused
+// process, a slow link), not the clock. Such a span is not used (span).
+const MaxClockRate = float64(maxRateNum) / maxRateDen
+
+// MaxClockRate as an exact fraction, for integer arithmetic.
+const (
+	maxRateNum = 5
+	maxRateDen = 4
+)
+
 // Config holds the chain's timing constants.
 type Config struct {
 	Cycle time.Duration // genesis cycle length: used until a second block is seen
@@ -140,9 +153,10 @@ func (c *Calibrator) Window() (Window, error) {
 		delta: c.cfg.Delta,
 	}
 	w.pc = w.gc
-	if first := c.samples[c.live]; first.Epoch < tip.Epoch {
+	if i, ok := c.span(); ok {
 		// The same blocks give both spans, so their ratio is the clock's rate alone,
 		// whatever the cycles were.
+		first := c.samples[i]
 		w.global = uint64(tip.Time - first.Time)
 		w.local = uint64(tip.Received - first.Received)
 		w.pc = time.Duration(w.local / (tip.Epoch - first.Epoch))
@@ -150,27 +164,59 @@ func (c *Calibrator) Window() (Window, error) {
 	return w, nil
 }
 
-// Cycles are the global and the private cycle over one span, the blocks received live
-// in the last K epochs (blocks of them), so that global/private is the local clock's
-// rate against the network's even while the cycle changes: what a node shows of its
-// calibration. GlobalCycle spans every observed block, PrivateCycle the live ones only;
-// their ratio mixes two spans. Fewer than two live blocks give GlobalCycle for both.
+// span is the first block of the span the clock is calibrated over: the longest run
+// of live blocks ending at the tip whose rate (local over certified length) is
+// plausible, within [1/MaxClockRate, MaxClockRate]. The rate of a span depends on its
+// two ends alone, so a receipt delayed at its start is left out by a shorter span; with
+// none plausible (the tip's own receipt was delayed) the clock is taken at face value
+// until the next block. ok is false with fewer than two live blocks.
+func (c *Calibrator) span() (int, bool) {
+	n := len(c.samples)
+	if n == 0 {
+		return 0, false
+	}
+	tip := c.samples[n-1]
+	for i := c.live; i < n-1; i++ {
+		first := c.samples[i]
+		if first.Epoch < tip.Epoch && plausible(tip.Time-first.Time, int64(tip.Received-first.Received)) {
+			return i, true
+		}
+	}
+	return n - 1, false
+}
+
+// plausible reports whether a span's local length over its certified length is a
+// clock's rate: within [1/MaxClockRate, MaxClockRate]. Spans are at most K+1 epochs of
+// certified time, far from overflowing.
+func plausible(global, local int64) bool {
+	return global > 0 && local > 0 &&
+		local*maxRateDen <= global*maxRateNum && global*maxRateDen <= local*maxRateNum
+}
+
+// Cycles are the global and the private cycle over the span the clock is calibrated
+// over (span: blocks received live in the last K epochs, at a plausible rate; blocks
+// of them), so that global/private is the local clock's rate against the network's
+// even while the cycle changes: what a node shows of its calibration, and what its
+// windows use. GlobalCycle spans every observed block, PrivateCycle the calibration's
+// span only; their ratio mixes two spans. Without a span (fewer than two blocks,
+// reported as 0 or 1) both are GlobalCycle: the clock is taken at face value.
 func (c *Calibrator) Cycles() (global, private time.Duration, blocks int) {
 	n := len(c.samples)
 	if n == 0 {
 		return c.cfg.Cycle, c.cfg.Cycle, 0
 	}
-	first, tip := c.samples[c.live], c.samples[n-1]
-	if first.Epoch >= tip.Epoch {
+	i, ok := c.span()
+	if !ok {
 		gc := c.GlobalCycle()
-		return gc, gc, n - c.live
+		return gc, gc, n - i
 	}
+	first, tip := c.samples[i], c.samples[n-1]
 	e := int64(tip.Epoch - first.Epoch)
-	return time.Duration((tip.Time - first.Time) / e), (tip.Received - first.Received) / time.Duration(e), n - c.live
+	return time.Duration((tip.Time - first.Time) / e), (tip.Received - first.Received) / time.Duration(e), n - i
 }
 
-// PrivateCycle is PC_N = (recv(TB) − recv(TB−k)) / k over the blocks received live in
-// the last K epochs, or the global cycle while fewer than two are known.
+// PrivateCycle is PC_N = (recv(TB) − recv(TB−k)) / k over the calibration's span
+// (span), or the global cycle without one.
 func (c *Calibrator) PrivateCycle() time.Duration {
 	w, err := c.Window()
 	if err != nil {

@@ -424,3 +424,77 @@ func TestCyclesShowTheRate(t *testing.T) {
 		t.Fatalf("no blocks: %v, %v, %d", g, p, n)
 	}
 }
+
+// TestImplausibleRateRejected: receipts delayed by less than the factor MaxRateSkew
+// that marks them not live (a partition, a paused process, a slow link) stay in the
+// span and once made the rate swing far from any clock's (the nemesis saw 0.28 and
+// 1.99 for a clock 10 % fast, docs/reliability.md). The calibration now uses the
+// longest span ending at the tip whose rate is within [1/MaxClockRate,
+// MaxClockRate], and takes the clock at face value when there is none.
+func TestImplausibleRateRejected(t *testing.T) {
+	type obs struct {
+		epoch uint64
+		late  time.Duration // how long after its live receipt the block came, locally
+	}
+	for _, tc := range []struct {
+		name       string
+		blocks     []obs
+		wantRate   float64 // private/global, 1 at face value
+		wantBlocks int
+	}{
+		{
+			// Epoch 4 arrives 2.5 s late: its interval is 3.6 s against 1 s, under the
+			// factor 4. The span 1..4 reads 1.93, 2..4 and 3..4 more.
+			name:     "the tip late",
+			blocks:   []obs{{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, 2500 * time.Millisecond}},
+			wantRate: 1, wantBlocks: 1,
+		},
+		{
+			// Then epoch 7 on time (5 and 6 missed while 4 was on its way).
+			name:     "the next block on time",
+			blocks:   []obs{{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, 2500 * time.Millisecond}, {7, 0}},
+			wantRate: 1.1, wantBlocks: 6,
+		},
+		{
+			// Following began 0.7 s late: the span 0..2 reads 0.75, 1..2 the clock.
+			name:     "the first late",
+			blocks:   []obs{{0, 700 * time.Millisecond}, {1, 0}, {2, 0}},
+			wantRate: 1.1, wantBlocks: 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Cycle: time.Second, Phi: 600 * time.Millisecond, Delta: 400 * time.Millisecond}
+			c, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock := fakeClock{origin: genesisTime, offset: time.Hour, num: 11, den: 10}
+			for _, o := range tc.blocks {
+				ts := genesisTime + int64(o.epoch)*int64(time.Second)
+				if err := c.Observe(o.epoch, ts, clock.local(ts)+o.late); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gc, pc, blocks := c.Cycles()
+			rate := float64(pc) / float64(gc)
+			if math.Abs(rate-tc.wantRate) > 1e-6 || blocks != tc.wantBlocks {
+				t.Fatalf("Cycles: %v and %v from %d blocks, rate %.4f; want the rate %.4f from %d", gc, pc, blocks, rate, tc.wantRate, tc.wantBlocks)
+			}
+			w, err := c.Window()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.PrivateCycle() != pc || w.GlobalCycle() != c.GlobalCycle() {
+				t.Fatalf("the window's cycles %v and %v, the clock line's %v and %v", w.GlobalCycle(), w.PrivateCycle(), gc, pc)
+			}
+			if w.Calibrated() != (tc.wantRate != 1) {
+				t.Fatalf("window calibrated %v at the rate %.4f", w.Calibrated(), rate)
+			}
+			// The mining window closes Φ of global time after the tip's receipt, as
+			// this clock measures Φ: at face value, Φ on the local clock.
+			if got, want := w.MineUntil()-w.Start(), time.Duration(float64(cfg.Phi)*tc.wantRate); got < want-time.Microsecond || got > want+time.Microsecond {
+				t.Fatalf("mining window %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -99,8 +99,9 @@ type Status struct {
 	CertRound            uint32
 	CertSigners, SetSize int
 	// The DCC's calibration (docs/dcc.md): the global cycle and this computer's
-	// private cycle over the same CycleBlocks blocks, received live (fewer than two:
-	// the genesis cycle), so that their ratio is this computer's clock rate.
+	// private cycle over the same CycleBlocks blocks, received live at a plausible
+	// rate (dcc.Calibrator.Cycles; fewer than two: both the global cycle, the clock
+	// counted as exact), so that their ratio is this computer's clock rate.
 	GlobalCycle, PrivateCycle time.Duration
 	CycleBlocks               int
 	HashRate                  float64 // the miner's attempts per second while it mines

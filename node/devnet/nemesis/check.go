@@ -129,7 +129,7 @@ func (r *runner) reconcile(ctx context.Context, nd *node) {
 // clockLine is a light node's status as its dashboard's clock line reads it.
 func clockLine(s control.Status) string {
 	if s.CycleBlocks < 2 || s.PrivateCycle <= 0 {
-		return fmt.Sprintf("the genesis cycle (%d blocks)", s.CycleBlocks)
+		return fmt.Sprintf("network %v, this computer's clock counted as exact (%d blocks)", s.GlobalCycle.Round(time.Millisecond), s.CycleBlocks)
 	}
 	return fmt.Sprintf("network %v, this computer %v, rate %.3f, from %d blocks",
 		s.GlobalCycle.Round(time.Millisecond), s.PrivateCycle.Round(time.Millisecond), float64(s.GlobalCycle)/float64(s.PrivateCycle), s.CycleBlocks)

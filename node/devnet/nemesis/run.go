@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daolicloud/daoli/node/dcc"
 	"github.com/daolicloud/daoli/node/devnet"
 	"github.com/daolicloud/daoli/node/internal/skew"
 	"github.com/daolicloud/daoli/node/keys"
@@ -216,14 +217,24 @@ func (r *runner) find(format string, a ...any) {
 	r.c.cfg.Logf("FINDING: %s", s)
 }
 
-// sample records every node's height once a second.
+// sample records every node's height once a second. A light node's clock line that
+// shows a rate beyond dcc.MaxClockRate either way is a finding (once per node): the
+// DCC refuses such a span, whatever the faults did to the receipts.
 func (r *runner) sample(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	implausible := map[string]bool{}
 	for {
 		for _, nd := range r.c.nodes {
 			h, tip, rate := r.c.height(nd)
 			r.h.Sample(nd.Name, h, tip, rate)
+			// The cycles are whole nanoseconds per epoch: a span at the bound may read
+			// a hair beyond it.
+			const slack = 1e-6
+			if rate != 0 && (rate > dcc.MaxClockRate+slack || rate < 1/dcc.MaxClockRate-slack) && !implausible[nd.Name] {
+				implausible[nd.Name] = true
+				r.find("%s: the clock line showed the rate %.3f, beyond the DCC's bound %.2f", nd.Name, rate, dcc.MaxClockRate)
+			}
 		}
 		select {
 		case <-ctx.Done():
