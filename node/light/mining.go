@@ -25,11 +25,16 @@ func newMiner(cfg Config) *luck.Miner {
 }
 
 // watchGate turns the governor's decisions into events, so the app shows why sharing
-// runs or rests.
+// runs or rests. The gate also wakes its followers when a job worker takes or returns
+// a core, which changes no decision: that is no event.
 func (n *Node) watchGate(ctx context.Context, g *capacity.Gate) {
+	var last *capacity.GateState
 	for {
 		changed := g.Changed()
-		n.events.publish(Event{Kind: EventGovernor, Gate: g.State()})
+		if s := g.State(); last == nil || s != *last {
+			n.events.publish(Event{Kind: EventGovernor, Gate: s})
+			last = &s
+		}
 		select {
 		case <-ctx.Done():
 			return
