@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/daolicloud/daoli/node/gpu"
 )
 
 // TestJobManifest: every example module is embedded, matches the manifest's hash and
@@ -108,6 +110,51 @@ func TestJobsReproducible(t *testing.T) {
 		if !bytes.Equal(built, embedded) {
 			t.Errorf("%s: the embedded module is not the build of jobs/%s: run make jobs", j.Name, j.Name)
 		}
+	}
+}
+
+// TestGPUJobs: every GPU module is embedded, matches the manifest's hash and size, has
+// a CPU twin, and is the build of its gpu.json and main.wgsl, byte for byte, as `make
+// jobs` builds it (packaging/gpujob).
+func TestGPUJobs(t *testing.T) {
+	m, err := JobManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, _ := filepath.Glob("jobs/*/main.wgsl")
+	if len(m.GPUJobs) != len(srcs) || len(srcs) < 2 {
+		t.Fatalf("%d GPU modules in the manifest, %d sources: run make jobs", len(m.GPUJobs), len(srcs))
+	}
+	for _, j := range m.GPUJobs {
+		mod, err := GPUJob(j.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(mod)
+		if hex.EncodeToString(sum[:]) != j.SHA256 || len(mod) != j.Size || j.Summary == "" {
+			t.Fatalf("%s: %d bytes %x, manifest says %d bytes %s", j.Name, len(mod), sum, j.Size, j.SHA256)
+		}
+		if _, err := Job(j.Name); err != nil {
+			t.Errorf("%s has no CPU twin: %v", j.Name, err)
+		}
+		man, err := os.ReadFile("jobs/" + j.Name + "/gpu.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wgsl, err := os.ReadFile("jobs/" + j.Name + "/main.wgsl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		built, err := gpu.Assemble(man, wgsl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(append(built, '\n'), mod) {
+			t.Errorf("%s: the embedded GPU module is not the build of jobs/%s: run make jobs", j.Name, j.Name)
+		}
+	}
+	if _, err := GPUJob("pi"); err == nil {
+		t.Fatal("a GPU job that does not exist")
 	}
 }
 

@@ -5,6 +5,8 @@
 # (rustc's wasm32-wasi standard library). C and Rust are built with fixed flags, the
 # source path remapped and symbols stripped, so the bytes depend only on the source and
 # the toolchain; the C and Rust toolchains are Debian's, installed here when missing.
+# A directory with main.wgsl and gpu.json also holds a GPU job, whose CPU twin is its
+# main.go: packaging/gpujob writes its module, <name>.gpu.json (docs/market.md, GPU jobs).
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -35,6 +37,8 @@ clang_v=""; rustc_v=""
 printf '{\n  "go": "%s",\n  "clang": "%s",\n  "rustc": "%s",\n  "jobs": [\n' \
 	"$($GO env GOVERSION)" "$clang_v" "$rustc_v" > "$tmp/manifest"
 first=1
+gpufirst=1
+: > "$tmp/gpu"
 for dir in assets/jobs/*/; do
 	name=$(basename "$dir")
 	dir=${dir%/}
@@ -64,7 +68,19 @@ for dir in assets/jobs/*/; do
 	first=0
 	printf '    {"name": "%s", "sha256": "%s", "size": %s, "summary": "%s", "usage": "%s"}' \
 		"$name" "$sum" "$size" "$summary" "$usage" >> "$tmp/manifest"
+	if [ -f "$dir/main.wgsl" ]; then
+		$GO run ./packaging/gpujob "$dir"
+		sum=$(sha256sum "$dir/$name.gpu.json" | cut -d' ' -f1)
+		size=$(wc -c < "$dir/$name.gpu.json" | tr -d ' ')
+		summary=$(sed -n 's|^// ||p' "$dir/main.wgsl" | head -1)
+		[ $gpufirst = 1 ] || printf ',\n' >> "$tmp/gpu"
+		gpufirst=0
+		printf '    {"name": "%s", "sha256": "%s", "size": %s, "summary": "%s"}' \
+			"$name" "$sum" "$size" "$summary" >> "$tmp/gpu"
+	fi
 done
+printf '\n  ],\n  "gpu_jobs": [\n' >> "$tmp/manifest"
+cat "$tmp/gpu" >> "$tmp/manifest"
 printf '\n  ]\n}\n' >> "$tmp/manifest"
 mv "$tmp/manifest" "$manifest"
-echo "built $(ls assets/jobs/*/*.wasm.gz | wc -l) job modules with $($GO env GOVERSION), $clang_v, $rustc_v"
+echo "built $(ls assets/jobs/*/*.wasm.gz | wc -l) job modules and $(ls assets/jobs/*/*.gpu.json | wc -l) GPU modules with $($GO env GOVERSION), $clang_v, $rustc_v"

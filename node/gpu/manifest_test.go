@@ -163,3 +163,35 @@ func FuzzDecodeManifest(f *testing.F) {
 		}
 	})
 }
+
+func TestAssemble(t *testing.T) {
+	const man = `{"daoli_gpu": 1, "buffers": [{"binding": 0, "size": 4, "output": "o"}], "dispatches": [{"workgroups": [1, 1, 1]}], "check": {"mode": "exact"}}`
+	b, err := Assemble([]byte(man), []byte(okWGSL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DecodeManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.WGSL != okWGSL || m.Entry != "main" || m.Dispatches[0].Repeat != 1 {
+		t.Errorf("assembled %+v", m)
+	}
+	if !strings.Contains(string(b), "array<u32>") {
+		t.Errorf("the WGSL is escaped: %s", b)
+	}
+	again, err := Encode(m)
+	if err != nil || string(again) != string(b) {
+		t.Errorf("not canonical: %s\n%s", b, again)
+	}
+	for _, c := range []struct{ man, wgsl, want string }{
+		{man, "", "no wgsl"},
+		{`{"daoli_gpu": 1, "wgsl": "x"}`, okWGSL, "holds its WGSL already"},
+		{`{"daoli_gpu": 1, "shader": "x"}`, okWGSL, "unknown field"},
+		{`{"daoli_gpu": 1}`, okWGSL, "0 buffers"},
+	} {
+		if _, err := Assemble([]byte(c.man), []byte(c.wgsl)); !errors.Is(err, ErrManifest) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.man, err, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -44,7 +45,7 @@ func manifest(t *testing.T, m gpu.Manifest) []byte {
 	return b
 }
 
-func tree(t *testing.T, files map[string][]byte) []byte {
+func tree(t testing.TB, files map[string][]byte) []byte {
 	t.Helper()
 	var es []compute.TreeEntry
 	for p, d := range files {
@@ -66,7 +67,7 @@ func outputs(t *testing.T, packed []byte) map[string][]byte {
 	files := map[string][]byte{}
 	for _, e := range es {
 		if !e.Dir {
-			files[e.Path] = e.Data
+			files[e.Path] = bytes.Clone(e.Data) // not aliasing packed
 		}
 	}
 	return files
