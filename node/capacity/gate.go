@@ -67,6 +67,16 @@ func (g *Gate) Apply(d Decision) {
 	g.set(GateState{Run: d.Run, Cores: d.Cores, Duty: d.Duty, Reason: d.Reason})
 }
 
+// ApplyGPU publishes a GPU decision on a gate of the GPU jobs: open or closed, one
+// device at full duty (a GPU job is held between dispatches, not duty-cycled).
+func (g *Gate) ApplyGPU(d GPUDecision) {
+	if d.Run {
+		g.set(GateState{Run: true, Cores: 1, Duty: 1, Reason: d.Reason})
+		return
+	}
+	g.set(GateState{Reason: d.Reason})
+}
+
 // Pause closes the gate with a reason.
 func (g *Gate) Pause(reason string) { g.set(GateState{Reason: reason}) }
 

@@ -34,6 +34,11 @@ type GovernorConfig struct {
 	Settings Settings
 	Sampler  Sampler
 	Gate     *Gate
+	// GPUGate, when set, carries the decision's GPU part (its own rules: the GPU's
+	// mode, temperature ceiling and whether it may work while the computer is in
+	// use) to the GPU jobs, which follow it (node/gpu: a paused job submits no next
+	// dispatch).
+	GPUGate  *Gate
 	Clock    Clock         // nil is the system clock
 	Interval time.Duration // 0 is DefaultInterval
 	// ActivityInterval: 0 is DefaultActivityInterval.
@@ -53,6 +58,7 @@ type GovernorConfig struct {
 type Governor struct {
 	sampler          Sampler
 	gate             *Gate
+	gpuGate          *Gate
 	clock            Clock
 	interval         time.Duration
 	activityInterval time.Duration
@@ -87,6 +93,7 @@ func NewGovernor(cfg GovernorConfig) (*Governor, error) {
 	g := &Governor{
 		sampler:          cfg.Sampler,
 		gate:             cfg.Gate,
+		gpuGate:          cfg.GPUGate,
 		clock:            cfg.Clock,
 		interval:         cfg.Interval,
 		activityInterval: cfg.ActivityInterval,
@@ -282,11 +289,19 @@ func (g *Governor) decide(settings Settings, gen uint64, sample Sample) {
 	g.decided = make(chan struct{})
 	g.mu.Unlock()
 
-	g.gate.Apply(d)
+	g.apply(d)
 	g.watchActivity(d)
 	if g.onDecision != nil && (prev.Reason != d.Reason || prev.GPU.Reason != d.GPU.Reason ||
 		prev.Run != d.Run || prev.Cores != d.Cores || prev.Duty != d.Duty) {
 		g.onDecision(d)
+	}
+}
+
+// apply publishes d to the gate, and its GPU part to the GPU gate.
+func (g *Governor) apply(d Decision) {
+	g.gate.Apply(d)
+	if g.gpuGate != nil {
+		g.gpuGate.ApplyGPU(d.GPU)
 	}
 }
 
@@ -314,7 +329,7 @@ func (g *Governor) stop() {
 	}
 	d := g.decision
 	g.mu.Unlock()
-	g.gate.Apply(d)
+	g.apply(d)
 	if g.onDecision != nil {
 		g.onDecision(d)
 	}

@@ -64,6 +64,7 @@ type governorRig struct {
 	clock     *fakeClock
 	sampler   *fakeSampler
 	gate      *Gate
+	gpuGate   *Gate
 	gov       *Governor
 	decisions chan Decision
 	cancel    context.CancelFunc
@@ -79,9 +80,9 @@ func startGovernor(t *testing.T, settings Settings, record io.Writer) *governorR
 		decisions: make(chan Decision, 100),
 		done:      make(chan error, 1),
 	}
-	r.gate = NewGate(r.clock)
+	r.gate, r.gpuGate = NewGate(r.clock), NewGate(r.clock)
 	cfg := GovernorConfig{
-		Settings: settings, Sampler: r.sampler, Gate: r.gate, Clock: r.clock,
+		Settings: settings, Sampler: r.sampler, Gate: r.gate, GPUGate: r.gpuGate, Clock: r.clock,
 		OnDecision: func(d Decision) { r.decisions <- d },
 	}
 	if record != nil {
@@ -170,6 +171,41 @@ func TestGovernorAppliesDecisions(t *testing.T) {
 	r.stop()
 	if d := r.next(); d.Cause != CauseStopped || r.gate.State().Run {
 		t.Errorf("after stop: %+v, gate %+v", d, r.gate.State())
+	}
+}
+
+// TestGovernorGPUGate: the GPU gate follows the GPU's own rules, apart from the CPU's:
+// open while the computer is idle, closed above the GPU's temperature ceiling while
+// the CPU still shares, closed when sharing stops.
+func TestGovernorGPUGate(t *testing.T) {
+	r := startGovernor(t, PresetSettings(Balanced, 8), nil)
+	if st := r.gpuGate.State(); st.Run {
+		t.Fatalf("GPU gate open before a decision: %+v", st)
+	}
+	r.sampler.set(func(f *fakeSampler) {
+		f.sample.GPUs = Known([]GPU{{Vendor: "nvidia", Name: "GeForce RTX 4090", Temperature: Known(50.0)}})
+	})
+	r.clock.Advance(time.Second)
+	for d := r.next(); !d.GPU.Run; d = r.next() {
+	}
+	if st := r.gpuGate.State(); !st.Run || st.Reason != "GPU sharing: idle for 10 min" {
+		t.Fatalf("GPU gate %+v with an idle GPU", st)
+	}
+	r.sampler.set(func(f *fakeSampler) {
+		f.sample.GPUs = Known([]GPU{{Vendor: "nvidia", Name: "GeForce RTX 4090", Temperature: Known(90.0)}})
+	})
+	r.clock.Advance(time.Second)
+	for d := r.next(); d.GPU.Run; d = r.next() {
+	}
+	if st := r.gpuGate.State(); st.Run || st.Reason != "GPU paused: GPU at 90 °C, resumes below 70 °C" {
+		t.Errorf("GPU gate %+v with a hot GPU", st)
+	}
+	if !r.gate.State().Run {
+		t.Error("the CPU's gate closed for the GPU's heat")
+	}
+	r.stop()
+	if st := r.gpuGate.State(); st.Run || st.Reason != "GPU paused: sharing stopped" {
+		t.Errorf("GPU gate %+v after stop", st)
 	}
 }
 

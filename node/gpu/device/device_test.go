@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/gpu"
 )
@@ -341,5 +342,50 @@ fn main() {
 	}
 	if got := u32s(outputs(t, res.Tree)["o"])[0]; got != want {
 		t.Errorf("%s: the loop ran %d times, want %d", res.Adapter, got, want)
+	}
+}
+
+// A GPU job follows the governor's GPU gate (capacity.Gate.Follow, as the provider
+// holds its jobs): while the gate is closed it submits no dispatch, and when the GPU
+// rules open it, it runs to the same result.
+func TestJobFollowsTheGPUGate(t *testing.T) {
+	job := gpu.Job{
+		Module: manifest(t, gpu.Manifest{WGSL: collatzWGSL, Buffers: []gpu.Buffer{
+			{Binding: 0, Size: 4096, Input: "start.bin"},
+			{Binding: 1, Size: 4096, Output: "steps.bin"},
+			{Binding: 2, Size: 16, Index: true},
+		}, Dispatches: []gpu.Dispatch{{Workgroups: [3]uint32{4, 1, 1}, Repeat: 4}}, Check: gpu.Check{Mode: gpu.CheckExact}}),
+		InputTree: tree(t, map[string][]byte{"start.bin": bytesOf([]uint32{27, 97, 871})}),
+		Limits:    testLimits,
+	}
+	gate := capacity.NewGate(nil)
+	gate.ApplyGPU(capacity.GPUDecision{Reason: "GPU paused: GPU at 90 °C, resumes below 70 °C"})
+	p, err := runner().Start(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go gate.Follow(ctx, p)
+	deadline := time.Now().Add(time.Minute)
+	for !p.Waiting() {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never asked to dispatch")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := p.Submitted(); n != 0 {
+		t.Fatalf("%d dispatches submitted while the GPU gate is closed", n)
+	}
+	gate.ApplyGPU(capacity.GPUDecision{Run: true, Reason: "GPU sharing: idle for 10 min"})
+	res, err := p.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != gpu.StatusOK || res.Dispatches != 4 {
+		t.Fatalf("%v after %d dispatches: %s", res.Status, res.Dispatches, res.Reason)
+	}
+	if got := u32s(outputs(t, res.Tree)["steps.bin"])[:3]; got[0] != collatz(27) || got[1] != collatz(97) || got[2] != collatz(871) {
+		t.Errorf("steps %v", got)
 	}
 }
