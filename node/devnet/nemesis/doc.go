@@ -3,7 +3,8 @@
 // mining and sharing, one buying compute), each in a network namespace of its own on a
 // bridge, while a nemesis on a seeded random schedule partitions the network (halves,
 // one trustee alone, a light node cut off from every trustee, one-way drops), drops
-// packets at random (iptables' statistic match), pauses processes (SIGSTOP/SIGCONT),
+// packets at random (iptables' statistic match), delays and reorders what reaches
+// the trustees (a user-space proxy), pauses processes (SIGSTOP/SIGCONT),
 // kills and restarts them, fills one trustee's disk (a small tmpfs) and runs clocks
 // skewed (node/internal/skew, in binaries built with the tag "nemesis").
 //

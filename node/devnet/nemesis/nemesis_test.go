@@ -114,16 +114,16 @@ func TestCleanAll(t *testing.T) {
 	}
 }
 
-// testSeed is the schedule `make test` runs: its 100 s hold one fault of each kind.
+// testSeed is the schedule `make test` runs: its 110 s hold one fault of each kind.
 const testSeed = 7
 
 // TestNemesis runs the short schedule: 4 trustee processes and 3 light nodes in
 // network namespaces, clocks skewed (a trustee 10 % fast, one 2 min behind, light
 // nodes 10 % slow, 10 % fast and jumping 5 min), then one partition into halves, an
 // isolated trustee, a light node cut off from the trustees, a one-way drop, random
-// loss, delay with jitter, a pause, a kill and a full disk, healed and checked (package doc). It needs
-// root, as CI has: without it the test fails and says so. DAOLI_NEMESIS_DIR keeps the
-// run's history, summary and logs there.
+// loss, delay with jitter, reordering, a pause, a kill and a full disk, healed and
+// checked (package doc). It needs root, as CI has: without it the test fails and
+// says so. DAOLI_NEMESIS_DIR keeps the run's history, summary and logs there.
 func TestNemesis(t *testing.T) {
 	if err := CheckPrivileges(); err != nil {
 		t.Fatalf("%v: run the node tests as root (CI does), or leave this package out", err)
@@ -134,7 +134,8 @@ func TestNemesis(t *testing.T) {
 		dir = filepath.Join(tmp, "run")
 	}
 	bins := testBinaries(t)
-	cfg := Config{Trustees: 4, Lights: 3, Seed: testSeed, Duration: 100 * time.Second, Dir: dir, Bins: bins,
+	// 110 s: seed 7's schedule has one fault of each of the ten kinds.
+	cfg := Config{Trustees: 4, Lights: 3, Seed: testSeed, Duration: 110 * time.Second, Dir: dir, Bins: bins,
 		Skew: true, DiskTrustee: 1, Logf: t.Logf}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -151,7 +152,7 @@ func TestNemesis(t *testing.T) {
 	for _, f := range res.Faults {
 		kinds[f.Kind] = true
 	}
-	for _, k := range []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Pause, Kill, DiskFull} {
+	for _, k := range []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Reorder, Pause, Kill, DiskFull} {
 		if !kinds[k] {
 			t.Errorf("the schedule of seed %d has no %s", testSeed, k)
 		}

@@ -45,14 +45,23 @@ func inNS(ns string, f func() error) error {
 
 // Proxy forwards the TCP connections it accepts to a target, delaying every chunk of
 // bytes by a delay plus a random jitter, in order: the kernel here has no netem, so
-// delay and jitter need user space. TCP keeps a stream's bytes in order, so a proxy
-// cannot reorder them.
+// delay and jitter need user space. TCP keeps a stream's bytes in order, so no proxy
+// (and no network) can reorder them within a connection; what a network reorders is
+// the messages of different connections, when one flow waits for a lost or late
+// segment (head-of-line blocking) while the others go on. SetReorder does that: a
+// chunk it holds back holds back everything behind it on its connection, and the
+// other connections through the proxy overtake it.
 type Proxy struct {
 	ln   net.Listener
 	dial func() (net.Conn, error)
+	// hold is how much longer than its lag a chunk waits: p.drawHold, or a test's.
+	hold func(data []byte) time.Duration
+	done chan struct{} // closed by Close: waiting chunks are dropped
 
 	mu            sync.Mutex
 	delay, jitter time.Duration
+	holdProb      float64
+	holdFor       time.Duration
 	conns         map[net.Conn]bool
 	closed        bool
 	wg            sync.WaitGroup
@@ -60,7 +69,8 @@ type Proxy struct {
 
 // NewProxy accepts on ln and forwards to what dial connects to.
 func NewProxy(ln net.Listener, dial func() (net.Conn, error)) *Proxy {
-	p := &Proxy{ln: ln, dial: dial, conns: map[net.Conn]bool{}}
+	p := &Proxy{ln: ln, dial: dial, conns: map[net.Conn]bool{}, done: make(chan struct{})}
+	p.hold = p.drawHold
 	p.wg.Go(p.accept)
 	return p
 }
@@ -87,6 +97,25 @@ func (p *Proxy) Set(delay, jitter time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.delay, p.jitter = delay, jitter
+}
+
+// SetReorder makes each chunk forwarded from now on, with probability prob, wait hold
+// longer than its lag, and with it every later chunk of its connection; prob 0 ends
+// it.
+func (p *Proxy) SetReorder(prob float64, hold time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holdProb, p.holdFor = prob, hold
+}
+
+// drawHold is the extra wait of one chunk under SetReorder.
+func (p *Proxy) drawHold([]byte) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.holdProb > 0 && rand.Float64() < p.holdProb {
+		return p.holdFor
+	}
+	return 0
 }
 
 func (p *Proxy) lag() time.Duration {
@@ -164,7 +193,7 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
-				due := time.Now().Add(p.lag())
+				due := time.Now().Add(p.lag() + p.hold(buf[:n]))
 				if due.Before(last) {
 					due = last
 				}
@@ -178,7 +207,16 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 	}()
 	for c := range q {
 		if d := time.Until(c.due); d > 0 {
-			time.Sleep(d)
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-p.done:
+				t.Stop()
+				src.Close()
+				for range q {
+				}
+				return
+			}
 		}
 		if _, err := dst.Write(c.data); err != nil {
 			src.Close()
@@ -199,6 +237,9 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 func (p *Proxy) Close() error {
 	err := p.ln.Close()
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	for c := range p.conns {
 		c.Close()

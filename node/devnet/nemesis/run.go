@@ -344,6 +344,10 @@ func (r *runner) apply(f Fault) {
 		for _, i := range f.Nodes {
 			r.c.proxies[i].Set(f.Lag, f.Jitter)
 		}
+	case Reorder:
+		for _, i := range f.Nodes {
+			r.c.proxies[i].SetReorder(f.Prob, f.Lag)
+		}
 	case Pause:
 		if err := r.c.nodes[f.Nodes[0]].Pause(); err != nil {
 			r.find("pause %s: %v", r.c.nodes[f.Nodes[0]].Name, err)
@@ -372,6 +376,10 @@ func (r *runner) undo(f Fault) {
 	case Delay:
 		for _, i := range f.Nodes {
 			r.c.proxies[i].Set(0, 0)
+		}
+	case Reorder:
+		for _, i := range f.Nodes {
+			r.c.proxies[i].SetReorder(0, 0)
 		}
 	case Pause:
 		r.c.nodes[f.Nodes[0]].Resume()
@@ -428,6 +436,7 @@ func (r *runner) heal() {
 	r.rules(nil)
 	for _, px := range r.c.proxies {
 		px.Set(0, 0)
+		px.SetReorder(0, 0)
 	}
 	if r.c.tmpfs != "" {
 		r.c.free()

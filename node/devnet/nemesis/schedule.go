@@ -20,6 +20,7 @@ const (
 	Kill     Kind = "kill"             // SIGKILL, restarted at the end
 	DiskFull Kind = "disk-full"        // one trustee's tmpfs filled, freed at the end
 	Delay    Kind = "delay"            // traffic into some trustees delayed, with jitter
+	Reorder  Kind = "reorder"          // some of it held back, overtaken by other connections
 )
 
 // Fault is one step of a schedule: Kind on Nodes (indices into the run's nodes:
@@ -30,6 +31,8 @@ type Fault struct {
 	Nodes   []int
 	Prob    float64 // Loss: the share dropped
 	// Delay: each chunk of bytes into the trustees waits Lag plus up to Jitter.
+	// Reorder: a share Prob of the chunks waits Lag, and the rest of its connection
+	// with it.
 	Lag, Jitter time.Duration
 }
 
@@ -40,6 +43,8 @@ func (f Fault) String() string {
 		s += fmt.Sprintf(" (%.0f %%)", 100*f.Prob)
 	case Delay:
 		s += fmt.Sprintf(" (%v + up to %v)", f.Lag, f.Jitter)
+	case Reorder:
+		s += fmt.Sprintf(" (%.0f %% held %v)", 100*f.Prob, f.Lag)
 	}
 	return s
 }
@@ -58,7 +63,7 @@ type Shape struct {
 // same seed and shape give the same schedule.
 func Schedule(seed uint64, sh Shape) []Fault {
 	rng := rand.New(rand.NewPCG(seed, 0x6e656d65736973))
-	kinds := []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Pause, Kill}
+	kinds := []Kind{Halves, Isolate, CutLight, OneWay, Loss, Delay, Pause, Kill, Reorder}
 	if sh.DiskTrustee >= 0 {
 		kinds = append(kinds, DiskFull)
 	}
@@ -95,6 +100,13 @@ func Schedule(seed uint64, sh Shape) []Fault {
 			// Up to a third of an epoch each way, jitter up to as much again.
 			f.Lag = (time.Duration(1+rng.IntN(10)) * sh.Epoch / 30).Round(time.Millisecond)
 			f.Jitter = (time.Duration(rng.IntN(11)) * f.Lag / 10).Round(time.Millisecond)
+			perm := rng.Perm(sh.Trustees)
+			f.Nodes = perm[:1+rng.IntN(sh.Trustees)]
+		case Reorder:
+			// 10 to 50 % of the chunks held a third of an epoch to a whole one: long
+			// enough for votes and blocks of other connections to overtake them.
+			f.Prob = 0.1 + 0.4*rng.Float64()
+			f.Lag = (time.Duration(10+rng.IntN(21)) * sh.Epoch / 30).Round(time.Millisecond)
 			perm := rng.Perm(sh.Trustees)
 			f.Nodes = perm[:1+rng.IntN(sh.Trustees)]
 		case Pause, Kill:

@@ -51,6 +51,15 @@ func TestScheduleReplays(t *testing.T) {
 			if f.Prob < 0.05 || f.Prob > 0.3 {
 				t.Fatalf("%s", f)
 			}
+		case Reorder:
+			if f.Prob < 0.1 || f.Prob > 0.5 || f.Lag < testShape.Epoch/3 || f.Lag > testShape.Epoch {
+				t.Fatalf("%s", f)
+			}
+			for _, i := range f.Nodes {
+				if i >= testShape.Trustees {
+					t.Fatalf("%s reorders at a light node", f)
+				}
+			}
 		case Delay:
 			if f.Lag <= 0 || f.Lag > testShape.Epoch/3 || f.Jitter > f.Lag {
 				t.Fatalf("%s", f)
