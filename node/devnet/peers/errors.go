@@ -14,3 +14,6 @@ var (
 	// ErrMismatch reports runtimes whose outputs for the same job differ.
 	ErrMismatch = errors.New("outputs differ")
 )
+
+// ErrProc reports a /proc file that cannot be read.
+var ErrProc = errors.New("proc file")

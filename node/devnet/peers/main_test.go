@@ -2,6 +2,7 @@ package peers
 
 import (
 	"os"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/daolicloud/daoli/node/compute"
@@ -14,6 +15,16 @@ const workerEnv = "DAOLI_PEERS_WORKER_CACHE"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(workerEnv); dir != "" {
+		// PEERS_WORKER_CPUPROFILE names a file for the worker's CPU profile.
+		if path := os.Getenv("PEERS_WORKER_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err == nil && pprof.StartCPUProfile(f) == nil {
+				code := compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir)
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
 		os.Exit(compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir))
 	}
 	os.Exit(m.Run())

@@ -322,11 +322,11 @@ func TestAgree(t *testing.T) {
 }
 
 func TestParseNodeRuns(t *testing.T) {
-	r, err := ParseNodeRuns([]byte(`{"compile_ms":10.5,"runs_ms":[3,2.5],"exit":0}` + "\n"))
+	r, err := ParseNodeRuns([]byte(`{"compile_ms":10.5,"runs_ms":[3,2.5],"cpu_ms":[3,2],"exit":0}` + "\n"))
 	if err != nil || r.CompileMs != 10.5 || len(r.RunsMs) != 2 {
 		t.Fatalf("%+v %v", r, err)
 	}
-	for _, bad := range []string{`{"compile_ms":1,"runs_ms":[3],"exit":2}`, `{"runs_ms":[]}`, `(node:1) warning`} {
+	for _, bad := range []string{`{"compile_ms":1,"runs_ms":[3],"cpu_ms":[3],"exit":2}`, `{"runs_ms":[]}`, `{"runs_ms":[3,2],"cpu_ms":[3]}`, `(node:1) warning`} {
 		if _, err := ParseNodeRuns([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
@@ -336,12 +336,24 @@ func TestParseNodeRuns(t *testing.T) {
 func TestSummaryTargets(t *testing.T) {
 	r := Report{CometIdleP50: 250 * time.Millisecond, CometSteps: []CometStep{{Offered: 1000, Rate: 900}, {Offered: 2000, Rate: 1500}},
 		CloseToCommitP50: 4.5, Batched: 7600, OneAtATime: 2600,
-		Wasm: []WasmTimes{{Label: "pi", Native: 50e6, Node: 80e6, SandboxRun: 90e6, Sandbox: 95e6, OutputsAgree: true}}}
+		Wasm: []WasmTimes{{Label: "pi", Native: 50e6, Node: 80e6, SandboxRun: 90e6, Sandbox: 95e6, OutputsAgree: true,
+			NativeCPU: 50e6, NodeCPU: 80e6, SandboxCPU: 100e6}}}
 	s := r.Summary()
 	for _, want := range []string{"peak committed: 1500 tx/s", "target p50 ≤ 2 ms: NOT met", "batched: 5.07× (target ≥ 5×: met)",
-		"one at a time: 1.73× (target ≥ 5×: NOT met)", "round: CometBFT's block interval / Daoli's close → commit = 55.56×", "1.12× met"} {
+		"one at a time: 1.73× (target ≥ 5×: NOT met)", "round: CometBFT's block interval / Daoli's close → commit = 55.56×", "1.125× met, 1.250× NOT met"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in\n%s", want, s)
+		}
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	if ns, err := ParseSchedstat("123456789 5000 12\n"); err != nil || ns != 123456789 {
+		t.Fatalf("%v %v", ns, err)
+	}
+	for _, bad := range []string{"", "1 2", "x 2 3", "-1 2 3"} {
+		if _, err := ParseSchedstat(bad); !errors.Is(err, ErrProc) {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

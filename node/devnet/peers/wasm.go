@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,13 +59,16 @@ func WasmJobs() []WasmJob {
 
 // WasmTimes are one job's medians in each runtime.
 type WasmTimes struct {
-	Label        string
-	Native       time.Duration // the native process, its start included
-	Node         time.Duration // Node.js: instantiating and running the compiled module
-	NodeCompile  time.Duration // Node.js: WebAssembly.compile, once
-	Sandbox      time.Duration // Daoli's kept worker: the job sent, run and its result read
-	SandboxRun   time.Duration // the module's run in the worker (compute.Result.Elapsed)
-	OutputsAgree bool
+	Label       string
+	Native      time.Duration // the native process, its start included
+	Node        time.Duration // Node.js: instantiating and running the compiled module
+	NodeCompile time.Duration // Node.js: WebAssembly.compile, once
+	Sandbox     time.Duration // Daoli's kept worker: the job sent, run and its result read
+	SandboxRun  time.Duration // the module's run in the worker (compute.Result.Elapsed)
+	// CPU time of the same runs (user and system, every thread): what the run cost,
+	// whatever else the machine's cores were doing.
+	NativeCPU, NodeCPU, SandboxCPU time.Duration
+	OutputsAgree                   bool
 }
 
 // WasmDir holds a job's input files and the native builds.
@@ -72,7 +76,7 @@ type WasmDir struct {
 	Root  string // the module root (assets/jobs is under it)
 	Dir   string // scratch
 	Nice  int    // the niceness the native and Node.js runs get, as the worker's
-	Reps  int    // measured runs per runtime; one more unmeasured first
+	Reps  int    // measured rounds; one more unmeasured first
 	Node  string // node binary
 	Clang string
 	Rustc string
@@ -158,41 +162,89 @@ func (d WasmDir) prepare(j WasmJob) (stdin, input string, err error) {
 	return stdin, input, nil
 }
 
-// RunNative runs exe on the job's arguments and input Reps+1 times and returns the
-// measured runs' wall times (process start included) and the output.
-func (d WasmDir) RunNative(ctx context.Context, exe string, j WasmJob) ([]time.Duration, []byte, error) {
-	stdin, _, err := d.prepare(j)
+// Measure runs the job Reps+1 times in each runtime, interleaved (native, Node.js,
+// Daoli, then again), so that a change in the machine's load weighs on all three
+// alike; the first round is not measured (it compiles the module into the worker and
+// warms the caches). It returns the medians and whether the outputs agreed.
+func (d WasmDir) Measure(ctx context.Context, w *compute.Worker, j WasmJob) (WasmTimes, error) {
+	t := WasmTimes{Label: j.Label}
+	module, err := Module(j.Name)
 	if err != nil {
-		return nil, nil, err
+		return t, err
 	}
-	var times []time.Duration
-	var out []byte
+	exe, err := d.BuildNative(ctx, j.Name)
+	if err != nil {
+		return t, err
+	}
+	stdin, input, err := d.prepare(j)
+	if err != nil {
+		return t, fmt.Errorf("%s: input: %w", j.Label, err)
+	}
+	job, err := sandboxJob(module, j)
+	if err != nil {
+		return t, err
+	}
+	var native, node, compile, kept, run, nativeCPU, nodeCPU, sbCPU []time.Duration
+	var natOut, nodeOut, sbOut []byte
 	for i := range d.Reps + 1 {
-		cmd := exec.CommandContext(ctx, exe, j.Args...)
-		cmd.Dir = d.Dir
-		if stdin != "" {
-			f, err := os.Open(stdin)
-			if err != nil {
-				return nil, nil, err
-			}
-			cmd.Stdin = f
-			defer f.Close()
+		nt, nc, out, err := d.runNative(ctx, exe, j, stdin)
+		if err != nil {
+			return t, err
 		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		start := time.Now()
-		if err := niced(cmd, d.Nice); err != nil {
-			return nil, nil, fmt.Errorf("native %s: %w", j.Label, err)
+		natOut = out
+		vt, vc, ct, out, err := d.runNode(ctx, module, j, stdin, input)
+		if err != nil {
+			return t, err
 		}
-		if err := cmd.Wait(); err != nil {
-			return nil, nil, fmt.Errorf("native %s: %w: %s", j.Label, err, stderr.Bytes())
+		nodeOut = out
+		kt, rt, kc, out, err := runSandbox(ctx, w, job, j)
+		if err != nil {
+			return t, err
 		}
+		sbOut = out
 		if i > 0 {
-			times = append(times, time.Since(start))
+			native, node, compile = append(native, nt), append(node, vt), append(compile, ct)
+			kept, run = append(kept, kt), append(run, rt)
+			nativeCPU, nodeCPU, sbCPU = append(nativeCPU, nc), append(nodeCPU, vc), append(sbCPU, kc)
 		}
-		out = stdout.Bytes()
 	}
-	return times, out, nil
+	t.Native, t.Node, t.NodeCompile = Quantile(native, 0.5), Quantile(node, 0.5), Quantile(compile, 0.5)
+	t.Sandbox, t.SandboxRun = Quantile(kept, 0.5), Quantile(run, 0.5)
+	t.NativeCPU, t.NodeCPU, t.SandboxCPU = Quantile(nativeCPU, 0.5), Quantile(nodeCPU, 0.5), Quantile(sbCPU, 0.5)
+	t.OutputsAgree = Agree(j, natOut, nodeOut, sbOut)
+	if !t.OutputsAgree {
+		return t, fmt.Errorf("%s: %w: native %q, node %q, sandbox %q", j.Label, ErrMismatch, head(natOut), head(nodeOut), head(sbOut))
+	}
+	return t, nil
+}
+
+func head(b []byte) []byte { return b[:min(len(b), 80)] }
+
+// runNative runs exe once on the job's arguments and standard input (the file stdin,
+// or none) and returns its wall time, the process's start included, its CPU time and
+// its output.
+func (d WasmDir) runNative(ctx context.Context, exe string, j WasmJob, stdin string) (time.Duration, time.Duration, []byte, error) {
+	cmd := exec.CommandContext(ctx, exe, j.Args...)
+	cmd.Dir = d.Dir
+	if stdin != "" {
+		f, err := os.Open(stdin)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := niced(cmd, d.Nice); err != nil {
+		return 0, 0, nil, fmt.Errorf("native %s: %w", j.Label, err)
+	}
+	if err := cmd.Wait(); err != nil {
+		return 0, 0, nil, fmt.Errorf("native %s: %w: %s", j.Label, err, stderr.Bytes())
+	}
+	took := time.Since(start)
+	return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), stdout.Bytes(), nil
 }
 
 //go:embed wasi.mjs
@@ -202,6 +254,7 @@ var nodeRunner []byte
 type NodeRuns struct {
 	CompileMs float64   `json:"compile_ms"`
 	RunsMs    []float64 `json:"runs_ms"`
+	CPUMs     []float64 `json:"cpu_ms"`
 	Exit      int       `json:"exit"`
 }
 
@@ -214,53 +267,55 @@ func ParseNodeRuns(out []byte) (NodeRuns, error) {
 	if r.Exit != 0 {
 		return r, fmt.Errorf("node runner: the module exited with %d", r.Exit)
 	}
-	if len(r.RunsMs) == 0 {
-		return r, fmt.Errorf("node runner: no runs")
+	if len(r.RunsMs) == 0 || len(r.CPUMs) != len(r.RunsMs) {
+		return r, fmt.Errorf("node runner: %d runs, %d CPU times", len(r.RunsMs), len(r.CPUMs))
 	}
 	return r, nil
 }
 
-// RunNode runs the module with Node.js's WASI (node:wasi, preview 1): compiled once,
-// then instantiated and started Reps+1 times in the same process, each run timed
-// inside it; the first run is left out. It returns the measured runs, the compile
-// time and the last run's output.
-func (d WasmDir) RunNode(ctx context.Context, module []byte, j WasmJob) ([]time.Duration, time.Duration, []byte, error) {
-	stdin, input, err := d.prepare(j)
-	if err != nil {
-		return nil, 0, nil, err
-	}
+// nodeRuns is how many times the runner runs the module in one process: the first
+// instance runs while V8 still compiles the module's hot functions with its optimizing
+// tier, the second is measured.
+const nodeRuns = 2
+
+// runNode runs the module with Node.js's WASI (node:wasi, preview 1) in a new node
+// process: compiled once, then instantiated and started nodeRuns times, each run timed
+// inside the process. It returns the last run's wall and CPU time, the compile time
+// and the output.
+func (d WasmDir) runNode(ctx context.Context, module []byte, j WasmJob, stdin, input string) (run, cpu, compile time.Duration, out []byte, err error) {
 	runner := filepath.Join(d.Dir, "wasi.mjs")
 	wasm := filepath.Join(d.Dir, j.Name+".wasm")
-	out := filepath.Join(d.Dir, j.Label+".node.out")
-	if err := os.WriteFile(runner, nodeRunner, 0o644); err != nil {
-		return nil, 0, nil, err
+	outFile := filepath.Join(d.Dir, j.Label+".node.out")
+	if err = os.WriteFile(runner, nodeRunner, 0o644); err != nil {
+		return 0, 0, 0, nil, err
 	}
 	if err := os.WriteFile(wasm, module, 0o644); err != nil {
-		return nil, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
-	args := []string{"--no-warnings", runner, wasm, fmt.Sprint(d.Reps + 1), or(stdin, "-"), or(input, "-"), out}
+	// --single-threaded-gc: with V8's parallel and concurrent collector, node v20.20.2
+	// crashed (SIGSEGV) in about half the processes that ran six instances of a module
+	// with node:wasi here (sortuniq over 200 files, 4 of 8; also wordcount); with the
+	// collector on the main thread, none of 16 did. Compilation stays concurrent.
+	args := []string{"--no-warnings", "--single-threaded-gc", runner, wasm, fmt.Sprint(nodeRuns), or(stdin, "-"), or(input, "-"), outFile}
 	cmd := exec.CommandContext(ctx, d.Node, append(args, j.Args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := niced(cmd, d.Nice); err != nil {
-		return nil, 0, nil, fmt.Errorf("node %s: %w", j.Label, err)
+		return 0, 0, 0, nil, fmt.Errorf("node %s: %w", j.Label, err)
 	}
 	if err := cmd.Wait(); err != nil {
-		return nil, 0, nil, fmt.Errorf("node %s: %w: %s", j.Label, err, stderr.Bytes())
+		return 0, 0, 0, nil, fmt.Errorf("node %s: %w: %s", j.Label, err, stderr.Bytes())
 	}
 	r, err := ParseNodeRuns(stdout.Bytes())
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("node %s: %w: %s", j.Label, err, stderr.Bytes())
+		return 0, 0, 0, nil, fmt.Errorf("node %s: %w: %s", j.Label, err, stderr.Bytes())
 	}
-	if len(r.RunsMs) != d.Reps+1 {
-		return nil, 0, nil, fmt.Errorf("node %s: %d runs, not %d", j.Label, len(r.RunsMs), d.Reps+1)
+	if len(r.RunsMs) != nodeRuns {
+		return 0, 0, 0, nil, fmt.Errorf("node %s: %d runs, not %d", j.Label, len(r.RunsMs), nodeRuns)
 	}
-	var times []time.Duration
-	for _, ms := range r.RunsMs[1:] {
-		times = append(times, time.Duration(ms*float64(time.Millisecond)))
-	}
-	got, err := os.ReadFile(out)
-	return times, time.Duration(r.CompileMs * float64(time.Millisecond)), got, err
+	out, err = os.ReadFile(outFile)
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	return ms(r.RunsMs[nodeRuns-1]), ms(r.CPUMs[nodeRuns-1]), ms(r.CompileMs), out, err
 }
 
 func or(s, alt string) string {
@@ -270,45 +325,53 @@ func or(s, alt string) string {
 	return s
 }
 
-// RunSandbox runs the job in Daoli's worker process w, as a provider does: the first
-// run compiles the module into the worker, which keeps it; the Reps runs after it are
-// timed from sending the job to reading its result, and by the module's own running
-// time (Result.Elapsed).
-func (d WasmDir) RunSandbox(ctx context.Context, w *compute.Worker, module []byte, j WasmJob) (kept, run []time.Duration, out []byte, err error) {
+// sandboxJob is the job as Daoli's market hands it to a worker: the module, the
+// arguments, standard input, and the /input directory as a packed tree.
+func sandboxJob(module []byte, j WasmJob) (compute.Job, error) {
 	job := compute.Job{Module: module, Args: j.Args, Input: j.Stdin,
 		Limits: compute.Limits{MemoryBytes: 512 << 20, WallTime: time.Minute, OutputBytes: 16 << 20}}
-	if j.Tree != nil {
-		var entries []compute.TreeEntry
-		names := make([]string, 0, len(j.Tree))
-		for p := range j.Tree {
-			names = append(names, p)
-		}
-		sort.Strings(names)
-		for _, p := range names {
-			entries = append(entries, compute.TreeEntry{Path: p, Data: j.Tree[p]})
-		}
-		if job.InputTree, err = compute.PackTree(entries); err != nil {
-			return nil, nil, nil, err
-		}
+	if j.Tree == nil {
+		return job, nil
 	}
-	for i := range d.Reps + 1 {
-		start := time.Now()
-		p, err := w.Start(job)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("sandbox %s: %w", j.Label, err)
-		}
-		res, err := p.Wait(ctx)
-		took := time.Since(start)
-		if err != nil || res.Status != compute.StatusOK {
-			return nil, nil, nil, fmt.Errorf("sandbox %s: %v %v %s %s", j.Label, err, res.Status, res.Reason, res.Stderr)
-		}
-		if i > 0 {
-			kept = append(kept, took)
-			run = append(run, res.Elapsed)
-		}
-		out = res.Stdout
+	names := make([]string, 0, len(j.Tree))
+	for p := range j.Tree {
+		names = append(names, p)
 	}
-	return kept, run, out, nil
+	sort.Strings(names)
+	var entries []compute.TreeEntry
+	for _, p := range names {
+		entries = append(entries, compute.TreeEntry{Path: p, Data: j.Tree[p]})
+	}
+	tree, err := compute.PackTree(entries)
+	if err != nil {
+		return job, fmt.Errorf("%s: pack input: %w", j.Label, err)
+	}
+	job.InputTree = tree
+	return job, nil
+}
+
+// runSandbox runs the job once in Daoli's worker process w, as a provider does: after
+// the first run the worker keeps the module compiled. It returns the time from sending
+// the job to reading its result, the module's own running time (Result.Elapsed), the
+// worker process's CPU time over the job (read from /proc from just after the job is
+// sent) and the output.
+func runSandbox(ctx context.Context, w *compute.Worker, job compute.Job, j WasmJob) (took, run, cpu time.Duration, out []byte, err error) {
+	start := time.Now()
+	p, err := w.Start(job)
+	if err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("sandbox %s: %w", j.Label, err)
+	}
+	cpu0, cpuErr := ProcCPU(p.Pid())
+	res, err := p.Wait(ctx)
+	took = time.Since(start)
+	if err != nil || res.Status != compute.StatusOK {
+		return 0, 0, 0, nil, fmt.Errorf("sandbox %s: %v %v %s %s", j.Label, err, res.Status, res.Reason, res.Stderr)
+	}
+	cpu1, err := ProcCPU(p.Pid())
+	if err != nil || cpuErr != nil {
+		return 0, 0, 0, nil, fmt.Errorf("sandbox %s: worker CPU: %w", j.Label, errors.Join(cpuErr, err))
+	}
+	return took, res.Elapsed, cpu1 - cpu0, res.Stdout, nil
 }
 
 // Agree tells whether the runtimes' outputs are the same: byte for byte, or for a job
