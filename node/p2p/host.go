@@ -196,6 +196,26 @@ func DefaultLimiter() rcmgr.Limiter {
 	return rcmgr.NewFixedLimiter(limits.AutoScale())
 }
 
+// TrusteeLimiter returns DefaultLimiter's limits with room for at least inbound
+// inbound connections (TrusteeConns), and the file descriptors they take.
+func TrusteeLimiter(inbound int) rcmgr.Limiter {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	scaled := limits.AutoScale()
+	partial := scaled.ToPartialLimitConfig()
+	raise := func(l *rcmgr.LimitVal, to int) {
+		if int(*l) < to && *l != rcmgr.Unlimited {
+			*l = rcmgr.LimitVal(to)
+		}
+	}
+	for _, rl := range []*rcmgr.ResourceLimits{&partial.System, &partial.Transient} {
+		raise(&rl.ConnsInbound, inbound)
+		raise(&rl.Conns, 2*inbound)
+		raise(&rl.FD, 2*inbound)
+	}
+	return rcmgr.NewFixedLimiter(partial.Build(scaled))
+}
+
 // ScaledLimiter returns resource manager limits scaled to memory bytes and fds file
 // descriptors, for an operator who gives the node a fixed share of a server.
 func ScaledLimiter(memory int64, fds int) rcmgr.Limiter {

@@ -302,3 +302,23 @@ func TestNewHostBandwidth(t *testing.T) {
 		return s.TotalOut >= int64(len(req)) && s.TotalIn >= int64(len(req))
 	})
 }
+
+// TestTrusteeLimits: the limits derived from a trustee's light-node limit leave room
+// for every light node it admits and the other trustees, above the connection
+// manager's watermarks, so that the admit protocol, not the resource manager, refuses
+// the one over the limit; the default limiter admitted about 252 on a 23 GiB machine.
+func TestTrusteeLimits(t *testing.T) {
+	for _, maxLights := range []int{1, DefaultMaxLights, 4096} {
+		low, high, inbound := TrusteeConns(maxLights)
+		if low <= maxLights || high < low || inbound < high {
+			t.Fatalf("max %d light nodes: connection manager %d-%d, inbound %d", maxLights, low, high, inbound)
+		}
+		sys := TrusteeLimiter(inbound).GetSystemLimits()
+		if got := sys.GetConnLimit(network.DirInbound); got < inbound {
+			t.Fatalf("max %d light nodes: the resource manager admits %d inbound connections, want %d", maxLights, got, inbound)
+		}
+		if got := sys.GetFDLimit(); got < inbound {
+			t.Fatalf("max %d light nodes: %d file descriptors for %d connections", maxLights, got, inbound)
+		}
+	}
+}

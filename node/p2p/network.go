@@ -330,6 +330,18 @@ func (n *Network) Connect(ctx context.Context, ai peer.AddrInfo) error {
 	return nil
 }
 
+// Connected reports whether a connection with p is open.
+func (n *Network) Connected(p peer.ID) bool {
+	return n.host.Network().Connectedness(p) == network.Connected
+}
+
+// Disconnect closes every connection with p, apart from the caller.
+func (n *Network) Disconnect(p peer.ID) { n.disconnect(p) }
+
+// Addrs lists the addresses the peerstore holds for p: those p announced (identify)
+// or those it was dialed on.
+func (n *Network) Addrs(p peer.ID) []ma.Multiaddr { return n.host.Peerstore().Addrs(p) }
+
 // Protect keeps the connection manager from trimming connections with p while any tag
 // protects it. Trustees protect each other.
 func (n *Network) Protect(p peer.ID, tag string) { n.host.ConnManager().Protect(p, tag) }

@@ -55,9 +55,54 @@ const (
 	ContentRequestLimit  = 4 << 10
 	ContentResponseLimit = 1 << 20
 
+	// AdmitRequestLimit and AdmitResponseLimit: a light node asks a trustee to serve
+	// it; the answer is a verdict, a short reason and up to MaxAdmitPeers addresses.
+	AdmitRequestLimit  = 256
+	AdmitResponseLimit = MaxErrorText + MaxAdmitPeers*(MaxAdmitAddrs*MaxAddrSize+envelope/16) + envelope
+
 	// MaxErrorText bounds the error text a responder sends back with a failed request.
 	MaxErrorText = 256
 )
+
+// Connections: who holds a connection on whom, and how many. A trustee admits at most
+// MaxLights light nodes (its operator may set another figure); each light node keeps
+// LightTrustees of them and LightPeers other light nodes, which relay certified
+// blocks to it, so a trustee serves LightTrustees × light nodes ÷ trustees of them,
+// not all of them. The libp2p limits below are derived from these, so that a light
+// node over a trustee's limit is refused by the admit protocol, with its reason,
+// rather than reset by the resource manager or trimmed by the connection manager.
+const (
+	// DefaultMaxLights is how many light nodes a trustee admits unless configured
+	// otherwise: at the 0.13 MiB and about 1 ms of CPU per epoch that one costs
+	// (docs/scale.md), 512 take about 70 MiB and half a core.
+	DefaultMaxLights = 512
+	// LightTrustees is how many trustees a light node keeps connections with: two, so
+	// that losing one leaves it a trustee to submit to and sync from while it finds
+	// another.
+	LightTrustees = 2
+	// LightPeers is how many other light nodes a light node dials to take part in the
+	// blocks' relay: above gossipsub's mesh degree (6), so the mesh fills from its own
+	// dials and the dials of others.
+	LightPeers = 8
+	// MaxAdmitPeers is how many light nodes a trustee names in an admit response,
+	// for the asker to dial; MaxAdmitAddrs and MaxAddrSize bound each one's addresses.
+	MaxAdmitPeers = 16
+	MaxAdmitAddrs = 4
+	MaxAddrSize   = 256
+	// trusteeRoom is the connections a trustee keeps beyond its light nodes: the other
+	// trustees, dials of its own, refused light nodes being told why.
+	trusteeRoom = 128
+)
+
+// TrusteeConns returns the connection manager's watermarks and the resource
+// manager's connection limits for a trustee admitting maxLights light nodes: the
+// manager trims only above what the trustee admits, and the resource manager admits
+// enough connections that a light node over the limit hears the reason.
+func TrusteeConns(maxLights int) (low, high, inbound int) {
+	low = maxLights + trusteeRoom/2
+	high = maxLights + trusteeRoom
+	return low, high, high
+}
 
 // gossipOverhead is what gossipsub adds around the messages of an RPC on the wire:
 // topics, protobuf tags and control messages.
@@ -121,6 +166,9 @@ type Protocols struct {
 	// State serves proofs of any state keys (providers, deals) against the certified
 	// tip's state root.
 	State protocol.ID
+	// Admit asks a trustee to serve a light node; a trustee at its limit refuses
+	// with its reason (wire.AdmitResponse).
+	Admit protocol.ID
 
 	// KeyBlocks, Blocks, Txs and Offers are the gossip topics.
 	KeyBlocks string
@@ -163,6 +211,7 @@ func NewProtocols(chainID string) (Protocols, error) {
 		Content:         stream("content"),
 		ContentHost:     stream("content-host"),
 		State:           stream("state"),
+		Admit:           stream("admit"),
 		KeyBlocks:       base + "/keyblocks",
 		Blocks:          base + "/blocks",
 		Txs:             base + "/txs",
@@ -186,6 +235,7 @@ func (p Protocols) Streams() []StreamSpec {
 		{ID: p.Content, Kind: RequestResponse, RequestLimit: ContentRequestLimit, ResponseLimit: ContentResponseLimit},
 		{ID: p.ContentHost, Kind: RequestResponse, RequestLimit: ContentRequestLimit, ResponseLimit: ContentRequestLimit},
 		{ID: p.State, Kind: RequestResponse, RequestLimit: ProofRequestLimit, ResponseLimit: ProofResponseLimit},
+		{ID: p.Admit, Kind: RequestResponse, RequestLimit: AdmitRequestLimit, ResponseLimit: AdmitResponseLimit},
 	}
 }
 

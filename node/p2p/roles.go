@@ -63,6 +63,11 @@ type PeerManager interface {
 	Banned(p peer.ID) bool
 	Protect(p peer.ID, tag string)
 	Unprotect(p peer.ID, tag string)
+	// Connected reports whether a connection with p is open; Disconnect closes them
+	// all; Addrs lists the addresses p is known by.
+	Connected(p peer.ID) bool
+	Disconnect(p peer.ID)
+	Addrs(p peer.ID) []ma.Multiaddr
 }
 
 var (

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	msmux "github.com/multiformats/go-multistream"
 )
 
 // Streams. A request/response stream carries one request frame from the client, who
@@ -434,4 +435,11 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Unsupported reports whether err says the peer does not speak the protocol asked
+// for (a node of an older version).
+func Unsupported(err error) bool {
+	var ns msmux.ErrNotSupported[protocol.ID]
+	return errors.As(err, &ns)
 }

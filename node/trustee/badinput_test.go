@@ -691,6 +691,8 @@ func streamCases(p p2p.Protocols, f *forger) map[protocol.ID]protoCases {
 		}},
 		p.Proof: {served: true, msgs: []msgCase{wrongType(&wire.SyncRequest{Height: 1})}},
 		p.Clock: {served: true, msgs: []msgCase{wrongType(&wire.SyncRequest{Height: 1})}},
+		// An admission request carries nothing at all.
+		p.Admit: {served: true, msgs: []msgCase{wrongType(&wire.SyncRequest{Height: 1})}},
 		p.Submit: {served: true, msgs: []msgCase{
 			wrongType(&wire.SyncRequest{Height: 1}),
 			{name: "both a transaction and a KeyBlock", build: func() []byte {

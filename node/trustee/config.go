@@ -23,6 +23,10 @@ type Config struct {
 	NetworkFile string `json:"network_file"`
 	// Metrics is the address of the metrics and status HTTP server; empty for none.
 	Metrics string `json:"metrics,omitempty"`
+	// MaxLights is how many light nodes the trustee admits; 0 is
+	// p2p.DefaultMaxLights. Its connection limits are derived from it
+	// (p2p.TrusteeConns).
+	MaxLights int `json:"max_lights,omitempty"`
 }
 
 // LoadConfig reads a configuration file and resolves its relative paths.
@@ -60,6 +64,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: no network_file", ErrBadConfig)
 	case len(c.Listen) == 0:
 		return fmt.Errorf("%w: no listen address", ErrBadConfig)
+	case c.MaxLights < 0:
+		return fmt.Errorf("%w: max_lights %d", ErrBadConfig, c.MaxLights)
 	}
 	return nil
 }

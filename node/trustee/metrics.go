@@ -24,6 +24,8 @@ type metrics struct {
 	votes         *prometheus.CounterVec
 	certification prometheus.Histogram
 	blocks        *prometheus.CounterVec
+	lights        prometheus.Gauge
+	refused       prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -40,9 +42,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}),
 	}
+	m.lights = prometheus.NewGauge(prometheus.GaugeOpts{Name: "daoli_lights", Help: "Light nodes this trustee admitted (at its last admission)."})
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "daoli_lights_refused_total", Help: "Light nodes refused for want of room."})
 	m.blocks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "daoli_blocks_published_total",
 		Help: "Committed blocks this trustee published on the blocks topic, or left to the copy already there."}, []string{"how"})
-	reg.MustRegister(m.height, m.round, m.peers, m.mempool, m.votes, m.certification, m.blocks)
+	reg.MustRegister(m.height, m.round, m.peers, m.mempool, m.votes, m.certification, m.blocks, m.lights, m.refused)
 	return m
 }
 

@@ -93,9 +93,14 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 		return fail(err)
 	}
 	box := p2p.NewPenaltyBox(p2p.PenaltyConfig{})
+	maxLights := cfg.MaxLights
+	if maxLights == 0 {
+		maxLights = p2p.DefaultMaxLights
+	}
+	low, high, inbound := p2p.TrusteeConns(maxLights)
 	n.Host, err = p2p.NewHost(p2p.HostConfig{
 		Key: key, ListenAddrs: cfg.Listen, AnnounceAddrs: cfg.Announce, Gater: box, RelayService: true,
-		UserAgent: "daoli-trustee",
+		UserAgent: "daoli-trustee", ConnLow: low, ConnHigh: high, Limiter: p2p.TrusteeLimiter(inbound),
 	})
 	if err != nil {
 		return fail(err)
@@ -130,7 +135,7 @@ func Start(ctx context.Context, cfg *Config, opts NodeOptions) (*Node, error) {
 	n.Trustee, err = New(Options{
 		Key: key, Store: st, Net: n.Net, Clock: opts.Clock, Logger: log.With("trustee", key.Public().String()[:8]),
 		TickInterval: opts.TickInterval, Timeouts: opts.Timeouts,
-		Market: &Market{Content: cs, Sandbox: sb, Quota: DefaultContentQuota},
+		Market: &Market{Content: cs, Sandbox: sb, Quota: DefaultContentQuota}, MaxLights: maxLights,
 	})
 	if err != nil {
 		return fail(err)

@@ -60,6 +60,7 @@ func (t *Trustee) startReactors(ctx context.Context) error {
 		{p2p.StreamSpec{ID: p.Proof}, t.serveProof},
 		{p2p.StreamSpec{ID: p.Submit}, t.serveSubmit},
 		{p2p.StreamSpec{ID: p.Clock}, t.serveClock},
+		{p2p.StreamSpec{ID: p.Admit}, t.serveAdmit},
 	}
 	for _, h := range handlers {
 		if err := t.net.Handle(h.id.ID, h.h); err != nil {

@@ -63,6 +63,9 @@ type Options struct {
 	Mempool      MempoolLimits
 	// Market, when set, makes the trustee a content directory cache and a mediator.
 	Market *Market
+	// MaxLights is how many light nodes the trustee admits (default
+	// p2p.DefaultMaxLights); one more is refused with the reason (serveAdmit).
+	MaxLights int
 }
 
 // input is one thing the reactors hand to the state goroutine.
@@ -134,6 +137,7 @@ type Trustee struct {
 
 	market    *Market
 	mediating mediation
+	lights    *admission
 
 	// onCommit, when set before Run, hears of every block this trustee commits after
 	// closing its epoch, with the readings at the close and at the commit: the
@@ -159,6 +163,9 @@ func New(opts Options) (*Trustee, error) {
 	}
 	if opts.TickInterval <= 0 {
 		opts.TickInterval = DefaultTickInterval
+	}
+	if opts.MaxLights <= 0 {
+		opts.MaxLights = p2p.DefaultMaxLights
 	}
 	// The log first: commit records of blocks the database lacks go in before the
 	// state is loaded.
@@ -217,6 +224,7 @@ func New(opts Options) (*Trustee, error) {
 		senders:   map[peer.ID]chan []byte{},
 		market:    opts.Market,
 		mediating: mediation{deals: map[chain.Hash]*mediationState{}},
+		lights:    newAdmission(opts.MaxLights),
 	}
 	t.marks = marks
 	t.m, err = ibft.New(ibft.Config{

@@ -87,6 +87,8 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add(Encode(&SubmitResponse{Hash: tx.Hash()}))
 	f.Add(Encode(&ClockRequest{}))
 	f.Add(Encode(&ClockSample{Time: 1, Height: 2}))
+	f.Add(Encode(&AdmitRequest{}))
+	f.Add(Encode(&AdmitResponse{Reason: "full", Serving: 2, Limit: 2, Peers: []AdmitPeer{{ID: []byte(admitPeer), Addrs: [][]byte{admitAddr.Bytes()}}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, c := range []struct {
 			v     any
@@ -99,12 +101,24 @@ func FuzzDecodeRequest(f *testing.F) {
 			{new(SubmitResponse), p2p.SubmitResponseLimit},
 			{new(ClockRequest), p2p.ClockRequestLimit},
 			{new(ClockSample), p2p.ClockResponseLimit},
+			{new(AdmitRequest), p2p.AdmitRequestLimit},
+			{new(AdmitResponse), p2p.AdmitResponseLimit},
 		} {
 			if err := Decode(data, c.v, c.limit); err != nil {
 				if !errors.Is(err, ErrBadRequest) {
 					t.Fatalf("%T: decode error wraps no sentinel: %v", c.v, err)
 				}
 				continue
+			}
+			if r, ok := c.v.(*AdmitResponse); ok && r.ValidateBasic() == nil {
+				if !r.Admitted && r.Reason == "" || len(r.Peers) > p2p.MaxAdmitPeers || len(r.AddrInfos()) != len(r.Peers) {
+					t.Fatal("accepted an admit response out of bounds")
+				}
+				for i, ai := range r.AddrInfos() {
+					if len(ai.Addrs) != len(r.Peers[i].Addrs) {
+						t.Fatal("an address that passed does not parse")
+					}
+				}
 			}
 			if r, ok := c.v.(*SubmitRequest); ok && r.ValidateBasic() == nil && (r.Tx == nil) == (r.KeyBlock == nil) {
 				t.Fatal("accepted a submission of not exactly one item")

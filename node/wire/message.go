@@ -5,7 +5,10 @@ import (
 
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/keys"
+	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/fxamacker/cbor/v2"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // CertifiedBlock is a block with the certificate that makes it final. It is what the
@@ -150,4 +153,79 @@ type StateResponse struct {
 	_      struct{} `cbor:",toarray"`
 	Height uint64
 	Proofs []chain.Proof
+}
+
+// AdmitRequest asks a trustee to serve the asking light node: to take its tickets and
+// transactions and answer its sync, proof and clock requests.
+type AdmitRequest struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+// AdmitResponse is a trustee's answer to an AdmitRequest: admitted, or refused with
+// its reason (it serves Serving light nodes and admits at most Limit). Either way it
+// names some of the light nodes it serves, with their addresses, so that the asker
+// can join the blocks' relay among light nodes (and a refused one still follows the
+// chain through them).
+type AdmitResponse struct {
+	_              struct{} `cbor:",toarray"`
+	Admitted       bool
+	Reason         string
+	Serving, Limit uint32
+	Peers          []AdmitPeer
+}
+
+// AdmitPeer is a light node named in an AdmitResponse: its peer ID and its addresses,
+// in their binary multiaddr forms.
+type AdmitPeer struct {
+	_     struct{} `cbor:",toarray"`
+	ID    []byte
+	Addrs [][]byte
+}
+
+// ValidateBasic checks the response's bounds and that each peer and address parses.
+func (r *AdmitResponse) ValidateBasic() error {
+	switch {
+	case !r.Admitted && r.Reason == "":
+		return fmt.Errorf("%w: refused without a reason", ErrBadRequest)
+	case len(r.Reason) > p2p.MaxErrorText:
+		return fmt.Errorf("%w: a reason of %d bytes", ErrBadRequest, len(r.Reason))
+	case len(r.Peers) > p2p.MaxAdmitPeers:
+		return fmt.Errorf("%w: %d peers", ErrBadRequest, len(r.Peers))
+	}
+	for i, p := range r.Peers {
+		if _, err := peer.IDFromBytes(p.ID); err != nil {
+			return fmt.Errorf("%w: peer %d: %v", ErrBadRequest, i, err)
+		}
+		if len(p.Addrs) == 0 || len(p.Addrs) > p2p.MaxAdmitAddrs {
+			return fmt.Errorf("%w: peer %d with %d addresses", ErrBadRequest, i, len(p.Addrs))
+		}
+		for _, a := range p.Addrs {
+			if len(a) > p2p.MaxAddrSize {
+				return fmt.Errorf("%w: peer %d: an address of %d bytes", ErrBadRequest, i, len(a))
+			}
+			if _, err := ma.NewMultiaddrBytes(a); err != nil {
+				return fmt.Errorf("%w: peer %d: %v", ErrBadRequest, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// AddrInfos returns the peers named, as ValidateBasic checked them.
+func (r *AdmitResponse) AddrInfos() []peer.AddrInfo {
+	out := make([]peer.AddrInfo, 0, len(r.Peers))
+	for _, p := range r.Peers {
+		id, err := peer.IDFromBytes(p.ID)
+		if err != nil {
+			continue
+		}
+		ai := peer.AddrInfo{ID: id}
+		for _, a := range p.Addrs {
+			if m, err := ma.NewMultiaddrBytes(a); err == nil {
+				ai.Addrs = append(ai.Addrs, m)
+			}
+		}
+		out = append(out, ai)
+	}
+	return out
 }
