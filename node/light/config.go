@@ -54,6 +54,10 @@ type Config struct {
 	// Market, with a wallet, makes the node a buyer and (while providing) a provider
 	// in the compute market; nil takes no part in it.
 	Market *MarketConfig
+	// Trustees is how many trustees the node keeps connections with (default
+	// p2p.LightTrustees), at least one; LightPeers is how many other light nodes it
+	// dials to relay blocks with (default p2p.LightPeers). See links.go.
+	Trustees, LightPeers int
 	// Host, when set, is the libp2p host the node runs on instead of one of its own
 	// (Listen is then unused; tests pass mocknet hosts). The node closes it on Stop.
 	Host host.Host
@@ -82,6 +86,8 @@ func DefaultConfig(nf *network.File, dataDir string) Config {
 		Logger:       slog.New(slog.DiscardHandler),
 		DHT:          true,
 		Ping:         true,
+		Trustees:     p2p.LightTrustees,
+		LightPeers:   p2p.LightPeers,
 	}
 	if nf != nil && nf.Genesis != nil {
 		c.Poll = DefaultPoll(nf.Genesis.Params)
@@ -108,6 +114,10 @@ func (c *Config) Validate() error {
 		return bad(ErrPoll, "poll interval %v", c.Poll)
 	case c.Logger == nil:
 		return bad(ErrNoLogger, "no logger")
+	case c.Trustees < 1:
+		return bad(ErrLinks, "%d trustees", c.Trustees)
+	case c.LightPeers < 0:
+		return bad(ErrLinks, "%d light peers", c.LightPeers)
 	}
 	if c.Market != nil {
 		if err := c.Market.Validate(); err != nil {

@@ -50,6 +50,9 @@ func TestConfigValidate(t *testing.T) {
 		{"zero poll", func(c *Config) { c.Poll = 0 }, ErrPoll},
 		{"negative poll", func(c *Config) { c.Poll = -time.Second }, ErrPoll},
 		{"no logger", func(c *Config) { c.Logger = nil }, ErrNoLogger},
+		{"no trustee", func(c *Config) { c.Trustees = 0 }, ErrLinks},
+		{"negative light peers", func(c *Config) { c.LightPeers = -1 }, ErrLinks},
+		{"no light peer", func(c *Config) { c.LightPeers = 0 }, nil},
 		{"zero price", market(func(mc *MarketConfig) { mc.Price = 0 }), ErrPrice},
 		{"no slot", market(func(mc *MarketConfig) { mc.Slots = 0 }), ErrSlots},
 		{"too many slots", market(func(mc *MarketConfig) { mc.Slots = chain.MaxSlots + 1 }), ErrSlots},
@@ -83,6 +86,9 @@ func TestDefaultConfig(t *testing.T) {
 	}
 	if c.Poll != 2*time.Second {
 		t.Fatalf("poll %v, want the genesis cycle, 2s", c.Poll)
+	}
+	if c.Trustees != p2p.LightTrustees || c.LightPeers != p2p.LightPeers {
+		t.Fatalf("trustees %d, light peers %d, want %d and %d", c.Trustees, c.LightPeers, p2p.LightTrustees, p2p.LightPeers)
 	}
 	if len(c.Listen) != len(p2p.DefaultListenAddrs) {
 		t.Fatalf("listen %v, want %v", c.Listen, p2p.DefaultListenAddrs)

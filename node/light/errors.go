@@ -36,6 +36,8 @@ var (
 	ErrPoll = errors.New("poll interval out of range")
 	// ErrNoLogger: no logger.
 	ErrNoLogger = errors.New("no logger")
+	// ErrLinks: fewer than one trustee to keep, or a negative number of light peers.
+	ErrLinks = errors.New("links out of range")
 	// ErrPrice: a provider price of zero.
 	ErrPrice = errors.New("price out of range")
 	// ErrSlots: provider slots outside 1 to chain.MaxSlots.

@@ -19,6 +19,8 @@ import (
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
 )
 
 // DBFile is the light node's database in its data directory.
@@ -31,6 +33,8 @@ type Node struct {
 	store  *store.Store
 	net    *p2p.Network
 	rem    remote
+	boot   []peer.AddrInfo // the network file's bootstrap peers: the trustees' addresses
+	links  linkState
 	params chain.Params
 	me     keys.Address // zero without a wallet
 	start  uint64       // the wallet's genesis balance
@@ -126,7 +130,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("light node: %w", err)
 	}
 	n := &Node{cfg: cfg, log: log, store: st, params: gst.Params(), base: skew.Now(),
-		gossip: make(chan gossipBlock, 16), tips: make(chan chain.Header, 1), kick: make(chan struct{}, 1), done: make(chan struct{})}
+		gossip: make(chan gossipBlock, 16), tips: make(chan chain.Header, 1), kick: make(chan struct{}, 1), done: make(chan struct{}),
+		links: linkState{admitted: map[peer.ID]bool{}, refused: map[peer.ID]refusal{}}}
 	fail := func(err error) (*Node, error) {
 		if n.net != nil {
 			n.net.Close()
@@ -160,8 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return fail(err)
 		}
 	}
-	boot, err := p2p.ParseAddrInfos(cfg.Network.BootstrapAddrs())
-	if err != nil {
+	if n.boot, err = p2p.ParseAddrInfos(cfg.Network.BootstrapAddrs()); err != nil {
 		return fail(err)
 	}
 	box := p2p.NewPenaltyBox(p2p.PenaltyConfig{})
@@ -171,8 +175,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if err != nil {
 			return fail(err)
 		}
+		self, err := p2p.PeerID(hostKey.Public())
+		if err != nil {
+			return fail(err)
+		}
 		h, err = p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: cfg.Listen, Gater: box,
-			RelayClient: true, StaticRelays: boot, UserAgent: "daoli"})
+			RelayClient: true, StaticRelays: FirstTrustees(self, n.boot, cfg.Trustees), UserAgent: "daoli"})
 		if err != nil {
 			return fail(err)
 		}
@@ -185,12 +193,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if !cfg.Ping {
 		ping = -1
 	}
-	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht, Bootstrap: boot, MDNS: cfg.MDNS, PingInterval: ping})
+	// The network dials only the node's first trustees (the DHT's seeds); linkLoop
+	// keeps its trustees from then on, and no reconnect loop dials them all.
+	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht,
+		Bootstrap: FirstTrustees(h.ID(), n.boot, cfg.Trustees), MDNS: cfg.MDNS, PingInterval: ping, ReconnectInterval: -1})
 	if err != nil {
 		h.Close()
 		return fail(err)
 	}
 	n.rem = remote{req: n.net, protos: n.net.Protocols()}
+	// The trustees' addresses, so that a request to one not connected dials it.
+	for _, b := range n.boot {
+		h.Peerstore().AddAddrs(b.ID, b.Addrs, peerstore.PermanentAddrTTL)
+	}
 	if err := n.net.Subscribe(n.rem.protos.Blocks, n.validateBlock, n.onBlock); err != nil {
 		return fail(err)
 	}
@@ -208,7 +223,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.publishStatus("")
 	ctx, n.cancel = context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = n.net.Bootstrap(ctx) })
+	wg.Go(func() { n.linkLoop(ctx) })
+	if cfg.DHT {
+		wg.Go(func() { _ = n.net.Bootstrap(ctx) })
+	}
 	wg.Go(func() { n.syncLoop(ctx) })
 	if n.miner != nil {
 		wg.Go(func() { n.mineLoop(ctx) })

@@ -3,6 +3,7 @@ package light
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,13 +39,21 @@ func (m *agent) runJob(ctx context.Context, job compute.Job, watch func(*compute
 	return p.Wait(ctx)
 }
 
-// fetch gets a blob from this node's store or the trustees that keep it.
+// fetch gets a blob from this node's store or the trustees that keep it: those that
+// serve the node first, then the rest of the set, dialed for it (the blob's owner
+// asked its own trustees to keep it, which need not be this node's).
 func (m *agent) fetch(ctx context.Context, h chain.Hash, maxSize int64) ([]byte, error) {
 	f := &content.Fetcher{Req: m.n.net, Proto: m.n.rem.protos.Content, Store: m.cs,
 		Punish: func(p peer.ID, reason string) { m.n.net.Penalize(p, p2p.PenaltyBadInput, reason) }}
 	ctx, cancel := context.WithTimeout(ctx, fetchWait)
 	defer cancel()
-	return f.Fetch(ctx, content.Hash(h), maxSize, m.n.trusteePeers(), nil)
+	ids := m.n.trusteePeers()
+	for _, id := range m.n.setPeers() {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return f.Fetch(ctx, content.Hash(h), maxSize, ids, nil)
 }
 
 // hostOnTrustees asks the connected trustees to keep blob h, which this node serves;

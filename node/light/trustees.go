@@ -20,6 +20,9 @@ type TrusteeInfo struct {
 	// Signed of Of: the certificates this node verified last (up to 100) that carry
 	// this trustee's precommit.
 	Signed, Of int
+	// Refused is why the trustee does not serve this node (it is full, or could not
+	// be reached), while the node waits to ask it again; empty otherwise.
+	Refused string
 }
 
 // Trustees lists the trustee set in its lineup order (by seniority).
@@ -37,6 +40,7 @@ func (n *Node) Trustees() []TrusteeInfo {
 		if id, err := p2p.PeerID(t.Key); err == nil {
 			p, ok := peers[id]
 			ti.Connected, ti.Latency = ok, p.Latency
+			ti.Refused = n.refusedBy(id)
 		}
 		ti.Signed, ti.Of = n.fol.Signed(t.Key)
 		out = append(out, ti)
@@ -46,7 +50,7 @@ func (n *Node) Trustees() []TrusteeInfo {
 }
 
 // trusteePeers lists the connected peers that are trustees of the set the node
-// trusts, in random order so that requests spread over them.
+// trusts and have not refused it, in random order so that requests spread over them.
 func (n *Node) trusteePeers() []peer.ID {
 	n.mu.Lock()
 	set := n.fol.Set()
@@ -58,7 +62,7 @@ func (n *Node) trusteePeers() []peer.ID {
 	}
 	for _, t := range set {
 		id, err := p2p.PeerID(t.Key)
-		if err == nil && connected[id] {
+		if err == nil && connected[id] && n.refusedBy(id) == "" {
 			ids = append(ids, id)
 		}
 	}

@@ -65,11 +65,15 @@ func startLight(ctx context.Context, nf *network.File, dir string, i int, provid
 	if err != nil {
 		return nil, err
 	}
+	self, err := p2p.PeerID(hostKey.Public())
+	if err != nil {
+		return nil, err
+	}
 	bw := metrics.NewBandwidthCounter()
 	// The host the app's light node builds for itself (light.Start without a Host),
 	// but on loopback TCP only, and counting its bytes.
 	h, err := p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		RelayClient: true, StaticRelays: boot, UserAgent: "daoli", Bandwidth: bw})
+		RelayClient: true, StaticRelays: light.FirstTrustees(self, boot, p2p.LightTrustees), UserAgent: "daoli", Bandwidth: bw})
 	if err != nil {
 		return nil, fmt.Errorf("light %d host: %w", i, err)
 	}

@@ -19,12 +19,13 @@ func (r *Report) Summary() string {
 		float64(r.Tickets)/ep, r.Sent, r.SendFailed, r.Received, r.BlockTxs, float64(r.BlockTxs)/r.Wall.Seconds(),
 		r.Proofs, r.ProofFailed, r.Providers, r.ProvidersWanted)
 	for i, t := range r.Trustees {
-		fmt.Fprintf(&b, "trustee %d: CPU %v/epoch (%.0f%% of a core), RSS %.0f MiB, %d peers, serving %d light nodes, %.0f B/light node/epoch\n",
-			i, ms(time.Duration(float64(t.CPU)/ep)), 100*t.CPUShare, float64(t.RSS)/(1<<20), t.Peers, t.Serving,
-			float64(t.LightIO)/float64(o.Lights)/ep)
+		fmt.Fprintf(&b, "trustee %d: CPU %v/epoch (%.0f%% of a core), RSS %.0f MiB, %d peers, serving %d light nodes (limit %d), %.0f B/light node/epoch, %.0f B/light node served/epoch\n",
+			i, ms(time.Duration(float64(t.CPU)/ep)), 100*t.CPUShare, float64(t.RSS)/(1<<20), t.Peers, t.Serving, o.MaxLights,
+			float64(t.LightIO)/float64(o.Lights)/ep, float64(t.LightIO)/float64(max(t.Serving, 1))/ep)
 	}
-	fmt.Fprintf(&b, "per light node: %.0f B/epoch, %.1f connections, CPU %v/epoch, RSS %.1f MiB (the harness process's, shared out)",
-		r.LightBytesPerEpoch, r.LightConns, r.LightCPUPerEpoch.Round(10*time.Microsecond), float64(r.LightRSS)/(1<<20))
+	fmt.Fprintf(&b, "per light node: %.0f B/epoch, %.1f connections (%d to %d trustees, %.1f light nodes), CPU %v/epoch, RSS %.1f MiB (the harness process's, shared out)",
+		r.LightBytesPerEpoch, r.LightConns, r.LightTrusteesMin, r.LightTrusteesMax, r.LightPeers,
+		r.LightCPUPerEpoch.Round(10*time.Microsecond), float64(r.LightRSS)/(1<<20))
 	return b.String()
 }
 

@@ -39,6 +39,8 @@ type Options struct {
 	TrusteeBin string
 	// Starting is how many light nodes start at once (default 16).
 	Starting int
+	// MaxLights is how many light nodes each trustee admits (0: p2p.DefaultMaxLights).
+	MaxLights int
 	// Logf, when set, is told each stage of the run.
 	Logf func(format string, args ...any)
 }
@@ -55,6 +57,8 @@ func (o *Options) check() error {
 		return fmt.Errorf("%w: %d epochs", ErrBadOptions, o.Epochs)
 	case o.TxEvery < 0 || o.ProofEvery < 0:
 		return fmt.Errorf("%w: transfers every %d, proofs every %d epochs", ErrBadOptions, o.TxEvery, o.ProofEvery)
+	case o.MaxLights < 0:
+		return fmt.Errorf("%w: %d light nodes per trustee", ErrBadOptions, o.MaxLights)
 	case o.Dir == "" || o.TrusteeBin == "":
 		return fmt.Errorf("%w: no directory or no trustee program", ErrBadOptions)
 	}
@@ -63,6 +67,9 @@ func (o *Options) check() error {
 	}
 	if o.Starting <= 0 {
 		o.Starting = 16
+	}
+	if o.MaxLights == 0 {
+		o.MaxLights = p2p.DefaultMaxLights
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -111,8 +118,13 @@ type Report struct {
 	// and the harness process's CPU and resident memory divided among them.
 	LightBytesPerEpoch float64
 	LightConns         float64
-	LightCPUPerEpoch   time.Duration
-	LightRSS           uint64
+	// LightTrusteesMin and LightTrusteesMax bound the trustees a light node some
+	// trustee let in was connected to at the window's end; LightPeers is the mean
+	// number of other light nodes a light node was connected to.
+	LightTrusteesMin, LightTrusteesMax int
+	LightPeers                         float64
+	LightCPUPerEpoch                   time.Duration
+	LightRSS                           uint64
 }
 
 // Epochs is the number of epochs in the window.
@@ -183,7 +195,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}()
 	for i, p := range paths {
-		tp, err := startTrustee(opts.TrusteeBin, p, filepath.Join(opts.Dir, fmt.Sprintf("trustee-%d.log", i)), i, certs, exited)
+		tp, err := startTrustee(opts.TrusteeBin, p, filepath.Join(opts.Dir, fmt.Sprintf("trustee-%d.log", i)), i, opts.MaxLights, certs, exited)
 		if err != nil {
 			return nil, err
 		}
@@ -328,12 +340,19 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		r.Trustees = append(r.Trustees, ts)
 	}
 	var bytes int64
-	var conns int
+	var conns, lightPeers int
+	r.LightTrusteesMin = len(trusteeIDs)
 	for j, l := range lights {
 		bytes += end.lightBytes[j] - start.lightBytes[j]
 		conns += len(l.host.Network().Conns())
 		r.Tickets += end.tickets[j] - start.tickets[j]
+		k := l.trustees(trusteeIDs)
+		lightPeers += len(l.host.Network().Peers()) - k
+		if k > 0 {
+			r.LightTrusteesMin, r.LightTrusteesMax = min(r.LightTrusteesMin, k), max(r.LightTrusteesMax, k)
+		}
 	}
+	r.LightPeers = float64(lightPeers) / float64(len(lights))
 	n := float64(len(lights))
 	r.LightBytesPerEpoch = float64(bytes) / n / epochs
 	r.LightConns = float64(conns) / n

@@ -4,13 +4,20 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/node/p2p"
 )
 
 // TestRun runs 50 light nodes (a fifth of them providers) against four daoli-trustee
-// processes for eight epochs, every node sending a transfer and proving its balance
-// every four epochs: every light node verifies every certified block of the window,
-// every transfer a trustee took arrives, every provider registers, and every figure
-// of the report was measured.
+// processes admitting 32 light nodes each, for eight epochs, every node sending a
+// transfer and proving its balance every four epochs: every light node verifies every
+// certified block of the window, every transfer a trustee took arrives, every
+// provider registers, and every figure of the report was measured. The 100
+// connections the light nodes want (p2p.LightTrustees each) fit the 128 the trustees
+// admit but not evenly, so some light nodes are refused by their first choice and go
+// to another: no trustee serves more than 32, every light node is on one to
+// LightTrustees trustees, none is stranded, and blocks reach them through other
+// light nodes too.
 func TestRun(t *testing.T) {
 	bin, err := Build(t.TempDir())
 	if err != nil {
@@ -18,9 +25,9 @@ func TestRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	const lights, epochs = 50, 8
+	const lights, epochs, maxLights = 50, 8, 32
 	r, err := Run(ctx, Options{Trustees: 4, Lights: lights, Providers: 0.2, Epochs: epochs, TxEvery: 4, ProofEvery: 4,
-		Dir: t.TempDir(), TrusteeBin: bin, Logf: t.Logf})
+		MaxLights: maxLights, Dir: t.TempDir(), TrusteeBin: bin, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +51,15 @@ func TestRun(t *testing.T) {
 		if ts.CPU <= 0 || ts.RSS == 0 || ts.LightIO <= 0 || ts.Serving == 0 || ts.Peers < ts.Serving {
 			t.Fatalf("trustee %d: %+v", i, ts)
 		}
+		if ts.Serving > maxLights {
+			t.Fatalf("trustee %d serves %d light nodes, its limit is %d", i, ts.Serving, maxLights)
+		}
+	}
+	if r.LightTrusteesMin < 1 || r.LightTrusteesMax > p2p.LightTrustees {
+		t.Fatalf("light nodes on %d to %d trustees, want 1 to %d", r.LightTrusteesMin, r.LightTrusteesMax, p2p.LightTrustees)
+	}
+	if r.LightPeers < 1 {
+		t.Fatalf("light nodes connected to %.1f other light nodes on average: no relay", r.LightPeers)
 	}
 	if r.LightBytesPerEpoch <= 0 || r.LightConns < 1 || r.LightCPUPerEpoch <= 0 || r.LightRSS == 0 {
 		t.Fatalf("light nodes: %.0f B/epoch, %.1f connections, %v CPU/epoch, %d B resident",

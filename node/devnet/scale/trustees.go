@@ -139,12 +139,18 @@ type trusteeProc struct {
 	done    chan struct{}
 }
 
-// startTrustee runs daoli-trustee on the configuration at path; its log goes to
-// logPath and through certs.
-func startTrustee(bin, path, logPath string, index int, certs *certLog, exited chan<- error) (*trusteeProc, error) {
+// startTrustee runs daoli-trustee on the configuration at path, admitting maxLights
+// light nodes (0: its default); its log goes to logPath and through certs.
+func startTrustee(bin, path, logPath string, index, maxLights int, certs *certLog, exited chan<- error) (*trusteeProc, error) {
 	cfg, err := trustee.LoadConfig(path)
 	if err != nil {
 		return nil, err
+	}
+	if maxLights > 0 {
+		cfg.MaxLights = maxLights
+		if err := trustee.SaveConfig(path, cfg); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.Create(logPath)
 	if err != nil {
