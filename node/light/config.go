@@ -58,6 +58,10 @@ type Config struct {
 	// p2p.LightTrustees), at least one; LightPeers is how many other light nodes it
 	// dials to relay blocks with (default p2p.LightPeers). See links.go.
 	Trustees, LightPeers int
+	// Relays, when set, is bound to the node: give its Source to the Host's relay
+	// client (p2p.HostConfig.RelaySource). Unused without Host, whose relays the
+	// node names itself.
+	Relays *Relays
 	// Host, when set, is the libp2p host the node runs on instead of one of its own
 	// (Listen is then unused; tests pass mocknet hosts). The node closes it on Stop.
 	Host host.Host

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/daolicloud/daoli/node/p2p"
@@ -69,9 +70,45 @@ func rendezvous(self peer.ID, ids []peer.ID) []peer.ID {
 	return out
 }
 
-// FirstTrustees is the first k of the bootstrap peers boot in the order of light node
+// Relays names a light node's relays to its host's autorelay: the trustees that
+// admitted it, so that the relay client holds no connection on a trustee that does
+// not serve the node. Give Relays.Source to p2p.HostConfig.RelaySource and the same
+// Relays to Config.Relays; Start binds it to the node.
+type Relays struct{ n atomic.Pointer[Node] }
+
+// Source sends up to num of the trustees that admitted the node, with their addresses.
+func (r *Relays) Source(ctx context.Context, num int) <-chan peer.AddrInfo {
+	out := make(chan peer.AddrInfo, num)
+	defer close(out)
+	n := r.n.Load()
+	if n == nil {
+		return out
+	}
+	for _, id := range n.admittedTrustees() {
+		if len(out) == num {
+			break
+		}
+		out <- peer.AddrInfo{ID: id, Addrs: n.net.Addrs(id)}
+	}
+	return out
+}
+
+// admittedTrustees are the trustees that admitted the node and are connected.
+func (n *Node) admittedTrustees() []peer.ID {
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	var out []peer.ID
+	for id, ok := range n.links.admitted {
+		if ok && n.net.Connected(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// firstTrustees is the first k of the bootstrap peers boot in the order of light node
 // self: those it asks first, and dials at start.
-func FirstTrustees(self peer.ID, boot []peer.AddrInfo, k int) []peer.AddrInfo {
+func firstTrustees(self peer.ID, boot []peer.AddrInfo, k int) []peer.AddrInfo {
 	ids := make([]peer.ID, len(boot))
 	for i, b := range boot {
 		ids[i] = b.ID
@@ -201,9 +238,13 @@ func (n *Node) askAdmit(ctx context.Context, id peer.ID) (bool, string) {
 		// A trustee of a version before admission serves whoever connects.
 		resp = &wire.AdmitResponse{Admitted: true}
 	case err != nil:
+		// It may have admitted the node and the answer been lost: the node holds no
+		// connection it does not count.
+		n.net.Disconnect(id)
 		return refuse(fmt.Sprintf("trustee %s: admit: %v", id.ShortString(), err))
 	case resp.ValidateBasic() != nil:
 		n.net.Penalize(id, p2p.PenaltyBadInput, "invalid admit response")
+		n.net.Disconnect(id)
 		return refuse(fmt.Sprintf("trustee %s: %v", id.ShortString(), resp.ValidateBasic()))
 	}
 	n.addCandidates(resp.AddrInfos())

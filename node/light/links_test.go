@@ -67,17 +67,7 @@ func startLinked(t *testing.T, nf *network.File, h host.Host, k, lightPeers int)
 	return n
 }
 
-func (n *Node) admittedBy() []peer.ID {
-	n.links.mu.Lock()
-	defer n.links.mu.Unlock()
-	var out []peer.ID
-	for id, ok := range n.links.admitted {
-		if ok && n.net.Connected(id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
+func (n *Node) admittedBy() []peer.ID { return n.admittedTrustees() }
 
 // TestTrusteeRefusesWhenFull: trustees that admit one light node each. A takes three
 // of them; B, whose first choice is one of those three, is refused there with the

@@ -170,17 +170,15 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	box := p2p.NewPenaltyBox(p2p.PenaltyConfig{})
 	h := cfg.Host
+	relays := cfg.Relays
 	if h == nil {
 		hostKey, err := keys.Generate(cryptorand.Reader)
 		if err != nil {
 			return fail(err)
 		}
-		self, err := p2p.PeerID(hostKey.Public())
-		if err != nil {
-			return fail(err)
-		}
+		relays = new(Relays)
 		h, err = p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: cfg.Listen, Gater: box,
-			RelayClient: true, StaticRelays: FirstTrustees(self, n.boot, cfg.Trustees), UserAgent: "daoli"})
+			RelayClient: true, RelaySource: relays.Source, UserAgent: "daoli"})
 		if err != nil {
 			return fail(err)
 		}
@@ -196,12 +194,15 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	// The network dials only the node's first trustees (the DHT's seeds); linkLoop
 	// keeps its trustees from then on, and no reconnect loop dials them all.
 	n.net, err = p2p.New(h, p2p.Config{ChainID: g.ChainID, Logger: log, Penalties: box, DHT: dht,
-		Bootstrap: FirstTrustees(h.ID(), n.boot, cfg.Trustees), MDNS: cfg.MDNS, PingInterval: ping, ReconnectInterval: -1})
+		Bootstrap: firstTrustees(h.ID(), n.boot, cfg.Trustees), MDNS: cfg.MDNS, PingInterval: ping, ReconnectInterval: -1})
 	if err != nil {
 		h.Close()
 		return fail(err)
 	}
 	n.rem = remote{req: n.net, protos: n.net.Protocols()}
+	if relays != nil {
+		relays.n.Store(n)
+	}
 	// The trustees' addresses, so that a request to one not connected dials it.
 	for _, b := range n.boot {
 		h.Peerstore().AddAddrs(b.ID, b.Addrs, peerstore.PermanentAddrTTL)

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -65,6 +66,9 @@ type HostConfig struct {
 	// it.
 	RelayClient  bool
 	StaticRelays []peer.AddrInfo
+	// RelaySource, when set instead of StaticRelays, names the relays as the node
+	// learns them: a light node's are the trustees that admitted it.
+	RelaySource func(ctx context.Context, num int) <-chan peer.AddrInfo
 	// NATPortMap asks the router for a port mapping (UPnP / NAT-PMP).
 	NATPortMap bool
 	// UserAgent is announced by identify (default "daoli").
@@ -155,7 +159,10 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 	}
 	if cfg.RelayClient {
 		opts = append(opts, libp2p.EnableRelay(), libp2p.EnableHolePunching())
-		if len(cfg.StaticRelays) > 0 {
+		switch {
+		case cfg.RelaySource != nil:
+			opts = append(opts, libp2p.EnableAutoRelayWithPeerSource(cfg.RelaySource))
+		case len(cfg.StaticRelays) > 0:
 			opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(cfg.StaticRelays))
 		}
 	} else {

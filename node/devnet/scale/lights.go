@@ -61,19 +61,12 @@ func startLight(ctx context.Context, nf *network.File, dir string, i int, provid
 	if err != nil {
 		return nil, err
 	}
-	boot, err := p2p.ParseAddrInfos(nf.BootstrapAddrs())
-	if err != nil {
-		return nil, err
-	}
-	self, err := p2p.PeerID(hostKey.Public())
-	if err != nil {
-		return nil, err
-	}
 	bw := metrics.NewBandwidthCounter()
 	// The host the app's light node builds for itself (light.Start without a Host),
 	// but on loopback TCP only, and counting its bytes.
+	relays := new(light.Relays)
 	h, err := p2p.NewHost(p2p.HostConfig{Key: hostKey, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		RelayClient: true, StaticRelays: light.FirstTrustees(self, boot, p2p.LightTrustees), UserAgent: "daoli", Bandwidth: bw})
+		RelayClient: true, RelaySource: relays.Source, UserAgent: "daoli", Bandwidth: bw})
 	if err != nil {
 		return nil, fmt.Errorf("light %d host: %w", i, err)
 	}
@@ -84,7 +77,7 @@ func startLight(ctx context.Context, nf *network.File, dir string, i int, provid
 	cfg.MinerWorkers = 1
 	cfg.DHT = false // every light node knows the trustees from the network file
 	cfg.Ping = false
-	cfg.Host = h
+	cfg.Host, cfg.Relays = h, relays
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	if provider {
 		mc := light.DefaultMarketConfig(data, chain.ProviderSpec{CPUModel: "scale harness", Cores: 1, MemoryMiB: 512})
