@@ -14,6 +14,7 @@ import (
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/daolicloud/daoli/node/wire"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // A light node does not hold a connection on every trustee: it keeps Config.Trustees
@@ -162,7 +163,9 @@ func (n *Node) relink(ctx context.Context) {
 	for _, id := range ids {
 		trustee[id] = true
 	}
-	linked := 0
+	// The trustees that serve the node stay its trustees, even when one it prefers
+	// has room again: only a node short of trustees asks others.
+	linked := len(n.admittedTrustees())
 	var reasons []string
 	for _, id := range ids {
 		if linked >= n.cfg.Trustees || ctx.Err() != nil {
@@ -171,10 +174,8 @@ func (n *Node) relink(ctx context.Context) {
 		n.links.mu.Lock()
 		admitted, r := n.links.admitted[id], n.links.refused[id]
 		n.links.mu.Unlock()
-		connected := n.net.Connected(id)
 		switch {
-		case admitted && connected:
-			linked++
+		case admitted && n.net.Connected(id):
 			continue
 		case time.Now().Before(r.until):
 			reasons = append(reasons, r.reason)
@@ -265,12 +266,20 @@ func (n *Node) askAdmit(ctx context.Context, id peer.ID) (bool, string) {
 	return true, ""
 }
 
+// addCandidates remembers light nodes a trustee named, by their direct addresses: a
+// dial through a relay would hold a connection on a trustee that does not serve this
+// node (the relaying one). A light node behind NAT is not dialed by others, then,
+// but takes part in the relay through the light nodes it dials.
 func (n *Node) addCandidates(ais []peer.AddrInfo) {
 	self := n.net.Self()
 	n.links.mu.Lock()
 	defer n.links.mu.Unlock()
 	for _, ai := range ais {
-		if ai.ID == self {
+		ai.Addrs = slices.DeleteFunc(ai.Addrs, func(a ma.Multiaddr) bool {
+			_, err := a.ValueForProtocol(ma.P_CIRCUIT)
+			return err == nil
+		})
+		if ai.ID == self || len(ai.Addrs) == 0 {
 			continue
 		}
 		n.links.candidates = slices.DeleteFunc(n.links.candidates, func(c peer.AddrInfo) bool { return c.ID == ai.ID })

@@ -16,6 +16,7 @@ import (
 	"github.com/daolicloud/daoli/node/trustee"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // startLimitedDevnet runs four trustees in this process, each admitting at most
@@ -113,6 +114,19 @@ func TestTrusteeRefusesWhenFull(t *testing.T) {
 		t.Fatalf("B's first choice refused it with %q, want the trustee's limit", reason)
 	}
 	poll(t, "the refusing trustee closed B's connection", func() bool { return !b.net.Connected(first) })
+	// Served by a trustee, B does not ask the full one again once its refusal
+	// lapses: it would hold a connection on a trustee that does not serve it.
+	b.links.mu.Lock()
+	asked := b.links.refused[first].until
+	b.links.mu.Unlock()
+	lapsed := b.Height() + uint64(2*b.refusedFor()/b.cfg.Poll)
+	poll(t, "B's refusal lapsed, and B followed on", func() bool { return time.Now().After(asked) && b.Height() >= lapsed })
+	b.links.mu.Lock()
+	again := b.links.refused[first].until
+	b.links.mu.Unlock()
+	if !again.Equal(asked) || b.net.Connected(first) {
+		t.Fatalf("B asked the full trustee again while served (refused until %v, then %v)", asked, again)
+	}
 	for i, tn := range d.Nodes {
 		if serving, limit := tn.Trustee.Lights(); serving > limit || limit != 1 {
 			t.Fatalf("trustee %d serves %d light nodes, limit %d", i, serving, limit)
@@ -149,6 +163,44 @@ func TestLightPeersFromTrustee(t *testing.T) {
 	for i, n := range nodes[1:] {
 		if got := len(n.trusteePeers()); got != 1 {
 			t.Fatalf("light node %d holds %d trustee connections, want 1", i+1, got)
+		}
+	}
+}
+
+// TestCandidatesDirectOnly: a light node named with only a relayed address is not
+// dialed (the dial would hold a connection on the relaying trustee); one with a direct
+// address is, by that address alone.
+func TestCandidatesDirectOnly(t *testing.T) {
+	c, _ := runChain(t, 1)
+	m := newMesh(t, c, nil)
+	id := func() peer.ID {
+		k, err := keys.Generate(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := p2p.PeerID(k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	relay, direct, both := id(), id(), id()
+	circuit := ma.StringCast("/ip4/10.0.0.1/tcp/4001/p2p/" + id().String() + "/p2p-circuit")
+	tcp := ma.StringCast("/ip4/10.0.0.2/tcp/4001")
+	m.light.addCandidates([]peer.AddrInfo{
+		{ID: relay, Addrs: []ma.Multiaddr{circuit}},
+		{ID: direct, Addrs: []ma.Multiaddr{tcp}},
+		{ID: both, Addrs: []ma.Multiaddr{circuit, tcp}},
+	})
+	m.light.links.mu.Lock()
+	got := slices.Clone(m.light.links.candidates)
+	m.light.links.mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d candidates, want 2: %v", len(got), got)
+	}
+	for _, c := range got {
+		if c.ID == relay || len(c.Addrs) != 1 || !c.Addrs[0].Equal(tcp) {
+			t.Fatalf("candidate %v", c)
 		}
 	}
 }
