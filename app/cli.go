@@ -77,6 +77,8 @@ func runCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return cmdJob(args, stdout, stderr)
 	case "worker":
 		return cmdWorker(args, stdout, stderr)
+	case "gpu-worker":
+		return cmdGPUWorker(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stderr, usage)
 		return 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -146,11 +147,22 @@ func marketConfig(ctx context.Context, cfg SessionConfig) (*light.MarketConfig, 
 		return nil, err
 	}
 	if mc.Spec.Cores == 0 {
-		fp := capacity.DetectHardware(ctx, nil).Fingerprint()
+		hw := capacity.DetectHardware(ctx, nil)
+		fp := hw.Fingerprint()
 		mc.Spec = chain.ProviderSpec{CPUModel: truncateText(fp.CPU, chain.MaxLabel), Cores: uint32(max(fp.Cores, 1)),
 			MemoryMiB: uint64(max(fp.MemoryGiB, 1)) << 10, MaxWallTimeMs: mc.Spec.MaxWallTimeMs}
 		for _, g := range fp.GPUs[:min(len(fp.GPUs), chain.MaxGPUs)] {
 			mc.Spec.GPUs = append(mc.Spec.GPUs, truncateText(g, chain.MaxLabel))
+		}
+		// A machine whose capacity probe found a GPU asks WebGPU for it, in a
+		// gpu-worker process; one without starts no GPU driver. A probe that fails
+		// leaves the probe's GPUs and registers no GPU executor.
+		if found, _ := hw.GPUs.Get(); len(found) > 0 {
+			if exe, err := os.Executable(); err == nil {
+				if a, err := probeWebGPU(ctx, exe); err == nil {
+					mc.Spec.GPUs, mc.Executors = gpuRegistration(a, found)
+				}
+			}
 		}
 	}
 	if mc.Worker == nil {

@@ -22,9 +22,10 @@ const runAppEnv = "DAOLI_TEST_RUN_APP"
 const runCLIEnv = "DAOLI_TEST_RUN_CLI"
 
 func TestMain(m *testing.M) {
-	// The app started from the test binary runs its jobs in `worker` subprocesses of
-	// its own executable, this binary, with the app's environment.
-	if os.Getenv(runCLIEnv) == "1" || len(os.Args) > 1 && os.Args[1] == "worker" {
+	// The app started from the test binary runs its jobs in `worker` (and GPU jobs in
+	// `gpu-worker`) subprocesses of its own executable, this binary, with the app's
+	// environment.
+	if os.Getenv(runCLIEnv) == "1" || len(os.Args) > 1 && (os.Args[1] == "worker" || os.Args[1] == "gpu-worker") {
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if os.Getenv(runAppEnv) == "1" {

@@ -205,8 +205,13 @@ func resolvedLibraries(ldd string) map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(ldd, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/") {
+		switch {
+		case len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/"):
 			m[f[0]] = f[2]
+		case len(f) == 2 && strings.HasPrefix(f[0], "/"):
+			// The dynamic loader, which a binary may name as a library too (wgpu-
+			// native's does): "/lib64/ld-linux-x86-64.so.2 (0x…)".
+			m[filepath.Base(f[0])] = f[0]
 		}
 	}
 	return m

@@ -37,6 +37,11 @@ const (
 // deal asks for.
 const ExecutorWASI = "wasi-p1"
 
+// ExecutorWebGPU is the executor of GPU jobs (node/gpu: WGSL compute shaders through
+// WebGPU), which a provider registers beside ExecutorWASI when its machine has a
+// WebGPU adapter. No deal asks for it yet (docs/market.md, GPU jobs).
+const ExecutorWebGPU = "webgpu"
+
 // DealPhase is where a deal is in its lifecycle.
 type DealPhase uint8
 

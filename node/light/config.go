@@ -206,5 +206,10 @@ func (c *MarketConfig) Validate() error {
 	case c.Fault > FaultSilent:
 		return fmt.Errorf("%w: %w: provider fault %d", ErrConfig, ErrFault, c.Fault)
 	}
+	for i, e := range c.Executors {
+		if e != chain.ExecutorWebGPU || slices.Contains(c.Executors[:i], e) {
+			return fmt.Errorf("%w: %w: %q: besides %s a provider registers only %s, once", ErrConfig, ErrExecutor, e, chain.ExecutorWASI, chain.ExecutorWebGPU)
+		}
+	}
 	return c.Recheck.Validate()
 }

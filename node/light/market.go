@@ -26,9 +26,12 @@ import (
 // DefaultMarketConfig gives one with each option at its default; Validate (in
 // config.go) names the first option that is wrong.
 type MarketConfig struct {
-	Spec  chain.ProviderSpec // the machine, from the capacity check
-	Price uint64             // per core-second, at least 1 (default 1)
-	Slots uint32             // deals run at once, 1 to chain.MaxSlots (default 1)
+	Spec chain.ProviderSpec // the machine, from the capacity check
+	// Executors are what the provider registers beside chain.ExecutorWASI, which it
+	// always runs: chain.ExecutorWebGPU when the machine has a WebGPU adapter.
+	Executors []string
+	Price     uint64 // per core-second, at least 1 (default 1)
+	Slots     uint32 // deals run at once, 1 to chain.MaxSlots (default 1)
 	// Worker runs jobs, and the buyer's re-checks, in a subprocess the governor can
 	// pause; nil runs them in this process.
 	Worker *compute.Worker

@@ -55,6 +55,29 @@ func provide(t *testing.T, n *Node, others ...*Node) {
 	})
 }
 
+// TestProviderRegistersGPU: a provider whose machine has a WebGPU adapter registers
+// the WebGPU executor beside WASI, and the adapter in its spec, as the chain then
+// holds them; one without registers WASI alone.
+func TestProviderRegistersGPU(t *testing.T) {
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	const adapter = "llvmpipe (LLVM 15.0.6, 256 bits) (mesa, cpu, vulkan)"
+	withGPU := startMarketNode(t, nf, userKey(t, dir, 0), func(mc *MarketConfig) {
+		mc.Executors = []string{chain.ExecutorWebGPU}
+		mc.Spec.GPUs = []string{adapter}
+	})
+	plain := startMarketNode(t, nf, userKey(t, dir, 1), nil)
+	provide(t, withGPU)
+	provide(t, plain)
+	p, _ := withGPU.Provider()
+	if !slices.Equal(p.Executors, []string{chain.ExecutorWASI, chain.ExecutorWebGPU}) || !slices.Equal(p.Spec.GPUs, []string{adapter}) {
+		t.Errorf("provider with a GPU registered %v, GPUs %v", p.Executors, p.Spec.GPUs)
+	}
+	p, _ = plain.Provider()
+	if !slices.Equal(p.Executors, []string{chain.ExecutorWASI}) || len(p.Spec.GPUs) != 0 {
+		t.Errorf("provider without a GPU registered %v, GPUs %v", p.Executors, p.Spec.GPUs)
+	}
+}
+
 func waitOutcome(t *testing.T, buyer *Node, id chain.Hash) Job {
 	t.Helper()
 	var j Job

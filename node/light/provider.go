@@ -62,7 +62,7 @@ func (m *agent) register(ctx context.Context, h uint64, rec *chain.Provider) {
 	if !send {
 		return
 	}
-	body := &chain.ProviderRegister{Spec: m.cfg.Spec, Executors: []string{chain.ExecutorWASI}, Price: price, Slots: want}
+	body := &chain.ProviderRegister{Spec: m.cfg.Spec, Executors: append([]string{chain.ExecutorWASI}, m.cfg.Executors...), Price: price, Slots: want}
 	if _, err := m.n.sendTx(ctx, 0, body); err != nil {
 		m.n.log.Info("provider registration not sent", "err", err)
 		return
