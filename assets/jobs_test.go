@@ -77,9 +77,16 @@ func TestJobsReproducible(t *testing.T) {
 				t.Logf("%s: built with %q, not installed here: not rebuilt", j.Name, m.Clang)
 				continue
 			}
-			cmd = exec.Command("/usr/bin/clang", "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror",
-				"-ffile-prefix-map="+wd+"=.", "-Wl,--strip-all", "-o", out, "assets/"+src+".c")
-			cmd.Dir = wd // the script's directory: the source's path is in the module
+			// As packaging/build-jobs.sh: compiled and linked apart, so that the link
+			// never runs binaryen's wasm-opt where it is installed.
+			obj := filepath.Join(dir, j.Name+".o")
+			compile := exec.Command("/usr/bin/clang", "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wall", "-Werror",
+				"-ffile-prefix-map="+wd+"=.", "-c", "-o", obj, "assets/"+src+".c")
+			compile.Dir = wd // the script's directory: the source's path is in the module
+			if b, err := compile.CombinedOutput(); err != nil {
+				t.Fatalf("compile %s: %v\n%s", j.Name, err, b)
+			}
+			cmd = exec.Command("/usr/bin/clang", "--target=wasm32-wasi", "--sysroot=/usr", "-Wl,--strip-all", "-o", out, obj)
 		case exists(src + ".rs"):
 			if version(t, "/usr/bin/rustc") != m.Rustc {
 				t.Logf("%s: built with %q, not installed here: not rebuilt", j.Name, m.Rustc)

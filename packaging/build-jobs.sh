@@ -47,9 +47,12 @@ for dir in assets/jobs/*/; do
 		GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $GO build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "$tmp/$name.wasm" "./$dir"
 	elif [ -f "$dir/main.c" ]; then
 		src=$dir/main.c
-		# Same flags as assets' TestJobsReproducible.
+		# Same flags as assets' TestJobsReproducible. Compiled and linked apart: a
+		# link with -O runs binaryen's wasm-opt when it is installed, which would
+		# make the module depend on a package the build does not name.
 		$CC_WASI --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror \
-			-ffile-prefix-map="$PWD"=. -Wl,--strip-all -o "$tmp/$name.wasm" "$src"
+			-ffile-prefix-map="$PWD"=. -c -o "$tmp/$name.o" "$src"
+		$CC_WASI --target=wasm32-wasi --sysroot=/usr -Wl,--strip-all -o "$tmp/$name.wasm" "$tmp/$name.o"
 	elif [ -f "$dir/main.rs" ]; then
 		src=$dir/main.rs
 		$RUSTC_WASI --edition 2021 --target wasm32-wasi -C opt-level=2 -C codegen-units=1 \
