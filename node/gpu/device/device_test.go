@@ -271,7 +271,7 @@ fn main() { o[index[0]] = index[0] + 100u; }`
 		t.Fatal(err)
 	}
 	p.Pause()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !p.Waiting() {
 		if time.Now().After(deadline) {
 			t.Fatal("the worker never asked to dispatch")
@@ -367,7 +367,7 @@ func TestJobFollowsTheGPUGate(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go gate.Follow(ctx, p)
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !p.Waiting() {
 		if time.Now().After(deadline) {
 			t.Fatal("the worker never asked to dispatch")
