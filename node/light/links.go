@@ -34,6 +34,9 @@ type linkState struct {
 	mu       sync.Mutex
 	admitted map[peer.ID]bool
 	refused  map[peer.ID]refusal
+	// asking are the trustees being asked now: no request goes to them until they
+	// answer, or a request could dial one again after it refused.
+	asking map[peer.ID]bool
 	// candidates are light nodes trustees named, newest first.
 	candidates []peer.AddrInfo
 	// named is when a trustee last named light nodes to the node.
@@ -196,11 +199,8 @@ func (n *Node) relink(ctx context.Context) {
 		n.links.mu.Lock()
 		ask := time.Since(n.links.named) > n.refusedFor()
 		n.links.mu.Unlock()
-		for _, id := range ids {
-			if ask && n.net.Connected(id) && n.refusedBy(id) == "" {
-				n.askAdmit(ctx, id)
-				break
-			}
+		if served := n.admittedTrustees(); ask && len(served) > 0 {
+			n.askAdmit(ctx, served[0])
 		}
 	}
 }
@@ -208,6 +208,14 @@ func (n *Node) relink(ctx context.Context) {
 // askAdmit connects to trustee id and asks it to serve the node. It reports whether
 // it does and, when not, why.
 func (n *Node) askAdmit(ctx context.Context, id peer.ID) (bool, string) {
+	n.links.mu.Lock()
+	n.links.asking[id] = true
+	n.links.mu.Unlock()
+	defer func() {
+		n.links.mu.Lock()
+		delete(n.links.asking, id)
+		n.links.mu.Unlock()
+	}()
 	refuse := func(reason string) (bool, string) {
 		n.links.mu.Lock()
 		delete(n.links.admitted, id)
@@ -328,6 +336,15 @@ func (n *Node) dialLightPeers(ctx context.Context, trustee map[peer.ID]bool) (sh
 	}
 	wg.Wait()
 	return short
+}
+
+// serves reports whether the node may send requests to trustee id: it is not being
+// asked to serve the node, and has not refused.
+func (n *Node) serves(id peer.ID) bool {
+	n.links.mu.Lock()
+	asking := n.links.asking[id]
+	n.links.mu.Unlock()
+	return !asking && n.refusedBy(id) == ""
 }
 
 // refusedBy is the reason trustee id gave for not serving the node, while it holds.

@@ -204,3 +204,27 @@ func TestCandidatesDirectOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRequestsWhileAsking: a trustee the node is asking to serve it gets none of its
+// other requests until it answers: one that refused, its connection closed, would
+// otherwise be dialed again by a height poll or a proof and hold a connection on a
+// trustee that does not serve the node.
+func TestNoRequestsWhileAsking(t *testing.T) {
+	c, cs := runChain(t, 4)
+	m := newMesh(t, c, nil)
+	tr := m.trustee(0, &fakeTrustee{claim: uint64(len(cs)), block: serve(cs)})
+	id := tr.Self()
+	poll(t, "the trustee serving the node", func() bool { return slices.Contains(m.light.trusteePeers(), id) })
+	m.light.links.mu.Lock()
+	m.light.links.asking[id] = true
+	m.light.links.mu.Unlock()
+	if slices.Contains(m.light.trusteePeers(), id) {
+		t.Fatal("a trustee being asked to serve the node is among those it sends requests to")
+	}
+	m.light.links.mu.Lock()
+	delete(m.light.links.asking, id)
+	m.light.links.mu.Unlock()
+	if !slices.Contains(m.light.trusteePeers(), id) {
+		t.Fatal("the trustee that answered is not among those the node asks")
+	}
+}

@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, store: st, params: gst.Params(), base: skew.Now(),
 		gossip: make(chan gossipBlock, 16), tips: make(chan chain.Header, 1), kick: make(chan struct{}, 1), done: make(chan struct{}),
-		links: linkState{admitted: map[peer.ID]bool{}, refused: map[peer.ID]refusal{}}}
+		links: linkState{admitted: map[peer.ID]bool{}, refused: map[peer.ID]refusal{}, asking: map[peer.ID]bool{}}}
 	fail := func(err error) (*Node, error) {
 		if n.net != nil {
 			n.net.Close()

@@ -50,7 +50,8 @@ func (n *Node) Trustees() []TrusteeInfo {
 }
 
 // trusteePeers lists the connected peers that are trustees of the set the node
-// trusts and have not refused it, in random order so that requests spread over them.
+// trusts and serve it (links.go: not refused, not being asked), in random order so
+// that requests spread over them.
 func (n *Node) trusteePeers() []peer.ID {
 	n.mu.Lock()
 	set := n.fol.Set()
@@ -62,7 +63,7 @@ func (n *Node) trusteePeers() []peer.ID {
 	}
 	for _, t := range set {
 		id, err := p2p.PeerID(t.Key)
-		if err == nil && connected[id] && n.refusedBy(id) == "" {
+		if err == nil && connected[id] && n.serves(id) {
 			ids = append(ids, id)
 		}
 	}
