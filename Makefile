@@ -46,13 +46,14 @@ run: build
 	./$(BIN)/daoli $(ARGS)
 
 ## test: vet, formatting, and every test with the race detector
-# -timeout 20m: from a fresh clone, packaging/ compiles the app and the trustee for
-# release (no build shares their flags) while other packages test beside it.
+# -timeout 30m: from a fresh clone, packaging/ compiles the app and the trustee for
+# release (no build shares their flags), and runs make cross's build (packaging/cross.sh)
+# for its tests under Wine, while other packages test beside it; CI's budget is 30 min.
 test: test-deps
 	$(GO) vet $(FYNE) ./...
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory vet-other
-	$(GO) test $(FYNE) -race -timeout 20m $$($(GO) list ./... | grep -v '/daoli/app$$')
+	$(GO) test $(FYNE) -race -timeout 30m $$($(GO) list ./... | grep -v '/daoli/app$$')
 	@# The app's end-to-end tests run real processes against epochs of about a
 	@# second; beside the other packages' tests on two cores they starve.
 	$(GO) test $(FYNE) -race -timeout 20m ./app

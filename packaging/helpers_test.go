@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 	if release.dir != "" {
 		os.RemoveAll(release.dir)
 	}
+	if crossBuild.dir != "" {
+		os.RemoveAll(crossBuild.dir)
+	}
 	stopWine()
 	os.Exit(code)
 }
