@@ -85,20 +85,20 @@ func (b *uiBackend) Batches() []ui.BatchView {
 }
 
 // SaveBatchResults writes a batch's results under dir as `daoli job run` does.
-func (b *uiBackend) SaveBatchResults(ctx context.Context, id, dir string) (int, error) {
+func (b *uiBackend) SaveBatchResults(ctx context.Context, id, dir string) (int, []string, error) {
 	h, err := chain.ParseHash(id)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	s, ok := b.s.Node.BatchByID(h)
 	if !ok {
-		return 0, fmt.Errorf("no batch %s", short(id))
+		return 0, nil, fmt.Errorf("no batch %s", short(id))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	r, err := control.WriteResults(ctx, b.s.Node, s.Batch, dir)
-	return len(r.Written), err
+	return len(r.Written), r.Existed, err
 }
 
 func (b *uiBackend) CancelBatch(_ context.Context, id string) error {

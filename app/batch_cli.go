@@ -106,7 +106,7 @@ func runBatch(ctx context.Context, cl *control.Client, job control.JobRequest, b
 			if err != nil {
 				return v, err
 			}
-			fmt.Fprintf(stderr, "%d results in %s.\n", len(r.Written), out)
+			fmt.Fprintln(stderr, resultsLine(r, out))
 			if v.Progress.Done != v.Progress.Tasks {
 				return v, fmt.Errorf("%w: %d of %d tasks did not complete (daoli job show %s)", ErrJobFailed,
 					v.Progress.Tasks-v.Progress.Done, v.Progress.Tasks, v.ID.Short())
@@ -180,7 +180,7 @@ func printBatch(w io.Writer, v control.BatchView) {
 }
 
 // batchCommand runs show or cancel on a batch.
-func batchCommand(ctx context.Context, cl *control.Client, sub string, id chain.Hash, asJSON bool, stdout, stderr io.Writer) int {
+func batchCommand(ctx context.Context, cl *control.Client, sub string, id chain.Hash, out string, asJSON bool, stdout, stderr io.Writer) int {
 	var v control.BatchView
 	var err error
 	if sub == "cancel" {
@@ -192,21 +192,56 @@ func batchCommand(ctx context.Context, cl *control.Client, sub string, id chain.
 		fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
 		return 1
 	}
-	if asJSON {
+	if asJSON && out == "" {
 		return exitJSON(stdout, v)
 	}
-	printBatch(stdout, v)
+	if !asJSON {
+		printBatch(stdout, v)
+	}
+	if out != "" {
+		// The results written again: the tasks whose folders are there already are
+		// left as they were, and the others written.
+		dir, err := filepath.Abs(out)
+		if err != nil {
+			fmt.Fprintln(stderr, "daoli job show:", err)
+			return 2
+		}
+		r, err := cl.BatchResults(ctx, id, dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "daoli job show:", err)
+			return 1
+		}
+		fmt.Fprintln(stderr, resultsLine(r, dir))
+	}
 	return 0
 }
 
-// listBatches prints one line per batch above the jobs.
-func listBatches(ctx context.Context, cl *control.Client, stdout io.Writer) error {
+// listBatches prints one line per batch, with its counts, above the jobs, and returns
+// how many there are and the deals they opened: the list shows those in their batch's
+// line only.
+func listBatches(ctx context.Context, cl *control.Client, stdout io.Writer) (int, map[chain.Hash]bool, error) {
 	bs, err := cl.Batches(ctx)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
+	deals := map[chain.Hash]bool{}
 	for _, b := range bs {
 		fmt.Fprintf(stdout, "%s  batch     %s: %s\n", b.ID.Short(), b.Name, b.Line)
+		for _, t := range b.Tasks {
+			for _, d := range t.Deals {
+				deals[d] = true
+			}
+		}
 	}
-	return nil
+	return len(bs), deals, nil
+}
+
+// resultsLine says where a batch's results went, and which tasks' folders were there
+// already and left as they were.
+func resultsLine(r control.ResultsResponse, out string) string {
+	line := fmt.Sprintf("%d results in %s.", len(r.Written), out)
+	if len(r.Existed) > 0 {
+		line += " Already there, left as they were: " + strings.Join(r.Existed, ", ") + "."
+	}
+	return line
 }

@@ -112,9 +112,23 @@ func (*cliNode) Status() light.Status                           { return light.S
 func (*cliNode) Balance(context.Context) (light.Account, error) { return light.Account{}, nil }
 func (*cliNode) Ledger(uint64) ([]light.Entry, error)           { return nil, nil }
 func (*cliNode) Summary(time.Time) (light.Summary, error)       { return light.Summary{}, nil }
-func (*cliNode) Jobs() []light.Job                              { return nil }
-func (*cliNode) JobByID(chain.Hash) (light.Job, bool)           { return light.Job{}, false }
-func (*cliNode) CancelJob(context.Context, chain.Hash) error    { return light.ErrNoDeal }
+
+// Jobs are the batch's two deals and one job of its own.
+func (n *cliNode) Jobs() []light.Job {
+	var js []light.Job
+	for _, id := range []chain.Hash{{1}, {2}, {0x55}} {
+		j, _ := n.JobByID(id)
+		js = append(js, j)
+	}
+	return js
+}
+func (*cliNode) JobByID(id chain.Hash) (light.Job, bool) {
+	if id != (chain.Hash{1}) && id != (chain.Hash{2}) && id != (chain.Hash{0x55}) {
+		return light.Job{}, false
+	}
+	return light.Job{Deal: chain.Deal{ID: id, Phase: chain.PhaseClosed, Outcome: chain.OutcomePaid, Status: chain.StatusOK, Output: chain.Hash{9}}}, true
+}
+func (*cliNode) CancelJob(context.Context, chain.Hash) error { return light.ErrNoDeal }
 func (n *cliNode) JobOutput(ctx context.Context, id chain.Hash) ([]byte, error) {
 	o, err := n.JobResult(ctx, id)
 	return o.Stdout, err
@@ -151,7 +165,9 @@ func (*cliNode) CancelBatch(chain.Hash) error { return nil }
 
 // TestBatchCommandLine: daoli job run --tasks asks the node for the batch, prints its
 // progress line, writes one folder per task with a result, and exits 1 when a task
-// did not complete; daoli job list and show print it.
+// did not complete; daoli job list shows it as one line, its deals in no line of their
+// own; daoli job show prints it, and with --out writes results again: a job's into a
+// new folder, a batch's tasks that are not there yet.
 func TestBatchCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	n := &cliNode{}
@@ -183,6 +199,40 @@ func TestBatchCommandLine(t *testing.T) {
 	if code := Main([]string{"job", "show", "ba", "--data", dir}, &stdout, &stderr); code != 0 ||
 		!strings.Contains(stdout.String(), "task-1               failed   : the program failed") {
 		t.Fatalf("show: exit %d\n%s", code, stdout.String())
+	}
+	// The list shows the batch as one line with its counts, and its deals only there.
+	stdout.Reset()
+	if code := Main([]string{"job", "list", "--data", dir}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "batch     pi: 1 done, 0 running, 0 waiting, 1 failed of 2") ||
+		!strings.Contains(stdout.String(), (chain.Hash{0x55}).Short()) ||
+		strings.Contains(stdout.String(), (chain.Hash{1}).Short()) || strings.Contains(stdout.String(), (chain.Hash{2}).Short()) ||
+		strings.Count(stdout.String(), "\n") != 2 {
+		t.Fatalf("list: exit %d\n%s", code, stdout.String())
+	}
+	// show --out writes a job's result again, into a new or empty folder only.
+	again := filepath.Join(t.TempDir(), "again")
+	stdout.Reset()
+	stderr.Reset()
+	if code := Main([]string{"job", "show", (chain.Hash{0x55}).String(), "--out", again, "--data", dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("show --out: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if got, err := os.ReadFile(filepath.Join(again, "stdout")); err != nil || string(got) != "output 85\n" {
+		t.Fatalf("show --out: stdout %q, %v", got, err)
+	}
+	if code := Main([]string{"job", "show", (chain.Hash{0x55}).String(), "--out", again, "--data", dir}, &stdout, &stderr); code != 2 {
+		t.Fatalf("show --out into a folder with a result: exit %d", code)
+	}
+	// A batch's show --out writes the tasks not there yet, and names those that were.
+	if err := os.RemoveAll(filepath.Join(out, "task-1")); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := Main([]string{"job", "show", "ba", "--out", out, "--data", dir}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stderr.String(), "1 results in "+out+". Already there, left as they were: task-0.") {
+		t.Fatalf("batch show --out: exit %d\n%s", code, stderr.String())
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "task-1", "stdout")); err != nil || string(got) != "output 2\n" {
+		t.Fatalf("task-1/stdout written again: %q, %v", got, err)
 	}
 	stdout.Reset()
 	if code := Main([]string{"job", "cancel", "ba", "--data", dir}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "Batch     ba") {

@@ -27,7 +27,9 @@ var jobUsage = fmt.Sprintf(`Usage:
                                                ({task} in an argument is the task's
                                                index); results in DIR, one folder each
   daoli job list                               the jobs this node bought
-  daoli job show ID                            one job or batch in full
+  daoli job show ID [--out DIR]                one job or batch in full; with --out, its
+                                               result (a batch's: every task's) written
+                                               into DIR again
   daoli job cancel ID                          withdraw a job no provider took yet, or
                                                every task of a batch nobody took
 The templates are the example jobs: %s. --in gives the job a
@@ -134,24 +136,31 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		if c.json {
 			return exitJSON(stdout, js)
 		}
-		if err := listBatches(ctx, cl, stdout); err != nil {
+		batches, inBatch, err := listBatches(ctx, cl, stdout)
+		if err != nil {
 			fmt.Fprintln(stderr, "daoli job list:", err)
 			return 1
 		}
-		if len(js) == 0 {
+		if len(js) == 0 && batches == 0 {
 			fmt.Fprintln(stdout, "No jobs yet. Buy one with: daoli job run pi")
 		}
 		for _, j := range js {
-			fmt.Fprintf(stdout, "%s  %-9s %s\n", j.ID.Short(), j.Phase, describeJob(j))
+			if !inBatch[j.ID] { // a batch's deals are in its line
+				fmt.Fprintf(stdout, "%s  %-9s %s\n", j.ID.Short(), j.Phase, describeJob(j))
+			}
 		}
 		return 0
 	case "show", "cancel":
+		if sub == "cancel" && *out != "" {
+			fmt.Fprintln(stderr, "daoli job cancel: --out is for run and show")
+			return 2
+		}
 		if id, ok, err := findBatch(ctx, cl, pos[0]); err != nil || ok {
 			if err != nil {
 				fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
 				return 1
 			}
-			return batchCommand(ctx, cl, sub, id, c.json, stdout, stderr)
+			return batchCommand(ctx, cl, sub, id, *out, c.json, stdout, stderr)
 		}
 		id, err := chain.ParseHash(pos[0])
 		if err != nil {
@@ -170,10 +179,15 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "daoli job %s: %v\n", sub, err)
 			return 1
 		}
-		if c.json {
+		if c.json && *out == "" {
 			return exitJSON(stdout, j)
 		}
-		printJob(stdout, j)
+		if !c.json {
+			printJob(stdout, j)
+		}
+		if *out != "" {
+			return showResult(ctx, cl, j, *out, stdout, stderr)
+		}
 		return 0
 	}
 	if bf.set() {
@@ -304,6 +318,27 @@ func runJob(ctx context.Context, cl *control.Client, req control.JobRequest, out
 		case <-tick.C:
 		}
 	}
+}
+
+// showResult writes a finished job's result into out (new or empty) again, for
+// `daoli job show ID --out DIR`: when writing it at the end of `daoli job run` failed,
+// or the folder was lost. The result is fetched from the network again if this node
+// no longer holds it.
+func showResult(ctx context.Context, cl *control.Client, j control.JobView, out string, stdout, stderr io.Writer) int {
+	dir, err := outFolder(out)
+	if err != nil {
+		fmt.Fprintln(stderr, "daoli job show:", err)
+		return 2
+	}
+	if j.Output == nil {
+		fmt.Fprintf(stderr, "daoli job show: job %s has no result to write (%s)\n", j.ID.Short(), describeJob(j))
+		return 1
+	}
+	if err := writeResult(ctx, cl, j, dir, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "daoli job show:", err)
+		return 1
+	}
+	return 0
 }
 
 func writeResult(ctx context.Context, cl *control.Client, j control.JobView, outDir string, stdout, stderr io.Writer) error {

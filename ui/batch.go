@@ -24,8 +24,9 @@ type BatchBackend interface {
 	// Batches lists the wallet's batches, newest first. It does not block.
 	Batches() []BatchView
 	// SaveBatchResults writes the batch's results under dir, one folder per task,
-	// and says how many tasks had one.
-	SaveBatchResults(ctx context.Context, id, dir string) (written int, err error)
+	// and says how many it wrote and which tasks' folders were there already (left
+	// as they were).
+	SaveBatchResults(ctx context.Context, id, dir string) (written int, existed []string, err error)
 	// CancelBatch withdraws every task of the batch no provider has taken.
 	CancelBatch(ctx context.Context, id string) error
 }

@@ -48,10 +48,10 @@ func (m *fakeMarket) RunBatch(_ context.Context, req BatchRequest) (string, erro
 func (m *fakeMarket) Batches() []BatchView {
 	return append([]BatchView(nil), m.batchState().batches...)
 }
-func (m *fakeMarket) SaveBatchResults(_ context.Context, id, dir string) (int, error) {
+func (m *fakeMarket) SaveBatchResults(_ context.Context, id, dir string) (int, []string, error) {
 	b := m.batchState()
 	b.saved = append(b.saved, id+" "+dir)
-	return 1, nil
+	return 1, []string{"a.txt"}, nil
 }
 func (m *fakeMarket) CancelBatch(_ context.Context, id string) error {
 	b := m.batchState()
@@ -114,6 +114,9 @@ func TestBuyBatch(t *testing.T) {
 	test.AssertRendersToMarkup(t, "buy_batch.xml", fyne.CurrentApp().Driver().CanvasForObject(s.Content))
 	s.Batches.chooseFolder = func(got func(string)) { got("/home/me/results") }
 	test.Tap(s.Batches.save)
+	if s.Batches.note.Text != "1 results saved in /home/me/results, one folder per task. Already there, left as they were: a.txt." {
+		t.Fatalf("after saving: %q", s.Batches.note.Text)
+	}
 	test.Tap(s.Batches.cancel)
 	if len(fb.saved) != 1 || fb.saved[0] != strings.Repeat("d", 64)+" /home/me/results" || len(fb.cancelled) != 1 {
 		t.Fatalf("saved %q, cancelled %q", fb.saved, fb.cancelled)

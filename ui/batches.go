@@ -170,18 +170,19 @@ func (s *BatchesPane) onSave() {
 	s.chooseFolder(func(dir string) {
 		s.busy("Saving the results…")
 		var n int
+		var existed []string
 		s.run(func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			var err error
-			n, err = s.b.SaveBatchResults(ctx, id, dir)
+			n, existed, err = s.b.SaveBatchResults(ctx, id, dir)
 			return err
 		}, func(err error) {
 			if err != nil {
 				s.idle("The results could not be saved: " + err.Error())
 				return
 			}
-			s.idle(fmt.Sprintf("%d results saved in %s, one folder per task.", n, dir))
+			s.idle(savedNote(n, existed, dir))
 		})
 	})
 }
@@ -200,4 +201,14 @@ func (s *BatchesPane) onCancel() {
 		}
 		s.idle("Cancelled: the tasks nobody took are withdrawn and their escrow comes back; the taken ones finish and are paid.")
 	})
+}
+
+// savedNote says what a save wrote, and which tasks' folders it found already there
+// and left as they were.
+func savedNote(n int, existed []string, dir string) string {
+	note := fmt.Sprintf("%d results saved in %s, one folder per task.", n, dir)
+	if len(existed) > 0 {
+		note += " Already there, left as they were: " + strings.Join(existed, ", ") + "."
+	}
+	return note
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/batch"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/market"
@@ -102,7 +103,8 @@ type TaskView struct {
 	State    string        `json:"state"` // waiting, running, done, failed, cancelled
 	Args     []string      `json:"args,omitempty"`
 	Attempts int           `json:"attempts"`
-	Deal     *chain.Hash   `json:"deal,omitempty"`
+	Deal     *chain.Hash   `json:"deal,omitempty"`     // the last deal opened for it
+	Deals    []chain.Hash  `json:"deals,omitempty"`    // every deal opened for it, the last one last
 	Provider *keys.Address `json:"provider,omitempty"` // the provider that took the last deal
 	Outcome  string        `json:"outcome,omitempty"`
 	Status   string        `json:"status,omitempty"` // ok, failed or limit, as the provider posted
@@ -120,6 +122,9 @@ func BatchViewOf(s light.BatchStatus) BatchView {
 			Cancelled: p.Cancelled, Retries: p.Retries, Spent: p.Spent, Providers: p.Providers}}
 	for i, t := range b.Tasks {
 		tv := TaskView{Name: t.Name, State: b.StateOf(i).String(), Args: t.Args, Attempts: len(t.Tries), Why: b.Why(i)}
+		for _, a := range t.Tries {
+			tv.Deals = append(tv.Deals, a.Deal)
+		}
 		if n := len(t.Tries); n > 0 {
 			a := t.Tries[n-1]
 			id := a.Deal
@@ -148,9 +153,12 @@ type ResultsRequest struct {
 	Dir string `json:"dir"`
 }
 
-// ResultsResponse says which tasks' results were written, and which had none.
+// ResultsResponse says which tasks' results were written, which were left as they
+// were because the task's folder already held something (a save before, most often),
+// and which tasks had no result.
 type ResultsResponse struct {
 	Written []string `json:"written"`
+	Existed []string `json:"existed,omitempty"`
 	Missing []string `json:"missing,omitempty"`
 }
 
@@ -264,8 +272,10 @@ func (h handlers) batchResults(w http.ResponseWriter, r *http.Request) {
 }
 
 // WriteResults writes the results b's tasks have under dir, one folder per task, as
-// the API and the Buy screen save them. A task's folder must be new or empty: a
-// result is never written over another.
+// the API and the Buy screen save them. A task whose folder already holds something
+// is left as it is and named in Existed, and the other tasks are still written: a
+// result is never written over another, and a second save into the same folder writes
+// what the first could not.
 func WriteResults(ctx context.Context, m interface {
 	JobResult(ctx context.Context, id chain.Hash) (market.Outputs, error)
 }, b *batch.Batch, dir string) (ResultsResponse, error) {
@@ -281,6 +291,13 @@ func WriteResults(ctx context.Context, m interface {
 		}
 		if err := batch.CheckName(t.Name); err != nil {
 			return resp, err // a stored record passed this; never a path out of dir
+		}
+		switch err := compute.EmptyDir(filepath.Join(dir, t.Name)); {
+		case errors.Is(err, compute.ErrDirNotEmpty):
+			resp.Existed = append(resp.Existed, t.Name)
+			continue
+		case err != nil:
+			return resp, fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		o, err := m.JobResult(ctx, a.Deal)
 		if err != nil {

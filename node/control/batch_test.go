@@ -128,9 +128,28 @@ func TestBatchResults(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(dir, "a.txt", "stderr")); err != nil || string(got) != "warnings of "+(chain.Hash{1}).Short() {
 		t.Fatalf("a.txt/stderr: %q, %v", got, err)
 	}
-	if _, err := cl.BatchResults(ctx, b.ID, dir); err == nil {
-		t.Fatal("a result written over another")
+	// A second save into the same folder: the task already there is left as it is and
+	// said so, and the task whose result came since is written.
+	b.Opened(1, chain.Hash{2}, 2)
+	b.Tasks[1].Tries[0].Phase, b.Tasks[1].Tries[0].Outcome = chain.PhaseClosed, chain.OutcomePaid
+	b.Tasks[1].Tries[0].Status, b.Tasks[1].Tries[0].Output = chain.StatusOK, chain.Hash{6}
+	if err := os.WriteFile(filepath.Join(dir, "a.txt", "stdout"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	r, err = cl.BatchResults(ctx, b.ID, dir)
+	if err != nil || len(r.Written) != 1 || r.Written[0] != "b.txt" || !slices.Equal(r.Existed, []string{"a.txt"}) || len(r.Missing) != 0 {
+		t.Fatalf("a second save: %+v, %v", r, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "a.txt", "stdout")); string(got) != "mine" {
+		t.Fatalf("a result written over another: %q", got)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "b.txt", "stdout")); err != nil || string(got) != "output of "+(chain.Hash{2}).Short() {
+		t.Fatalf("b.txt/stdout: %q, %v", got, err)
+	}
+	if v, err = cl.Batch(ctx, b.ID); err != nil || !slices.Equal(v.Tasks[1].Deals, []chain.Hash{{2}}) {
+		t.Fatalf("the task's deals: %+v, %v", v.Tasks[1], err)
+	}
+	b.Tasks = append(b.Tasks, batch.Task{Name: "c.txt"})
 	if v, err = cl.CancelBatch(ctx, b.ID); err != nil || !v.Cancelled || v.Progress.Cancelled != 1 {
 		t.Fatalf("cancel: %+v, %v", v, err)
 	}
