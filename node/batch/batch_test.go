@@ -311,3 +311,20 @@ func FuzzDecode(f *testing.F) {
 		_ = again.Summarize()
 	})
 }
+
+// TestAvoid: a task's retry avoids the providers fined or late for it, once each, and
+// not those paid or that never took it.
+func TestAvoid(t *testing.T) {
+	fined, late, paid := keys.Address{1}, keys.Address{2}, keys.Address{3}
+	task := Task{Name: "t", Tries: []Attempt{
+		{Phase: chain.PhaseClosed, Outcome: chain.OutcomeProviderFined, Provider: fined},
+		{Phase: chain.PhaseClosed, Outcome: chain.OutcomeProviderLate, Provider: late},
+		{Phase: chain.PhaseClosed, Outcome: chain.OutcomeProviderFined, Provider: fined},
+		{Phase: chain.PhaseClosed, Outcome: chain.OutcomePaid, Provider: paid},
+		{Phase: chain.PhaseClosed, Outcome: chain.OutcomeWithdrawn},
+		{Lost: true},
+	}}
+	if got := task.Avoid(); !slices.Equal(got, []keys.Address{fined, late}) {
+		t.Fatalf("avoid %v", got)
+	}
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/daolicloud/daoli/node/chain"
@@ -57,6 +58,22 @@ func (b *Batch) StateOf(i int) State {
 // landed, or nobody accepted the deal by its deadline.
 func (a Attempt) unrun() bool {
 	return a.Lost || a.Phase == chain.PhaseClosed && a.Outcome == chain.OutcomeWithdrawn && a.Provider.IsZero()
+}
+
+// Avoid lists the providers a new deal for t must not go to: those that took one of
+// its deals and were fined for it (a wrong result) or let it run late (no result by the
+// deadline, losing their deposit). Such a provider may still be up, and the cheapest, so
+// without this the solver would offer it the retry again. At most chain.MaxAvoid, the
+// latest ones.
+func (t *Task) Avoid() []keys.Address {
+	var out []keys.Address
+	for _, a := range t.Tries {
+		if a.Phase == chain.PhaseClosed && !a.Provider.IsZero() && !slices.Contains(out, a.Provider) &&
+			(a.Outcome == chain.OutcomeProviderFined || a.Outcome == chain.OutcomeProviderLate) {
+			out = append(out, a.Provider)
+		}
+	}
+	return out[max(len(out)-chain.MaxAvoid, 0):]
 }
 
 // count is how many of t's closed attempts a provider took, and how many nobody did.

@@ -56,6 +56,7 @@ const (
 	MaxArgs       = 64
 	MaxArgLen     = 1024
 	MaxMediators  = 16
+	MaxAvoid      = 16 // DealOpen.Avoid: more than a batch's attempts of a task
 	MaxExecutors  = 8
 	MaxLabel      = 128
 	MaxGPUs       = 8
@@ -270,6 +271,10 @@ type DealOpen struct {
 	BuyerDeposit uint64
 	Deadline     uint64 // epoch
 	Mediators    []keys.PublicKey
+	// Avoid names providers the solver must not offer the deal to: a batch's retry of
+	// a task leaves out the providers fined or late for that task, which may still be
+	// up and the cheapest.
+	Avoid []keys.Address
 }
 
 func (*DealOpen) Kind() TxKind { return KindDealOpen }
@@ -311,6 +316,9 @@ func (b *DealOpen) validate() error {
 	}
 	if len(b.Mediators) > MaxMediators {
 		return fmt.Errorf("more than %d mediators", MaxMediators)
+	}
+	if len(b.Avoid) > MaxAvoid {
+		return fmt.Errorf("more than %d providers to avoid", MaxAvoid)
 	}
 	if _, carry := bits.Add64(b.MaxPrice, b.BuyerDeposit, 0); carry != 0 {
 		return errors.New("price and deposit overflow")

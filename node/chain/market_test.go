@@ -282,7 +282,7 @@ func TestUnmatchedReasons(t *testing.T) {
 			for _, p := range m.providers {
 				m.send(p, providerBody(2, 0))
 			}
-		}, "all 3 providers that fit are busy, paused, or let this deal's offer lapse"},
+		}, "all 3 providers that fit are busy, paused, left out by the buyer, or let this deal's offer lapse"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newMarketNet(t)
@@ -421,5 +421,29 @@ func TestDealStatusString(t *testing.T) {
 		if got := c.s.String(); got != c.want {
 			t.Errorf("DealStatus(%d) = %q, want %q", c.s, got, c.want)
 		}
+	}
+}
+
+// TestAvoid: the solver never offers a deal to a provider the deal avoids, even the
+// cheapest with a free slot; a deal that avoids every provider that fits waits, saying
+// so.
+func TestAvoid(t *testing.T) {
+	m := newMarketNet(t)
+	o := dealOpen(m.state.Epoch() + 10)
+	o.Avoid = []keys.Address{m.providers[0].Address()}
+	if d := m.deal(m.open(o)); d.Provider != m.providers[1].Address() {
+		t.Fatalf("offered to %s, want the second provider: the cheapest is avoided", d.Provider)
+	}
+	all := dealOpen(m.state.Epoch() + 10)
+	for _, p := range m.providers {
+		all.Avoid = append(all.Avoid, p.Address())
+	}
+	if d := m.deal(m.open(all)); !d.Provider.IsZero() || d.Reason != "all 3 providers that fit are busy, paused, left out by the buyer, or let this deal's offer lapse" {
+		t.Fatalf("offered to %s, reason %q", d.Provider, d.Reason)
+	}
+	many := dealOpen(m.state.Epoch() + 10)
+	many.Avoid = make([]keys.Address, MaxAvoid+1)
+	if err := ValidateBody(many); err == nil {
+		t.Fatal("a deal avoiding more than MaxAvoid providers passed")
 	}
 }

@@ -107,7 +107,7 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 			continue
 		}
 		priced++
-		if p.Address == d.Buyer || slices.Contains(d.Tried, p.Address) || p.Away || int(p.Slots) <= len(p.Deals) {
+		if p.Address == d.Buyer || slices.Contains(d.Tried, p.Address) || slices.Contains(d.Open.Avoid, p.Address) || p.Away || int(p.Slots) <= len(p.Deals) {
 			continue
 		}
 		return p, ""
@@ -122,7 +122,7 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 	case priced == 0:
 		return nil, fmt.Sprintf("the price is too low: the cheapest provider that fits asks %d, the maximum price is %d", cheapest, d.Open.MaxPrice)
 	}
-	return nil, fmt.Sprintf("all %d providers that fit are busy, paused, or let this deal's offer lapse", priced)
+	return nil, fmt.Sprintf("all %d providers that fit are busy, paused, left out by the buyer, or let this deal's offer lapse", priced)
 }
 
 // longestWallTime is the longest wall-time limit of a deal the provider takes.

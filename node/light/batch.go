@@ -224,7 +224,7 @@ func (r *batchRunner) carryOut(ctx context.Context, b *batch.Batch, p batch.Plan
 			return nil
 		}
 		spec := JobSpec{Module: module, InputTree: t.InputTree, Args: t.Args, Env: b.Env, Limits: b.Limits,
-			MaxPrice: b.MaxPrice, BuyerDeposit: b.BuyerDeposit, Deadline: b.Deadline}
+			MaxPrice: b.MaxPrice, BuyerDeposit: b.BuyerDeposit, Deadline: b.Deadline, Avoid: t.Avoid()}
 		if !t.Input.IsZero() {
 			if spec.Input, err = cs.Get(content.Hash(t.Input)); err != nil {
 				return fmt.Errorf("task %s's input: %w", t.Name, err)

@@ -206,3 +206,67 @@ func TestBatchCancel(t *testing.T) {
 		reconcile(t, n)
 	}
 }
+
+// TestBatchAvoidsFined: a provider that posts wrong outputs, stays up and stays the
+// cheapest is fined for each task it takes, and the task's retry goes to another
+// provider (DealOpen.Avoid), so every task ends done. Before, the solver offered the
+// retry to the cheat again, and the tasks failed after their attempts.
+func TestBatchAvoidsFined(t *testing.T) {
+	const tasks = 2
+	dir, nf, _ := startDevnetWith(t, marketTiming)
+	user := func(i int) *keys.Key { return userKey(t, dir, i) }
+	buyer := startMarketNode(t, nf, user(0), func(mc *MarketConfig) { mc.Recheck = RecheckAlways() })
+	cheat := startMarketNode(t, nf, user(1), func(mc *MarketConfig) { mc.Price, mc.Slots, mc.Fault = 1, tasks, FaultWrongOutput })
+	honest := startMarketNode(t, nf, user(2), func(mc *MarketConfig) { mc.Price, mc.Slots = 2, tasks })
+	for _, p := range []*Node{cheat, honest} {
+		if err := p.SetProviding(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll(t, "two providers registered", func() bool {
+		for _, p := range []*Node{cheat, honest} {
+			if r, ok := p.Provider(); !ok || r.Slots != tasks || p.Height() < 2 {
+				return false
+			}
+		}
+		return len(buyer.trusteePeers()) > 0
+	})
+	module, err := os.ReadFile("testdata/echo.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := BatchSpec{Name: "echo", Attempts: 2,
+		Job: JobSpec{Module: module, MaxPrice: 20, BuyerDeposit: 20, Deadline: 12,
+			Limits: chain.DealLimits{MemoryMiB: 64, WallTimeMs: 10_000, OutputMax: 1 << 10}}}
+	for i := range tasks {
+		spec.Tasks = append(spec.Tasks, TaskSpec{Name: batch.TaskName(i, tasks), Args: []string{fmt.Sprint(i)}})
+	}
+	id, err := buyer.OpenBatch(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *batch.Batch
+	nodetest.Poll(t, time.Now().Add(4*time.Minute), "the batch finished", func() bool {
+		s, ok := buyer.BatchByID(id)
+		b = s.Batch
+		return ok && b.Finished()
+	})
+	if p := b.Summarize(); p.Done != tasks {
+		t.Fatalf("batch ended %s, want every task done", p)
+	}
+	for _, task := range b.Tasks {
+		var fined int
+		for _, a := range task.Tries {
+			if a.Provider == cheat.Address() {
+				fined++
+				if a.Outcome != chain.OutcomeProviderFined {
+					t.Fatalf("task %s: the cheat's deal ended %s", task.Name, a.Outcome)
+				}
+			}
+		}
+		last := task.Tries[len(task.Tries)-1]
+		if fined > 1 || last.Provider != honest.Address() {
+			t.Fatalf("task %s: %d deals fined on the cheat, the last one on %s; want at most one, and the honest provider last", task.Name, fined, last.Provider)
+		}
+	}
+}

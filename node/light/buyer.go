@@ -9,6 +9,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
+	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/market"
 )
 
@@ -26,6 +27,8 @@ type JobSpec struct {
 	BuyerDeposit uint64
 	// Deadline is how many epochs the provider has to post a result.
 	Deadline uint64
+	// Avoid names providers the deal must not go to (chain.DealOpen.Avoid).
+	Avoid []keys.Address
 }
 
 // Job is a deal this node opened, as last proven against a certified state root (or,
@@ -113,7 +116,7 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 		return chain.Hash{}, fmt.Errorf("%w: a deadline of %d epochs leaves no time to run; give more than %d", ErrAmount, spec.Deadline, chain.AcceptWindow)
 	}
 	check := &chain.DealOpen{Module: chain.Hash(content.HashOf(spec.Module)), Input: chain.Hash(content.HashOf(spec.Input)), InputTree: spec.InputTree,
-		Args: spec.Args, Env: spec.Env, Limits: spec.Limits, MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: spec.Deadline}
+		Args: spec.Args, Env: spec.Env, Limits: spec.Limits, MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: spec.Deadline, Avoid: spec.Avoid}
 	if err := chain.ValidateBody(check); err != nil {
 		return chain.Hash{}, err
 	}
@@ -151,7 +154,7 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 		}
 	}
 	body := &chain.DealOpen{Module: chain.Hash(mh), Input: chain.Hash(ih), InputTree: spec.InputTree, Args: spec.Args, Env: spec.Env, Limits: spec.Limits,
-		MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: n.Height() + 1 + spec.Deadline}
+		MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: n.Height() + 1 + spec.Deadline, Avoid: spec.Avoid}
 	id, err := n.sendTx(ctx, 0, body)
 	if err != nil {
 		return chain.Hash{}, err
