@@ -193,8 +193,10 @@ func TestBatchCancel(t *testing.T) {
 		for _, a := range task.Tries {
 			if a.Outcome == chain.OutcomeWithdrawn {
 				withdrawn++
-				if a.Spent != 0 || !a.Provider.IsZero() {
-					t.Fatalf("task %s: a withdrawn deal %+v", task.Name, a)
+				// Its escrow comes back whole. It may name a provider: the one it was
+				// offered to, who had not accepted it when the buyer withdrew it.
+				if a.Spent != 0 {
+					t.Fatalf("task %s: a withdrawn deal cost %d: %+v", task.Name, a.Spent, a)
 				}
 			}
 		}
