@@ -43,6 +43,7 @@ func BenchmarkPeers(b *testing.B) {
 				b.Fatal(err)
 			}
 			rep.CometIdleP50, rep.CometIdleP90, rep.CometSteps = r.CometIdleP50, r.CometIdleP90, r.CometSteps
+			rep.CometIdleCPUPerBlock = r.CometIdleCPUPerBlock
 			b.ReportMetric(float64(r.CometIdleP50)/1e6, "block-ms-p50")
 			b.ReportMetric(r.CometPeak(), "peak-tx/s")
 		}
@@ -60,6 +61,7 @@ func BenchmarkPeers(b *testing.B) {
 			b.Log(out)
 			rep.CloseToCommitP50 = Medians(lines, "ms/epoch-p50")["BenchmarkCloseToCommit/n=4"]
 			rep.CloseToCommitP90 = Medians(lines, "ms/epoch-p90")["BenchmarkCloseToCommit/n=4"]
+			rep.CloseToCommitCPU = Medians(lines, "cpu-ms/epoch")["BenchmarkCloseToCommit/n=4"]
 			out, lines, err = GoBench(ctx, root, "./node/devnet/", "Transfers", count)
 			if err != nil {
 				b.Fatal(err)
@@ -69,6 +71,10 @@ func BenchmarkPeers(b *testing.B) {
 			rep.Batched = tx["BenchmarkTransfers/submit=all-batch64"]
 			rep.OneAtATime = tx["BenchmarkTransfers/submit=one"]
 			rep.All = tx["BenchmarkTransfers/submit=all"]
+			cpu := Medians(lines, "cpu-µs/tx")
+			rep.BatchedCPU = cpu["BenchmarkTransfers/submit=all-batch64"]
+			rep.OneAtATimeCPU = cpu["BenchmarkTransfers/submit=one"]
+			rep.AllCPU = cpu["BenchmarkTransfers/submit=all"]
 			if rep.CloseToCommitP50 == 0 || rep.Batched == 0 || rep.OneAtATime == 0 {
 				b.Fatalf("a Daoli benchmark reported nothing: %+v", rep)
 			}

@@ -142,6 +142,19 @@ func (c *Comet) Pids() []int {
 	return out
 }
 
+// CPU is the CPU time all the validators' processes have used so far.
+func (c *Comet) CPU() (time.Duration, error) {
+	var sum time.Duration
+	for _, p := range c.procs {
+		d, err := ProcCPU(p.Process.Pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
 // Stop ends the validators: SIGTERM, then SIGKILL after five seconds.
 func (c *Comet) Stop() {
 	for _, p := range c.procs {

@@ -29,7 +29,15 @@ func MeasureComet(ctx context.Context, c *Comet, o CometOptions) (Report, error)
 	if err != nil {
 		return r, err
 	}
+	cpu0, err := c.CPU()
+	if err != nil {
+		return r, err
+	}
 	sleep(ctx, o.Idle)
+	cpu1, err := c.CPU()
+	if err != nil {
+		return r, err
+	}
 	h1, err := Height(ctx, url)
 	if err != nil {
 		return r, err
@@ -43,8 +51,14 @@ func MeasureComet(ctx context.Context, c *Comet, o CometOptions) (Report, error)
 		return r, fmt.Errorf("%w: no block in %v with no load", ErrTimeout, o.Idle)
 	}
 	r.CometIdleP50, r.CometIdleP90 = Quantile(iv, 0.5), Quantile(iv, 0.9)
+	// The blocks h0+1..h1 were made within the window (h0's before it).
+	r.CometIdleCPUPerBlock = (cpu1 - cpu0) / time.Duration(len(iv))
 	for i, rate := range o.Rates {
 		from, err := Height(ctx, url)
+		if err != nil {
+			return r, err
+		}
+		cpu0, err := c.CPU()
 		if err != nil {
 			return r, err
 		}
@@ -71,6 +85,10 @@ func MeasureComet(ctx context.Context, c *Comet, o CometOptions) (Report, error)
 		if err != nil {
 			return r, err
 		}
+		cpu1, err := c.CPU()
+		if err != nil {
+			return r, err
+		}
 		bs, err := Blocks(ctx, url, from+1, to)
 		if err != nil {
 			return r, err
@@ -78,6 +96,9 @@ func MeasureComet(ctx context.Context, c *Comet, o CometOptions) (Report, error)
 		rt, total, _ := CommittedRate(bs)
 		st := CometStep{Offered: rate, Sent: lr.Sent, Rejected: lr.Rejected, SentRate: float64(lr.Sent) / lr.Took.Seconds(),
 			Committed: total, Rate: rt, Blocks: len(bs), Interval: Quantile(Intervals(bs), 0.5)}
+		if total > 0 {
+			st.CPUPerTx = (cpu1 - cpu0) / time.Duration(total)
+		}
 		r.CometSteps = append(r.CometSteps, st)
 		if o.Logf != nil {
 			o.Logf("cometbft: offered %.0f tx/s, sent %.0f tx/s, committed %d of %d at %.0f tx/s in %d blocks (first error: %v)",

@@ -334,13 +334,15 @@ func TestParseNodeRuns(t *testing.T) {
 }
 
 func TestSummaryTargets(t *testing.T) {
-	r := Report{CometIdleP50: 250 * time.Millisecond, CometSteps: []CometStep{{Offered: 1000, Rate: 900}, {Offered: 2000, Rate: 1500}},
+	r := Report{CometIdleP50: 250 * time.Millisecond, CometSteps: []CometStep{{Offered: 1000, Rate: 900, CPUPerTx: 500e3}, {Offered: 2000, Rate: 1500, CPUPerTx: 800e3}},
+		BatchedCPU: 400, OneAtATimeCPU: 1600,
 		CloseToCommitP50: 4.5, Batched: 7600, OneAtATime: 2600,
 		Wasm: []WasmTimes{{Label: "pi", Native: 50e6, Node: 80e6, SandboxRun: 90e6, Sandbox: 95e6, OutputsAgree: true,
 			NativeCPU: 50e6, NodeCPU: 80e6, SandboxCPU: 100e6}}}
 	s := r.Summary()
 	for _, want := range []string{"peak committed: 1500 tx/s", "target p50 ≤ 2 ms: NOT met", "batched: 5.07× (target ≥ 5×: met)",
-		"one at a time: 1.73× (target ≥ 5×: NOT met)", "round: CometBFT's block interval / Daoli's close → commit = 55.56×", "1.125× met, 1.250× NOT met"} {
+		"one at a time: 1.73× (target ≥ 5×: NOT met)", "round: CometBFT's block interval / Daoli's close → commit = 55.56×", "1.125× met, 1.250× NOT met",
+		"CPU per transaction at CometBFT's peak step: 800 µs; CometBFT / Daoli: batched 2.00×, one at a time 0.50×"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in\n%s", want, s)
 		}

@@ -17,17 +17,22 @@ type CometStep struct {
 	Rate      float64 // CommittedRate of the step's blocks
 	Blocks    int
 	Interval  time.Duration // median block interval during the step
+	CPUPerTx  time.Duration // the four validators' CPU over the step per committed transaction
 }
 
 // Report is the run's figures, each a median; zero where a part did not run.
 type Report struct {
 	CometIdleP50, CometIdleP90 time.Duration // block interval with no load
+	CometIdleCPUPerBlock       time.Duration // the four validators' CPU per block with no load
 	CometSteps                 []CometStep
 	CloseToCommitP50           float64 // ms, Daoli's 4 trustees
 	CloseToCommitP90           float64
+	CloseToCommitCPU           float64 // ms per epoch, all four trustees
 	Batched, OneAtATime, All   float64 // Daoli transfers/s: all-batch64, one (gossip), all
-	Wasm                       []WasmTimes
-	Load                       map[string]string // /proc/loadavg when each part ended
+	// Daoli's CPU per transfer (µs, the four trustees and the submitting clients).
+	BatchedCPU, OneAtATimeCPU, AllCPU float64
+	Wasm                              []WasmTimes
+	Load                              map[string]string // /proc/loadavg when each part ended
 }
 
 // CometPeak is the highest committed rate over the steps.
@@ -37,6 +42,18 @@ func (r Report) CometPeak() float64 {
 		peak = max(peak, s.Rate)
 	}
 	return peak
+}
+
+// CometPeakCPU is the validators' CPU per committed transaction in the step of the
+// highest committed rate.
+func (r Report) CometPeakCPU() time.Duration {
+	peak, cpu := 0.0, time.Duration(0)
+	for _, s := range r.CometSteps {
+		if s.Rate > peak {
+			peak, cpu = s.Rate, s.CPUPerTx
+		}
+	}
+	return cpu
 }
 
 func ratio(a, b float64) string {
@@ -53,24 +70,29 @@ func (r Report) Summary() string {
 	var s strings.Builder
 	if r.CometIdleP50 > 0 || len(r.CometSteps) > 0 {
 		fmt.Fprintf(&s, "CometBFT %s, 4 validators, kvstore, timeout_commit 0s\n", CometVersion)
-		fmt.Fprintf(&s, "  block interval, no load: p50 %s, p90 %s\n", ms(r.CometIdleP50), ms(r.CometIdleP90))
+		fmt.Fprintf(&s, "  block interval, no load: p50 %s, p90 %s; CPU per block %s\n", ms(r.CometIdleP50), ms(r.CometIdleP90), ms(r.CometIdleCPUPerBlock))
 		for _, st := range r.CometSteps {
-			fmt.Fprintf(&s, "  offered %6.0f tx/s: sent %6.0f tx/s (%d rejected), committed %6.0f tx/s (%d txs in %d blocks, interval p50 %s)\n",
-				st.Offered, st.SentRate, st.Rejected, st.Rate, st.Committed, st.Blocks, ms(st.Interval))
+			fmt.Fprintf(&s, "  offered %6.0f tx/s: sent %6.0f tx/s (%d rejected), committed %6.0f tx/s (%d txs in %d blocks, interval p50 %s), CPU %.0f µs/tx\n",
+				st.Offered, st.SentRate, st.Rejected, st.Rate, st.Committed, st.Blocks, ms(st.Interval), float64(st.CPUPerTx)/1e3)
 		}
 		fmt.Fprintf(&s, "  peak committed: %.0f tx/s\n", r.CometPeak())
 	}
 	if r.CloseToCommitP50 > 0 || r.Batched > 0 {
 		fmt.Fprintf(&s, "Daoli, 4 trustees\n")
-		fmt.Fprintf(&s, "  close → commit: p50 %.2f ms, p90 %.2f ms (target p50 ≤ 2 ms: %s)\n", r.CloseToCommitP50, r.CloseToCommitP90, met(r.CloseToCommitP50 > 0 && r.CloseToCommitP50 <= 2))
+		fmt.Fprintf(&s, "  close → commit: p50 %.2f ms, p90 %.2f ms, CPU per epoch %.2f ms (target p50 ≤ 2 ms: %s)\n", r.CloseToCommitP50, r.CloseToCommitP90, r.CloseToCommitCPU, met(r.CloseToCommitP50 > 0 && r.CloseToCommitP50 <= 2))
 		fmt.Fprintf(&s, "  transfers: batched %.0f tx/s (target ≥ 10,000: %s), one at a time %.0f tx/s (target ≥ 5,000: %s), all one by one %.0f tx/s\n",
 			r.Batched, met(r.Batched >= 10_000), r.OneAtATime, met(r.OneAtATime >= 5_000), r.All)
+		fmt.Fprintf(&s, "  CPU per transfer: batched %.0f µs, one at a time %.0f µs, all one by one %.0f µs\n", r.BatchedCPU, r.OneAtATimeCPU, r.AllCPU)
 	}
 	if p := r.CometPeak(); p > 0 && (r.Batched > 0 || r.CloseToCommitP50 > 0) {
 		fmt.Fprintf(&s, "Daoli / CometBFT\n")
 		fmt.Fprintf(&s, "  round: CometBFT's block interval / Daoli's close → commit = %s\n", ratio(float64(r.CometIdleP50)/1e6, r.CloseToCommitP50))
 		fmt.Fprintf(&s, "  batched: %s (target ≥ 5×: %s); one at a time: %s (target ≥ 5×: %s)\n",
 			ratio(r.Batched, p), met(r.Batched >= 5*p), ratio(r.OneAtATime, p), met(r.OneAtATime >= 5*p))
+		if c := r.CometPeakCPU(); c > 0 {
+			fmt.Fprintf(&s, "  CPU per transaction at CometBFT's peak step: %.0f µs; CometBFT / Daoli: batched %s, one at a time %s\n",
+				float64(c)/1e3, ratio(float64(c)/1e3, r.BatchedCPU), ratio(float64(c)/1e3, r.OneAtATimeCPU))
+		}
 	}
 	if len(r.Wasm) > 0 {
 		fmt.Fprintf(&s, "WebAssembly jobs, medians; Node.js %s (V8); target: Daoli within 1.2× of V8\n", nodeVersion())
