@@ -14,10 +14,10 @@ import (
 // certified block of the window, every transfer a trustee took arrives, every
 // provider registers, and every figure of the report was measured. The 100
 // connections the light nodes want (p2p.LightTrustees each) fit the 128 the trustees
-// admit but not evenly, so some light nodes are refused by their first choice and go
-// to another: no trustee serves more than 32, every light node is on one to
-// LightTrustees trustees, none is stranded, and blocks reach them through other
-// light nodes too.
+// admit; a trustee that more of them rank first refuses the rest, which go on to
+// another: no trustee serves more than 32, every light node is on one to
+// LightTrustees trustees, none is stranded, and every light node is connected to
+// other light nodes, which relay blocks to it.
 func TestRun(t *testing.T) {
 	bin, err := Build(t.TempDir())
 	if err != nil {
