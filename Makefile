@@ -123,8 +123,9 @@ fmt-check:
 
 ## bench: the benchmarks, BENCH_COUNT runs each (compare medians with benchstat)
 # -p 1: one package at a time, so that no two packages measure on the same cores at once.
+# node/devnet/peers is left out: it runs other benchmarks itself, once (make bench-peers).
 bench: deps
-	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $$($(GO) list $(BENCH_PKGS) | grep -v '/devnet/peers$$')
 
 ## bench-scale: the load harness (docs/scale.md): 4 and 16 daoli-trustee processes
 ## against 100, 300 and 1,000 light nodes, one size at a time; SCALE_BENCH picks sizes
