@@ -28,7 +28,7 @@ FYNE = $(eval FYNE := $(or $(shell GO=$(GO) packaging/fyne/prepare.sh),$(error p
 # whenever the source is a checkout, even where GOFLAGS turns stamping off.
 BUILD_FLAGS = -buildvcs=auto $(TAGS) $(FYNE)
 
-.PHONY: all build run test soak sim cross vet-other bench bench-scale bench-peers lint fmt-check fuzz deps test-deps jobs screenshots screenshots-first-minutes bench-app fyne-check release package clean
+.PHONY: all build run test soak sim cross vet-other bench bench-batch bench-scale bench-peers lint fmt-check fuzz deps test-deps jobs interp screenshots screenshots-first-minutes bench-app fyne-check release package clean
 
 all: build
 
@@ -45,11 +45,12 @@ build: deps
 run: build
 	./$(BIN)/daoli $(ARGS)
 
-## test: vet, formatting, and every test with the race detector
+## test: vet, formatting, and every test with the race detector (after make interp,
+## whose Ruby interpreter the compute and app tests run)
 # -timeout 30m: from a fresh clone, packaging/ compiles the app and the trustee for
 # release (no build shares their flags), and runs make cross's build (packaging/cross.sh)
 # for its tests under Wine, while other packages test beside it; CI's budget is 30 min.
-test: test-deps
+test: test-deps interp
 	$(GO) vet $(FYNE) ./...
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory vet-other
@@ -57,6 +58,9 @@ test: test-deps
 	@# The app's end-to-end tests run real processes against epochs of about a
 	@# second; beside the other packages' tests on two cores they starve.
 	$(GO) test $(FYNE) -race -timeout 20m ./app
+	@# The Ruby interpreter's tests, in a plain build: in a race-detector build its
+	@# worker takes over ten minutes to load the 30 MB module (docs/compute.md).
+	$(GO) test $(FYNE) -timeout 30m -run '^TestInterpreter' ./node/compute ./app
 
 ## soak: the nemesis (docs/reliability.md) for 30 minutes: 7 trustees and 6 light nodes
 ## in network namespaces, skewed clocks, three seeds of 10 minutes of faults each; as root.
@@ -105,6 +109,11 @@ package:
 jobs:
 	@GO=$(GO) packaging/build-jobs.sh
 
+## interp: fetch the Ruby interpreter (npm's @ruby/3.4-wasm-wasi, pinned by sha256) and
+## make it a WASI command in bin/interp/ruby.wasm, which tests and benchmarks run as a job
+interp:
+	@GO=$(GO) packaging/interp/fetch.sh
+
 ## screenshots: draw every screen of the app, on a fresh demo network, into docs/screenshots
 screenshots: deps
 	$(GO) run $(TAGS) $(FYNE) ./packaging/screenshots --out docs/screenshots
@@ -124,8 +133,13 @@ fmt-check:
 ## bench: the benchmarks, BENCH_COUNT runs each (compare medians with benchstat)
 # -p 1: one package at a time, so that no two packages measure on the same cores at once.
 # node/devnet/peers is left out: it runs other benchmarks itself, once (make bench-peers).
-bench: deps
+bench: deps interp
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $$($(GO) list $(BENCH_PKGS) | grep -v '/devnet/peers$$')
+
+## bench-batch: a batch of 100 tasks with real processes (4 trustees, 3 providers of 3
+## slots, 1 buyer), every task paid and its results gathered; its wall time per task
+bench-batch: test-deps
+	$(GO) test $(FYNE) -run '^$$' -bench 'BatchEndToEnd' -benchtime 1x -timeout 40m ./app
 
 ## bench-scale: the load harness (docs/scale.md): 4 and 16 daoli-trustee processes
 ## against 100, 300 and 1,000 light nodes, one size at a time; SCALE_BENCH picks sizes

@@ -19,7 +19,7 @@ type marketNode struct {
 	flags []string
 }
 
-func (n *marketNode) restart(t *testing.T, networkFile string, flags ...string) {
+func (n *marketNode) restart(t testing.TB, networkFile string, flags ...string) {
 	t.Helper()
 	if n.cmd != nil {
 		n.stop(t)
@@ -33,7 +33,7 @@ func (n *marketNode) restart(t *testing.T, networkFile string, flags ...string) 
 	}
 }
 
-func (n *marketNode) share(t *testing.T, on bool) {
+func (n *marketNode) share(t testing.TB, on bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -246,6 +246,6 @@ func (m *marketProcs) fund(buyer, each uint64) {
 // market's windows are counted in epochs, and a result must be fetched and re-run
 // within a few (six for the buyer's answer: 0.75 s epochs left a buyer late once
 // while make test loaded the machine).
-func startMarketTrustees(t *testing.T) *trusteeNet {
+func startMarketTrustees(t testing.TB) *trusteeNet {
 	return startTrusteesWith(t, 4, "1s", "500ms", "2s")
 }

@@ -44,14 +44,14 @@ type trusteeNet struct {
 	logs        []*nodetest.Buffer
 }
 
-func startTrustees(t *testing.T, n int) *trusteeNet {
+func startTrustees(t testing.TB, n int) *trusteeNet {
 	tm := trusteetest.Fast
 	return startTrusteesWith(t, n, tm.Phi, tm.Delta, tm.Cycle)
 }
 
 // startTrusteesWith starts n daoli-trustee processes of a devnet with the given DCC
 // windows and genesis cycle.
-func startTrusteesWith(t *testing.T, n int, phi, delta, cycle string) *trusteeNet {
+func startTrusteesWith(t testing.TB, n int, phi, delta, cycle string) *trusteeNet {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := trusteetest.Build(t, tmp)
@@ -85,7 +85,7 @@ type lightProc struct {
 
 // shareAlways saves the sharing setting "always" in a data directory: these test
 // machines run other tests at full load, which in mode auto pauses mining.
-func shareAlways(t *testing.T, dir string) {
+func shareAlways(t testing.TB, dir string) {
 	t.Helper()
 	s := capacity.DefaultSettings(2)
 	s.Mode = capacity.Always
@@ -155,7 +155,7 @@ func (p *lightProc) status() (control.Status, bool) {
 	return s, err == nil
 }
 
-func (p *lightProc) client(t *testing.T) *control.Client {
+func (p *lightProc) client(t testing.TB) *control.Client {
 	t.Helper()
 	c, err := control.Dial(p.dir)
 	if err != nil {
@@ -166,7 +166,7 @@ func (p *lightProc) client(t *testing.T) *control.Client {
 
 // reconcile proves the wallet's balance and checks that the ledger up to the proof's
 // height adds up to exactly that balance (the wallets start empty).
-func (p *lightProc) reconcile(t *testing.T) (control.Balance, []control.Entry) {
+func (p *lightProc) reconcile(t testing.TB) (control.Balance, []control.Entry) {
 	t.Helper()
 	c := p.client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -197,7 +197,7 @@ func (p *lightProc) reconcile(t *testing.T) (control.Balance, []control.Entry) {
 	return b, es
 }
 
-func (p *lightProc) stop(t *testing.T) {
+func (p *lightProc) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
@@ -206,7 +206,7 @@ func (p *lightProc) stop(t *testing.T) {
 	p.cmd = nil
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool, dump func()) {
+func waitUntil(t testing.TB, what string, cond func() bool, dump func()) {
 	t.Helper()
 	deadline := time.Now().Add(e2eWait)
 	for !cond() {

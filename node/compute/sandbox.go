@@ -128,6 +128,10 @@ type Sandbox struct {
 	// the worker tells its parent, whose clock for the wall-time cap starts then.
 	started func()
 	passed  moduleSet // modules that passed Check
+	// cacheDir is the on-disk compilation cache, pruned to cacheMax bytes after each
+	// compilation (pruneCache); empty when the cache is in memory only.
+	cacheDir string
+	cacheMax int64
 
 	mu      sync.Mutex
 	rt      wazero.Runtime // made by the first run, and closed by Close
@@ -160,7 +164,7 @@ func NewSandbox(cacheDir string) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache: %w", err)
 	}
-	return &Sandbox{cache: c}, nil
+	return &Sandbox{cache: c, cacheDir: cacheDir, cacheMax: CacheMaxBytes}, nil
 }
 
 // Close releases the runtime, the modules it keeps and the cache's in-memory part.
@@ -218,6 +222,9 @@ func (s *Sandbox) compile(ctx context.Context, rt wazero.Runtime, module []byte,
 			return nil, context.Cause(ctx)
 		}
 		return nil, invalidError("the module does not compile: " + firstLine(err.Error()))
+	}
+	if s.cacheDir != "" {
+		pruneCache(s.cacheDir, s.cacheMax)
 	}
 	if err := checkImports(compiled); err != nil {
 		compiled.Close(context.Background())
