@@ -275,6 +275,18 @@ type DealOpen struct {
 	// a task leaves out the providers fined or late for that task, which may still be
 	// up and the cheapest.
 	Avoid []keys.Address
+	// Executor is what runs the module: empty for ExecutorWASI, or ExecutorWebGPU for
+	// a GPU job (the module is then a node/gpu manifest). The WASI name is not spelled
+	// out, so each deal has one encoding.
+	Executor string
+}
+
+// ExecutorName is the executor deal b asks for: ExecutorWASI unless it names another.
+func (b *DealOpen) ExecutorName() string {
+	if b.Executor == "" {
+		return ExecutorWASI
+	}
+	return b.Executor
 }
 
 func (*DealOpen) Kind() TxKind { return KindDealOpen }
@@ -323,7 +335,18 @@ func (b *DealOpen) validate() error {
 	if _, carry := bits.Add64(b.MaxPrice, b.BuyerDeposit, 0); carry != 0 {
 		return errors.New("price and deposit overflow")
 	}
+	if b.Executor != "" && b.Executor != ExecutorWebGPU {
+		return fmt.Errorf("executor %q: a deal names none (%s) or %s", truncLabel(b.Executor), ExecutorWASI, ExecutorWebGPU)
+	}
 	return nil
+}
+
+// truncLabel is s cut to MaxLabel bytes, for an error message.
+func truncLabel(s string) string {
+	if len(s) > MaxLabel {
+		return s[:MaxLabel] + "…"
+	}
+	return s
 }
 
 // DealAccept is the offered provider's acceptance: Price is the charge it quotes for

@@ -62,6 +62,7 @@ func marketTxs(k *keys.Key) []*Tx {
 	bodies := []Body{
 		&ProviderRegister{Spec: ProviderSpec{CPUModel: "x86", Cores: 8, MemoryMiB: 16384, GPUs: []string{"gpu0"}, Score: 9, MaxWallTimeMs: 60_000}, Executors: []string{"wasm"}, Price: 3},
 		&DealOpen{Module: Hash{1}, Input: Hash{2}, InputTree: true, Args: []string{"-n", "3"}, Env: []string{"LANG=C"}, Limits: DealLimits{MemoryMiB: 64, WallTimeMs: 1000, OutputMax: 1 << 20, OutputFiles: 100}, MaxPrice: 50, BuyerDeposit: 5, Deadline: 9, Mediators: []keys.PublicKey{k.Public()}},
+		&DealOpen{Module: Hash{5}, Limits: DealLimits{MemoryMiB: 64, WallTimeMs: 1000, OutputMax: 1 << 20, OutputFiles: 4}, MaxPrice: 50, Deadline: 9, Executor: ExecutorWebGPU},
 		&DealAccept{Deal: Hash{3}, Deposit: 5},
 		&ResultPost{Deal: Hash{3}, Output: Hash{4}, Status: StatusOK},
 		&ResultAccept{Deal: Hash{3}},

@@ -39,7 +39,7 @@ const ExecutorWASI = "wasi-p1"
 
 // ExecutorWebGPU is the executor of GPU jobs (node/gpu: WGSL compute shaders through
 // WebGPU), which a provider registers beside ExecutorWASI when its machine has a
-// WebGPU adapter. No deal asks for it yet (docs/market.md, GPU jobs).
+// WebGPU adapter; a deal naming it is offered only to such providers.
 const ExecutorWebGPU = "webgpu"
 
 // DealPhase is where a deal is in its lifecycle.

@@ -277,6 +277,7 @@ func TestUnmatchedReasons(t *testing.T) {
 				m.send(p, b)
 			}
 		}, "no provider that offers the memory runs a job for 10 s (the longest offered is 6400 ms)"},
+		{"no gpu", func(o *DealOpen) { o.Executor = ExecutorWebGPU }, nil, "no provider runs webgpu modules"},
 		{"price", func(o *DealOpen) { o.MaxPrice = 19 }, nil, "the price is too low: the cheapest provider that fits asks 20, the maximum price is 19"},
 		{"busy", nil, func(m *marketNet) {
 			for _, p := range m.providers {
@@ -307,6 +308,26 @@ func TestUnmatchedReasons(t *testing.T) {
 	}
 }
 
+// TestGPUDealOffered checks that a webgpu deal is offered only to a provider that
+// registered the webgpu executor, even when a cheaper one runs only WASI modules, and
+// that a WASI deal still goes to the cheapest.
+func TestGPUDealOffered(t *testing.T) {
+	m := newMarketNet(t)
+	gpu := m.providers[2] // the dearest of the three
+	b := providerBody(3, 2)
+	b.Executors = []string{ExecutorWASI, ExecutorWebGPU}
+	m.send(gpu, b)
+	o := dealOpen(m.state.Epoch() + 30)
+	o.Executor = ExecutorWebGPU
+	d := m.deal(m.open(o))
+	if d.Provider != gpu.Address() || d.Open.ExecutorName() != ExecutorWebGPU {
+		t.Fatalf("webgpu deal offered to %s (executor %q); want the GPU provider %s", d.Provider, d.Open.ExecutorName(), gpu.Address())
+	}
+	if d := m.deal(m.open(dealOpen(m.state.Epoch() + 30))); d.Provider != m.providers[0].Address() || d.Open.ExecutorName() != ExecutorWASI {
+		t.Fatalf("WASI deal offered to %s (executor %q); want the cheapest", d.Provider, d.Open.ExecutorName())
+	}
+}
+
 // TestDealOpenRefusals checks that a deal's environment and limits are checked at the
 // edge, before anything is escrowed.
 func TestDealOpenRefusals(t *testing.T) {
@@ -325,6 +346,9 @@ func TestDealOpenRefusals(t *testing.T) {
 		{"memory over", func(o *DealOpen) { o.Limits.MemoryMiB = MaxDealMemoryMiB + 1 }, "a memory limit of 4097 MiB, over the 4096 MiB"},
 		{"time over", func(o *DealOpen) { o.Limits.WallTimeMs = MaxDealWallTimeMs + 1 }, "a wall-time limit of 3600001 ms, over the 3600000 ms"},
 		{"files over", func(o *DealOpen) { o.Limits.OutputFiles = MaxDealOutputFiles + 1 }, "a cap of 100001 files in /output, over the 100000"},
+		{"webgpu", func(o *DealOpen) { o.Executor = ExecutorWebGPU }, ""},
+		{"wasi spelled out", func(o *DealOpen) { o.Executor = ExecutorWASI }, `executor "wasi-p1": a deal names none (wasi-p1) or webgpu`},
+		{"unknown executor", func(o *DealOpen) { o.Executor = "cuda" }, `executor "cuda"`},
 		{"at the bounds", func(o *DealOpen) {
 			o.Limits.MemoryMiB, o.Limits.WallTimeMs, o.Limits.OutputFiles = MaxDealMemoryMiB, MaxDealWallTimeMs, MaxDealOutputFiles
 		}, ""},

@@ -81,11 +81,12 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 		return nil, "no provider is registered"
 	}
 	l := d.Open.Limits
+	ex := d.Open.ExecutorName()
 	var exec, mem, timed, priced int
 	var most, longest uint64
 	var cheapest uint64
 	for _, p := range order {
-		if !slices.Contains(p.Executors, ExecutorWASI) {
+		if !slices.Contains(p.Executors, ex) {
 			continue
 		}
 		exec++
@@ -114,7 +115,7 @@ func choose(order []*Provider, d *Deal) (*Provider, string) {
 	}
 	switch {
 	case exec == 0:
-		return nil, fmt.Sprintf("no provider runs %s modules", ExecutorWASI)
+		return nil, fmt.Sprintf("no provider runs %s modules", ex)
 	case mem == 0:
 		return nil, fmt.Sprintf("no provider offers %d MiB of memory (the most offered is %d MiB)", l.MemoryMiB, most)
 	case timed == 0:
