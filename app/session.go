@@ -17,6 +17,7 @@ import (
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
 	"github.com/daolicloud/daoli/node/devnet"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/light"
 )
@@ -82,8 +83,9 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return fail(err)
 	}
+	gpuGate := capacity.NewGate(nil)
 	s.Governor, err = capacity.NewGovernor(capacity.GovernorConfig{Settings: settings, Sampler: capacity.NewProbes(),
-		Gate: s.Gate, OnDecision: cfg.OnDecision})
+		Gate: s.Gate, GPUGate: gpuGate, OnDecision: cfg.OnDecision})
 	if err != nil {
 		return fail(fmt.Errorf("sharing settings: %w", err))
 	}
@@ -99,6 +101,9 @@ func StartSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	mc, err := marketConfig(ctx, cfg)
 	if err != nil {
 		return fail(err)
+	}
+	if mc.GPUGate == nil {
+		mc.GPUGate = gpuGate
 	}
 	lc.Wallet, lc.Mine, lc.Gate, lc.Logger, lc.Market = cfg.Wallet, cfg.Mine, s.Gate, log, mc
 	switch {
@@ -167,6 +172,13 @@ func marketConfig(ctx context.Context, cfg SessionConfig) (*light.MarketConfig, 
 	}
 	if mc.Worker == nil {
 		mc.Worker = cfg.Worker
+	}
+	// Every node can run GPU jobs' re-checks, on whatever adapter it has; a provider
+	// is offered GPU deals only when it registered the webgpu executor above.
+	if mc.GPU == nil {
+		if exe, err := os.Executable(); err == nil {
+			mc.GPU = &gpu.Runner{Exe: exe, Args: []string{"gpu-worker"}}
+		}
 	}
 	return &mc, nil
 }

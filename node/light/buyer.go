@@ -29,6 +29,9 @@ type JobSpec struct {
 	Deadline uint64
 	// Avoid names providers the deal must not go to (chain.DealOpen.Avoid).
 	Avoid []keys.Address
+	// Executor is "" for a WASI module, or chain.ExecutorWebGPU for a GPU job, whose
+	// Module is a GPU manifest (node/gpu) and whose Input, if any, a tree.
+	Executor string
 }
 
 // Job is a deal this node opened, as last proven against a certified state root (or,
@@ -63,7 +66,8 @@ func (m *agent) react(ctx context.Context, d *chain.Deal) (record func(), err er
 // verify reports whether the posted result is to be accepted, and whether it was
 // re-executed to decide.
 func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, err error) {
-	if _, err := market.FetchOutputs(ctx, d, m.fetch); err != nil {
+	posted, err := market.FetchOutputs(ctx, d, m.fetch)
+	if err != nil {
 		return false, false, err
 	}
 	if !market.Recheck(m.n.cfg.Wallet.Sign(market.RecheckSalt(d.ID)), m.cfg.Recheck.Probability()) {
@@ -72,6 +76,9 @@ func (m *agent) verify(ctx context.Context, d *chain.Deal) (ok, checked bool, er
 	job, err := market.FetchJob(ctx, d, m.fetch)
 	if err != nil {
 		return false, false, err
+	}
+	if d.Open.ExecutorName() == chain.ExecutorWebGPU {
+		return m.recheckGPU(ctx, d, job, posted)
 	}
 	res, err := m.reexecute(ctx, job)
 	if err != nil {
@@ -116,7 +123,7 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 		return chain.Hash{}, fmt.Errorf("%w: a deadline of %d epochs leaves no time to run; give more than %d", ErrAmount, spec.Deadline, chain.AcceptWindow)
 	}
 	check := &chain.DealOpen{Module: chain.Hash(content.HashOf(spec.Module)), Input: chain.Hash(content.HashOf(spec.Input)), InputTree: spec.InputTree,
-		Args: spec.Args, Env: spec.Env, Limits: spec.Limits, MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: spec.Deadline, Avoid: spec.Avoid}
+		Args: spec.Args, Env: spec.Env, Limits: spec.Limits, MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: spec.Deadline, Avoid: spec.Avoid, Executor: spec.Executor}
 	if err := chain.ValidateBody(check); err != nil {
 		return chain.Hash{}, err
 	}
@@ -125,7 +132,11 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 			return chain.Hash{}, fmt.Errorf("the input: %w", err)
 		}
 	}
-	if err := n.CheckModule(ctx, spec.Module); err != nil {
+	if spec.Executor == chain.ExecutorWebGPU {
+		if err := market.CheckGPUDeal(check, spec.Module, spec.Input); err != nil {
+			return chain.Hash{}, fmt.Errorf("the GPU job: %w", err)
+		}
+	} else if err := n.CheckModule(ctx, spec.Module); err != nil {
 		return chain.Hash{}, err
 	}
 	acct, err := n.Balance(ctx)
@@ -154,7 +165,7 @@ func (n *Node) OpenDeal(ctx context.Context, spec JobSpec) (chain.Hash, error) {
 		}
 	}
 	body := &chain.DealOpen{Module: chain.Hash(mh), Input: chain.Hash(ih), InputTree: spec.InputTree, Args: spec.Args, Env: spec.Env, Limits: spec.Limits,
-		MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: n.Height() + 1 + spec.Deadline, Avoid: spec.Avoid}
+		MaxPrice: spec.MaxPrice, BuyerDeposit: spec.BuyerDeposit, Deadline: n.Height() + 1 + spec.Deadline, Avoid: spec.Avoid, Executor: spec.Executor}
 	id, err := n.sendTx(ctx, 0, body)
 	if err != nil {
 		return chain.Hash{}, err

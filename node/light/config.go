@@ -12,6 +12,7 @@ import (
 
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/keys"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
@@ -209,6 +210,14 @@ func (c *MarketConfig) Validate() error {
 	for i, e := range c.Executors {
 		if e != chain.ExecutorWebGPU || slices.Contains(c.Executors[:i], e) {
 			return fmt.Errorf("%w: %w: %q: besides %s a provider registers only %s, once", ErrConfig, ErrExecutor, e, chain.ExecutorWASI, chain.ExecutorWebGPU)
+		}
+		if c.GPU == nil {
+			return fmt.Errorf("%w: %w: %s without a GPU runner to run its deals", ErrConfig, ErrExecutor, e)
+		}
+	}
+	if c.GPULimits != (gpu.Limits{}) {
+		if err := c.GPULimits.Validate(); err != nil {
+			return fmt.Errorf("%w: GPU limits: %w", ErrConfig, err)
 		}
 	}
 	return c.Recheck.Validate()

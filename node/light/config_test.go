@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/chain"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/network"
 	"github.com/daolicloud/daoli/node/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -58,7 +59,11 @@ func TestConfigValidate(t *testing.T) {
 		{"too many slots", market(func(mc *MarketConfig) { mc.Slots = chain.MaxSlots + 1 }), ErrSlots},
 		{"no cache dir", market(func(mc *MarketConfig) { mc.CacheDir = "" }), ErrNoCacheDir},
 		{"unknown fault", market(func(mc *MarketConfig) { mc.Fault = FaultSilent + 1 }), ErrFault},
-		{"WebGPU executor", market(func(mc *MarketConfig) { mc.Executors = []string{chain.ExecutorWebGPU} }), nil},
+		{"WebGPU executor", market(func(mc *MarketConfig) {
+			mc.Executors, mc.GPU = []string{chain.ExecutorWebGPU}, &gpu.Runner{Exe: "daoli"}
+		}), nil},
+		{"WebGPU executor without a runner", market(func(mc *MarketConfig) { mc.Executors = []string{chain.ExecutorWebGPU} }), ErrExecutor},
+		{"GPU limits", market(func(mc *MarketConfig) { mc.GPULimits = gpu.Limits{BufferBytes: 1} }), ErrConfig},
 		{"WASI executor again", market(func(mc *MarketConfig) { mc.Executors = []string{chain.ExecutorWASI} }), ErrExecutor},
 		{"WebGPU executor twice", market(func(mc *MarketConfig) { mc.Executors = []string{chain.ExecutorWebGPU, chain.ExecutorWebGPU} }), ErrExecutor},
 		{"unknown executor", market(func(mc *MarketConfig) { mc.Executors = []string{"cuda"} }), ErrExecutor},

@@ -48,6 +48,8 @@ var (
 	ErrNoCacheDir = errors.New("no module cache directory")
 	// ErrFault: a provider fault that is not one of the Fault constants.
 	ErrFault = errors.New("unknown provider fault")
+	// ErrNoGPU: a webgpu deal's job, and the node has no GPU runner.
+	ErrNoGPU = errors.New("this node runs no GPU jobs")
 	// ErrExecutor: an executor a provider cannot register beside chain.ExecutorWASI.
 	ErrExecutor = errors.New("unknown executor")
 )

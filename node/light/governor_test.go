@@ -9,6 +9,8 @@ import (
 	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
+	"github.com/daolicloud/daoli/node/gpu"
+	"github.com/daolicloud/daoli/node/gpu/device"
 	"github.com/daolicloud/daoli/node/internal/fuzzbudget"
 )
 
@@ -16,9 +18,16 @@ import (
 // variable's value as its module cache.
 const workerEnv = "DAOLI_LIGHT_WORKER"
 
+// gpuWorkerEnv makes the test binary a `daoli gpu-worker` (gpu.WorkerMain with the
+// WebGPU executor), as gpu.Runner starts it.
+const gpuWorkerEnv = "DAOLI_LIGHT_GPU_WORKER"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(workerEnv); dir != "" {
 		os.Exit(compute.WorkerMain(os.Stdin, os.Stdout, os.Stderr, dir))
+	}
+	if os.Getenv(gpuWorkerEnv) != "" {
+		os.Exit(gpu.WorkerMain(os.Stdin, os.Stdout, os.Stderr, device.Executor{}))
 	}
 	fuzzbudget.Run(m)
 }
@@ -50,3 +59,9 @@ func TestNodeMinerHoldsGate(t *testing.T) {
 // TestFuzzMinimizeBounded: this binary's fuzz targets run with the bounded
 // minimization of node/internal/fuzzbudget.
 func TestFuzzMinimizeBounded(t *testing.T) { fuzzbudget.CheckBounded(t) }
+
+// gpuRunner runs GPU jobs in this test binary as a GPU worker, on the machine's
+// adapter (Mesa's software one here).
+func gpuRunner() *gpu.Runner {
+	return &gpu.Runner{Exe: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{gpuWorkerEnv + "=1"}}
+}

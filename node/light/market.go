@@ -7,9 +7,11 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/daolicloud/daoli/node/capacity"
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/wire"
 )
@@ -35,6 +37,15 @@ type MarketConfig struct {
 	// Worker runs jobs, and the buyer's re-checks, in a subprocess the governor can
 	// pause; nil runs them in this process.
 	Worker *compute.Worker
+	// GPU runs webgpu deals' jobs, and the buyer's re-checks of them, each in a GPU
+	// worker process (`daoli gpu-worker`), within GPULimits (zero: gpu.DefaultLimits).
+	// nil runs none: a provider without it leaves webgpu offers to lapse, and a buyer
+	// accepts a GPU result without re-running it.
+	GPU       *gpu.Runner
+	GPULimits gpu.Limits
+	// GPUGate, when set, holds GPU jobs to the governor's GPU rules: while it is closed
+	// a job submits no next dispatch.
+	GPUGate *capacity.Gate
 	// Recheck is how often the buyer re-executes a result itself before accepting it
 	// (default DefaultRecheck).
 	Recheck Recheck

@@ -62,7 +62,7 @@ func TestProviderRegistersGPU(t *testing.T) {
 	dir, nf, _ := startDevnetWith(t, marketTiming)
 	const adapter = "llvmpipe (LLVM 15.0.6, 256 bits) (mesa, cpu, vulkan)"
 	withGPU := startMarketNode(t, nf, userKey(t, dir, 0), func(mc *MarketConfig) {
-		mc.Executors = []string{chain.ExecutorWebGPU}
+		mc.Executors, mc.GPU = []string{chain.ExecutorWebGPU}, gpuRunner()
 		mc.Spec.GPUs = []string{adapter}
 	})
 	plain := startMarketNode(t, nf, userKey(t, dir, 1), nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/content"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/market"
 )
 
@@ -31,6 +32,7 @@ type providerRun struct {
 	status  chain.DealStatus
 	posted  bool
 	proc    *compute.Process
+	gpu     *gpu.Process
 	stopped bool
 }
 
@@ -111,7 +113,12 @@ func (m *agent) produce(ctx context.Context, r *providerRun) (chain.Hash, chain.
 		return chain.Hash{}, 0, err
 	}
 	m.n.events.publish(Event{Kind: EventRun, Height: m.n.Height(), Deal: d.ID, Phase: d.Phase})
-	res, err := m.execute(ctx, r, job)
+	var res compute.Result
+	if d.Open.ExecutorName() == chain.ExecutorWebGPU {
+		res, err = m.runGPU(ctx, d, job, r)
+	} else {
+		res, err = m.execute(ctx, r, job)
+	}
 	if err != nil {
 		log.Info("job not run", "err", err)
 		return chain.Hash{}, 0, err
@@ -170,6 +177,9 @@ func (m *agent) stopRunLocked(r *providerRun) {
 	r.stopped = true
 	if r.proc != nil && !r.done {
 		r.proc.Kill()
+	}
+	if r.gpu != nil && !r.done {
+		r.gpu.Kill()
 	}
 }
 
