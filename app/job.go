@@ -36,9 +36,11 @@ The templates are the example jobs: %s. --in gives the job a
 file (its standard input) or a folder (read-only under /input). Without --out the
 job's standard output is printed; with it, DIR (new or empty) gets the files stdout
 and stderr, and the job gets a writable /output whose files land in DIR/output.
+--gpu (implied by a file.gpu.json) runs a GPU job on a provider's GPU: the file is a
+GPU manifest, or the template's GPU module (%s), --in a folder of its inputs.
 Every command takes --data DIR and --json, and talks to the running node (daoli or
 daoli node). Bad input exits with 2, before anything is paid.
-`, exampleJobNames())
+`, exampleJobNames(), exampleGPUJobNames())
 
 // stringList is a repeatable flag.
 type stringList []string
@@ -65,6 +67,7 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 	wall := fs.Duration("time", DefaultJobWallTime, "the job's running-time cap")
 	maxPrice := fs.Uint64("max-price", 100, "the most to pay, in the smallest unit")
 	deadline := fs.String("deadline", DefaultJobDeadline.String(), "how long a provider has to post the result")
+	gpuJob := fs.Bool("gpu", false, "the module is a GPU job (a .gpu.json manifest), or the template's GPU module: run by a provider's GPU")
 	out := fs.String("out", "", "write stdout, stderr and the job's /output files into this new or empty folder; a batch's results to this folder")
 	var bf batchFlags
 	bf.register(fs)
@@ -107,6 +110,7 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "daoli job run:", err)
 			return 2
 		}
+		req.GPU = *gpuJob || strings.HasSuffix(pos[0], ".gpu.json")
 		if bf.set() && *out != "" {
 			if _, err := outFolder(*out); err != nil {
 				fmt.Fprintln(stderr, "daoli job run:", err)
@@ -223,7 +227,7 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 func jobRequest(target, input, out string, args, env []string, memoryMiB uint64, wall time.Duration) (control.JobRequest, string, error) {
 	req := control.JobRequest{Args: args, Env: env, MemoryMiB: memoryMiB, WallTimeMs: uint64(wall / time.Millisecond)}
 	var err error
-	if strings.HasSuffix(target, ".wasm") || strings.ContainsRune(target, os.PathSeparator) || strings.ContainsRune(target, '/') {
+	if strings.HasSuffix(target, ".wasm") || strings.HasSuffix(target, ".gpu.json") || strings.ContainsRune(target, os.PathSeparator) || strings.ContainsRune(target, '/') {
 		if req.ModulePath, err = filepath.Abs(target); err != nil {
 			return req, "", err
 		}

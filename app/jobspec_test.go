@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +64,39 @@ func TestJobTemplatesAreExamples(t *testing.T) {
 	}
 	if !strings.Contains(jobUsage, names) {
 		t.Errorf("daoli job's usage does not list the examples %q", names)
+	}
+}
+
+// TestGPUJobOrder: a GPU order takes the template's GPU module, names the webgpu
+// executor and allows the output files its manifest writes; an unknown GPU template
+// is refused in words; `daoli job run` takes a .gpu.json as a GPU module.
+func TestGPUJobOrder(t *testing.T) {
+	p := chain.Params{CycleMs: 2000}
+	want, err := assets.GPUJob("matmul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := jobOrder{Template: "matmul", GPU: true, MaxPrice: 5}.spec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(spec.Module) != string(want) || spec.Executor != chain.ExecutorWebGPU || spec.Limits.OutputFiles != 1 {
+		t.Errorf("GPU matmul: module of %d bytes, executor %q, output files %d; want the GPU example, webgpu, 1", len(spec.Module), spec.Executor, spec.Limits.OutputFiles)
+	}
+	if spec, err := (jobOrder{Template: "matmul", MaxPrice: 5}).spec(p); err != nil || spec.Executor != "" || string(spec.Module) == string(want) {
+		t.Errorf("CPU matmul: executor %q, %v", spec.Executor, err)
+	}
+	if _, err := (jobOrder{Template: "pi", GPU: true, MaxPrice: 5}).spec(p); !errors.Is(err, ErrJobRequest) || !strings.Contains(err.Error(), "the GPU examples are collatz, matmul") {
+		t.Errorf("GPU pi: %v", err)
+	}
+	dir := t.TempDir()
+	path := dir + "/c.gpu.json"
+	if err := os.WriteFile(path, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	req, _, err := jobRequest("c.gpu.json", "", "", nil, nil, 1, time.Second)
+	if err != nil || req.ModulePath != path || req.Template != "" {
+		t.Errorf("jobRequest(c.gpu.json) = %+v, %v; want the module file", req, err)
 	}
 }

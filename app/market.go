@@ -12,6 +12,7 @@ import (
 	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/node/compute"
 	"github.com/daolicloud/daoli/node/control"
+	"github.com/daolicloud/daoli/node/gpu"
 	"github.com/daolicloud/daoli/node/light"
 	"github.com/daolicloud/daoli/node/market"
 	"github.com/daolicloud/daoli/node/market/terms"
@@ -51,7 +52,7 @@ func (d jobDesk) RunJob(ctx context.Context, req control.JobRequest) (chain.Hash
 
 // spec reads the files a control API request names and makes it a deal to open.
 func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
-	o := jobOrder{Template: req.Template, Args: req.Args, Env: req.Env, MaxPrice: req.MaxPrice,
+	o := jobOrder{Template: req.Template, GPU: req.GPU, Args: req.Args, Env: req.Env, MaxPrice: req.MaxPrice,
 		Limits: chain.DealLimits{MemoryMiB: req.MemoryMiB, WallTimeMs: req.WallTimeMs, OutputMax: req.OutputMax, OutputFiles: req.OutputFiles}}
 	var err error
 	if req.Template == "" {
@@ -75,7 +76,10 @@ func (d jobDesk) spec(req control.JobRequest) (light.JobSpec, error) {
 // jobOrder is a job to buy as the CLI (through the control API) and the app's Buy
 // screen ask for it, its files read.
 type jobOrder struct {
-	Template      string // an example job's name, or "" to run Module
+	Template string // an example job's name, or "" to run Module
+	// GPU makes it a GPU job for the webgpu executor: Module is a GPU manifest, and a
+	// Template names the example's GPU module (assets.GPUJob).
+	GPU           bool
 	Module, Input []byte
 	InputTree     bool // Input is a packed directory (compute.PackTree), the job's /input
 	Args          []string
@@ -89,12 +93,30 @@ type jobOrder struct {
 // the deadline in the network's epochs, the limits' defaults.
 func (o jobOrder) spec(p chain.Params) (light.JobSpec, error) {
 	spec := light.JobSpec{Module: o.Module, Input: o.Input, InputTree: o.InputTree, Args: o.Args, Env: o.Env, MaxPrice: o.MaxPrice, Limits: o.Limits}
-	if o.Template != "" {
+	if o.Template != "" && o.GPU {
+		m, err := assets.GPUJob(o.Template)
+		if err != nil {
+			return spec, fmt.Errorf("%w: no example GPU job %q (the GPU examples are %s)", ErrJobRequest, o.Template, exampleGPUJobNames())
+		}
+		spec.Module = m
+	} else if o.Template != "" {
 		m, err := assets.Job(o.Template)
 		if err != nil {
 			return spec, fmt.Errorf("%w: no example job %q (the examples are %s)", ErrJobRequest, o.Template, exampleJobNames())
 		}
 		spec.Module = m
+	}
+	if o.GPU {
+		spec.Executor = chain.ExecutorWebGPU
+		// A GPU job's outputs are files under /output: the deal allows the ones its
+		// manifest names. A module that is no manifest is refused by OpenDeal, in words.
+		if m, err := gpu.DecodeManifest(spec.Module); err == nil && spec.Limits.OutputFiles == 0 {
+			for _, b := range m.Buffers {
+				if b.Output != "" {
+					spec.Limits.OutputFiles++
+				}
+			}
+		}
 	}
 	if o.MaxPrice == 0 {
 		return spec, fmt.Errorf("%w: the maximum price must be above zero", ErrJobRequest)
@@ -165,6 +187,19 @@ func exampleJobNames() string {
 	}
 	names := make([]string, len(m.Jobs))
 	for i, j := range m.Jobs {
+		names[i] = j.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// exampleGPUJobNames lists the example GPU jobs (assets/jobs), for messages.
+func exampleGPUJobNames() string {
+	m, err := assets.JobManifest()
+	if err != nil {
+		panic(fmt.Sprintf("example jobs: %v", err))
+	}
+	names := make([]string, len(m.GPUJobs))
+	for i, j := range m.GPUJobs {
 		names[i] = j.Name
 	}
 	return strings.Join(names, ", ")

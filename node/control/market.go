@@ -46,6 +46,9 @@ type JobRequest struct {
 	OutputMax  uint64 `json:"output_max,omitempty"`
 	// OutputFiles caps the files the job may leave in /output; 0 gives it none.
 	OutputFiles uint32 `json:"output_files,omitempty"`
+	// GPU says the module, or the template's GPU module, is a GPU job (a node/gpu
+	// manifest) for the webgpu executor.
+	GPU bool `json:"gpu,omitempty"`
 }
 
 // JobResponse names the deal a job request opened.
