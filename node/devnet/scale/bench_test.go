@@ -2,10 +2,13 @@ package scale
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 	"time"
 )
+
+var maxLights = flag.Int("scale.maxlights", 0, "light nodes each trustee admits (0: its default)")
 
 // BenchmarkScale runs the sizes of docs/scale.md: 4 and 16 trustees (daoli-trustee
 // processes) and 100, 300 and 1,000 light nodes in this process, a fifth of them
@@ -16,6 +19,9 @@ import (
 // window's: delivery p50 and p99 from certification, a trustee's CPU per epoch (mean
 // over the set), its resident memory and peers, bytes per light node per epoch
 // (total, and with one trustee), and the load average when the window ended.
+//
+// -scale.maxlights (after -args) sets how many light nodes each trustee admits
+// (default p2p.DefaultMaxLights), to run a size near or past the set's admission.
 func BenchmarkScale(b *testing.B) {
 	bin, err := Build(b.TempDir())
 	if err != nil {
@@ -27,7 +33,7 @@ func BenchmarkScale(b *testing.B) {
 				for b.Loop() {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 					r, err := Run(ctx, Options{Trustees: trustees, Lights: lights, Providers: 0.2, Epochs: 10,
-						TxEvery: 4, ProofEvery: 4, Dir: b.TempDir(), TrusteeBin: bin, Logf: b.Logf})
+						TxEvery: 4, ProofEvery: 4, MaxLights: *maxLights, Dir: b.TempDir(), TrusteeBin: bin, Logf: b.Logf})
 					cancel()
 					if err != nil {
 						b.Fatal(err)

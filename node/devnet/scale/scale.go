@@ -158,6 +158,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
+	opts.Logf("open-file limit %d", raiseFiles())
 	cycle := opts.Cycle
 	netDir := filepath.Join(opts.Dir, "devnet")
 	var accounts []chain.GenesisAccount
