@@ -51,8 +51,9 @@ func TestGPUDeals(t *testing.T) {
 		mc.Spec.GPUs = []string{"llvmpipe (mesa, cpu, vulkan)"}
 	})
 	plain := startMarketNode(t, nf, user(2), nil)
+	noGPU := startMarketNode(t, nf, user(3), func(mc *MarketConfig) { mc.Recheck = RecheckAlways() })
 	poll(t, "every node synced", func() bool {
-		for _, n := range []*Node{buyer, withGPU, plain} {
+		for _, n := range []*Node{buyer, withGPU, plain, noGPU} {
 			if n.Height() < 2 || len(n.trusteePeers()) == 0 {
 				return false
 			}
@@ -61,6 +62,9 @@ func TestGPUDeals(t *testing.T) {
 	})
 	provide(t, withGPU)
 	provide(t, plain)
+	if err := noGPU.SetProviding(false); err != nil {
+		t.Fatal(err)
+	}
 
 	starts := make([]byte, 4*262144)
 	for i := range 262144 {
@@ -97,6 +101,18 @@ func TestGPUDeals(t *testing.T) {
 				t.Fatalf("%s: output tree of %d bytes, %v", tc.name, len(out.Tree), err)
 			}
 		})
+	}
+
+	// A buyer whose node has no GPU runner cannot re-run the job: it accepts the
+	// result unchecked.
+	spec := JobSpec{Module: exampleGPUJob(t, "collatz"), Input: gpuInput(t, map[string][]byte{"start.bin": starts[:64]}), InputTree: true,
+		Executor: chain.ExecutorWebGPU, MaxPrice: 20, BuyerDeposit: 20, Deadline: 12, Limits: limits}
+	id, err := noGPU.OpenDeal(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := waitOutcome(t, noGPU, id); j.Deal.Outcome != chain.OutcomePaid || j.Checked {
+		t.Fatalf("buyer without a GPU runner: %s, checked %v; want paid unchecked", j.Deal.Outcome, j.Checked)
 	}
 
 	wasm, err := os.ReadFile("testdata/echo.wasm")
