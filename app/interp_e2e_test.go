@@ -31,6 +31,7 @@ import (
 // MB of compiled code to load, then Ruby's own start) on a loaded machine takes longer
 // than 12 s.
 func TestInterpreterEndToEnd(t *testing.T) {
+	nodetest.Interpreter(t, "..")
 	tn := startTrusteesWith(t, 4, "3s", "1500ms", "6s")
 	cache := t.TempDir()
 	// The interpreter's compiled code, which make interp compiles: the nodes load it

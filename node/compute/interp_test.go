@@ -1,4 +1,4 @@
-//go:build !race
+//go:build !race && unix
 
 // The interpreter's tests are left out of race-detector builds: wazero decoding and
 // validating the 30 MB module is Go code the detector instruments, and in a race-built
@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/daolicloud/daoli/internal/nodetest"
 )
 
 // interpreter is the Ruby interpreter as a WASI command, about 30 MB with Ruby's
@@ -29,6 +31,7 @@ import (
 // compile.
 func interpreter(t testing.TB) []byte {
 	t.Helper()
+	nodetest.Interpreter(t, filepath.Join("..", ".."))
 	mod, err := os.ReadFile(filepath.Join("..", "..", "bin", "interp", "ruby.wasm"))
 	if err != nil {
 		t.Fatalf("the Ruby interpreter: %v (make interp fetches it)", err)
