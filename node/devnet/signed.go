@@ -85,6 +85,9 @@ func (l *SignedLog) Read(dataDir string) (int, error) {
 			return agree(l.commits, h, c.Block.Hash(), fmt.Sprintf("commits of block %d", h))
 		}
 		rec := wr.Signed
+		if rec == nil {
+			return nil // a record of an older release that holds nothing to keep
+		}
 		switch {
 		case rec.Report != nil:
 			r := rec.Report
