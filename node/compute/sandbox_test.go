@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/assets"
+	"github.com/daolicloud/daoli/node/internal/frame"
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 
@@ -34,10 +35,10 @@ var sharedCache string
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "stuck" {
 		// A worker whose runtime a module holds: it starts, and never reports its cap.
-		if kind, _, err := readFrame(os.Stdin, maxWorkerMessage); err != nil || kind != frameJob {
+		if kind, _, err := frame.Read(os.Stdin, maxWorkerMessage); err != nil || kind != frameJob {
 			os.Exit(2)
 		}
-		_ = writeFrame(os.Stdout, frameStarted, nil)
+		_ = frame.Write(os.Stdout, frameStarted, nil)
 		select {}
 	}
 	if os.Getenv(workerEnv) == "1" {

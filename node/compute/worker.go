@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/daolicloud/daoli/node/internal/frame"
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 
@@ -94,7 +94,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		return 1
 	}
 	sb.direct = true
-	frames := make(chan frame)
+	frames := make(chan received)
 	go readFrames(bufio.NewReaderSize(in, 64<<10), frames)
 	var (
 		mu       sync.Mutex // orders the writes to out
@@ -114,12 +114,12 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		if err != nil {
 			return true, err
 		}
-		return true, writeFrame(out, frameReply, b)
+		return true, frame.Write(out, frameReply, b)
 	}
 	collect := time.NewTimer(time.Hour)
 	collect.Stop()
 	for seq := uint64(1); ; seq++ {
-		var f frame
+		var f received
 		for waiting := true; waiting; {
 			select {
 			case f = <-frames:
@@ -156,7 +156,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 		sb.started = func() {
 			mu.Lock()
 			defer mu.Unlock()
-			_ = writeFrame(out, frameStarted, nil)
+			_ = frame.Write(out, frameStarted, nil)
 		}
 		// A cap ends the worker itself: the reply goes out and the process exits, the
 		// job stopped wherever it was (see Sandbox.stopped).
@@ -191,62 +191,23 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, cacheDir string) int {
 // idleCollect is how long a worker waits for its next job before it collects.
 const idleCollect = 200 * time.Millisecond
 
-type frame struct {
+// received is one frame read from a worker's pipe, or the error that ended the reading.
+type received struct {
 	kind byte
 	body []byte
 	err  error
 }
 
 // readFrames reads frames into ch until an error, which it sends last.
-func readFrames(r io.Reader, ch chan<- frame) {
+func readFrames(r io.Reader, ch chan<- received) {
 	for {
-		kind, body, err := readFrame(r, maxWorkerMessage)
-		ch <- frame{kind, body, err}
+		kind, body, err := frame.Read(r, maxWorkerMessage)
+		ch <- received{kind, body, err}
 		if err != nil {
 			return
 		}
 	}
 }
-
-// writeFrame writes one frame: kind, length, body.
-func writeFrame(w io.Writer, kind byte, body []byte) error {
-	var head [5]byte
-	head[0] = kind
-	binary.BigEndian.PutUint32(head[1:], uint32(len(body)))
-	if _, err := w.Write(head[:]); err != nil {
-		return err
-	}
-	if len(body) == 0 {
-		return nil
-	}
-	_, err := w.Write(body)
-	return err
-}
-
-// readFrame reads one frame of at most max bytes of body; io.EOF only between frames.
-func readFrame(r io.Reader, max int) (kind byte, body []byte, err error) {
-	var head [5]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
-			return 0, nil, errTruncated
-		}
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(head[1:])
-	if uint64(n) > uint64(max) {
-		return 0, nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
-	}
-	body = make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return 0, nil, errTruncated
-	}
-	return head[0], body, nil
-}
-
-var (
-	errTruncated     = errors.New("frame cut short")
-	errFrameTooLarge = errors.New("frame too large")
-)
 
 // Worker runs jobs in worker subprocesses started as Command(Exe, Args...), keeping
 // up to maxIdle of them between jobs. Close ends the idle ones.
@@ -345,7 +306,7 @@ func (p *Process) exchange(job Job) {
 		return
 	}
 	for {
-		kind, body, err := readFrame(p.wp.out, maxWorkerMessage)
+		kind, body, err := frame.Read(p.wp.out, maxWorkerMessage)
 		if err != nil {
 			if err == io.EOF {
 				err = errors.New("exited")
@@ -396,7 +357,7 @@ func (p *Process) send(wj workerJob) error {
 	if err != nil {
 		return fmt.Errorf("encode the job: %w", err)
 	}
-	if err := writeFrame(p.wp.stdin, frameJob, in); err != nil {
+	if err := frame.Write(p.wp.stdin, frameJob, in); err != nil {
 		return fmt.Errorf("sending the job: %w", err)
 	}
 	return nil

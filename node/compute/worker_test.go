@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daolicloud/daoli/node/internal/frame"
 	"github.com/fxamacker/cbor/v2"
 )
 
@@ -347,16 +348,16 @@ func FuzzWorkerFrames(f *testing.F) {
 	j, _ := cbor.Marshal(&workerJob{Job: Job{Module: []byte("\x00asm"), Args: []string{"1"}, Limits: testLimits}})
 	r, _ := cbor.Marshal(&workerReply{Result: Result{Status: StatusOK, Stdout: []byte("3.14")}, Kept: [][32]byte{{1}}})
 	var b bytes.Buffer
-	writeFrame(&b, frameJob, j)
-	writeFrame(&b, frameStarted, nil)
-	writeFrame(&b, frameReply, r)
+	frame.Write(&b, frameJob, j)
+	frame.Write(&b, frameStarted, nil)
+	frame.Write(&b, frameReply, r)
 	f.Add(b.Bytes())
 	f.Add([]byte{frameJob, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{frameReply, 0, 0, 0, 3, 0xa1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rd := bytes.NewReader(data)
 		for {
-			kind, body, err := readFrame(rd, 1<<16)
+			kind, body, err := frame.Read(rd, 1<<16)
 			if err != nil {
 				break
 			}
@@ -365,10 +366,10 @@ func FuzzWorkerFrames(f *testing.F) {
 			var rep workerReply
 			_ = workerDec.Unmarshal(body, &rep)
 			var out bytes.Buffer
-			if err := writeFrame(&out, kind, body); err != nil {
+			if err := frame.Write(&out, kind, body); err != nil {
 				t.Fatal(err)
 			}
-			k2, b2, err := readFrame(&out, 1<<16)
+			k2, b2, err := frame.Read(&out, 1<<16)
 			if err != nil || k2 != kind || !bytes.Equal(b2, body) {
 				t.Fatalf("frame %q of %d bytes read back as %q, %d bytes, %v", kind, len(body), k2, len(b2), err)
 			}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daolicloud/daoli/node/internal/frame"
 	"github.com/fxamacker/cbor/v2"
 )
 
@@ -169,14 +170,14 @@ func (p *Process) run() {
 	go func() {
 		b, err := cbor.Marshal(&p.job)
 		if err == nil {
-			err = writeFrame(p.stdin, frameJob, b)
+			err = frame.Write(p.stdin, frameJob, b)
 		}
 		if err != nil {
 			send(event{err: fmt.Errorf("sending the job: %w", err)})
 			return
 		}
 		for {
-			kind, body, err := readFrame(p.out, maxWorkerMessage)
+			kind, body, err := frame.Read(p.out, maxWorkerMessage)
 			if !send(event{kind, body, err}) || err != nil || kind == frameReply {
 				return
 			}
@@ -215,7 +216,7 @@ func (p *Process) run() {
 		p.mu.Lock()
 		p.submitted++
 		p.mu.Unlock()
-		return writeFrame(p.stdin, frameGo, nil)
+		return frame.Write(p.stdin, frameGo, nil)
 	}
 	for {
 		setWaiting()

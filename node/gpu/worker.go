@@ -10,6 +10,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/daolicloud/daoli/node/internal/frame"
 	"github.com/daolicloud/daoli/node/market/terms"
 )
 
@@ -61,7 +62,7 @@ type workerReply struct {
 // and writes the result to out. It returns the process's exit code.
 func WorkerMain(in io.Reader, out, errOut io.Writer, exec Executor) int {
 	r := bufio.NewReaderSize(in, 64<<10)
-	kind, body, err := readFrame(r, maxWorkerMessage)
+	kind, body, err := frame.Read(r, maxWorkerMessage)
 	if err != nil || kind != frameJob {
 		fmt.Fprintln(errOut, "daoli gpu-worker: reading the job:", err, kind)
 		return 2
@@ -75,7 +76,7 @@ func WorkerMain(in io.Reader, out, errOut io.Writer, exec Executor) int {
 	rep := runJob(job, exec, r, out)
 	b, err := cbor.Marshal(&rep)
 	if err == nil {
-		err = writeFrame(out, frameReply, b)
+		err = frame.Write(out, frameReply, b)
 	}
 	if err != nil {
 		fmt.Fprintln(errOut, "daoli gpu-worker: writing the result:", err)
@@ -110,11 +111,11 @@ func runJob(job Job, exec Executor, in *bufio.Reader, out io.Writer) workerReply
 		done = i
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(i))
-		if err := writeFrame(out, frameAsk, n[:]); err != nil {
+		if err := frame.Write(out, frameAsk, n[:]); err != nil {
 			stopped = err
 			return false
 		}
-		kind, _, err := readFrame(in, 0)
+		kind, _, err := frame.Read(in, 0)
 		if err != nil || kind != frameGo {
 			stopped = fmt.Errorf("%w: %v %q", errStopped, err, kind)
 			return false
@@ -124,7 +125,7 @@ func runJob(job Job, exec Executor, in *bufio.Reader, out io.Writer) workerReply
 	started := func(i int) {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(i))
-		_ = writeFrame(out, frameStarted, n[:])
+		_ = frame.Write(out, frameStarted, n[:])
 	}
 	final, adapter, err := exec.Execute(m, bufs, before, started)
 	switch {
@@ -149,37 +150,3 @@ func runJob(job Job, exec Executor, in *bufio.Reader, out io.Writer) workerReply
 	return workerReply{Result: Result{Status: StatusOK, Tree: tree, Dispatches: m.DispatchCount(),
 		Adapter: adapter.String(), Elapsed: time.Since(start)}}
 }
-
-// writeFrame writes one frame: kind, length, body.
-func writeFrame(w io.Writer, kind byte, body []byte) error {
-	buf := make([]byte, 5, 5+len(body))
-	buf[0] = kind
-	binary.BigEndian.PutUint32(buf[1:], uint32(len(body)))
-	_, err := w.Write(append(buf, body...))
-	return err
-}
-
-// readFrame reads one frame of at most max bytes of body; io.EOF only between frames.
-func readFrame(r io.Reader, max int) (kind byte, body []byte, err error) {
-	var head [5]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
-			return 0, nil, errTruncated
-		}
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(head[1:])
-	if uint64(n) > uint64(max) {
-		return 0, nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
-	}
-	body = make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return 0, nil, errTruncated
-	}
-	return head[0], body, nil
-}
-
-var (
-	errTruncated     = errors.New("frame cut short")
-	errFrameTooLarge = errors.New("frame too large")
-)
