@@ -25,35 +25,12 @@ func BenchmarkBatchEndToEnd(b *testing.B) {
 	tn := startMarketTrustees(b)
 	cache := b.TempDir()
 	common := []string{"--wasm-cache", cache, "--price", "1", "--slots", "3"}
-	var nodes []*marketNode
-	for range 4 {
-		p := &marketNode{lightProc: &lightProc{dir: b.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			b.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(b, p.dir)
-		p.restart(b, tn.networkFile, common...)
-		b.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	m := startMarketOn(b, tn, common, common, common, common)
+	nodes, dump := m.nodes, m.dump
 	buyer := nodes[0]
-	dump := func() {
-		for i, n := range nodes {
-			b.Logf("node %d:\n%s", i, n.log.String())
-		}
-	}
 	// A task's escrow is its maximum price and as much again as a deposit: 4 here
 	// (a 1 s cap at price 1 charges 1), 400 for the batch.
-	waitUntil(b, "the buyer earning the batch's escrow", func() bool {
-		s, ok := buyer.status()
-		return ok && s.Balance >= 500
-	}, dump)
-	buyer.share(b, false)
+	m.fund(500, 0)
 
 	in := b.TempDir()
 	for i := range files {

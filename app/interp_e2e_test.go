@@ -9,6 +9,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,45 +39,12 @@ func TestInterpreterEndToEnd(t *testing.T) {
 	// from the cache, as a provider does after its first job with it, and the test
 	// does not spend a minute or two compiling it.
 	seedCache(t, filepath.Join("..", "bin", "interp", "wasm-cache"), cache)
-	var nodes []*marketNode
-	for i := range 2 {
-		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
-		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
-			t.Fatalf("wallet new: %v\n%s", err, out)
-		}
-		shareAlways(t, p.dir)
-		flags := []string{"--wasm-cache", cache, "--price", "1", "--slots", "1"}
-		if i == 0 {
-			flags = append(flags, "--recheck", "1")
-		}
-		p.restart(t, tn.networkFile, flags...)
-		t.Cleanup(func() {
-			if p.cmd != nil {
-				p.cmd.Process.Kill()
-				p.cmd.Wait()
-			}
-		})
-		nodes = append(nodes, p)
-	}
+	provider := []string{"--wasm-cache", cache, "--price", "1", "--slots", "1"}
+	m := startMarketOn(t, tn, slices.Concat(provider, []string{"--recheck", "1"}), provider)
+	nodes, dump := m.nodes, m.dump
 	buyer := nodes[0]
-	dump := func() {
-		for i, l := range tn.logs {
-			t.Logf("trustee %d:\n%s", i, l.String())
-		}
-		for i, n := range nodes {
-			t.Logf("node %d:\n%s", i, n.log.String())
-		}
-	}
 	// The provider's deposit is 8 times the charge of 20 (a 20 s cap at price 1).
-	waitUntil(t, "both nodes earning enough to trade", func() bool {
-		for _, n := range nodes {
-			if s, ok := n.status(); !ok || s.Balance < 200 {
-				return false
-			}
-		}
-		return true
-	}, dump)
-	buyer.share(t, false)
+	m.fund(200, 200)
 	files := func(dir string) map[string]string {
 		t.Helper()
 		got := map[string]string{}

@@ -185,7 +185,7 @@ func pending(t *testing.T, c *control.Client, ctx context.Context) int {
 // marketProcs is a compute market of real processes: four daoli-trustee processes and
 // `daoli node`s, node 0 the buyer.
 type marketProcs struct {
-	t     *testing.T
+	t     testing.TB
 	tn    *trusteeNet
 	nodes []*marketNode
 }
@@ -193,9 +193,15 @@ type marketProcs struct {
 // startMarket starts the trustees and one `daoli node` per entry of flags, each with a
 // new wallet and sharing always, so that it mines from the start. The processes are
 // killed when the test ends.
-func startMarket(t *testing.T, flags ...[]string) *marketProcs {
+func startMarket(t testing.TB, flags ...[]string) *marketProcs {
 	t.Helper()
-	m := &marketProcs{t: t, tn: startMarketTrustees(t)}
+	return startMarketOn(t, startMarketTrustees(t), flags...)
+}
+
+// startMarketOn is startMarket on trustees already started (with other timing).
+func startMarketOn(t testing.TB, tn *trusteeNet, flags ...[]string) *marketProcs {
+	t.Helper()
+	m := &marketProcs{t: t, tn: tn}
 	for _, f := range flags {
 		p := &marketNode{lightProc: &lightProc{dir: t.TempDir(), log: new(nodetest.Buffer)}}
 		if out, err := daoliCmd("wallet", "new", "--data", p.dir).CombinedOutput(); err != nil {
