@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daolicloud/daoli/node/capacity"
+	"github.com/daolicloud/daoli/node/chain"
 	"github.com/daolicloud/daoli/ui"
 )
 
@@ -53,6 +54,13 @@ func (b *uiBackend) Sharing() ui.SharingView {
 			name = g.Vendor + " " + g.PCIID
 		}
 		v.GPUs = append(v.GPUs, name)
+	}
+	if b.s.Node != nil {
+		// Registered on chain with the webgpu executor: what the provider offers, not
+		// only what the probe found.
+		if rec, ok := b.s.Node.Provider(); ok {
+			v.GPUJobs = slices.Contains(rec.Executors, chain.ExecutorWebGPU)
+		}
 	}
 	return v
 }

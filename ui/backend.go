@@ -287,6 +287,7 @@ type SharingView struct {
 	OwnMemoryKnown, MemKnown bool
 	GPUs                     []string // names of the graphics processors found
 	GPUsKnown                bool
+	GPUJobs                  bool // this node is registered as a provider of GPU jobs (the webgpu executor)
 }
 
 // SwitchedOn is what the sharing switch shows: on, and not paused by the user. A

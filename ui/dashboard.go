@@ -233,7 +233,10 @@ func useText(s SharingView) string {
 	if s.GPUsKnown {
 		gpu = "no graphics processor found"
 		if len(s.GPUs) > 0 {
-			gpu = "graphics: " + strings.Join(s.GPUs, ", ") + " (not used for jobs yet)"
+			gpu = "graphics: " + strings.Join(s.GPUs, ", ") + " (not offered for jobs)"
+			if s.GPUJobs {
+				gpu = "graphics: " + strings.Join(s.GPUs, ", ") + " (offered for GPU jobs)"
+			}
 		}
 	}
 	return fmt.Sprintf("Daoli and its workers used %s and %s at %s; %s.", cpu, mem, s.SampledAt.Local().Format(time.TimeOnly), gpu)

@@ -485,7 +485,9 @@ func TestUseText(t *testing.T) {
 	}{
 		{SharingView{}, "Measuring this computer…"},
 		{SharingView{SampledAt: at, OwnCPU: 3.25, OwnCPUKnown: true, OwnMemory: 250 << 20, OwnMemoryKnown: true, MemoryTotal: 8 << 30, MemKnown: true, GPUsKnown: true, GPUs: []string{"GeForce RTX 4090"}},
-			"Daoli and its workers used 3.2 % of the CPU and 250 MB of memory of 8,192 MB at 12:00:00; graphics: GeForce RTX 4090 (not used for jobs yet)."},
+			"Daoli and its workers used 3.2 % of the CPU and 250 MB of memory of 8,192 MB at 12:00:00; graphics: GeForce RTX 4090 (not offered for jobs)."},
+		{SharingView{SampledAt: at, GPUsKnown: true, GPUs: []string{"GeForce RTX 4090"}, GPUJobs: true},
+			"Daoli and its workers used CPU unknown and memory unknown at 12:00:00; graphics: GeForce RTX 4090 (offered for GPU jobs)."},
 		{SharingView{SampledAt: at}, "Daoli and its workers used CPU unknown and memory unknown at 12:00:00; graphics processors unknown."},
 	} {
 		if got := useText(tc.s); got != tc.want {
