@@ -93,9 +93,34 @@ func (n *Node) Balance(ctx context.Context) (Account, error) {
 
 // Account proves any account, as Balance does the wallet's.
 func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
+	acct, ahead, err := n.askAccount(ctx, a)
+	if ahead == 0 {
+		return acct, err
+	}
+	// Every answer was about a height beyond what this node knows the chain reached:
+	// it was just started or reconnected, and holds fewer trustees than vouch for a
+	// height (it keeps two). Follow the chain up to that height for a while, then ask
+	// again once.
+	n.Kick()
+	deadline := time.Now().Add(waitSynced)
+	for n.Height() < ahead && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return Account{}, ctx.Err()
+		case <-time.After(n.cfg.Poll / 4):
+		}
+	}
+	acct, _, err = n.askAccount(ctx, a)
+	return acct, err
+}
+
+// askAccount asks the node's trustees in turn for a proof of a's account until one
+// verifies. When none does and some answered about a height the node does not know
+// the chain reached (ErrAhead), ahead is the highest such height.
+func (n *Node) askAccount(ctx context.Context, a keys.Address) (acct Account, ahead uint64, err error) {
 	ids := n.trusteePeers()
 	if len(ids) == 0 {
-		return Account{}, ErrNoTrustees
+		return Account{}, 0, ErrNoTrustees
 	}
 	var last error
 	for _, id := range ids {
@@ -114,6 +139,9 @@ func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
 		}
 		if err != nil {
 			n.log.Warn("account proof refused", "trustee", id.String(), "err", err)
+			if errors.Is(err, ErrAhead) {
+				ahead = max(ahead, resp.Height)
+			}
 			last = err
 			continue
 		}
@@ -126,9 +154,9 @@ func (n *Node) Account(ctx context.Context, a keys.Address) (Account, error) {
 			n.wallet.mu.Unlock()
 			n.publishStatus("")
 		}
-		return acct, nil
+		return acct, 0, nil
 	}
-	return Account{}, fmt.Errorf("prove account %s: %w", a, last)
+	return Account{}, ahead, fmt.Errorf("prove account %s: %w", a, last)
 }
 
 // verifyAccount checks a trustee's answer. Only an answer about the node's tip is
